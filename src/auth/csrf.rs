@@ -1,0 +1,141 @@
+//! CSRF defences. HTML forms carry a token bound to the voter cookie (compared in constant time)
+//! and must come from our own origin when the browser says where they come from. JSON API calls
+//! must be `Content-Type: application/json`, which a cross-site form cannot send without CORS.
+
+use rocket::data::{Data, FromData, Outcome};
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::serde::json::Json;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Keys;
+use crate::auth::voter::Voter;
+use crate::error::set_failure_reason;
+
+/// A form that carries a CSRF token field named `csrf_token`.
+pub trait CsrfProtected {
+    /// The submitted token.
+    fn csrf_token(&self) -> &str;
+}
+
+/// A form whose CSRF token and origin were checked; anything else is a 403.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+/// Whether the request's Origin (or Referer) names this host; requests without either pass.
+fn same_origin(req: &Request<'_>) -> bool {
+    let Some(host) = req.headers().get_one("Host") else {
+        return true;
+    };
+    let claimed = req
+        .headers()
+        .get_one("Origin")
+        .or_else(|| req.headers().get_one("Referer"));
+    match claimed {
+        None => true,
+        Some("null") => false,
+        Some(url) => host_of(url).is_some_and(|h| h.eq_ignore_ascii_case(host)),
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for CsrfForm<T>
+where
+    T: FromForm<'r> + CsrfProtected + Send + 'r,
+{
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        let form = match Form::<T>::from_data(req, data).await {
+            Outcome::Success(f) => f.into_inner(),
+            Outcome::Forward(f) => return Outcome::Forward(f),
+            Outcome::Error((status, errors)) => {
+                let what = errors
+                    .iter()
+                    .next()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                let message = if status == Status::PayloadTooLarge {
+                    "The form is too large.".to_string()
+                } else {
+                    format!("The form could not be read: {what}")
+                };
+                set_failure_reason(req, "invalid_form", message);
+                return Outcome::Error((status, ()));
+            }
+        };
+        let keys = req.rocket().state::<Keys>().expect("Keys are managed");
+        let valid = Voter::existing(req.cookies())
+            .is_some_and(|v| keys.verify_csrf(&v.key(), form.csrf_token()));
+        if !valid || !same_origin(req) {
+            set_failure_reason(
+                req,
+                "csrf_failed",
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            );
+            return Outcome::Error((Status::Forbidden, ()));
+        }
+        Outcome::Success(CsrfForm(form))
+    }
+}
+
+/// A JSON body, accepted only with `Content-Type: application/json`; errors become clear 4xx JSON.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned + Send + 'r> FromData<'r> for JsonBody<T> {
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        if !req.content_type().is_some_and(|ct| ct.is_json()) {
+            set_failure_reason(
+                req,
+                "unsupported_media_type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            );
+            return Outcome::Error((Status::UnsupportedMediaType, ()));
+        }
+        match Json::<T>::from_data(req, data).await {
+            Outcome::Success(j) => Outcome::Success(JsonBody(j.into_inner())),
+            Outcome::Forward(f) => Outcome::Forward(f),
+            Outcome::Error((status, e)) => {
+                let (status, code, message) = match e {
+                    rocket::serde::json::Error::Io(io)
+                        if io.kind() == std::io::ErrorKind::UnexpectedEof
+                            || status == Status::PayloadTooLarge =>
+                    {
+                        (
+                            Status::PayloadTooLarge,
+                            "payload_too_large",
+                            "The body is too large.".to_string(),
+                        )
+                    }
+                    rocket::serde::json::Error::Io(io) => (
+                        Status::BadRequest,
+                        "invalid_json",
+                        format!("The body could not be read: {io}"),
+                    ),
+                    rocket::serde::json::Error::Parse(_, err) if err.is_data() => (
+                        Status::UnprocessableEntity,
+                        "invalid_body",
+                        format!("The JSON does not have the expected shape: {err}"),
+                    ),
+                    rocket::serde::json::Error::Parse(_, err) => (
+                        Status::BadRequest,
+                        "invalid_json",
+                        format!("The body is not valid JSON: {err}"),
+                    ),
+                };
+                set_failure_reason(req, code, message);
+                Outcome::Error((status, ()))
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The command line: `serve` (default), `migrate`, `seed-demo`, `generate`.
+
+pub mod generate;
+pub mod seed;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db::Db;
+
+/// Beebeta, a public opinion polling site.
+#[derive(Debug, Parser)]
+#[command(name = "beebeta", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo questions and votes (into an empty database unless --force).
+    SeedDemo {
+        /// Seed even if the database already has questions.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load a reproducible synthetic data set for benchmarks.
+    Generate {
+        /// Number of questions.
+        #[arg(long, default_value_t = 1_000)]
+        questions: u64,
+        /// Number of votes (ballots).
+        #[arg(long, default_value_t = 10_000)]
+        votes: u64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A preset size: `small` (1k questions, 10k votes) or `large` (1M questions, 10M votes).
+        #[arg(long)]
+        scale: Option<String>,
+    },
+}
+
+fn open(settings: &Settings) -> Result<Db, String> {
+    let db = Db::connect(&settings.app.database_url, &settings.app.pool_options())?;
+    db.migrate()?;
+    Ok(db)
+}
+
+/// Runs a non-serving command; `Ok(true)` means "now serve".
+pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String> {
+    match command.unwrap_or(Command::Serve) {
+        Command::Serve => Ok(true),
+        Command::Migrate => {
+            let db = Db::connect(&settings.app.database_url, &settings.app.pool_options())?;
+            let n = db.migrate()?;
+            println!("applied {n} migration(s)");
+            Ok(false)
+        }
+        Command::SeedDemo { force } => {
+            let db = open(settings)?;
+            let empty = db
+                .run_blocking(|c| Ok(seed::is_empty(c)?))
+                .map_err(|e| e.to_string())?;
+            if !empty && !force {
+                return Err(
+                    "the database already has questions: use --force to add the demo anyway".into(),
+                );
+            }
+            let n = seed::seed_demo(&db).map_err(|e| e.to_string())?;
+            println!("seeded {n} demo questions");
+            Ok(false)
+        }
+        Command::Generate {
+            questions,
+            votes,
+            seed,
+            scale,
+        } => {
+            let (questions, votes) = match scale.as_deref() {
+                None => (questions, votes),
+                Some("small") => (1_000, 10_000),
+                Some("large") => (1_000_000, 10_000_000),
+                Some(other) => return Err(format!("unknown scale `{other}`: use small or large")),
+            };
+            let db = open(settings)?;
+            let started = std::time::Instant::now();
+            let (first, last) = generate::generate(
+                &db,
+                generate::GenerateOptions {
+                    questions,
+                    votes,
+                    seed,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            println!(
+                "generated {questions} questions (ids {first}..={last}) and {votes} votes in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,686 @@
+//! `beebeta seed-demo`: about forty realistic questions across a dozen tags, with votes spread
+//! over the past weeks so that hot, top and tags look alive.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::db::schema::questions;
+use crate::db::{AnyConnection, Db};
+use crate::domain::{DraftInput, QuestionDraft};
+use crate::error::{AppError, AppResult};
+use crate::models::bulk::{self, BulkBallot};
+use crate::models::{self, choice, question, user};
+
+/// (title, description, tags, choices, kind, visibility, protection, age in days, closes after days)
+type Demo = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<i64>,
+);
+
+const DEMO: &[Demo] = &[
+    (
+        "Tabs or spaces for indentation?",
+        "The eternal question. Pick the one you actually use, not the one you defend online.",
+        &["programming", "tools"],
+        &["Tabs", "Spaces", "Whatever the formatter says"],
+        "single",
+        "always",
+        "browser",
+        1,
+        None,
+    ),
+    (
+        "Which programming language would you pick for a new web backend today?",
+        "",
+        &["programming", "web"],
+        &[
+            "Rust",
+            "Go",
+            "TypeScript",
+            "Python",
+            "Java or Kotlin",
+            "Elixir",
+        ],
+        "single",
+        "always",
+        "browser",
+        2,
+        None,
+    ),
+    (
+        "How do you take your coffee?",
+        "",
+        &["food", "lifestyle"],
+        &[
+            "Black",
+            "With milk",
+            "Espresso only",
+            "I drink tea instead",
+            "No caffeine for me",
+        ],
+        "single",
+        "always",
+        "browser",
+        3,
+        None,
+    ),
+    (
+        "What is the best season of the year?",
+        "",
+        &["lifestyle", "weather"],
+        &["Spring", "Summer", "Autumn", "Winter"],
+        "single",
+        "voted",
+        "browser",
+        20,
+        None,
+    ),
+    (
+        "Which of these do you use at least once a week?",
+        "Tick everything that applies.",
+        &["technology", "lifestyle"],
+        &[
+            "A smartwatch",
+            "A tablet",
+            "A desktop computer",
+            "A game console",
+            "An e-reader",
+        ],
+        "multiple",
+        "always",
+        "browser",
+        5,
+        None,
+    ),
+    (
+        "Should cities ban cars from their historic centres?",
+        "Many European cities already restrict traffic in their old towns. Would you support a full ban where you live?",
+        &["cities", "politics", "environment"],
+        &[
+            "Yes, fully",
+            "Only at weekends",
+            "Only for non-residents",
+            "No",
+        ],
+        "single",
+        "voted",
+        "network",
+        4,
+        None,
+    ),
+    (
+        "How many hours do you sleep on a typical night?",
+        "",
+        &["health", "lifestyle"],
+        &["Less than 5", "5 to 6", "6 to 7", "7 to 8", "More than 8"],
+        "single",
+        "always",
+        "browser",
+        9,
+        None,
+    ),
+    (
+        "Is a hot dog a sandwich?",
+        "Settle it once and for all.",
+        &["food", "fun"],
+        &["Yes", "No", "It is its own thing"],
+        "single",
+        "always",
+        "browser",
+        30,
+        None,
+    ),
+    (
+        "What is your favourite way to travel long distances?",
+        "",
+        &["travel"],
+        &["Train", "Plane", "Car", "Bus", "Ship"],
+        "single",
+        "always",
+        "browser",
+        12,
+        None,
+    ),
+    (
+        "Which streaming services do you pay for?",
+        "",
+        &["technology", "entertainment"],
+        &["Netflix", "Disney+", "Prime Video", "Apple TV+", "None"],
+        "multiple",
+        "always",
+        "browser",
+        6,
+        None,
+    ),
+    (
+        "Do you prefer reading e-books or paper books?",
+        "",
+        &["books", "technology"],
+        &["Paper", "E-books", "Audiobooks", "All of them"],
+        "single",
+        "always",
+        "browser",
+        15,
+        None,
+    ),
+    (
+        "Should the clocks stop changing for daylight saving time?",
+        "",
+        &["politics", "lifestyle"],
+        &[
+            "Yes, keep summer time",
+            "Yes, keep winter time",
+            "No, keep changing",
+        ],
+        "single",
+        "closed",
+        "browser",
+        25,
+        Some(20),
+    ),
+    (
+        "How do you commute to work or school?",
+        "",
+        &["cities", "lifestyle"],
+        &[
+            "Walk",
+            "Bicycle",
+            "Public transport",
+            "Car",
+            "I work from home",
+        ],
+        "single",
+        "always",
+        "browser",
+        8,
+        None,
+    ),
+    (
+        "What is the best pizza topping?",
+        "",
+        &["food", "fun"],
+        &[
+            "Margherita, nothing else",
+            "Pepperoni",
+            "Mushrooms",
+            "Pineapple",
+            "Anchovies",
+        ],
+        "single",
+        "always",
+        "browser",
+        1,
+        None,
+    ),
+    (
+        "Which editor do you write code in?",
+        "",
+        &["programming", "tools"],
+        &[
+            "VS Code",
+            "Vim or Neovim",
+            "Emacs",
+            "A JetBrains IDE",
+            "Zed",
+            "Helix",
+        ],
+        "single",
+        "always",
+        "browser",
+        10,
+        None,
+    ),
+    (
+        "Would you take a one-way trip to Mars?",
+        "Assume the trip is survivable and you can talk to Earth with a 20-minute delay.",
+        &["science", "space", "fun"],
+        &["Yes, tomorrow", "Only with my family", "No way"],
+        "single",
+        "voted",
+        "browser",
+        18,
+        None,
+    ),
+    (
+        "Should homework be abolished in primary schools?",
+        "",
+        &["education", "politics"],
+        &["Yes", "Only at weekends", "No", "Not sure"],
+        "single",
+        "voted",
+        "network",
+        7,
+        None,
+    ),
+    (
+        "Which of these sports do you follow?",
+        "",
+        &["sports"],
+        &[
+            "Football",
+            "Basketball",
+            "Tennis",
+            "Cycling",
+            "Formula 1",
+            "None",
+        ],
+        "multiple",
+        "always",
+        "browser",
+        11,
+        None,
+    ),
+    (
+        "Cats or dogs?",
+        "",
+        &["pets", "fun"],
+        &["Cats", "Dogs", "Both", "Neither"],
+        "single",
+        "always",
+        "browser",
+        35,
+        None,
+    ),
+    (
+        "Will most new cars sold in 2030 be electric?",
+        "",
+        &["technology", "environment", "cars"],
+        &["Yes", "No", "Only in some countries"],
+        "single",
+        "always",
+        "browser",
+        14,
+        None,
+    ),
+    (
+        "What time do you usually wake up on weekdays?",
+        "",
+        &["lifestyle", "health"],
+        &["Before 6", "6 to 7", "7 to 8", "After 8"],
+        "single",
+        "always",
+        "browser",
+        3,
+        None,
+    ),
+    (
+        "Which database would you choose for a new project?",
+        "",
+        &["programming", "databases"],
+        &[
+            "PostgreSQL",
+            "MySQL or MariaDB",
+            "SQLite",
+            "MongoDB",
+            "Something else",
+        ],
+        "single",
+        "always",
+        "browser",
+        2,
+        None,
+    ),
+    (
+        "Do you recycle at home?",
+        "",
+        &["environment", "lifestyle"],
+        &["Everything I can", "Some things", "Rarely", "Never"],
+        "single",
+        "always",
+        "browser",
+        21,
+        None,
+    ),
+    (
+        "What is the ideal length for a meeting?",
+        "",
+        &["work"],
+        &[
+            "15 minutes",
+            "30 minutes",
+            "45 minutes",
+            "An hour",
+            "It should have been an email",
+        ],
+        "single",
+        "always",
+        "browser",
+        4,
+        None,
+    ),
+    (
+        "Should voting be compulsory?",
+        "Australia and Belgium make voting compulsory. Should your country?",
+        &["politics"],
+        &["Yes", "No", "Only for national elections"],
+        "single",
+        "closed",
+        "network",
+        40,
+        Some(28),
+    ),
+    (
+        "Which board games do you own?",
+        "",
+        &["games", "fun"],
+        &[
+            "Chess",
+            "Catan",
+            "Monopoly",
+            "Ticket to Ride",
+            "Carcassonne",
+            "None",
+        ],
+        "multiple",
+        "always",
+        "browser",
+        16,
+        None,
+    ),
+    (
+        "How often do you exercise?",
+        "",
+        &["health", "sports"],
+        &["Every day", "A few times a week", "Once a week", "Rarely"],
+        "single",
+        "always",
+        "browser",
+        6,
+        None,
+    ),
+    (
+        "What is the best way to learn a new language?",
+        "",
+        &["education", "travel"],
+        &[
+            "Living abroad",
+            "An app",
+            "Classes",
+            "Films and series",
+            "A tutor",
+        ],
+        "single",
+        "always",
+        "browser",
+        13,
+        None,
+    ),
+    (
+        "Which space mission excites you most?",
+        "",
+        &["space", "science"],
+        &[
+            "Returning to the Moon",
+            "Humans on Mars",
+            "Europa's ocean",
+            "Next-generation space telescopes",
+        ],
+        "single",
+        "always",
+        "browser",
+        19,
+        None,
+    ),
+    (
+        "Four-day work week: would you take it for the same pay?",
+        "",
+        &["work", "politics"],
+        &[
+            "Absolutely",
+            "Only with fewer hours",
+            "No, I like five days",
+        ],
+        "single",
+        "voted",
+        "browser",
+        2,
+        None,
+    ),
+    (
+        "Do you trust self-driving cars?",
+        "",
+        &["technology", "cars"],
+        &["Yes", "Not yet", "Never"],
+        "single",
+        "always",
+        "browser",
+        22,
+        None,
+    ),
+    (
+        "Which meal do you skip most often?",
+        "",
+        &["food", "health"],
+        &["Breakfast", "Lunch", "Dinner", "I never skip meals"],
+        "single",
+        "always",
+        "browser",
+        9,
+        None,
+    ),
+    (
+        "What kind of music do you listen to most?",
+        "",
+        &["music", "entertainment"],
+        &["Pop", "Rock", "Hip hop", "Electronic", "Classical", "Jazz"],
+        "single",
+        "always",
+        "browser",
+        27,
+        None,
+    ),
+    (
+        "Where would you go on a dream holiday?",
+        "",
+        &["travel"],
+        &["Japan", "New Zealand", "Iceland", "Peru", "Italy", "Kenya"],
+        "single",
+        "always",
+        "browser",
+        5,
+        None,
+    ),
+    (
+        "Should social media be banned for under-16s?",
+        "",
+        &["politics", "technology", "education"],
+        &["Yes", "Only some platforms", "No"],
+        "single",
+        "after",
+        "browser",
+        1,
+        None,
+    ),
+    (
+        "Which browser are you using right now?",
+        "",
+        &["technology", "web"],
+        &["Firefox", "Chrome", "Safari", "Edge", "Something else"],
+        "single",
+        "always",
+        "browser",
+        3,
+        None,
+    ),
+    (
+        "How many books did you read last year?",
+        "",
+        &["books"],
+        &["None", "1 to 5", "6 to 12", "More than 12"],
+        "single",
+        "always",
+        "browser",
+        33,
+        None,
+    ),
+    (
+        "What is the most important quality in a manager?",
+        "",
+        &["work"],
+        &[
+            "Honesty",
+            "Clear goals",
+            "Trust",
+            "Technical skill",
+            "Empathy",
+        ],
+        "single",
+        "always",
+        "browser",
+        24,
+        None,
+    ),
+    (
+        "Would you rather live in the city or the countryside?",
+        "",
+        &["cities", "lifestyle"],
+        &["City", "Countryside", "Suburbs", "A small town"],
+        "single",
+        "always",
+        "browser",
+        17,
+        None,
+    ),
+    (
+        "Which films did you see in a cinema this year?",
+        "Pick any kind that applies.",
+        &["entertainment", "films"],
+        &[
+            "A blockbuster",
+            "An animated film",
+            "A documentary",
+            "A foreign-language film",
+            "None",
+        ],
+        "multiple",
+        "always",
+        "browser",
+        8,
+        None,
+    ),
+    (
+        "Is remote work better than the office?",
+        "",
+        &["work", "lifestyle"],
+        &["Fully remote", "Hybrid", "Office", "Depends on the team"],
+        "single",
+        "always",
+        "browser",
+        0,
+        None,
+    ),
+];
+
+const AUTHORS: &[&str] = &["alice", "bruno", "chen", "dara", "emeka", "farah"];
+
+/// Whether the database has no questions yet.
+pub fn is_empty(conn: &mut AnyConnection) -> QueryResult<bool> {
+    let n: i64 = questions::table.count().get_result(conn)?;
+    Ok(n == 0)
+}
+
+/// Inserts the demo content; returns the number of questions created.
+pub fn seed_demo(db: &Db) -> AppResult<usize> {
+    db.write_blocking(|c| {
+        let now = models::now();
+        let mut rng = StdRng::seed_from_u64(2026);
+        let mut author_ids = Vec::new();
+        for (i, name) in AUTHORS.iter().enumerate() {
+            let id = match user::find_by_username(c, name)? {
+                Some(u) => u.id,
+                None => user::create(
+                    c,
+                    &user::NewUser {
+                        username: name,
+                        email: &format!("{name}@example.com"),
+                        password_hash: None,
+                        role: "user",
+                        created_at: now - Duration::days(60 - i as i64),
+                    },
+                )?,
+            };
+            author_ids.push(id);
+        }
+        let mut next_ballot = bulk::max_id(c, "ballots")? + 1;
+        for (n, d) in DEMO.iter().enumerate() {
+            let (title, description, tags, choices, kind, visibility, protection, age, closes) = *d;
+            let visibility = if visibility == "after" {
+                "closed"
+            } else {
+                visibility
+            };
+            let created = now - Duration::days(age) - Duration::minutes(rng.gen_range(5..600));
+            let input = DraftInput {
+                author_id: Some(author_ids[n % author_ids.len()]),
+                title,
+                description,
+                kind,
+                min_choices: None,
+                max_choices: (kind == "multiple").then_some(choices.len() as u32),
+                results_visibility: visibility,
+                protection,
+                closes_at: closes
+                    .map(|days| created + Duration::days(days))
+                    .or_else(|| (visibility == "closed").then(|| now + Duration::days(7))),
+                choices: choices.to_vec(),
+                tags: tags.to_vec(),
+            };
+            let draft = QuestionDraft::parse(input, created).map_err(AppError::from)?;
+            let qid = question::create(c, &draft, created)?;
+            let choice_ids: Vec<i64> = choice::for_question(c, qid)?.iter().map(|r| r.id).collect();
+            // Popularity falls with age but varies a lot; weights favour the first choices a bit.
+            let voters = rng.gen_range(20..400) / (1 + age as usize / 10);
+            let weights: Vec<u32> = (0..choice_ids.len())
+                .map(|i| rng.gen_range(1..10) + (choice_ids.len() - i) as u32)
+                .collect();
+            let total_w: u32 = weights.iter().sum();
+            let end = draft.closes_at.map_or(now, |t| t.min(now));
+            let span = (end - created).num_seconds().max(60);
+            let mut ballots = Vec::with_capacity(voters);
+            for v in 0..voters {
+                let pick = |rng: &mut StdRng| {
+                    let mut x = rng.gen_range(0..total_w);
+                    for (i, w) in weights.iter().enumerate() {
+                        if x < *w {
+                            return choice_ids[i];
+                        }
+                        x -= w;
+                    }
+                    choice_ids[0]
+                };
+                let mut picks = vec![pick(&mut rng)];
+                if kind == "multiple" {
+                    for _ in 0..rng.gen_range(0..3) {
+                        picks.push(pick(&mut rng));
+                    }
+                    picks.sort_unstable();
+                    picks.dedup();
+                }
+                // Votes cluster towards the question's early life.
+                let frac: f64 = rng.r#gen::<f64>().powf(2.0);
+                ballots.push(BulkBallot {
+                    id: next_ballot,
+                    question_id: qid,
+                    voter: format!("seed:{qid}:{v}"),
+                    trust: "cookie",
+                    created_at: created + Duration::seconds((span as f64 * frac) as i64),
+                    choices: picks,
+                });
+                next_ballot += 1;
+            }
+            c.transaction(|c| bulk::insert_ballots(c, &ballots))?;
+        }
+        bulk::rebuild_counters(c)?;
+        question::refresh_hot_ranks(c, now)?;
+        Ok(DEMO.len())
+    })
+}

@@ -1,0 +1,251 @@
+//! Typed configuration: defaults → `Beebeta.toml` (or `$BEEBETA_CONFIG`) → `BEEBETA_*` environment.
+//!
+//! Rocket's own settings (`address`, `port`, `workers`, `limits`, `secret_key`, ...) are read from
+//! the same layers, on top of Rocket's usual `Rocket.toml` and `ROCKET_*` variables.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, value::Dict};
+use serde::Deserialize;
+
+/// Settings read by Beebeta itself (Rocket reads its own from the same layers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    /// `sqlite://PATH` (default `sqlite://beebeta.db`) or `mysql://user:pass@host:port/db`.
+    pub database_url: String,
+    /// Most pooled database connections.
+    pub db_pool_size: u32,
+    /// Wait for a free connection before answering 503, in milliseconds.
+    pub db_acquire_timeout_ms: u64,
+    /// Longest statement, in milliseconds.
+    pub db_statement_timeout_ms: u64,
+    /// Apply pending migrations at start-up.
+    pub migrate_on_start: bool,
+    /// Seed demo content into an empty database at start-up; unset means "only on SQLite".
+    pub seed_demo: Option<bool>,
+    /// New ballots allowed per client network per question per day (`network` protection).
+    pub network_votes_per_day: u32,
+    /// The site's public base URL, for canonical links and share cards.
+    pub public_url: String,
+    /// Seconds between hot-rank refreshes (0 disables the background job).
+    pub hot_refresh_secs: u64,
+    /// Where static assets are served from.
+    pub static_dir: String,
+    /// `pretty` or `json` logs.
+    pub log_format: String,
+    /// Log filter, e.g. `info,beebeta=debug`.
+    pub log_level: String,
+    /// Where the embedded default keeps its generated secret key.
+    pub secret_file: String,
+    /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<Secret>,
+}
+
+/// A secret string that never shows in logs or debug output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            database_url: "sqlite://beebeta.db".into(),
+            db_pool_size: 16,
+            db_acquire_timeout_ms: 1000,
+            db_statement_timeout_ms: 10_000,
+            migrate_on_start: true,
+            seed_demo: None,
+            network_votes_per_day: 5,
+            public_url: "http://127.0.0.1:8000".into(),
+            hot_refresh_secs: 300,
+            static_dir: "static".into(),
+            log_format: "pretty".into(),
+            log_level: "info".into(),
+            secret_file: "beebeta.secret".into(),
+            secret_key: None,
+        }
+    }
+}
+
+impl AppConfig {
+    /// Whether this runs on the embedded defaults (SQLite, no servers).
+    pub fn is_embedded(&self) -> bool {
+        !(self.database_url.starts_with("mysql://") || self.database_url.starts_with("mariadb://"))
+    }
+
+    /// Pool settings from this configuration.
+    pub fn pool_options(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            max_size: self.db_pool_size.max(1),
+            acquire_timeout: std::time::Duration::from_millis(self.db_acquire_timeout_ms),
+            statement_timeout: std::time::Duration::from_millis(self.db_statement_timeout_ms),
+        }
+    }
+
+    /// The raw bytes of the secret key (decoded from base64 or hex when possible).
+    pub fn secret_bytes(&self) -> Vec<u8> {
+        let s = self
+            .secret_key
+            .as_ref()
+            .map(|s| s.expose())
+            .unwrap_or_default();
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .ok()
+            .or_else(|| hex_decode(s))
+            .unwrap_or_else(|| s.as_bytes().to_vec())
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Everything needed to build the app: Beebeta's settings and Rocket's figment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Beebeta's settings.
+    pub app: AppConfig,
+    /// Rocket's configuration (address, port, limits, secret key, template dir, ...).
+    pub rocket: Figment,
+}
+
+/// The Beebeta layers: `Beebeta.toml` (or `$BEEBETA_CONFIG`), then `BEEBETA_*` variables.
+pub fn layers() -> Figment {
+    let file = std::env::var("BEEBETA_CONFIG").unwrap_or_else(|_| "Beebeta.toml".into());
+    Figment::new()
+        .merge(Toml::file(file))
+        .merge(Env::prefixed("BEEBETA_").ignore(&["CONFIG"]))
+}
+
+impl Settings {
+    /// Reads the configuration from the file and the environment.
+    pub fn load() -> Result<Settings, String> {
+        Settings::from_figment(layers())
+    }
+
+    /// Builds the settings from Beebeta layers (tests pass their own).
+    pub fn from_figment(layers: Figment) -> Result<Settings, String> {
+        let mut app: AppConfig = layers
+            .extract()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let dict: Dict = layers
+            .extract()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut rocket = rocket::Config::figment()
+            .merge(Serialized::global("limits", limits()))
+            .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+            .merge(Serialized::globals(dict));
+        if app.secret_key.is_none() {
+            let key = if app.is_embedded() {
+                let key = load_or_create_secret(Path::new(&app.secret_file))?;
+                tracing::warn!(
+                    file = %app.secret_file,
+                    "no secret key configured: using the embedded default's generated key \
+                     (set BEEBETA_SECRET_KEY in production)"
+                );
+                key
+            } else if cfg!(debug_assertions) {
+                tracing::warn!("no secret key configured: using a random one for this process");
+                random_secret()
+            } else {
+                return Err(
+                    "BEEBETA_SECRET_KEY must be set when not running on the embedded \
+                            defaults (generate one with `openssl rand -base64 64`)"
+                        .into(),
+                );
+            };
+            rocket = rocket.merge(Serialized::global("secret_key", key.expose()));
+            app.secret_key = Some(key);
+        }
+        Ok(Settings { app, rocket })
+    }
+}
+
+fn limits() -> Dict {
+    let mut d = Dict::new();
+    d.insert("form".into(), "64 KiB".into());
+    d.insert("json".into(), "64 KiB".into());
+    d.insert("string".into(), "64 KiB".into());
+    d
+}
+
+fn random_secret() -> Secret {
+    let bytes: [u8; 64] = std::array::from_fn(|_| rand::random::<u8>());
+    Secret(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Secret, String> {
+    if let Ok(s) = std::fs::read_to_string(path) {
+        let s = s.trim().to_string();
+        if !s.is_empty() {
+            return Ok(Secret(s));
+        }
+    }
+    let key = random_secret();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    opts.open(path)
+        .and_then(|mut f| f.write_all(key.expose().as_bytes()))
+        .map_err(|e| format!("cannot write the secret key file {}: {e}", path.display()))?;
+    tracing::info!(file = %path.display(), "generated a new secret key");
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    #[test]
+    fn layers_override_defaults() {
+        let fig = Figment::new()
+            .merge(("database_url", "sqlite:///tmp/x.db"))
+            .merge(("secret_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))
+            .merge(("port", 9999));
+        let s = Settings::from_figment(fig).unwrap();
+        assert_eq!(s.app.database_url, "sqlite:///tmp/x.db");
+        assert_eq!(s.app.network_votes_per_day, 5);
+        let rc: rocket::Config = s.rocket.extract().unwrap();
+        assert_eq!(rc.port, 9999);
+        assert_eq!(rc.limits.get("json").unwrap().as_u64(), 64 * 1024);
+    }
+}

@@ -1,0 +1,100 @@
+// Diesel schema shared by both backends (written to match migrations/{mysql,sqlite}).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        created_at -> Timestamp,
+        banned_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        title -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        min_choices -> Integer,
+        max_choices -> Integer,
+        results_visibility -> Text,
+        protection -> Text,
+        vote_count -> BigInt,
+        hot_rank -> Double,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closes_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        hidden_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    choices (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        position -> Integer,
+        label -> Text,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        question_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    question_tags (question_id, tag_id) {
+        question_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    ballots (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        voter -> Text,
+        user_id -> Nullable<BigInt>,
+        ip_hash -> Nullable<Text>,
+        trust -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    votes (ballot_id, choice_id) {
+        ballot_id -> BigInt,
+        choice_id -> BigInt,
+        question_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(questions -> users (author_id));
+diesel::joinable!(choices -> questions (question_id));
+diesel::joinable!(question_tags -> questions (question_id));
+diesel::joinable!(question_tags -> tags (tag_id));
+diesel::joinable!(ballots -> questions (question_id));
+diesel::joinable!(votes -> ballots (ballot_id));
+diesel::joinable!(votes -> choices (choice_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    questions,
+    choices,
+    tags,
+    question_tags,
+    ballots,
+    votes,
+);

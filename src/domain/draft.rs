@@ -1,0 +1,213 @@
+//! A new question, validated as a whole before it is stored.
+
+use chrono::NaiveDateTime;
+
+use super::{
+    ChoiceLabel, Description, Invalid, Kind, Protection, QuestionTitle, ResultsVisibility, TagName,
+};
+
+/// Fewest and most choices a question may have.
+pub const CHOICES: std::ops::RangeInclusive<usize> = 2..=10;
+/// Most tags on a question.
+pub const MAX_TAGS: usize = 5;
+
+/// Everything needed to create a question, already validated.
+#[derive(Debug, Clone)]
+pub struct QuestionDraft {
+    /// The asking user, if any.
+    pub author_id: Option<i64>,
+    /// The title.
+    pub title: QuestionTitle,
+    /// Optional longer text.
+    pub description: Option<Description>,
+    /// Single or multiple choice.
+    pub kind: Kind,
+    /// Fewest choices on a ballot (1 for single choice).
+    pub min_choices: u32,
+    /// Most choices on a ballot (1 for single choice).
+    pub max_choices: u32,
+    /// When results may be seen.
+    pub results_visibility: ResultsVisibility,
+    /// Duplicate-vote protection.
+    pub protection: Protection,
+    /// When voting ends, if ever.
+    pub closes_at: Option<NaiveDateTime>,
+    /// The choices in display order.
+    pub choices: Vec<ChoiceLabel>,
+    /// Distinct normalised tags.
+    pub tags: Vec<TagName>,
+}
+
+/// Raw input for a [`QuestionDraft`].
+#[derive(Debug, Clone, Default)]
+pub struct DraftInput<'a> {
+    /// The asking user, if any.
+    pub author_id: Option<i64>,
+    /// Title text.
+    pub title: &'a str,
+    /// Description text.
+    pub description: &'a str,
+    /// `single` or `multiple`.
+    pub kind: &'a str,
+    /// Fewest choices (multiple choice only).
+    pub min_choices: Option<u32>,
+    /// Most choices (multiple choice only).
+    pub max_choices: Option<u32>,
+    /// `always`, `voted` or `closed`.
+    pub results_visibility: &'a str,
+    /// `browser`, `network` or `account`.
+    pub protection: &'a str,
+    /// Closing time.
+    pub closes_at: Option<NaiveDateTime>,
+    /// Choice labels; blank ones are skipped.
+    pub choices: Vec<&'a str>,
+    /// Tags as typed.
+    pub tags: Vec<&'a str>,
+}
+
+impl QuestionDraft {
+    /// Validates every field and the rules between them.
+    pub fn parse(input: DraftInput<'_>, now: NaiveDateTime) -> Result<QuestionDraft, Invalid> {
+        let title = QuestionTitle::parse(input.title)?;
+        let description = Description::parse(input.description)?;
+        let kind = Kind::parse(input.kind)?;
+        let results_visibility = ResultsVisibility::parse(input.results_visibility)?;
+        let protection = Protection::parse(input.protection)?;
+        let mut choices = Vec::new();
+        for raw in input.choices.iter().filter(|c| !c.trim().is_empty()) {
+            let label = ChoiceLabel::parse(raw)?;
+            if choices
+                .iter()
+                .any(|c: &ChoiceLabel| c.as_str().eq_ignore_ascii_case(label.as_str()))
+            {
+                return Err(Invalid::new(
+                    "duplicate_choice",
+                    format!("The choice “{}” appears twice.", label.as_str()),
+                ));
+            }
+            choices.push(label);
+        }
+        if !CHOICES.contains(&choices.len()) {
+            return Err(Invalid::new(
+                "invalid_choices",
+                format!(
+                    "A question needs {} to {} choices.",
+                    CHOICES.start(),
+                    CHOICES.end()
+                ),
+            ));
+        }
+        let mut tags: Vec<TagName> = Vec::new();
+        for raw in input.tags.iter().filter(|t| !t.trim().is_empty()) {
+            let tag = TagName::parse(raw)?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if tags.len() > MAX_TAGS {
+            return Err(Invalid::new(
+                "too_many_tags",
+                format!("A question can have at most {MAX_TAGS} tags."),
+            ));
+        }
+        let n = choices.len() as u32;
+        let (min_choices, max_choices) = match kind {
+            Kind::Single => (1, 1),
+            Kind::Multiple => {
+                let min = input.min_choices.unwrap_or(1);
+                let max = input.max_choices.unwrap_or(n);
+                if min < 1 || max < min || max > n {
+                    return Err(Invalid::new(
+                        "invalid_choice_limits",
+                        format!("Choose limits with 1 ≤ minimum ≤ maximum ≤ {n}."),
+                    ));
+                }
+                (min, max)
+            }
+        };
+        if let Some(t) = input.closes_at
+            && t <= now
+        {
+            return Err(Invalid::new(
+                "invalid_closes_at",
+                "The closing date must be in the future.",
+            ));
+        }
+        Ok(QuestionDraft {
+            author_id: input.author_id,
+            title,
+            description,
+            kind,
+            min_choices,
+            max_choices,
+            results_visibility,
+            protection,
+            closes_at: input.closes_at,
+            choices,
+            tags,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> DraftInput<'static> {
+        DraftInput {
+            title: "Which season do you like best?",
+            kind: "single",
+            results_visibility: "always",
+            protection: "browser",
+            choices: vec!["Spring", "Summer", "", "Autumn"],
+            tags: vec!["Seasons", "seasons", "weather"],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_draft() {
+        let now = chrono::Utc::now().naive_utc();
+        let d = QuestionDraft::parse(input(), now).unwrap();
+        assert_eq!(d.choices.len(), 3);
+        assert_eq!(d.tags.len(), 2);
+        assert_eq!((d.min_choices, d.max_choices), (1, 1));
+    }
+
+    #[test]
+    fn invalid_drafts() {
+        let now = chrono::Utc::now().naive_utc();
+        let mut i = input();
+        i.choices = vec!["Only one"];
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "invalid_choices"
+        );
+        let mut i = input();
+        i.choices = vec!["Same", "same"];
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "duplicate_choice"
+        );
+        let mut i = input();
+        i.kind = "multiple";
+        i.min_choices = Some(3);
+        i.max_choices = Some(2);
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "invalid_choice_limits"
+        );
+        let mut i = input();
+        i.tags = vec!["a", "b", "c", "d", "e", "f"];
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "too_many_tags"
+        );
+        let mut i = input();
+        i.closes_at = Some(now - chrono::Duration::hours(1));
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "invalid_closes_at"
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Domain values and rules: validated inputs, poll states, the results-visibility rule, ranking.
+//! Nothing here knows about HTTP or SQL.
+
+pub mod ballot;
+pub mod draft;
+pub mod listing;
+pub mod poll;
+pub mod text;
+
+pub use ballot::{BallotChoices, BallotRules};
+pub use draft::{DraftInput, QuestionDraft};
+pub use listing::{Page, Sort, Window};
+pub use poll::{Kind, PollStatus, Protection, ResultsVisibility, Trust};
+pub use text::{ChoiceLabel, Description, QuestionTitle, SearchQuery, TagName};
+
+/// Why an input value was refused: a stable code and a message for the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    /// Machine-readable code, e.g. `invalid_page`.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl Invalid {
+    /// Builds an `Invalid` value.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Invalid> for crate::error::AppError {
+    fn from(e: Invalid) -> Self {
+        crate::error::AppError::BadRequest {
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+/// A question id from a URL: a positive integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct QuestionId(pub i64);
+
+impl QuestionId {
+    /// Parses a path segment; anything but a positive integer is "no such question".
+    pub fn parse(s: &str) -> Option<QuestionId> {
+        if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse::<i64>().ok().filter(|n| *n > 0).map(QuestionId)
+    }
+}
+
+/// Turns a title into the URL slug used in `/q/<id>/<slug>`.
+pub fn slugify(title: &str) -> String {
+    let mut s = slug::slugify(title);
+    if s.len() > 80 {
+        let mut cut = 80;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        while s.ends_with('-') {
+            s.pop();
+        }
+    }
+    if s.is_empty() { "question".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_ids() {
+        assert_eq!(QuestionId::parse("42"), Some(QuestionId(42)));
+        for bad in ["", "0", "-1", "abc", "1e3", "99999999999999999999", "4 2"] {
+            assert_eq!(QuestionId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slugify("Is tea better than coffee?"),
+            "is-tea-better-than-coffee"
+        );
+        assert_eq!(slugify("???"), "question");
+        assert!(slugify(&"long words ".repeat(30)).len() <= 80);
+    }
+}

@@ -1,0 +1,219 @@
+//! Poll rules: kinds, protection levels, trust levels, open/closed, the results-visibility rule
+//! and the hot rank.
+
+use chrono::NaiveDateTime;
+
+use super::Invalid;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident as $label:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and serialized form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored form.
+            pub fn parse(s: &str) -> Result<Self, Invalid> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Invalid::new(
+                        concat!("invalid_", $label),
+                        format!(
+                            "`{}` is not a valid {}; expected one of: {}",
+                            s.chars().take(40).collect::<String>(),
+                            $label,
+                            [$($text),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum! {
+    /// Single choice (radio buttons) or multiple choice (check boxes).
+    Kind as "kind" { Single = "single", Multiple = "multiple" }
+}
+
+string_enum! {
+    /// When the results of a question may be seen.
+    ResultsVisibility as "results_visibility" {
+        /// Always, by everyone.
+        Always = "always",
+        /// After the visitor has voted (and always once closed).
+        AfterVote = "voted",
+        /// Only once the question has closed.
+        AfterClose = "closed",
+    }
+}
+
+string_enum! {
+    /// How a question guards against duplicate votes.
+    Protection as "protection" {
+        /// One ballot per voter cookie.
+        Browser = "browser",
+        /// Voter cookie plus at most N new ballots per client network per question per day.
+        Network = "network",
+        /// Only logged-in users may vote.
+        Account = "account",
+    }
+}
+
+string_enum! {
+    /// How a ballot was protected when it was cast (recorded per ballot for "verified only" views).
+    Trust as "trust" {
+        /// Voter cookie only.
+        Cookie = "cookie",
+        /// Voter cookie plus the per-network window.
+        Network = "network",
+        /// A logged-in account.
+        Account = "account",
+        /// A logged-in account with a verified email.
+        Verified = "verified",
+    }
+}
+
+string_enum! {
+    /// Whether a question takes votes.
+    PollStatus as "status" { Open = "open", Closed = "closed" }
+}
+
+impl Protection {
+    /// The trust level a ballot gets under this protection for an anonymous voter.
+    pub fn anonymous_trust(self) -> Trust {
+        match self {
+            Protection::Browser => Trust::Cookie,
+            Protection::Network => Trust::Network,
+            Protection::Account => Trust::Account,
+        }
+    }
+}
+
+/// A question's status at `now`: closed once its closing time passed or its author closed it.
+pub fn status_at(
+    closes_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> PollStatus {
+    let closed = closed_at.is_some_and(|t| t <= now) || closes_at.is_some_and(|t| t <= now);
+    if closed {
+        PollStatus::Closed
+    } else {
+        PollStatus::Open
+    }
+}
+
+/// The one results-visibility rule, used by the page, the API, and every later surface.
+pub fn results_visible(visibility: ResultsVisibility, has_voted: bool, status: PollStatus) -> bool {
+    match visibility {
+        ResultsVisibility::Always => true,
+        ResultsVisibility::AfterVote => has_voted || status == PollStatus::Closed,
+        ResultsVisibility::AfterClose => status == PollStatus::Closed,
+    }
+}
+
+/// Why results are hidden, for the visitor; `None` when they are visible.
+pub fn results_hidden_reason(
+    visibility: ResultsVisibility,
+    has_voted: bool,
+    status: PollStatus,
+) -> Option<&'static str> {
+    if results_visible(visibility, has_voted, status) {
+        return None;
+    }
+    Some(match visibility {
+        ResultsVisibility::AfterVote => "Results are shown after you vote.",
+        _ => "Results are shown when the poll closes.",
+    })
+}
+
+/// Lemmy's hot rank: `log10(max(1, 3 + score)) / (hours + 2)^1.8`, scaled for storage.
+pub fn hot_rank(score: i64, created_at: NaiveDateTime, now: NaiveDateTime) -> f64 {
+    let hours = ((now - created_at).num_seconds().max(0) as f64) / 3600.0;
+    let s = ((3 + score).max(1) as f64).log10();
+    10_000.0 * s / (hours + 2.0).powf(1.8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn enums_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()).unwrap(), *k);
+        }
+        assert_eq!(
+            ResultsVisibility::parse("voted").unwrap(),
+            ResultsVisibility::AfterVote
+        );
+        let err = Protection::parse("nope").unwrap_err();
+        assert_eq!(err.code, "invalid_protection");
+        assert!(err.message.contains("browser, network, account"));
+    }
+
+    #[test]
+    fn visibility_rule() {
+        use PollStatus::*;
+        use ResultsVisibility::*;
+        assert!(results_visible(Always, false, Open));
+        assert!(!results_visible(AfterVote, false, Open));
+        assert!(results_visible(AfterVote, true, Open));
+        assert!(results_visible(AfterVote, false, Closed));
+        assert!(!results_visible(AfterClose, true, Open));
+        assert!(results_visible(AfterClose, false, Closed));
+        assert!(
+            results_hidden_reason(AfterClose, true, Open)
+                .unwrap()
+                .contains("closes")
+        );
+    }
+
+    #[test]
+    fn status_follows_closing_time() {
+        let now = Utc::now().naive_utc();
+        assert_eq!(status_at(None, None, now), PollStatus::Open);
+        assert_eq!(
+            status_at(Some(now + Duration::hours(1)), None, now),
+            PollStatus::Open
+        );
+        assert_eq!(
+            status_at(Some(now - Duration::seconds(1)), None, now),
+            PollStatus::Closed
+        );
+        assert_eq!(status_at(None, Some(now), now), PollStatus::Closed);
+    }
+
+    #[test]
+    fn hot_rank_prefers_recent_and_popular() {
+        let now = Utc::now().naive_utc();
+        let fresh = hot_rank(10, now - Duration::hours(1), now);
+        let old = hot_rank(10, now - Duration::days(3), now);
+        let popular = hot_rank(1000, now - Duration::hours(1), now);
+        assert!(fresh > old && popular > fresh);
+        assert!(hot_rank(-100, now, now) >= 0.0);
+    }
+}

@@ -1,0 +1,15 @@
+//! Beebeta: a public opinion polling site. See `docs/ARCHITECTURE.md` for the layout.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod services;
+pub mod telemetry;
+
+pub use error::{AppError, AppResult};

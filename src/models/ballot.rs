@@ -1,0 +1,348 @@
+//! Ballots and the vote ledger: casting, changing and withdrawing votes, and exact counts.
+//!
+//! Invariants (enforced by the schema, relied upon here):
+//! - one ballot per (question, voter): a unique key;
+//! - a choice's count is its number of rows in `votes`; results are counted from there;
+//! - `questions.vote_count` equals the question's ballots: it changes only in the transaction
+//!   that inserts or deletes a ballot.
+//!
+//! Locking (InnoDB): a new ballot first locks its question row (the counter), then inserts;
+//! a change locks its ballot row, then replaces the ballot's vote rows with locking statements
+//! (which see the latest committed rows); a withdrawal locks the question row, then deletes the
+//! ballot. Rows are always locked question → ballot, so writers do not deadlock each other;
+//! when the database still reports a deadlock or a duplicate from a concurrent first vote, the
+//! whole transaction is retried from a fresh snapshot.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error};
+
+use crate::db::schema::{ballots, choices, questions, votes};
+use crate::db::{AnyConnection, is_retryable, last_insert_id};
+use crate::domain::poll::{self, PollStatus, Protection, Trust};
+use crate::domain::{BallotChoices, BallotRules, Invalid};
+use crate::models::question;
+
+/// Exact results of a question, counted from the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Number of ballots (voters).
+    pub total: i64,
+    /// Votes per choice id (choices without votes are absent).
+    pub by_choice: HashMap<i64, i64>,
+}
+
+/// The choices on `voter`'s ballot for a question, or `None` if they have none.
+pub fn choices_of(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    voter: &str,
+) -> QueryResult<Option<Vec<i64>>> {
+    let ballot: Option<i64> = ballots::table
+        .filter(ballots::question_id.eq(question_id))
+        .filter(ballots::voter.eq(voter))
+        .select(ballots::id)
+        .first(conn)
+        .optional()?;
+    match ballot {
+        None => Ok(None),
+        Some(id) => votes::table
+            .filter(votes::ballot_id.eq(id))
+            .order(votes::choice_id.asc())
+            .select(votes::choice_id)
+            .load(conn)
+            .map(Some),
+    }
+}
+
+/// Counts ballots and per-choice votes of a question from the ledger.
+pub fn counts(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    let total: i64 = ballots::table
+        .filter(ballots::question_id.eq(question_id))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<(i64, i64)> = votes::table
+        .filter(votes::question_id.eq(question_id))
+        .group_by(votes::choice_id)
+        .select((votes::choice_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(Counts {
+        total,
+        by_choice: rows.into_iter().collect(),
+    })
+}
+
+/// Who is voting and how they are identified.
+#[derive(Debug, Clone)]
+pub struct Voter {
+    /// Stable voter key: `c:<uuid>` for a cookie, `u:<id>` for an account.
+    pub key: String,
+    /// The account, when logged in.
+    pub user_id: Option<i64>,
+    /// Keyed hash of the client network (for the network window), if known.
+    pub ip_hash: Option<String>,
+}
+
+/// A vote request.
+#[derive(Debug, Clone)]
+pub struct VoteRequest {
+    /// The question.
+    pub question_id: i64,
+    /// The voter.
+    pub voter: Voter,
+    /// Choice ids as sent (validated inside the transaction against the question).
+    pub choices: Vec<i64>,
+    /// At most this many new ballots per network per question per day (`network` protection).
+    pub network_limit: u32,
+    /// Request time.
+    pub now: NaiveDateTime,
+}
+
+/// What happened to a vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteOutcome {
+    /// A new ballot was stored.
+    Created,
+    /// An existing ballot now holds the new choices.
+    Changed,
+}
+
+/// Why a vote or a withdrawal was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum VoteError {
+    /// No such (visible) question.
+    #[error("no such question")]
+    NotFound,
+    /// The question no longer takes votes.
+    #[error("this question is closed")]
+    Closed,
+    /// The question requires an account.
+    #[error("log in to vote on this question")]
+    LoginRequired,
+    /// Too many ballots from this network today.
+    #[error("too many votes from your network on this question today")]
+    NetworkLimit,
+    /// The ballot is not valid for this question.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// A database failure.
+    #[error(transparent)]
+    Db(Error),
+}
+
+impl From<Error> for VoteError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound => VoteError::NotFound,
+            e => VoteError::Db(e),
+        }
+    }
+}
+
+const MAX_ATTEMPTS: u32 = 10;
+
+/// An error that rolls the transaction back and makes [`with_retries`] run it again.
+fn start_over(why: &str) -> VoteError {
+    VoteError::Db(Error::DatabaseError(
+        DatabaseErrorKind::SerializationFailure,
+        Box::new(why.to_string()),
+    ))
+}
+
+fn should_retry(e: &VoteError) -> bool {
+    match e {
+        VoteError::Db(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => true,
+        VoteError::Db(e) => is_retryable(e),
+        _ => false,
+    }
+}
+
+fn with_retries<T>(mut f: impl FnMut() -> Result<T, VoteError>) -> Result<T, VoteError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match f() {
+            Err(e) if attempt < MAX_ATTEMPTS && should_retry(&e) => {
+                let backoff = 1u64 << attempt.min(6);
+                let jitter = rand::random::<u64>() % (backoff + 1);
+                std::thread::sleep(std::time::Duration::from_millis(jitter));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Casts or changes `req.voter`'s ballot; acknowledged only once committed.
+pub fn vote(
+    conn: &mut AnyConnection,
+    req: &VoteRequest,
+) -> Result<(VoteOutcome, Vec<i64>), VoteError> {
+    with_retries(|| conn.transaction(|c| vote_once(c, req)))
+}
+
+fn vote_once(
+    c: &mut AnyConnection,
+    req: &VoteRequest,
+) -> Result<(VoteOutcome, Vec<i64>), VoteError> {
+    let q = question::find_visible(c, req.question_id)?;
+    let protection = q.protection();
+    if protection == Protection::Network {
+        // Serialise new ballots on this question before any read, so that the network count
+        // below sees every committed ballot (InnoDB takes its snapshot at the first read).
+        diesel::update(questions::table.find(q.id))
+            .set(questions::updated_at.eq(questions::updated_at))
+            .execute(c)?;
+    }
+    if q.status(req.now) == PollStatus::Closed {
+        return Err(VoteError::Closed);
+    }
+    if protection == Protection::Account && req.voter.user_id.is_none() {
+        return Err(VoteError::LoginRequired);
+    }
+    let choice_ids: Vec<i64> = choices::table
+        .filter(choices::question_id.eq(q.id))
+        .select(choices::id)
+        .load(c)?;
+    let rules = BallotRules {
+        kind: q.kind(),
+        min: q.min_choices.max(1) as u32,
+        max: q.max_choices.max(1) as u32,
+        choice_ids: &choice_ids,
+    };
+    let ballot_choices = BallotChoices::parse(&req.choices, &rules)?;
+    let existing: Option<i64> = ballots::table
+        .filter(ballots::question_id.eq(q.id))
+        .filter(ballots::voter.eq(&req.voter.key))
+        .select(ballots::id)
+        .first(c)
+        .optional()?;
+    let outcome = match existing {
+        Some(ballot_id) => {
+            // Lock the ballot; if it vanished (a concurrent withdrawal), start over.
+            let locked = diesel::update(ballots::table.find(ballot_id))
+                .set(ballots::updated_at.eq(req.now))
+                .execute(c)?;
+            if locked == 0 {
+                return Err(start_over("ballot withdrawn concurrently"));
+            }
+            diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
+            insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
+            VoteOutcome::Changed
+        }
+        None => {
+            let rank = poll::hot_rank(q.vote_count + 1, q.created_at, req.now);
+            diesel::update(questions::table.find(q.id))
+                .set((
+                    questions::vote_count.eq(questions::vote_count + 1),
+                    questions::hot_rank.eq(rank),
+                ))
+                .execute(c)?;
+            if protection == Protection::Network
+                && let Some(ip) = &req.voter.ip_hash
+            {
+                let since = req.now - Duration::hours(24);
+                let recent: i64 = ballots::table
+                    .filter(ballots::question_id.eq(q.id))
+                    .filter(ballots::ip_hash.eq(ip))
+                    .filter(ballots::created_at.ge(since))
+                    .count()
+                    .get_result(c)?;
+                if recent >= i64::from(req.network_limit) {
+                    return Err(VoteError::NetworkLimit);
+                }
+            }
+            let trust = match (protection, req.voter.user_id) {
+                (_, Some(_)) => Trust::Account,
+                (p, None) => p.anonymous_trust(),
+            };
+            diesel::insert_into(ballots::table)
+                .values((
+                    ballots::question_id.eq(q.id),
+                    ballots::voter.eq(&req.voter.key),
+                    ballots::user_id.eq(req.voter.user_id),
+                    ballots::ip_hash.eq(req.voter.ip_hash.as_deref()),
+                    ballots::trust.eq(trust.as_str()),
+                    ballots::created_at.eq(req.now),
+                    ballots::updated_at.eq(req.now),
+                ))
+                .execute(c)?;
+            let ballot_id = last_insert_id(c)?;
+            insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
+            VoteOutcome::Created
+        }
+    };
+    Ok((outcome, ballot_choices.ids().to_vec()))
+}
+
+fn insert_votes(
+    c: &mut AnyConnection,
+    ballot_id: i64,
+    question_id: i64,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for choice_id in ids {
+        diesel::insert_into(votes::table)
+            .values((
+                votes::ballot_id.eq(ballot_id),
+                votes::choice_id.eq(choice_id),
+                votes::question_id.eq(question_id),
+                votes::created_at.eq(now),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Withdraws `voter`'s ballot; `Ok(false)` if they had none.
+pub fn withdraw(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    voter: &str,
+    now: NaiveDateTime,
+) -> Result<bool, VoteError> {
+    with_retries(|| conn.transaction(|c| withdraw_once(c, question_id, voter, now)))
+}
+
+fn withdraw_once(
+    c: &mut AnyConnection,
+    question_id: i64,
+    voter: &str,
+    now: NaiveDateTime,
+) -> Result<bool, VoteError> {
+    let q = question::find_visible(c, question_id)?;
+    if q.status(now) == PollStatus::Closed {
+        return Err(VoteError::Closed);
+    }
+    let existing: Option<i64> = ballots::table
+        .filter(ballots::question_id.eq(q.id))
+        .filter(ballots::voter.eq(voter))
+        .select(ballots::id)
+        .first(c)
+        .optional()?;
+    let Some(ballot_id) = existing else {
+        return Ok(false);
+    };
+    let rank = poll::hot_rank((q.vote_count - 1).max(0), q.created_at, now);
+    diesel::update(questions::table.find(q.id))
+        .set((
+            questions::vote_count.eq(questions::vote_count - 1),
+            questions::hot_rank.eq(rank),
+        ))
+        .execute(c)?;
+    // Lock the ballot before its vote rows (the order a change uses). If it is gone, it was
+    // withdrawn concurrently: roll back the counter change and start over.
+    let locked = diesel::update(ballots::table.find(ballot_id))
+        .set(ballots::updated_at.eq(now))
+        .execute(c)?;
+    if locked == 0 {
+        return Err(start_over("ballot withdrawn concurrently"));
+    }
+    // Votes would go with the ballot (ON DELETE CASCADE); delete them explicitly so the ledger
+    // does not depend on the connection's foreign-key setting.
+    diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
+    diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
+    Ok(true)
+}

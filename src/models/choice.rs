@@ -1,0 +1,41 @@
+//! Choices of a question.
+
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::choices;
+
+/// A stored choice.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
+#[diesel(table_name = choices)]
+pub struct ChoiceRow {
+    /// Primary key.
+    pub id: i64,
+    /// The question it belongs to.
+    pub question_id: i64,
+    /// Display order, from 0.
+    pub position: i32,
+    /// The text.
+    pub label: String,
+}
+
+/// A choice to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = choices)]
+pub struct NewChoice<'a> {
+    /// The question it belongs to.
+    pub question_id: i64,
+    /// Display order.
+    pub position: i32,
+    /// The text.
+    pub label: &'a str,
+}
+
+/// The choices of a question in display order.
+pub fn for_question(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Vec<ChoiceRow>> {
+    choices::table
+        .filter(choices::question_id.eq(question_id))
+        .order(choices::position.asc())
+        .select(ChoiceRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,16 @@
+//! One file per table: `Row` (what is read), `New*` (what is inserted) and the queries on it,
+//! plus the joined reads pages need (`poll`, `listing`). No HTTP here.
+
+pub mod ballot;
+pub mod bulk;
+pub mod choice;
+pub mod listing;
+pub mod poll;
+pub mod question;
+pub mod tag;
+pub mod user;
+
+/// The current time in UTC, as stored.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

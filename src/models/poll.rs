@@ -1,0 +1,72 @@
+//! The read behind every surface that shows a question: the question, its choices, tags and
+//! author, the caller's ballot, and the results when the one visibility rule allows them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::users;
+use crate::domain::PollStatus;
+use crate::domain::poll::results_visible;
+use crate::models::ballot::{self, Counts};
+use crate::models::choice::{self, ChoiceRow};
+use crate::models::question::{self, QuestionRow};
+use crate::models::tag;
+
+/// A question as one visitor sees it.
+#[derive(Debug, Clone)]
+pub struct PollView {
+    /// The question.
+    pub question: QuestionRow,
+    /// The author's username.
+    pub author: Option<String>,
+    /// Choices in display order.
+    pub choices: Vec<ChoiceRow>,
+    /// Tag names.
+    pub tags: Vec<String>,
+    /// The visitor's current ballot (choice ids), if they voted.
+    pub my_choices: Option<Vec<i64>>,
+    /// Open or closed now.
+    pub status: PollStatus,
+    /// Exact counts from the ledger, only when visible to this visitor.
+    pub results: Option<Counts>,
+}
+
+/// Loads a visible question for `voter` (`None` for a visitor without a voter id).
+pub fn load(
+    conn: &mut AnyConnection,
+    id: i64,
+    voter: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<PollView> {
+    let question = question::find_visible(conn, id)?;
+    let author = match question.author_id {
+        Some(uid) => users::table
+            .find(uid)
+            .select(users::username)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let choices = choice::for_question(conn, id)?;
+    let tags = tag::names_for(conn, &[id])?.remove(&id).unwrap_or_default();
+    let my_choices = match voter {
+        Some(v) => ballot::choices_of(conn, id, v)?,
+        None => None,
+    };
+    let status = question.status(now);
+    let results = if results_visible(question.visibility(), my_choices.is_some(), status) {
+        Some(ballot::counts(conn, id)?)
+    } else {
+        None
+    };
+    Ok(PollView {
+        question,
+        author,
+        choices,
+        tags,
+        my_choices,
+        status,
+        results,
+    })
+}

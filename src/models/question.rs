@@ -1,0 +1,196 @@
+//! Questions: creation (with choices and tags) and ranking upkeep.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{choices, questions};
+use crate::db::{AnyConnection, last_insert_id};
+use crate::domain::poll::{self, PollStatus};
+use crate::domain::{Kind, Protection, QuestionDraft, ResultsVisibility, slugify};
+use crate::models::choice::NewChoice;
+use crate::models::tag;
+
+/// A stored question.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = questions)]
+pub struct QuestionRow {
+    /// Primary key.
+    pub id: i64,
+    /// Asking user.
+    pub author_id: Option<i64>,
+    /// Title.
+    pub title: String,
+    /// URL slug of the title.
+    pub slug: String,
+    /// Optional longer text.
+    pub description: Option<String>,
+    /// `single` or `multiple`.
+    pub kind: String,
+    /// Fewest choices per ballot.
+    pub min_choices: i32,
+    /// Most choices per ballot.
+    pub max_choices: i32,
+    /// `always`, `voted` or `closed`.
+    pub results_visibility: String,
+    /// `browser`, `network` or `account`.
+    pub protection: String,
+    /// Number of ballots (kept in the ballot's transaction).
+    pub vote_count: i64,
+    /// Hot rank (see `domain::poll::hot_rank`).
+    pub hot_rank: f64,
+    /// When it was asked.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+    /// Scheduled end of voting.
+    pub closes_at: Option<NaiveDateTime>,
+    /// When its author closed it early.
+    pub closed_at: Option<NaiveDateTime>,
+    /// When a moderator hid it.
+    pub hidden_at: Option<NaiveDateTime>,
+    /// When it was deleted (soft).
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl QuestionRow {
+    /// Parsed kind (a stored value that does not parse is treated as single choice).
+    pub fn kind(&self) -> Kind {
+        Kind::parse(&self.kind).unwrap_or(Kind::Single)
+    }
+
+    /// Parsed results visibility (unknown values are the strictest).
+    pub fn visibility(&self) -> ResultsVisibility {
+        ResultsVisibility::parse(&self.results_visibility).unwrap_or(ResultsVisibility::AfterClose)
+    }
+
+    /// Parsed protection level (unknown values are the strictest).
+    pub fn protection(&self) -> Protection {
+        Protection::parse(&self.protection).unwrap_or(Protection::Account)
+    }
+
+    /// Open or closed at `now`.
+    pub fn status(&self, now: NaiveDateTime) -> PollStatus {
+        poll::status_at(self.closes_at, self.closed_at, now)
+    }
+
+    /// The canonical path `/q/<id>/<slug>`.
+    pub fn path(&self) -> String {
+        format!("/q/{}/{}", self.id, self.slug)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = questions)]
+struct NewQuestion<'a> {
+    author_id: Option<i64>,
+    title: &'a str,
+    slug: &'a str,
+    description: Option<&'a str>,
+    kind: &'a str,
+    min_choices: i32,
+    max_choices: i32,
+    results_visibility: &'a str,
+    protection: &'a str,
+    vote_count: i64,
+    hot_rank: f64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    closes_at: Option<NaiveDateTime>,
+}
+
+/// Filter for questions that are listed and reachable (not hidden, not deleted).
+macro_rules! visible {
+    () => {
+        questions::hidden_at
+            .is_null()
+            .and(questions::deleted_at.is_null())
+    };
+}
+pub(crate) use visible;
+
+/// Stores a question with its choices and tags in one transaction; returns its id.
+pub fn create(
+    conn: &mut AnyConnection,
+    draft: &QuestionDraft,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    conn.transaction(|c| {
+        let slug = slugify(draft.title.as_str());
+        diesel::insert_into(questions::table)
+            .values(NewQuestion {
+                author_id: draft.author_id,
+                title: draft.title.as_str(),
+                slug: &slug,
+                description: draft.description.as_ref().map(|d| d.as_str()),
+                kind: draft.kind.as_str(),
+                min_choices: draft.min_choices as i32,
+                max_choices: draft.max_choices as i32,
+                results_visibility: draft.results_visibility.as_str(),
+                protection: draft.protection.as_str(),
+                vote_count: 0,
+                hot_rank: poll::hot_rank(0, now, now),
+                created_at: now,
+                updated_at: now,
+                closes_at: draft.closes_at,
+            })
+            .execute(c)?;
+        let id = last_insert_id(c)?;
+        let rows: Vec<NewChoice<'_>> = draft
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(i, l)| NewChoice {
+                question_id: id,
+                position: i as i32,
+                label: l.as_str(),
+            })
+            .collect();
+        for row in &rows {
+            diesel::insert_into(choices::table).values(row).execute(c)?;
+        }
+        tag::attach(c, id, &draft.tags)?;
+        Ok(id)
+    })
+}
+
+/// A visible question by id.
+pub fn find_visible(conn: &mut AnyConnection, id: i64) -> QueryResult<QuestionRow> {
+    questions::table
+        .find(id)
+        .filter(visible!())
+        .select(QuestionRow::as_select())
+        .first(conn)
+}
+
+/// How far back hot ranks are kept fresh; older questions rank 0.
+pub const HOT_HORIZON_DAYS: i64 = 7;
+
+/// Recomputes hot ranks of recent questions and zeroes older ones; returns rows updated.
+pub fn refresh_hot_ranks(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    let horizon = now - Duration::days(HOT_HORIZON_DAYS);
+    let mut updated = diesel::update(
+        questions::table
+            .filter(questions::created_at.lt(horizon))
+            .filter(questions::hot_rank.gt(0.0)),
+    )
+    .set(questions::hot_rank.eq(0.0))
+    .execute(conn)?;
+    let recent: Vec<(i64, i64, NaiveDateTime)> = questions::table
+        .filter(questions::created_at.ge(horizon))
+        .select((questions::id, questions::vote_count, questions::created_at))
+        .load(conn)?;
+    for chunk in recent.chunks(500) {
+        // One statement per chunk: a CASE over ids. Only numbers are formatted into the SQL.
+        let mut sql = String::from("UPDATE questions SET hot_rank = CASE id");
+        for (id, votes, created) in chunk {
+            let rank = poll::hot_rank(*votes, *created, now);
+            sql.push_str(&format!(" WHEN {id} THEN {rank:.6}"));
+        }
+        sql.push_str(" ELSE hot_rank END WHERE id IN (");
+        let ids: Vec<String> = chunk.iter().map(|(id, _, _)| id.to_string()).collect();
+        sql.push_str(&ids.join(","));
+        sql.push(')');
+        updated += diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(updated)
+}

@@ -1,0 +1,62 @@
+//! JSON API v1 under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
+
+pub mod questions;
+pub mod tags;
+pub mod types;
+pub mod votes;
+
+use rocket::serde::json::Json;
+use rocket::{get, routes};
+use utoipa::OpenApi;
+
+/// Where the API is mounted.
+pub const BASE: &str = "/api/v1";
+
+/// The OpenAPI document, generated from the route annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Beebeta API", version = "1", description = "Questions, votes and results of Beebeta."),
+    paths(
+        questions::list,
+        questions::get_question,
+        questions::results,
+        votes::put_vote,
+        votes::delete_vote,
+        tags::list_tags,
+        openapi_json,
+    ),
+    components(schemas(
+        types::QuestionItem,
+        types::QuestionList,
+        types::Question,
+        types::Choice,
+        types::Results,
+        types::ChoiceResult,
+        types::Ballot,
+        types::VoteBody,
+        types::VoteResponse,
+        types::Tag,
+        types::TagList,
+        types::ErrorBody,
+        types::ErrorDetail,
+    )),
+    tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "meta"))
+)]
+pub struct ApiDoc;
+
+/// Routes of the API (mounted at [`BASE`]).
+pub fn routes() -> Vec<rocket::Route> {
+    let mut r = routes![openapi_json];
+    r.extend(questions::routes());
+    r.extend(votes::routes());
+    r.extend(tags::routes());
+    r
+}
+
+/// The OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
+#[get("/openapi.json")]
+pub fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

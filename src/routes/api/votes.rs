@@ -1,0 +1,76 @@
+//! `PUT /questions/{id}/vote` and `DELETE /questions/{id}/vote`.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{State, delete, put, routes};
+
+use super::types::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
+use crate::auth::{JsonBody, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::routes::questions::{load, parse_id};
+use crate::services::voting::{self, ClientNetwork};
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![put_vote, delete_vote]
+}
+
+/// Casts or changes the caller's vote (identified by the voter cookie).
+#[utoipa::path(put, path = "/api/v1/questions/{id}/vote", tag = "votes",
+    params(("id" = i64, Path, description = "question id")),
+    request_body(content = VoteBody, content_type = "application/json"),
+    responses(
+        (status = 200, body = VoteResponse, description = "the stored ballot, and results when visible"),
+        (status = 400, body = ErrorBody, description = "empty ballot, unknown choice, too many or too few choices, malformed JSON"),
+        (status = 401, body = ErrorBody, description = "the question requires an account"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the question is closed"),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody, description = "not application/json"),
+        (status = 422, body = ErrorBody, description = "JSON of the wrong shape"),
+        (status = 429, body = ErrorBody, description = "network limit reached"),
+    ))]
+#[put("/questions/<id>/vote", data = "<body>")]
+pub async fn put_vote(
+    db: &State<Db>,
+    cfg: &State<AppConfig>,
+    voter: Voter,
+    client: ClientNetwork,
+    id: &str,
+    body: JsonBody<VoteBody>,
+) -> AppResult<Json<VoteResponse>> {
+    let id = parse_id(id)?;
+    if body.0.choices.len() > crate::domain::ballot::MAX_IDS {
+        return Err(crate::domain::Invalid::new(
+            "too_many_choices",
+            "Too many choices on one ballot.",
+        )
+        .into());
+    }
+    let (_, choices, _) = voting::cast(db, cfg, &voter, &client, id, body.0.choices).await?;
+    let view = load(db, id, Some(voter.key())).await?;
+    Ok(Json(VoteResponse {
+        ballot: Ballot { choices },
+        results: view
+            .results
+            .as_ref()
+            .map(|r| Results::new(r, &view.choices)),
+    }))
+}
+
+/// Withdraws the caller's vote (204 whether or not there was one).
+#[utoipa::path(delete, path = "/api/v1/questions/{id}/vote", tag = "votes",
+    params(("id" = i64, Path, description = "question id")),
+    responses(
+        (status = 204, description = "no ballot remains"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the question is closed"),
+    ))]
+#[delete("/questions/<id>/vote")]
+pub async fn delete_vote(db: &State<Db>, voter: Voter, id: &str) -> AppResult<Status> {
+    let id = parse_id(id)?;
+    voting::withdraw(db, &voter, id).await?;
+    Ok(Status::NoContent)
+}

@@ -1,0 +1,72 @@
+//! Error catchers: the site's error page for HTML routes and `{"error":{...}}` under `/api`.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use rocket::{Catcher, catch, catchers};
+
+use crate::error::{self, FailureReason};
+
+/// A rendered error for a status, with the failing guard's reason when there is one.
+pub struct CaughtError(Status);
+
+impl<'r> Responder<'r, 'static> for CaughtError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.0;
+        let reason = req.local_cache(FailureReason::default).0.clone();
+        let (code, message) =
+            reason.unwrap_or_else(|| (default_code(status), default_message(status).to_string()));
+        if status.code >= 500 {
+            tracing::error!(status = status.code, path = %req.uri().path(), "request failed");
+        }
+        let mut resp = error::render(req, status, code, &message)?;
+        if status == Status::TooManyRequests && resp.headers().get_one("Retry-After").is_none() {
+            resp.set_raw_header("Retry-After", "60");
+        }
+        Ok(Response::build_from(resp).finalize())
+    }
+}
+
+fn default_code(status: Status) -> &'static str {
+    match status.code {
+        400 => "bad_request",
+        401 => "login_required",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid_input",
+        429 => "rate_limited",
+        503 => "unavailable",
+        _ if status.code >= 500 => "internal",
+        _ => "error",
+    }
+}
+
+fn default_message(status: Status) -> &'static str {
+    match status.code {
+        400 => "The request could not be understood.",
+        401 => "Please log in to continue.",
+        403 => "You are not allowed to do that.",
+        404 => "We could not find that page. It may have been removed, or the link is wrong.",
+        405 => "That method is not allowed here.",
+        413 => "The request is too large.",
+        415 => "The request body is not in a format this address accepts.",
+        422 => "Some of the submitted values are not valid.",
+        429 => "Too many requests. Please wait a moment and try again.",
+        503 => "The site is busy or a service is unavailable. Please try again shortly.",
+        _ if status.code >= 500 => "Something went wrong on our side. Please try again.",
+        _ => "The request failed.",
+    }
+}
+
+#[catch(default)]
+fn any(status: Status, _req: &Request<'_>) -> CaughtError {
+    CaughtError(status)
+}
+
+/// The catchers, registered at `/` (HTML) and `/api` (JSON); the responder picks the format.
+pub fn all() -> Vec<Catcher> {
+    catchers![any]
+}

@@ -1,0 +1,226 @@
+//! Question lists: hot (`/`), new, top, by tag, search, and the tag index.
+
+use rocket::{State, get, routes};
+use rocket_dyn_templates::{Template, context};
+
+use crate::db::Db;
+use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
+use crate::error::{AppError, AppResult};
+use crate::models::listing::{self, ListQuery};
+use crate::models::{self, tag};
+use crate::routes::views::ItemView;
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![hot, new, top, by_tag, search, tags]
+}
+
+struct ListPage {
+    page_title: String,
+    heading: String,
+    subheading: Option<String>,
+    nav: &'static str,
+    base: String,
+}
+
+fn page_url(base: &str, page: u32) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    if page == 1 && !base.contains('?') {
+        base.to_string()
+    } else {
+        format!("{base}{sep}page={page}")
+    }
+}
+
+async fn render(
+    db: &Db,
+    query: ListQuery,
+    meta: ListPage,
+    tag: Option<String>,
+    q: Option<String>,
+) -> AppResult<Template> {
+    let page = query.page;
+    let sort = query.sort;
+    let window = query.window;
+    let sort_name = if tag.is_some() {
+        "tag"
+    } else if q.is_some() {
+        "search"
+    } else {
+        sort.as_str()
+    };
+    let now = models::now();
+    let result = db.run(move |c| Ok(listing::list(c, &query, now)?)).await?;
+    let items: Vec<ItemView> = result.items.iter().map(|s| ItemView::new(s, now)).collect();
+    let next_url = if result.has_more {
+        page.next().map(|n| page_url(&meta.base, n))
+    } else {
+        None
+    };
+    let prev_url = page.prev().map(|n| page_url(&meta.base, n));
+    Ok(Template::render(
+        "questions/list",
+        context! {
+            page_title: meta.page_title,
+            heading: meta.heading,
+            subheading: meta.subheading,
+            nav: meta.nav,
+            sort: sort_name,
+            window: window.as_str(),
+            tag,
+            q,
+            items,
+            page: page.number(),
+            prev_url,
+            next_url,
+        },
+    ))
+}
+
+fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
+    ListQuery {
+        sort,
+        window,
+        tag_id: None,
+        search: None,
+        page,
+    }
+}
+
+#[get("/?<page>")]
+async fn hot(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+    let page = Page::from_query(page)?;
+    let meta = ListPage {
+        page_title: "Hot questions".into(),
+        heading: "Hot questions".into(),
+        subheading: Some("What people are voting on right now.".into()),
+        nav: "hot",
+        base: "/".into(),
+    };
+    render(
+        db,
+        list_query(Sort::Hot, Window::All, page),
+        meta,
+        None,
+        None,
+    )
+    .await
+}
+
+#[get("/new?<page>")]
+async fn new(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+    let page = Page::from_query(page)?;
+    let meta = ListPage {
+        page_title: "New questions".into(),
+        heading: "New questions".into(),
+        subheading: Some("The latest questions, newest first.".into()),
+        nav: "new",
+        base: "/new".into(),
+    };
+    render(
+        db,
+        list_query(Sort::New, Window::All, page),
+        meta,
+        None,
+        None,
+    )
+    .await
+}
+
+#[get("/top?<window>&<page>")]
+async fn top(db: &State<Db>, window: Option<&str>, page: Option<&str>) -> AppResult<Template> {
+    let window = Window::from_query(window)?;
+    let page = Page::from_query(page)?;
+    let label = match window {
+        Window::Day => "in the last 24 hours",
+        Window::Week => "in the last 7 days",
+        Window::Month => "in the last 30 days",
+        Window::All => "of all time",
+    };
+    let meta = ListPage {
+        page_title: format!("Top questions {label}"),
+        heading: "Top questions".into(),
+        subheading: Some(format!("Most voted questions asked {label}.")),
+        nav: "top",
+        base: format!("/top?window={}", window.as_str()),
+    };
+    render(db, list_query(Sort::Top, window, page), meta, None, None).await
+}
+
+#[get("/t/<name>?<page>")]
+async fn by_tag(db: &State<Db>, name: &str, page: Option<&str>) -> AppResult<Template> {
+    let page = Page::from_query(page)?;
+    let tag_name = TagName::from_url(name)
+        .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
+    let lookup = tag_name.clone();
+    let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+    let row = found
+        .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", tag_name.as_str())))?;
+    let meta = ListPage {
+        page_title: format!("Questions tagged {}", row.name),
+        heading: format!("#{}", row.name),
+        subheading: Some(format!("{} questions", row.question_count)),
+        nav: "tags",
+        base: format!("/t/{}", row.name),
+    };
+    let mut query = list_query(Sort::Hot, Window::All, page);
+    query.tag_id = Some(row.id);
+    render(db, query, meta, Some(row.name), None).await
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[get("/search?<q>&<page>")]
+async fn search(db: &State<Db>, q: Option<&str>, page: Option<&str>) -> AppResult<Template> {
+    let page = Page::from_query(page)?;
+    let query = SearchQuery::parse(q.unwrap_or(""))?;
+    let Some(query) = query else {
+        return Ok(Template::render(
+            "questions/list",
+            context! {
+                page_title: "Search",
+                heading: "Search",
+                subheading: "Type a few words to find questions by title or description.",
+                nav: "search", sort: "search", window: "all", items: Vec::<ItemView>::new(),
+                page: 1, q: "",
+            },
+        ));
+    };
+    let text = query.as_str().to_string();
+    let meta = ListPage {
+        page_title: format!("Search: {text}"),
+        heading: "Search results".into(),
+        subheading: None,
+        nav: "search",
+        base: format!(
+            "/search?q={}",
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        ),
+    };
+    let mut lq = list_query(Sort::Top, Window::All, page);
+    lq.search = Some(query);
+    render(db, lq, meta, None, Some(text)).await
+}
+
+#[get("/tags?<page>")]
+async fn tags(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+    let page = Page::from_query(page)?;
+    let (rows, more) = db.run(move |c| Ok(tag::popular(c, page)?)).await?;
+    let tags: Vec<_> = rows
+        .iter()
+        .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })
+        .collect();
+    Ok(Template::render(
+        "tags/index",
+        context! {
+            page_title: "Tags",
+            nav: "tags",
+            tags,
+            page: page.number(),
+            prev_url: page.prev().map(|n| page_url("/tags", n)),
+            next_url: if more { page.next().map(|n| page_url("/tags", n)) } else { None },
+        },
+    ))
+}

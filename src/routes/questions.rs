@@ -1,0 +1,187 @@
+//! The question page `/q/<id>/<slug>` and its short form `/q/<id>`.
+
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::Redirect;
+use rocket::{State, get, routes};
+use rocket_dyn_templates::{Template, context};
+
+use crate::auth::{Keys, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::domain::poll::results_hidden_reason;
+use crate::domain::{PollStatus, Protection, QuestionId};
+use crate::error::{AppError, AppResult};
+use crate::models::poll::{self, PollView};
+use crate::routes::views::{ResultsView, excerpt, human_time, iso};
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![short, show]
+}
+
+/// Parses a question id from the path, or 404.
+pub fn parse_id(id: &str) -> AppResult<QuestionId> {
+    QuestionId::parse(id).ok_or_else(|| AppError::NotFound("There is no such question.".into()))
+}
+
+/// Loads what `voter` sees of question `id`.
+pub async fn load(db: &Db, id: QuestionId, voter: Option<String>) -> AppResult<PollView> {
+    let now = crate::models::now();
+    db.run(move |c| match poll::load(c, id.0, voter.as_deref(), now) {
+        Ok(v) => Ok(v),
+        Err(diesel::result::Error::NotFound) => {
+            Err(AppError::NotFound("There is no such question.".into()))
+        }
+        Err(e) => Err(e.into()),
+    })
+    .await
+}
+
+/// A message shown at the top of the question page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Flash {
+    kind: &'static str,
+    message: String,
+}
+
+impl Flash {
+    /// A success message.
+    pub fn ok(message: impl Into<String>) -> Flash {
+        Flash {
+            kind: "ok",
+            message: message.into(),
+        }
+    }
+
+    /// An error message.
+    pub fn error(message: impl Into<String>) -> Flash {
+        Flash {
+            kind: "error",
+            message: message.into(),
+        }
+    }
+}
+
+/// Renders the question page for this voter (also used to re-show it after a refused vote).
+pub fn render_page(
+    view: &PollView,
+    voter: &Voter,
+    keys: &Keys,
+    cfg: &AppConfig,
+    flash: Option<Flash>,
+) -> Template {
+    let now = crate::models::now();
+    let q = &view.question;
+    let mine = view.my_choices.clone().unwrap_or_default();
+    let protection = q.protection();
+    let (can_vote, blocked) = if view.status == PollStatus::Closed {
+        (
+            false,
+            Some("This question is closed: these are its final results."),
+        )
+    } else if protection == Protection::Account {
+        (
+            false,
+            Some("Only logged-in members can vote on this question. Accounts are coming soon."),
+        )
+    } else {
+        (true, None)
+    };
+    let results = view
+        .results
+        .as_ref()
+        .map(|r| ResultsView::new(r, &view.choices, &mine));
+    let hidden = results_hidden_reason(q.visibility(), view.my_choices.is_some(), view.status);
+    let choices: Vec<_> = view
+        .choices
+        .iter()
+        .map(|c| context! { id: c.id, label: &c.label, selected: mine.contains(&c.id) })
+        .collect();
+    let canonical = format!("{}{}", cfg.public_url.trim_end_matches('/'), q.path());
+    let description = q
+        .description
+        .as_deref()
+        .map(|d| excerpt(d, 200))
+        .unwrap_or_else(|| format!("{} votes so far. Cast yours on Beebeta.", q.vote_count));
+    Template::render(
+        "questions/show",
+        context! {
+            page_title: &q.title,
+            nav: "",
+            site_name: "Beebeta",
+            og: context! { title: &q.title, description, url: &canonical, site_name: "Beebeta" },
+            q: context! {
+                id: q.id,
+                title: &q.title,
+                description: &q.description,
+                kind: &q.kind,
+                min_choices: q.min_choices,
+                max_choices: q.max_choices,
+                tags: &view.tags,
+                author: &view.author,
+                created_at: iso(q.created_at),
+                created_human: human_time(q.created_at, now),
+                closes_at: q.closes_at.map(iso),
+                closes_human: q.closes_at.or(q.closed_at).map(|t| human_time(t, now)),
+                status: view.status,
+                total_votes: q.vote_count,
+                results_visibility: &q.results_visibility,
+                protection: &q.protection,
+                url: q.path(),
+            },
+            flash,
+            choices,
+            can_vote,
+            vote_blocked_reason: blocked,
+            my_vote: view.my_choices.is_some(),
+            csrf_token: voter.csrf_token(keys),
+            results,
+            results_hidden_reason: hidden,
+        },
+    )
+}
+
+#[get("/q/<id>", rank = 2)]
+async fn short(db: &State<Db>, id: &str) -> AppResult<Redirect> {
+    let id = parse_id(id)?;
+    let view = load(db, id, None).await?;
+    Ok(Redirect::moved(view.question.path()))
+}
+
+/// Either the page or a permanent redirect to the canonical URL.
+#[derive(rocket::Responder)]
+pub enum PageOrRedirect {
+    /// The page.
+    Page(Template),
+    /// The canonical URL.
+    Redirect(Redirect),
+    /// The page with a non-200 status.
+    Status((Status, Template)),
+}
+
+#[get("/q/<id>/<slug>")]
+async fn show(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    cfg: &State<AppConfig>,
+    voter: Voter,
+    flash: Option<FlashMessage<'_>>,
+    id: &str,
+    slug: &str,
+) -> AppResult<PageOrRedirect> {
+    let id = parse_id(id)?;
+    let view = load(db, id, Some(voter.key())).await?;
+    if view.question.slug != slug {
+        return Ok(PageOrRedirect::Redirect(Redirect::moved(
+            view.question.path(),
+        )));
+    }
+    let flash = flash.map(|f| match f.kind() {
+        "error" => Flash::error(f.message()),
+        _ => Flash::ok(f.message()),
+    });
+    Ok(PageOrRedirect::Page(render_page(
+        &view, &voter, keys, cfg, flash,
+    )))
+}

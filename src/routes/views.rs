@@ -1,0 +1,168 @@
+//! Page context structs shared by the HTML routes, built from model views.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::domain::PollStatus;
+use crate::models::ballot::Counts;
+use crate::models::choice::ChoiceRow;
+use crate::models::listing::QuestionSummary;
+
+/// "3 days ago" / "in 2 hours".
+pub fn human_time(t: NaiveDateTime, now: NaiveDateTime) -> String {
+    let secs = (now - t).num_seconds();
+    let (abs, future) = (secs.unsigned_abs(), secs < 0);
+    let (n, unit) = match abs {
+        0..=59 => {
+            return if future {
+                "in a moment".into()
+            } else {
+                "just now".into()
+            };
+        }
+        60..=3_599 => (abs / 60, "minute"),
+        3_600..=86_399 => (abs / 3_600, "hour"),
+        86_400..=2_591_999 => (abs / 86_400, "day"),
+        2_592_000..=31_535_999 => (abs / 2_592_000, "month"),
+        _ => (abs / 31_536_000, "year"),
+    };
+    let s = if n == 1 { "" } else { "s" };
+    if future {
+        format!("in {n} {unit}{s}")
+    } else {
+        format!("{n} {unit}{s} ago")
+    }
+}
+
+/// ISO 8601 in UTC, e.g. `2026-11-22T10:00:00Z`.
+pub fn iso(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Percent of `part` in `total`, one decimal.
+pub fn percent(part: i64, total: i64) -> f64 {
+    if total <= 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / total as f64).round() / 10.0
+    }
+}
+
+/// First `n` characters of a text, with an ellipsis when cut.
+pub fn excerpt(text: &str, n: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        let cut: String = flat.chars().take(n).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// A question in a list page.
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    id: i64,
+    title: String,
+    url: String,
+    tags: Vec<String>,
+    total_votes: i64,
+    created_at: String,
+    created_human: String,
+    closes_at: Option<String>,
+    status: PollStatus,
+    author: Option<String>,
+    excerpt: Option<String>,
+    kind: String,
+}
+
+impl ItemView {
+    /// Builds the list item.
+    pub fn new(s: &QuestionSummary, now: NaiveDateTime) -> ItemView {
+        let q = &s.question;
+        ItemView {
+            id: q.id,
+            title: q.title.clone(),
+            url: q.path(),
+            tags: s.tags.clone(),
+            total_votes: q.vote_count,
+            created_at: iso(q.created_at),
+            created_human: human_time(q.created_at, now),
+            closes_at: q.closes_at.map(iso),
+            status: q.status(now),
+            author: s.author.clone(),
+            excerpt: q.description.as_deref().map(|d| excerpt(d, 160)),
+            kind: q.kind.clone(),
+        }
+    }
+}
+
+/// One row of the results bars.
+#[derive(Debug, Serialize)]
+pub struct ResultRow {
+    id: i64,
+    label: String,
+    votes: i64,
+    percent: f64,
+    leading: bool,
+    mine: bool,
+}
+
+/// The results section of a question page.
+#[derive(Debug, Serialize)]
+pub struct ResultsView {
+    total: i64,
+    choices: Vec<ResultRow>,
+}
+
+impl ResultsView {
+    /// Builds bars for every choice in display order.
+    pub fn new(counts: &Counts, choices: &[ChoiceRow], mine: &[i64]) -> ResultsView {
+        let top = counts.by_choice.values().copied().max().unwrap_or(0);
+        let rows = choices
+            .iter()
+            .map(|c| {
+                let votes = counts.by_choice.get(&c.id).copied().unwrap_or(0);
+                ResultRow {
+                    id: c.id,
+                    label: c.label.clone(),
+                    votes,
+                    percent: percent(votes, counts.total),
+                    leading: top > 0 && votes == top,
+                    mine: mine.contains(&c.id),
+                }
+            })
+            .collect();
+        ResultsView {
+            total: counts.total,
+            choices: rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn humanised_times() {
+        let now = chrono::Utc::now().naive_utc();
+        assert_eq!(human_time(now, now), "just now");
+        assert_eq!(human_time(now - Duration::hours(1), now), "1 hour ago");
+        assert_eq!(human_time(now - Duration::days(3), now), "3 days ago");
+        assert_eq!(
+            human_time(now + Duration::days(2) + Duration::minutes(1), now),
+            "in 2 days"
+        );
+    }
+
+    #[test]
+    fn percents_and_excerpts() {
+        assert_eq!(percent(1, 3), 33.3);
+        assert_eq!(percent(0, 0), 0.0);
+        assert_eq!(excerpt("a  b\nc", 10), "a b c");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+    }
+}

@@ -1,0 +1,119 @@
+//! Voting by plain form posts: `POST /q/<id>/vote` and `POST /q/<id>/withdraw`.
+
+use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::{FromForm, State, post, routes};
+
+use crate::auth::{CsrfForm, CsrfProtected, Keys, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::ballot::VoteOutcome;
+use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
+use crate::services::voting;
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![vote, withdraw]
+}
+
+/// The vote form: `choice` (repeated for multiple choice) and `csrf_token`.
+#[derive(Debug, FromForm)]
+pub struct VoteForm {
+    csrf_token: String,
+    choice: Vec<String>,
+}
+
+impl CsrfProtected for VoteForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// The withdraw form.
+#[derive(Debug, FromForm)]
+pub struct WithdrawForm {
+    csrf_token: String,
+}
+
+impl CsrfProtected for WithdrawForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// A refused vote re-shows the question page with the reason and a 4xx status; other errors
+/// use the error page.
+async fn refuse(
+    db: &Db,
+    keys: &Keys,
+    cfg: &AppConfig,
+    voter: &Voter,
+    id: crate::domain::QuestionId,
+    err: AppError,
+) -> AppResult<PageOrRedirect> {
+    let status = err.status();
+    if !matches!(status.code, 400 | 401 | 409 | 429) {
+        return Err(err);
+    }
+    let view = load(db, id, Some(voter.key())).await?;
+    let page = render_page(
+        &view,
+        voter,
+        keys,
+        cfg,
+        Some(Flash::error(err.public_message())),
+    );
+    Ok(PageOrRedirect::Status((status, page)))
+}
+
+#[post("/q/<id>/vote", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
+async fn vote(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    cfg: &State<AppConfig>,
+    voter: Voter,
+    client: voting::ClientNetwork,
+    id: &str,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
+    let id = parse_id(id)?;
+    let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
+        Ok(c) => c,
+        Err(e) => return refuse(db, keys, cfg, &voter, id, e.into()).await.map(Err),
+    };
+    match voting::cast(db, cfg, &voter, &client, id, choices).await {
+        Ok((outcome, _, path)) => {
+            let msg = match outcome {
+                VoteOutcome::Created => "Thanks, your vote was counted.",
+                VoteOutcome::Changed => "Your vote was changed.",
+            };
+            Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
+        }
+        Err(e) => refuse(db, keys, cfg, &voter, id, e).await.map(Err),
+    }
+}
+
+#[post("/q/<id>/withdraw", data = "<form>")]
+async fn withdraw(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    cfg: &State<AppConfig>,
+    voter: Voter,
+    id: &str,
+    form: CsrfForm<WithdrawForm>,
+) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
+    let _ = form;
+    let id = parse_id(id)?;
+    match voting::withdraw(db, &voter, id).await {
+        Ok((had, path)) => {
+            let msg = if had {
+                "Your vote was withdrawn."
+            } else {
+                "You had not voted on this question."
+            };
+            Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
+        }
+        Err(e) => refuse(db, keys, cfg, &voter, id, e).await.map(Err),
+    }
+}

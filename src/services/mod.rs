@@ -1,0 +1,3 @@
+//! Use cases that join request identity to models: what a vote needs besides its ballot.
+
+pub mod voting;

@@ -1,0 +1,486 @@
+/* Beebeta — progressive enhancement for voting, withdrawing and sharing.
+ * Everything works without this file (plain form posts); this only makes it smoother.
+ * No dependencies, ES2019, no inline handlers, no inline styles (CSP friendly). */
+(function () {
+  "use strict";
+
+  var HIDDEN_TEXT = "Results are shown after you vote.";
+
+  function apiVoteUrl(id) {
+    return "/api/v1/questions/" + encodeURIComponent(id) + "/vote";
+  }
+
+  function apiResultsUrl(id) {
+    return "/api/v1/questions/" + encodeURIComponent(id) + "/results";
+  }
+
+  /* 42.5 -> "42.5", 100 -> "100", 0 -> "0", 33.3333 -> "33.3" */
+  function formatPercent(p) {
+    var n = Number(p);
+    if (!isFinite(n)) {
+      n = 0;
+    }
+    return String(Math.round(n * 10) / 10);
+  }
+
+  function votesText(n) {
+    return n + " vote" + (Number(n) === 1 ? "" : "s");
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  /* ---------- messages ---------- */
+
+  function messageBox(form) {
+    var box = form.querySelector(".form-msg");
+    if (!box) {
+      box = el("p", "form-msg");
+      box.setAttribute("role", "status");
+      box.setAttribute("aria-live", "polite");
+      form.appendChild(box);
+    }
+    return box;
+  }
+
+  function showMessage(form, text, isError) {
+    if (!form) {
+      return;
+    }
+    var box = messageBox(form);
+    box.classList.toggle("is-error", !!isError);
+    box.setAttribute("role", isError ? "alert" : "status");
+    box.textContent = text;
+  }
+
+  function clearMessage(form) {
+    var box = form && form.querySelector(".form-msg");
+    if (box) {
+      box.textContent = "";
+      box.classList.remove("is-error");
+    }
+  }
+
+  function errorMessage(data, status) {
+    if (data && data.error && data.error.message) {
+      return String(data.error.message);
+    }
+    return "Sorry, something went wrong (" + status + "). Please try again.";
+  }
+
+  function readJson(resp) {
+    return resp.json().catch(function () {
+      return null;
+    });
+  }
+
+  /* ---------- forms ---------- */
+
+  function voteFormFor(id) {
+    var forms = document.querySelectorAll("form.vote-form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].getAttribute("data-question") === String(id)) {
+        return forms[i];
+      }
+    }
+    return null;
+  }
+
+  function withdrawFormFor(id) {
+    var forms = document.querySelectorAll("form.withdraw-form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].getAttribute("data-question") === String(id)) {
+        return forms[i];
+      }
+    }
+    return null;
+  }
+
+  function choiceInputs(form) {
+    return Array.prototype.slice.call(form.querySelectorAll('input[name="choice"]'));
+  }
+
+  function submitButton(form) {
+    return form.querySelector('button[type="submit"]');
+  }
+
+  /* Map of choice id -> label text, taken from the vote form's labels. */
+  function choiceLabels(form) {
+    var labels = {};
+    if (!form) {
+      return labels;
+    }
+    choiceInputs(form).forEach(function (input) {
+      var label = input.closest("label");
+      var text = "";
+      if (label) {
+        var span = label.querySelector(".choice-label");
+        text = (span ? span.textContent : label.textContent) || "";
+      }
+      labels[String(input.value)] = text.trim();
+    });
+    return labels;
+  }
+
+  /* ---------- results rendering ---------- */
+
+  function resultsSection() {
+    return document.getElementById("results");
+  }
+
+  function ensureTitle(section) {
+    var title = section.querySelector(".results-title");
+    if (!title) {
+      title = el("h2", "results-title", "Results");
+      section.insertBefore(title, section.firstChild);
+    }
+    return title;
+  }
+
+  function clearBody(section, keep) {
+    Array.prototype.slice.call(section.children).forEach(function (child) {
+      if (child !== keep) {
+        section.removeChild(child);
+      }
+    });
+  }
+
+  function renderHidden(section, reason) {
+    if (!section) {
+      return;
+    }
+    var existing = section.querySelector(".results-hidden");
+    var text = reason || (existing && existing.textContent.trim()) || HIDDEN_TEXT;
+    var title = ensureTitle(section);
+    clearBody(section, title);
+    section.removeAttribute("data-total");
+    section.appendChild(el("p", "muted-box results-hidden", text));
+  }
+
+  /* results: {total, choices: [{id, votes, percent}]}; mine: array of ids; labels: id -> text */
+  function renderResults(section, results, mine, labels) {
+    if (!section) {
+      return;
+    }
+    if (!results) {
+      renderHidden(section, null);
+      return;
+    }
+    var mineSet = {};
+    (mine || []).forEach(function (id) {
+      mineSet[String(id)] = true;
+    });
+    var choices = Array.isArray(results.choices) ? results.choices : [];
+    var maxVotes = 0;
+    choices.forEach(function (c) {
+      var v = Number(c.votes) || 0;
+      if (v > maxVotes) {
+        maxVotes = v;
+      }
+    });
+
+    var title = ensureTitle(section);
+    clearBody(section, title);
+    var total = Number(results.total) || 0;
+    section.setAttribute("data-total", String(total));
+
+    var list = el("ol", "result-list");
+    choices.forEach(function (c) {
+      var id = String(c.id);
+      var votes = Number(c.votes) || 0;
+      var leading = maxVotes > 0 && votes === maxVotes;
+      var isMine = !!mineSet[id];
+      var pct = formatPercent(c.percent);
+
+      var row = el("li", "result-row");
+      if (leading) {
+        row.classList.add("leading");
+      }
+      if (isMine) {
+        row.classList.add("mine");
+      }
+      row.setAttribute("data-choice", id);
+
+      var head = el("div", "result-head");
+      var label = el("span", "result-label", labels[id] !== undefined ? labels[id] : "Choice " + id);
+      if (isMine) {
+        label.appendChild(document.createTextNode(" "));
+        label.appendChild(el("span", "badge badge-mine", "your vote"));
+      }
+      var nums = el("span", "result-nums");
+      nums.appendChild(el("span", "result-votes", votesText(votes)));
+      nums.appendChild(document.createTextNode(" · "));
+      nums.appendChild(el("span", "result-percent", pct + "%"));
+      head.appendChild(label);
+      head.appendChild(nums);
+
+      var bar = el("progress", "bar", pct + "%");
+      bar.max = 100;
+      bar.value = Math.max(0, Math.min(100, Number(c.percent) || 0));
+
+      row.appendChild(head);
+      row.appendChild(bar);
+      list.appendChild(row);
+    });
+
+    section.appendChild(list);
+    section.appendChild(el("p", "results-total", votesText(total) + " in total"));
+  }
+
+  function refreshResults(id, form) {
+    var section = resultsSection();
+    if (!section) {
+      return Promise.resolve();
+    }
+    return fetch(apiResultsUrl(id), {
+      method: "GET",
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (resp) {
+        if (resp.status === 200) {
+          return readJson(resp).then(function (data) {
+            if (data) {
+              renderResults(section, data, [], choiceLabels(form));
+            }
+          });
+        }
+        if (resp.status === 403) {
+          renderHidden(section, HIDDEN_TEXT);
+        }
+        return null;
+      })
+      .catch(function () {
+        /* keep whatever is shown; a reload will show fresh results */
+      });
+  }
+
+  /* ---------- withdraw ---------- */
+
+  function createWithdrawForm(voteForm, id) {
+    var wf = el("form", "withdraw-form");
+    wf.method = "post";
+    wf.action = "/q/" + encodeURIComponent(id) + "/withdraw";
+    wf.setAttribute("data-question", String(id));
+    var token = voteForm.querySelector('input[name="csrf_token"]');
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "csrf_token";
+    hidden.value = token ? token.value : "";
+    var button = el("button", "link", "Withdraw my vote");
+    button.type = "submit";
+    wf.appendChild(hidden);
+    wf.appendChild(button);
+    voteForm.insertAdjacentElement("afterend", wf);
+    bindWithdrawForm(wf);
+    return wf;
+  }
+
+  function bindWithdrawForm(wf) {
+    if (wf.getAttribute("data-bound") === "1") {
+      return;
+    }
+    wf.setAttribute("data-bound", "1");
+    wf.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var id = wf.getAttribute("data-question");
+      var voteForm = voteFormFor(id);
+      var button = submitButton(wf);
+      if (button) {
+        button.disabled = true;
+      }
+      fetch(apiVoteUrl(id), {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" }
+      })
+        .then(
+          function (resp) {
+            if (resp.status === 204 || resp.ok) {
+              if (voteForm) {
+                choiceInputs(voteForm).forEach(function (input) {
+                  input.checked = false;
+                });
+                var vb = submitButton(voteForm);
+                if (vb) {
+                  vb.textContent = "Vote";
+                }
+                showMessage(voteForm, "Your vote was withdrawn.", false);
+              }
+              if (wf.parentNode) {
+                wf.parentNode.removeChild(wf);
+              }
+              return refreshResults(id, voteForm);
+            }
+            return readJson(resp).then(function (data) {
+              if (button) {
+                button.disabled = false;
+              }
+              showMessage(voteForm || wf, errorMessage(data, resp.status), true);
+            });
+          },
+          function () {
+            /* network failure: fall back to the plain form post */
+            wf.submit();
+          }
+        );
+    });
+  }
+
+  /* ---------- vote ---------- */
+
+  function bindVoteForm(form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var id = form.getAttribute("data-question");
+      var kind = form.getAttribute("data-kind");
+      var min = parseInt(form.getAttribute("data-min"), 10);
+      var max = parseInt(form.getAttribute("data-max"), 10);
+      var chosen = choiceInputs(form)
+        .filter(function (input) {
+          return input.checked;
+        })
+        .map(function (input) {
+          return Number(input.value);
+        });
+
+      if (chosen.length === 0) {
+        showMessage(form, kind === "multiple" ? "Please choose at least one option." : "Please choose an option.", true);
+        return;
+      }
+      if (kind === "multiple") {
+        if (!isNaN(min) && chosen.length < min) {
+          showMessage(form, "Please choose at least " + min + " options.", true);
+          return;
+        }
+        if (!isNaN(max) && max > 0 && chosen.length > max) {
+          showMessage(form, "Please choose no more than " + max + (max === 1 ? " option." : " options."), true);
+          return;
+        }
+      }
+
+      clearMessage(form);
+      var button = submitButton(form);
+      if (button) {
+        button.disabled = true;
+      }
+      var labels = choiceLabels(form);
+
+      fetch(apiVoteUrl(id), {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ choices: chosen })
+      }).then(
+        function (resp) {
+          return readJson(resp).then(function (data) {
+            if (button) {
+              button.disabled = false;
+            }
+            if (resp.ok && data && data.ballot) {
+              var mine = Array.isArray(data.ballot.choices) ? data.ballot.choices : chosen;
+              var mineSet = {};
+              mine.forEach(function (cid) {
+                mineSet[String(cid)] = true;
+              });
+              choiceInputs(form).forEach(function (input) {
+                input.checked = !!mineSet[String(input.value)];
+              });
+              var section = resultsSection();
+              if (data.results) {
+                renderResults(section, data.results, mine, labels);
+              } else {
+                renderHidden(section, null);
+              }
+              if (button) {
+                button.textContent = "Change vote";
+              }
+              if (!withdrawFormFor(id)) {
+                createWithdrawForm(form, id);
+              }
+              showMessage(form, "Vote saved", false);
+              return;
+            }
+            showMessage(form, errorMessage(data, resp.status), true);
+          });
+        },
+        function () {
+          /* network failure: fall back to the plain form post */
+          if (button) {
+            button.disabled = false;
+          }
+          form.submit();
+        }
+      );
+    });
+  }
+
+  /* ---------- copy link ---------- */
+
+  function copyText(text, input) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      try {
+        input.focus();
+        input.select();
+        if (document.execCommand("copy")) {
+          resolve();
+        } else {
+          reject(new Error("copy failed"));
+        }
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }
+
+  function bindCopyButton(button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) {
+      return;
+    }
+    var original = button.textContent;
+    var timer = null;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      copyText(input.value, input).then(
+        function () {
+          button.textContent = "Copied!";
+        },
+        function () {
+          input.focus();
+          input.select();
+          button.textContent = "Press Ctrl+C to copy";
+        }
+      );
+      if (timer) {
+        clearTimeout(timer);
+      }
+      timer = setTimeout(function () {
+        button.textContent = original;
+      }, 2000);
+    });
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("form.vote-form"), bindVoteForm);
+    Array.prototype.forEach.call(document.querySelectorAll("form.withdraw-form"), bindWithdrawForm);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), bindCopyButton);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
