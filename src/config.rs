@@ -36,8 +36,8 @@ pub struct AppConfig {
     pub static_dir: String,
     /// `pretty` or `json` logs.
     pub log_format: String,
-    /// Log filter, e.g. `info,beebeta=debug`.
-    pub log_level: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info,beebeta=debug`.
+    pub log_filter: String,
     /// Where the embedded default keeps its generated secret key.
     pub secret_file: String,
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
@@ -82,7 +82,7 @@ impl Default for AppConfig {
             hot_refresh_secs: 300,
             static_dir: "static".into(),
             log_format: "pretty".into(),
-            log_level: "info".into(),
+            log_filter: "info,rocket=warn,rocket::launch=info".into(),
             secret_file: "beebeta.secret".into(),
             secret_key: None,
         }

@@ -8,7 +8,7 @@ fn main() {
         Ok(s) => s,
         Err(e) => fail(&e),
     };
-    beebeta::telemetry::init(&settings.app.log_format, &settings.app.log_level);
+    beebeta::telemetry::init(&settings.app.log_format, &settings.app.log_filter);
     match cli::run(args.command, &settings) {
         Ok(true) => {}
         Ok(false) => return,

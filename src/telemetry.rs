@@ -4,9 +4,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber once (later calls are no-ops, e.g. in tests).
 pub fn init(format: &str, level: &str) {
-    let filter = EnvFilter::try_from_env("BEEBETA_LOG")
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Keys;
 use crate::auth::voter::Voter;
+use crate::config::AppConfig;
 use crate::error::set_failure_reason;
 
 /// A form that carries a CSRF token field named `csrf_token`.
@@ -28,20 +29,26 @@ fn host_of(url: &str) -> Option<&str> {
     Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
 }
 
-/// Whether the request's Origin (or Referer) names this host; requests without either pass.
+/// Whether the request's Origin (or Referer) names this site: the `Host` it was sent to or the
+/// configured public URL. Requests with neither header pass (the token still binds them).
 fn same_origin(req: &Request<'_>) -> bool {
-    let Some(host) = req.headers().get_one("Host") else {
-        return true;
-    };
     let claimed = req
         .headers()
         .get_one("Origin")
         .or_else(|| req.headers().get_one("Referer"));
-    match claimed {
-        None => true,
-        Some("null") => false,
-        Some(url) => host_of(url).is_some_and(|h| h.eq_ignore_ascii_case(host)),
-    }
+    let Some(url) = claimed else { return true };
+    let Some(claimed_host) = host_of(url) else {
+        return false;
+    };
+    let public = req
+        .rocket()
+        .state::<AppConfig>()
+        .and_then(|c| host_of(&c.public_url).map(str::to_string));
+    let host = req.headers().get_one("Host");
+    [host, public.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|h| h.eq_ignore_ascii_case(claimed_host))
 }
 
 #[rocket::async_trait]

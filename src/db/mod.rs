@@ -92,12 +92,11 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for ConnectionSetup
         let result = match conn {
             #[cfg(feature = "mysql")]
             AnyConnection::Mysql(c) => {
-                c.batch_execute("SET time_zone = '+00:00'").and_then(|_| {
+                c.batch_execute("SET time_zone = '+00:00'").map(|_| {
                     // MariaDB's statement timeout; MySQL proper has no such variable, so a failure
                     // here is not fatal.
                     let secs = self.statement_timeout.as_secs_f64();
                     let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
-                    Ok(())
                 })
             }
             AnyConnection::Sqlite(c) => c.batch_execute(&format!(

@@ -19,25 +19,25 @@ pub fn routes() -> Vec<rocket::Route> {
 /// The vote form: `choice` (repeated for multiple choice) and `csrf_token`.
 #[derive(Debug, FromForm)]
 pub struct VoteForm {
-    csrf_token: String,
+    csrf_token: Option<String>,
     choice: Vec<String>,
 }
 
 impl CsrfProtected for VoteForm {
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.as_deref().unwrap_or("")
     }
 }
 
 /// The withdraw form.
 #[derive(Debug, FromForm)]
 pub struct WithdrawForm {
-    csrf_token: String,
+    csrf_token: Option<String>,
 }
 
 impl CsrfProtected for WithdrawForm {
     fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        self.csrf_token.as_deref().unwrap_or("")
     }
 }
 

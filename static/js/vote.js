@@ -233,6 +233,11 @@
 
     section.appendChild(list);
     section.appendChild(el("p", "results-total", votesText(total) + " in total"));
+    // Keep the header's vote count in step with the results.
+    var headerVotes = document.querySelector(".question-head .votes");
+    if (headerVotes) {
+      headerVotes.textContent = votesText(total);
+    }
   }
 
   function refreshResults(id, form) {

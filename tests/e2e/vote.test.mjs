@@ -1,0 +1,454 @@
+// End-to-end voting tests for Beebeta in a real headless Chromium.
+//
+// Starts its own beebeta server (demo data, throwaway SQLite file, free port on
+// 127.0.0.1), drives the system Chromium through playwright-core and stops the
+// server again, also when a test fails. Run with `./run.sh` or
+// `node --test vote.test.mjs` from this folder.
+//
+// Env:
+//   BEEBETA_BIN      server binary (default: ../../target/debug/beebeta)
+//   CHROMIUM_PATH    browser binary (default: /usr/bin/chromium)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdtempSync, mkdirSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, "..", "..");
+const BIN = process.env.BEEBETA_BIN
+  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
+  : resolve(REPO, "target", "debug", "beebeta");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const OUT = join(HERE, "out");
+
+const TEST_TIMEOUT = 55_000; // each test stays under 60 s
+const STEP_TIMEOUT = 10_000; // any single wait inside a test
+const BOOT_TIMEOUT = 45_000; // server start (migrations + demo seed)
+const QUESTION_TITLE = "Tabs or spaces for indentation?";
+
+let server = null; // child process
+let serverLog = "";
+let spawnError = null;
+let tmp = null;
+let baseUrl = null;
+let browser = null;
+let question = null; // { id, path, url, choices: [id, ...] }
+
+// ---------- helpers ----------
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function readLog() {
+  try {
+    return readFileSync(serverLog, "utf8").slice(-4000);
+  } catch {
+    return "(no server log)";
+  }
+}
+
+async function waitForHealthy(url, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  let last = "not tried";
+  while (Date.now() < deadline) {
+    if (spawnError) {
+      throw new Error(`could not start ${BIN}: ${spawnError}`);
+    }
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(`beebeta exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${readLog()}`);
+    }
+    try {
+      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (resp.status === 200) {
+        return;
+      }
+      last = `HTTP ${resp.status}`;
+    } catch (e) {
+      last = String(e && e.cause ? e.cause.code || e.cause : e);
+    }
+    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a fixed wait
+  }
+  throw new Error(`beebeta did not become healthy at ${url} within ${deadlineMs} ms (last: ${last}):\n${readLog()}`);
+}
+
+function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) {
+    return Promise.resolve();
+  }
+  const child = server;
+  return new Promise((ok) => {
+    const killer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }, 8000); // Rocket shuts down gracefully (grace + mercy), give it time before SIGKILL
+    child.once("exit", () => {
+      clearTimeout(killer);
+      ok();
+    });
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      clearTimeout(killer);
+      ok();
+    }
+  });
+}
+
+// Safety net: never leave the server running when node exits abruptly.
+process.on("exit", () => {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    try {
+      server.kill("SIGKILL");
+    } catch {
+      /* ignore */
+    }
+  }
+});
+
+/** Votes shown in the #results row of one choice (e.g. "93 votes" -> 93). */
+async function shownVotes(page, choiceId) {
+  const text = await page
+    .locator(`#results [data-choice="${choiceId}"] .result-votes`)
+    .textContent({ timeout: STEP_TIMEOUT });
+  const m = /(\d+)\s+votes?/.exec(text || "");
+  assert.ok(m, `no vote count in results row of choice ${choiceId}: ${JSON.stringify(text)}`);
+  return Number(m[1]);
+}
+
+async function shownCounts(page) {
+  const counts = {};
+  for (const id of question.choices) {
+    counts[id] = await shownVotes(page, id);
+  }
+  return counts;
+}
+
+function choiceInput(page, choiceId) {
+  return page.locator(`form.vote-form input[name="choice"][value="${choiceId}"]`);
+}
+
+async function checkedChoices(page) {
+  const out = [];
+  for (const id of question.choices) {
+    if (await choiceInput(page, id).isChecked()) {
+      out.push(id);
+    }
+  }
+  return out;
+}
+
+/** Wait (in the page, JS on) until the results row of a choice shows `n` votes. */
+async function waitForShownVotes(page, choiceId, n) {
+  await page.waitForFunction(
+    ([id, want]) => {
+      const el = document.querySelector(`#results [data-choice="${id}"] .result-votes`);
+      const m = el && /(\d+)\s+votes?/.exec(el.textContent || "");
+      return !!m && Number(m[1]) === want;
+    },
+    [choiceId, n],
+    { timeout: STEP_TIMEOUT },
+  );
+}
+
+/**
+ * Submit a plain (non-JS) form and follow its redirect: asserts the POST got a
+ * 303 to the canonical question URL and waits for the flash notice there.
+ */
+async function submitPlain(page, buttonSelector, postPath, noticeText) {
+  const postDone = page.waitForResponse(
+    (r) => r.request().method() === "POST" && new URL(r.url()).pathname === postPath,
+    { timeout: STEP_TIMEOUT },
+  );
+  await page.locator(buttonSelector).click({ timeout: STEP_TIMEOUT });
+  const resp = await postDone;
+  assert.equal(resp.status(), 303, `POST ${postPath} should answer 303`);
+  const location = resp.headers()["location"];
+  assert.ok(location, `POST ${postPath} has no Location header`);
+  assert.equal(new URL(location, baseUrl).pathname, question.path, "redirect goes to the canonical question URL");
+  await page.locator(".notice", { hasText: noticeText }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.waitForLoadState("load", { timeout: STEP_TIMEOUT });
+  assert.equal(page.url(), question.url, "landed back on the canonical question URL");
+}
+
+async function apiQuestion(context) {
+  const resp = await context.request.get(`${baseUrl}/api/v1/questions/${question.id}`, {
+    headers: { Accept: "application/json" },
+    timeout: STEP_TIMEOUT,
+  });
+  assert.equal(resp.status(), 200, "GET /api/v1/questions/<id>");
+  return resp.json();
+}
+
+function apiVotes(data, choiceId) {
+  const row = data.results.choices.find((c) => String(c.id) === String(choiceId));
+  assert.ok(row, `API results have no choice ${choiceId}`);
+  return row.votes;
+}
+
+async function newContext(opts = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, ...opts });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  return context;
+}
+
+// ---------- lifecycle ----------
+
+before(async () => {
+  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN} (build it with \`cargo build\` or set BEEBETA_BIN)`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`);
+
+  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-"));
+  serverLog = join(tmp, "server.log");
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  const logFd = openSync(serverLog, "w");
+  server = spawn(BIN, [], {
+    cwd: REPO, // static/ and templates/ are found relative to the working directory
+    env: {
+      ...process.env,
+      BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
+      BEEBETA_SECRET_FILE: join(tmp, "secret"),
+      BEEBETA_SEED_DEMO: "true",
+      BEEBETA_PUBLIC_URL: baseUrl,
+      ROCKET_ADDRESS: "127.0.0.1",
+      ROCKET_PORT: String(port),
+    },
+    stdio: ["ignore", logFd, logFd],
+  });
+  closeSync(logFd);
+  server.on("error", (e) => {
+    spawnError = e;
+  });
+
+  await waitForHealthy(`${baseUrl}/healthz`, BOOT_TIMEOUT);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+
+  // Find the demo question through the search page, like a person would.
+  const context = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    const resp = await page.goto(`/search?q=${encodeURIComponent("Tabs")}`);
+    assert.equal(resp.status(), 200, "GET /search?q=Tabs");
+    const link = page.locator(".question-list a", { hasText: QUESTION_TITLE }).first();
+    const href = await link.getAttribute("href");
+    const m = /^\/q\/(\d+)\/[a-z0-9-]+$/.exec(href || "");
+    assert.ok(m, `question link does not look like /q/<id>/<slug>: ${href}`);
+    const id = m[1];
+
+    await page.goto(href);
+    const choices = await page
+      .locator('form.vote-form input[name="choice"]')
+      .evaluateAll((els) => els.map((e) => e.value));
+    assert.ok(choices.length >= 2, "the question needs at least two choices");
+    question = { id, path: href, url: `${baseUrl}${href}`, choices };
+  } finally {
+    await context.close();
+  }
+}, { timeout: 90_000 });
+
+after(async () => {
+  try {
+    if (browser) {
+      await browser.close();
+    }
+  } finally {
+    await stopServer();
+    if (tmp) {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+});
+
+// ---------- tests ----------
+
+test("without JavaScript: vote, change, withdraw via plain form posts", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    const [A, B] = question.choices;
+    await page.goto(question.path);
+
+    // A fresh browser has no ballot: "Vote", nothing checked, no withdraw form.
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Vote");
+    assert.deepEqual(await checkedChoices(page), []);
+    assert.equal(await page.locator("form.withdraw-form").count(), 0);
+    const original = await shownCounts(page);
+
+    // Vote for A.
+    await choiceInput(page, A).check();
+    await submitPlain(page, "form.vote-form button[type=submit]", `/q/${question.id}/vote`, "Thanks, your vote was counted.");
+    assert.equal(await shownVotes(page, A), original[A] + 1, "A went up by exactly one");
+    assert.equal(await shownVotes(page, B), original[B], "B unchanged");
+    assert.deepEqual(await checkedChoices(page), [A]);
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Change vote");
+    assert.equal(await page.locator("form.withdraw-form").count(), 1, "withdraw form shown once voted");
+
+    // The notice is a one-time flash: a reload shows the ballot but no notice.
+    await page.reload({ waitUntil: "load" });
+    assert.equal(await page.locator(".notice").count(), 0, "flash notice shown only once");
+    assert.deepEqual(await checkedChoices(page), [A], "A still checked after reload");
+    assert.equal(await shownVotes(page, A), original[A] + 1);
+
+    // Change to B.
+    await choiceInput(page, B).check();
+    await submitPlain(page, "form.vote-form button[type=submit]", `/q/${question.id}/vote`, "Your vote was changed.");
+    assert.equal(await shownVotes(page, A), original[A], "A back to its original count");
+    assert.equal(await shownVotes(page, B), original[B] + 1, "B went up by exactly one");
+    assert.deepEqual(await checkedChoices(page), [B]);
+
+    // Withdraw.
+    await submitPlain(page, "form.withdraw-form button[type=submit]", `/q/${question.id}/withdraw`, "Your vote was withdrawn.");
+    assert.deepEqual(await shownCounts(page), original, "all counts back to the originals");
+    assert.deepEqual(await checkedChoices(page), [], "no choice checked after withdrawing");
+    assert.equal(await page.locator("form.withdraw-form").count(), 0, "no withdraw form without a ballot");
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Vote");
+  } finally {
+    await context.close();
+  }
+});
+
+test("with JavaScript: vote and withdraw update #results in place", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    const [A] = question.choices;
+
+    await page.goto(question.path, { waitUntil: "load" });
+    await page.evaluate(() => {
+      window.__marker = 1;
+    });
+    const original = await shownCounts(page);
+
+    // Vote for A: a PUT to the API, no navigation.
+    const put = page.waitForResponse(
+      (r) => r.request().method() === "PUT" && new URL(r.url()).pathname === `/api/v1/questions/${question.id}/vote`,
+    );
+    await choiceInput(page, A).check();
+    await page.locator("form.vote-form button[type=submit]").click();
+    assert.equal((await put).status(), 200, "PUT /api/v1/questions/<id>/vote");
+    await waitForShownVotes(page, A, original[A] + 1);
+
+    assert.equal(await page.evaluate(() => window.__marker), 1, "page was not reloaded");
+    assert.equal(page.url(), question.url, "URL unchanged");
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Change vote");
+    assert.equal(await page.locator("form.withdraw-form").count(), 1, "a withdraw form appeared");
+    assert.deepEqual(await checkedChoices(page), [A]);
+    for (const id of question.choices.filter((c) => c !== A)) {
+      assert.equal(await shownVotes(page, id), original[id], `choice ${id} unchanged`);
+    }
+
+    // The server kept the ballot: a reload shows A checked and the +1.
+    await page.reload({ waitUntil: "load" });
+    assert.equal(await page.evaluate(() => window.__marker), undefined, "reload did reset the page");
+    assert.deepEqual(await checkedChoices(page), [A], "A still checked after reload");
+    assert.equal(await shownVotes(page, A), original[A] + 1);
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Change vote");
+
+    // Withdraw through the (server-rendered, JS-bound) withdraw button.
+    await page.evaluate(() => {
+      window.__marker = 1;
+    });
+    const del = page.waitForResponse(
+      (r) => r.request().method() === "DELETE" && new URL(r.url()).pathname === `/api/v1/questions/${question.id}/vote`,
+    );
+    await page.locator("form.withdraw-form button[type=submit]").click();
+    assert.ok([200, 204].includes((await del).status()), "DELETE /api/v1/questions/<id>/vote");
+    await waitForShownVotes(page, A, original[A]);
+
+    assert.equal(await page.evaluate(() => window.__marker), 1, "withdraw did not reload the page");
+    assert.equal(page.url(), question.url, "URL unchanged");
+    assert.deepEqual(await shownCounts(page), original, "all counts back to the originals");
+    assert.deepEqual(await checkedChoices(page), [], "nothing checked after withdrawing");
+    assert.equal(await page.locator("form.withdraw-form").count(), 0, "withdraw form removed");
+    assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Vote");
+    assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  } finally {
+    await context.close();
+  }
+});
+
+test("API agrees with the page for the same browser; screenshot after a JS vote", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    const B = question.choices[1];
+
+    await page.goto(question.path, { waitUntil: "load" });
+    const before = await apiQuestion(context);
+    assert.equal(before.ballot, null, "a fresh browser has no ballot");
+    const original = await shownCounts(page);
+    for (const id of question.choices) {
+      assert.equal(apiVotes(before, id), original[id], `API and page agree on choice ${id} before voting`);
+    }
+
+    await choiceInput(page, B).check();
+    await page.locator("form.vote-form button[type=submit]").click();
+    await waitForShownVotes(page, B, original[B] + 1);
+
+    const after = await apiQuestion(context);
+    assert.ok(after.ballot, "API shows a ballot for this browser's cookie");
+    assert.deepEqual(after.ballot.choices.map(String), [String(B)], "API ballot matches the choice made in the page");
+    assert.equal(after.total_votes, before.total_votes + 1, "total_votes went up by one");
+    assert.equal(after.results.total, before.results.total + 1, "results.total went up by one");
+    const shown = await shownCounts(page);
+    for (const id of question.choices) {
+      assert.equal(apiVotes(after, id), shown[id], `API and page agree on choice ${id} after voting`);
+    }
+
+    // Another browser (separate cookie jar) has no ballot.
+    const other = await newContext();
+    try {
+      assert.equal((await apiQuestion(other)).ballot, null, "ballot is per browser");
+    } finally {
+      await other.close();
+    }
+
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "question.png"), fullPage: true });
+
+    // Leave the shared server as we found it.
+    const del = await context.request.delete(`${baseUrl}/api/v1/questions/${question.id}/vote`, {
+      headers: { Accept: "application/json" },
+    });
+    assert.ok([200, 204].includes(del.status()), `DELETE via API answered ${del.status()}`);
+    assert.equal((await apiQuestion(context)).ballot, null, "ballot gone after DELETE");
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,382 @@
+//! The test app: the real Rocket from `app::build`, on a database created for each test
+//! (a temporary SQLite file, or a fresh MariaDB database dropped afterwards), plus data builders.
+
+use beebeta::auth::Keys;
+use beebeta::config::{AppConfig, Settings};
+use beebeta::db::Db;
+use beebeta::domain::{DraftInput, QuestionDraft};
+use beebeta::models;
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+
+/// A fixed 64-byte secret (base64) so tests can compute CSRF tokens.
+pub const SECRET: &str =
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    #[cfg(feature = "mysql")]
+    Mysql {
+        server_url: String,
+        name: String,
+    },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        #[cfg(feature = "mysql")]
+        if let Cleanup::Mysql { server_url, name } = self {
+            use diesel::Connection;
+            use diesel::connection::SimpleConnection;
+            if let Ok(mut c) = diesel::MysqlConnection::establish(server_url) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS `{name}`"));
+            }
+        }
+    }
+}
+
+/// A running app for one test.
+pub struct TestApp {
+    /// A client that keeps cookies like a browser.
+    pub client: Client,
+    /// Direct database access for setup and ledger checks.
+    pub db: Db,
+    /// The app's configuration.
+    pub cfg: AppConfig,
+    _cleanup: Cleanup,
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    #[cfg(feature = "mysql")]
+    Mysql,
+}
+
+impl TestApp {
+    /// An app on `backend` with default test settings.
+    pub async fn new(backend: Backend) -> TestApp {
+        TestApp::with(backend, |f| f).await
+    }
+
+    /// An app on `backend`; `configure` may add settings.
+    pub async fn with(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (url, Cleanup::Sqlite(dir))
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                use diesel::Connection;
+                use diesel::connection::SimpleConnection;
+                let server_url = std::env::var("BEEBETA_TEST_MYSQL_URL").expect(
+                    "the mysql feature's tests need BEEBETA_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test",
+                );
+                let name = format!("beebeta_t_{}", uuid::Uuid::new_v4().simple());
+                let mut c = diesel::MysqlConnection::establish(&server_url)
+                    .expect("connect to the MySQL test server");
+                c.batch_execute(&format!(
+                    "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                ))
+                .expect("create the test database");
+                let base = server_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(server_url.clone());
+                (
+                    format!("{base}/{name}"),
+                    Cleanup::Mysql { server_url, name },
+                )
+            }
+        };
+        let secret_file = std::env::temp_dir().join(format!(
+            "beebeta-test-{}.secret",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let figment = Figment::new()
+            .merge(("database_url", url))
+            .merge(("secret_key", SECRET))
+            .merge(("secret_file", secret_file.display().to_string()))
+            .merge(("seed_demo", false))
+            .merge(("hot_refresh_secs", 0))
+            .merge(("db_pool_size", 24))
+            .merge(("db_acquire_timeout_ms", 30_000))
+            .merge(("public_url", "http://beebeta.test"))
+            .merge(("log_filter", "warn"))
+            .merge(("port", 0));
+        let settings = Settings::from_figment(configure(figment)).expect("settings");
+        let cfg = settings.app.clone();
+        let db = Db::connect(&cfg.database_url, &cfg.pool_options()).expect("db");
+        let rocket = beebeta::app::build(settings).expect("app builds");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp {
+            client,
+            db,
+            cfg,
+            _cleanup: cleanup,
+        }
+    }
+
+    /// The CSRF token of a voter id (the uuid in the voter cookie).
+    pub fn csrf_for(&self, voter_uuid: &str) -> String {
+        Keys::new(&self.cfg.secret_bytes()).csrf_token(&format!("c:{voter_uuid}"))
+    }
+
+    /// Creates a question from a builder; returns its id.
+    pub async fn question(&self, b: QuestionBuilder) -> i64 {
+        let created = models::now() - chrono::Duration::seconds(b.age_secs);
+        let input = DraftInput {
+            author_id: None,
+            title: &b.title,
+            description: &b.description,
+            kind: b.kind,
+            min_choices: b.min,
+            max_choices: b.max,
+            results_visibility: b.visibility,
+            protection: b.protection,
+            closes_at: b
+                .closes_in_secs
+                .map(|s| created + chrono::Duration::seconds(s)),
+            choices: b.choices.iter().map(|s| s.as_str()).collect(),
+            tags: b.tags.iter().map(|s| s.as_str()).collect(),
+        };
+        let draft = QuestionDraft::parse(input, created).expect("valid question");
+        self.db
+            .write(move |c| Ok(models::question::create(c, &draft, created)?))
+            .await
+            .expect("question stored")
+    }
+
+    /// Choice ids of a question in display order.
+    pub async fn choices(&self, qid: i64) -> Vec<i64> {
+        self.db
+            .run(move |c| Ok(models::choice::for_question(c, qid)?))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    }
+
+    /// The canonical path of a question.
+    pub async fn path(&self, qid: i64) -> String {
+        self.db
+            .run(move |c| Ok(models::question::find_visible(c, qid)?.path()))
+            .await
+            .unwrap()
+    }
+
+    /// GETs a page and returns (status, body).
+    pub async fn get(&self, uri: &str) -> (Status, String) {
+        let r = self.client.get(uri.to_string()).dispatch().await;
+        let s = r.status();
+        (s, r.into_string().await.unwrap_or_default())
+    }
+
+    /// GETs the question page and returns the CSRF token in its vote form.
+    pub async fn csrf_from_page(&self, qid: i64) -> String {
+        let (status, body) = self.get(&self.path(qid).await).await;
+        assert_eq!(status, Status::Ok);
+        extract_csrf(&body).expect("vote form has a csrf token")
+    }
+
+    /// Posts a vote form as the tracked browser.
+    pub async fn post_vote(&self, qid: i64, choices: &[i64], token: &str) -> LocalResponse<'_> {
+        let mut body = format!("csrf_token={token}");
+        for c in choices {
+            body.push_str(&format!("&choice={c}"));
+        }
+        self.client
+            .post(format!("/q/{qid}/vote"))
+            .header(ContentType::Form)
+            .body(body)
+            .dispatch()
+            .await
+    }
+
+    /// PUTs a JSON vote as the tracked browser.
+    pub async fn api_vote(&self, qid: i64, body: &str) -> (Status, serde_json::Value) {
+        let r = self
+            .client
+            .put(format!("/api/v1/questions/{qid}/vote"))
+            .header(ContentType::JSON)
+            .body(body)
+            .dispatch()
+            .await;
+        json_of(r).await
+    }
+
+    /// Checks the ledger invariants of a question and returns (ballots, votes per choice).
+    pub async fn ledger(&self, qid: i64) -> (i64, Vec<(i64, i64)>) {
+        self.db
+            .run(move |c| {
+                use beebeta::db::schema::{ballots, questions, votes};
+                use diesel::prelude::*;
+                let ballots_n: i64 = ballots::table
+                    .filter(ballots::question_id.eq(qid))
+                    .count()
+                    .get_result(c)?;
+                let counter: i64 = questions::table
+                    .find(qid)
+                    .select(questions::vote_count)
+                    .first(c)?;
+                assert_eq!(
+                    counter, ballots_n,
+                    "questions.vote_count equals the ballots"
+                );
+                let dup_voters: i64 = ballots::table
+                    .filter(ballots::question_id.eq(qid))
+                    .group_by(ballots::voter)
+                    .select(diesel::dsl::count_star())
+                    .load::<i64>(c)?
+                    .into_iter()
+                    .filter(|n| *n > 1)
+                    .count() as i64;
+                assert_eq!(dup_voters, 0, "one ballot per voter");
+                let orphans: i64 = votes::table
+                    .left_join(ballots::table)
+                    .filter(votes::question_id.eq(qid))
+                    .filter(ballots::id.nullable().is_null())
+                    .count()
+                    .get_result(c)?;
+                assert_eq!(orphans, 0, "every vote row belongs to a ballot");
+                let mut per_choice: Vec<(i64, i64)> = votes::table
+                    .filter(votes::question_id.eq(qid))
+                    .group_by(votes::choice_id)
+                    .select((votes::choice_id, diesel::dsl::count_star()))
+                    .load(c)?;
+                per_choice.sort();
+                Ok((ballots_n, per_choice))
+            })
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads a JSON response.
+pub async fn json_of(r: LocalResponse<'_>) -> (Status, serde_json::Value) {
+    let s = r.status();
+    let body = r.into_string().await.unwrap_or_default();
+    let v = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON body, got: {body}"))
+    };
+    (s, v)
+}
+
+/// The `csrf_token` value of the first form in a page.
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let i = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    let rest = &html[i..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// A question to create in a test.
+#[derive(Debug, Clone)]
+pub struct QuestionBuilder {
+    title: String,
+    description: String,
+    kind: &'static str,
+    min: Option<u32>,
+    max: Option<u32>,
+    visibility: &'static str,
+    protection: &'static str,
+    choices: Vec<String>,
+    tags: Vec<String>,
+    age_secs: i64,
+    closes_in_secs: Option<i64>,
+}
+
+/// A single-choice question with three choices, results always visible.
+pub fn question(title: &str) -> QuestionBuilder {
+    QuestionBuilder {
+        title: title.to_string(),
+        description: String::new(),
+        kind: "single",
+        min: None,
+        max: None,
+        visibility: "always",
+        protection: "browser",
+        choices: vec!["Red".into(), "Green".into(), "Blue".into()],
+        tags: vec!["colours".into()],
+        age_secs: 60,
+        closes_in_secs: None,
+    }
+}
+
+impl QuestionBuilder {
+    pub fn description(mut self, d: &str) -> Self {
+        self.description = d.into();
+        self
+    }
+    pub fn multiple(mut self, min: u32, max: u32) -> Self {
+        self.kind = "multiple";
+        self.min = Some(min);
+        self.max = Some(max);
+        self
+    }
+    pub fn visibility(mut self, v: &'static str) -> Self {
+        self.visibility = v;
+        self
+    }
+    pub fn protection(mut self, p: &'static str) -> Self {
+        self.protection = p;
+        self
+    }
+    pub fn choices(mut self, c: &[&str]) -> Self {
+        self.choices = c.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    pub fn tags(mut self, t: &[&str]) -> Self {
+        self.tags = t.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    pub fn age_days(mut self, d: i64) -> Self {
+        self.age_secs = d * 86_400;
+        self
+    }
+    /// Closed: created two hours ago, closed an hour ago.
+    pub fn closed(mut self) -> Self {
+        self.age_secs = 7_200;
+        self.closes_in_secs = Some(3_600);
+        self
+    }
+    pub fn closes_in_days(mut self, d: i64) -> Self {
+        self.closes_in_secs = Some(self.age_secs + d * 86_400);
+        self
+    }
+}
+
+/// Adds the `X-Real-IP` header (Rocket's client IP header) to a request.
+pub fn ip(addr: &str) -> Header<'static> {
+    Header::new("X-Real-IP", addr.to_string())
+}
+
+/// Generates, for each listed `async fn(Backend)`, one test per backend.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Mysql).await
+                }
+            )*
+        }
+    };
+}

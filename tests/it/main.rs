@@ -1,0 +1,10 @@
+//! Integration tests: the real app through Rocket's local client, on SQLite always and on
+//! MariaDB/MySQL when built with `--features mysql` (then `BEEBETA_TEST_MYSQL_URL` is required).
+
+mod api;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod helpers;
+mod pages;
+mod voting;
