@@ -5,6 +5,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod db;
 mod helpers;
 mod pages;
 mod voting;
