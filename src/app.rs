@@ -35,6 +35,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(db)
         .manage(keys)
         .manage(cfg.clone())
+        .attach(crate::telemetry::RequestLog)
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))

@@ -82,7 +82,7 @@ impl Default for AppConfig {
             hot_refresh_secs: 300,
             static_dir: "static".into(),
             log_format: "pretty".into(),
-            log_filter: "info,rocket=warn,rocket::launch=info".into(),
+            log_filter: "info,rocket=warn".into(),
             secret_file: "beebeta.secret".into(),
             secret_key: None,
         }
