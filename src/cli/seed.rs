@@ -79,7 +79,7 @@ const DEMO: &[Demo] = &[
         &["lifestyle", "weather"],
         &["Spring", "Summer", "Autumn", "Winter"],
         "single",
-        "voted",
+        "after_vote",
         "browser",
         20,
         None,
@@ -112,7 +112,7 @@ const DEMO: &[Demo] = &[
             "No",
         ],
         "single",
-        "voted",
+        "after_vote",
         "network",
         4,
         None,
@@ -182,7 +182,7 @@ const DEMO: &[Demo] = &[
             "No, keep changing",
         ],
         "single",
-        "closed",
+        "after_close",
         "browser",
         25,
         Some(20),
@@ -245,7 +245,7 @@ const DEMO: &[Demo] = &[
         &["science", "space", "fun"],
         &["Yes, tomorrow", "Only with my family", "No way"],
         "single",
-        "voted",
+        "after_vote",
         "browser",
         18,
         None,
@@ -256,7 +256,7 @@ const DEMO: &[Demo] = &[
         &["education", "politics"],
         &["Yes", "Only at weekends", "No", "Not sure"],
         "single",
-        "voted",
+        "after_vote",
         "network",
         7,
         None,
@@ -363,7 +363,7 @@ const DEMO: &[Demo] = &[
         &["politics"],
         &["Yes", "No", "Only for national elections"],
         "single",
-        "closed",
+        "after_close",
         "network",
         40,
         Some(28),
@@ -440,7 +440,7 @@ const DEMO: &[Demo] = &[
             "No, I like five days",
         ],
         "single",
-        "voted",
+        "after_vote",
         "browser",
         2,
         None,
@@ -495,7 +495,7 @@ const DEMO: &[Demo] = &[
         &["politics", "technology", "education"],
         &["Yes", "Only some platforms", "No"],
         "single",
-        "after",
+        "after_close",
         "browser",
         1,
         None,
@@ -613,11 +613,6 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
         let mut next_ballot = bulk::max_id(c, "ballots")? + 1;
         for (n, d) in DEMO.iter().enumerate() {
             let (title, description, tags, choices, kind, visibility, protection, age, closes) = *d;
-            let visibility = if visibility == "after" {
-                "closed"
-            } else {
-                visibility
-            };
             let created = now - Duration::days(age) - Duration::minutes(rng.gen_range(5..600));
             let input = DraftInput {
                 author_id: Some(author_ids[n % author_ids.len()]),
@@ -630,7 +625,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                 protection,
                 closes_at: closes
                     .map(|days| created + Duration::days(days))
-                    .or_else(|| (visibility == "closed").then(|| now + Duration::days(7))),
+                    .or_else(|| (visibility == "after_close").then(|| now + Duration::days(7))),
                 choices: choices.to_vec(),
                 tags: tags.to_vec(),
             };

@@ -53,7 +53,7 @@ pub struct DraftInput<'a> {
     pub min_choices: Option<u32>,
     /// Most choices (multiple choice only).
     pub max_choices: Option<u32>,
-    /// `always`, `voted` or `closed`.
+    /// `always`, `after_vote` or `after_close`.
     pub results_visibility: &'a str,
     /// `browser`, `network` or `account`.
     pub protection: &'a str,

@@ -63,9 +63,9 @@ string_enum! {
         /// Always, by everyone.
         Always = "always",
         /// After the visitor has voted (and always once closed).
-        AfterVote = "voted",
+        AfterVote = "after_vote",
         /// Only once the question has closed.
-        AfterClose = "closed",
+        AfterClose = "after_close",
     }
 }
 
@@ -167,7 +167,7 @@ mod tests {
             assert_eq!(Kind::parse(k.as_str()).unwrap(), *k);
         }
         assert_eq!(
-            ResultsVisibility::parse("voted").unwrap(),
+            ResultsVisibility::parse("after_vote").unwrap(),
             ResultsVisibility::AfterVote
         );
         let err = Protection::parse("nope").unwrap_err();

@@ -30,7 +30,7 @@ pub struct QuestionRow {
     pub min_choices: i32,
     /// Most choices per ballot.
     pub max_choices: i32,
-    /// `always`, `voted` or `closed`.
+    /// `always`, `after_vote` or `after_close`.
     pub results_visibility: String,
     /// `browser`, `network` or `account`.
     pub protection: String,

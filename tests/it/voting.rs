@@ -105,19 +105,19 @@ async fn votes_need_a_valid_csrf_token(b: Backend) {
 async fn results_visibility_rules(b: Backend) {
     let app = TestApp::new(b).await;
     let after_vote = app
-        .question(question("Results after voting, right?").visibility("voted"))
+        .question(question("Results after voting, right?").visibility("after_vote"))
         .await;
     let after_close = app
         .question(
             question("Results after closing, right?")
-                .visibility("closed")
+                .visibility("after_close")
                 .closes_in_days(3),
         )
         .await;
     let closed = app
         .question(
             question("Results once it has closed?")
-                .visibility("closed")
+                .visibility("after_close")
                 .closed(),
         )
         .await;

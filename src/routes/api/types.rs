@@ -114,7 +114,7 @@ pub struct Question {
     pub kind: String,
     pub min_choices: i32,
     pub max_choices: i32,
-    /// `always`, `voted` or `closed`.
+    /// `always`, `after_vote` or `after_close`.
     pub results_visibility: String,
     /// `browser`, `network` or `account`.
     pub protection: String,
