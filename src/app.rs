@@ -20,6 +20,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let Settings {
         app: cfg,
         rocket: figment,
+        ..
     } = settings;
     let db = Db::connect(&cfg.database_url, &cfg.pool_options())?;
     if cfg.migrate_on_start {

@@ -136,6 +136,8 @@ pub struct Settings {
     pub app: AppConfig,
     /// Rocket's configuration (address, port, limits, secret key, template dir, ...).
     pub rocket: Figment,
+    /// Warnings found while loading, to log once logging is set up.
+    pub notices: Vec<String>,
 }
 
 /// The Beebeta layers: `Beebeta.toml` (or `$BEEBETA_CONFIG`), then `BEEBETA_*` variables.
@@ -164,17 +166,23 @@ impl Settings {
             .merge(Serialized::global("limits", limits()))
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
             .merge(Serialized::globals(dict));
+        let mut notices = Vec::new();
         if app.secret_key.is_none() {
             let key = if app.is_embedded() {
-                let key = load_or_create_secret(Path::new(&app.secret_file))?;
-                tracing::warn!(
-                    file = %app.secret_file,
-                    "no secret key configured: using the embedded default's generated key \
-                     (set BEEBETA_SECRET_KEY in production)"
-                );
+                let (key, created) = load_or_create_secret(Path::new(&app.secret_file))?;
+                notices.push(format!(
+                    "no secret key configured: {} the embedded default's key in {} \
+                     (set BEEBETA_SECRET_KEY in production)",
+                    if created { "generated" } else { "using" },
+                    app.secret_file
+                ));
                 key
             } else if cfg!(debug_assertions) {
-                tracing::warn!("no secret key configured: using a random one for this process");
+                notices.push(
+                    "no secret key configured: using a random one for this process \
+                     (cookies will not survive a restart or work across servers)"
+                        .into(),
+                );
                 random_secret()
             } else {
                 return Err(
@@ -186,7 +194,11 @@ impl Settings {
             rocket = rocket.merge(Serialized::global("secret_key", key.expose()));
             app.secret_key = Some(key);
         }
-        Ok(Settings { app, rocket })
+        Ok(Settings {
+            app,
+            rocket,
+            notices,
+        })
     }
 }
 
@@ -203,11 +215,12 @@ fn random_secret() -> Secret {
     Secret(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-fn load_or_create_secret(path: &Path) -> Result<Secret, String> {
+/// Reads the key file, or creates it; the flag says whether it was created.
+fn load_or_create_secret(path: &Path) -> Result<(Secret, bool), String> {
     if let Ok(s) = std::fs::read_to_string(path) {
         let s = s.trim().to_string();
         if !s.is_empty() {
-            return Ok(Secret(s));
+            return Ok((Secret(s), false));
         }
     }
     let key = random_secret();
@@ -222,8 +235,7 @@ fn load_or_create_secret(path: &Path) -> Result<Secret, String> {
     opts.open(path)
         .and_then(|mut f| f.write_all(key.expose().as_bytes()))
         .map_err(|e| format!("cannot write the secret key file {}: {e}", path.display()))?;
-    tracing::info!(file = %path.display(), "generated a new secret key");
-    Ok(key)
+    Ok((key, true))
 }
 
 #[cfg(test)]

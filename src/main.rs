@@ -9,6 +9,9 @@ fn main() {
         Err(e) => fail(&e),
     };
     beebeta::telemetry::init(&settings.app.log_format, &settings.app.log_filter);
+    for notice in &settings.notices {
+        tracing::warn!("{notice}");
+    }
     match cli::run(args.command, &settings) {
         Ok(true) => {}
         Ok(false) => return,
