@@ -85,6 +85,7 @@ import json, sys
 q = json.load(sys.stdin)
 total, ledger = q["total_votes"], q["results"]["total"]
 votes = sum(c["votes"] for c in q["results"]["choices"])
-print(f"after load: counter={total} ledger ballots={ledger} vote rows={votes} ({q['kind']} choice)")
-ok = total == ledger and (votes == ledger if q["kind"] == "single" else votes >= ledger)
+kind = q["kind"]
+print(f"after load: counter={total} ledger ballots={ledger} vote rows={votes} ({kind} choice)")
+ok = total == ledger and (votes == ledger if kind == "single" else votes >= ledger)
 sys.exit(0 if ok else 1)'
