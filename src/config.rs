@@ -40,6 +40,12 @@ pub struct AppConfig {
     pub log_filter: String,
     /// Where the embedded default keeps its generated secret key.
     pub secret_file: String,
+    /// Mark cookies `Secure` and use the `__Host-` session cookie (set when served over TLS).
+    pub cookie_secure: bool,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this many days after login, whatever its activity.
+    pub session_max_days: u64,
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
@@ -84,6 +90,9 @@ impl Default for AppConfig {
             log_format: "pretty".into(),
             log_filter: "info,rocket=warn".into(),
             secret_file: "beebeta.secret".into(),
+            cookie_secure: false,
+            session_idle_minutes: 7 * 24 * 60,
+            session_max_days: 30,
             secret_key: None,
         }
     }

@@ -45,6 +45,12 @@ pub enum AppError {
     /// The body is well-formed but its content is not acceptable (422).
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// Several fields are invalid (422); the API lists them under `fields`.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: std::collections::BTreeMap<String, String>,
+    },
     /// Too many requests from this client (429).
     #[error("{message}")]
     TooManyRequests {
@@ -78,7 +84,9 @@ impl AppError {
             AppError::Conflict { .. } => Status::Conflict,
             AppError::PayloadTooLarge(_) => Status::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
-            AppError::Unprocessable { .. } => Status::UnprocessableEntity,
+            AppError::Unprocessable { .. } | AppError::Validation { .. } => {
+                Status::UnprocessableEntity
+            }
             AppError::TooManyRequests { .. } => Status::TooManyRequests,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
@@ -93,6 +101,7 @@ impl AppError {
             | AppError::Conflict { code, .. }
             | AppError::Unprocessable { code, .. } => code,
             AppError::LoginRequired(_) => "login_required",
+            AppError::Validation { .. } => "validation_failed",
             AppError::NotFound(_) => "not_found",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -190,6 +199,16 @@ impl<'r> Responder<'r, 'static> for AppError {
         let status = self.status();
         if status.code >= 500 {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
+        }
+        if let (AppError::Validation { message, fields }, true) = (&self, wants_json(req)) {
+            let body =
+                json!({"error": {"code": self.code(), "message": message, "fields": fields}})
+                    .to_string();
+            return Response::build()
+                .status(status)
+                .header(ContentType::JSON)
+                .sized_body(body.len(), std::io::Cursor::new(body))
+                .ok();
         }
         let mut resp = render(req, status, self.code(), &self.public_message())?;
         if let AppError::TooManyRequests {

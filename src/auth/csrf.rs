@@ -78,8 +78,9 @@ where
             }
         };
         let keys = req.rocket().state::<Keys>().expect("Keys are managed");
-        let valid = Voter::existing(req.cookies())
-            .is_some_and(|v| keys.verify_csrf(&v.key(), form.csrf_token()));
+        let valid = Voter::identify(req)
+            .await
+            .is_some_and(|v| keys.verify_csrf(&v.csrf_binding(), form.csrf_token()));
         if !valid || !same_origin(req) {
             set_failure_reason(
                 req,

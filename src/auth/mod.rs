@@ -1,10 +1,13 @@
 //! Who is calling: the anonymous voter cookie, CSRF protection, request keys.
-//! (Accounts, sessions and OAuth arrive with the accounts issue.)
+//! Accounts: sessions, passwords, the current user and admin guards.
 
 pub mod csrf;
 pub mod keys;
+pub mod password;
+pub mod session;
 pub mod voter;
 
 pub use csrf::{CsrfForm, CsrfProtected, JsonBody};
 pub use keys::Keys;
+pub use session::{AdminUser, CurrentUser};
 pub use voter::Voter;

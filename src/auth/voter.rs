@@ -1,37 +1,86 @@
-//! The anonymous voter: a random id in a private (encrypted and signed) long-lived cookie.
+//! Who votes: a logged-in account, or an anonymous visitor identified by a random id in a
+//! private (encrypted and signed) long-lived cookie, set on first need.
 
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::time::Duration;
 
 use crate::auth::Keys;
+use crate::auth::session;
 
-/// Name of the voter cookie.
+/// Name of the anonymous voter cookie.
 pub const VOTER_COOKIE: &str = "bb_voter";
 
-/// The visitor as a voter; the cookie is set on first need.
+/// The caller as a voter.
 #[derive(Debug, Clone)]
-pub struct Voter {
-    id: String,
+pub enum Voter {
+    /// An anonymous visitor with a voter cookie.
+    Cookie {
+        /// The random id in the cookie.
+        id: String,
+    },
+    /// A logged-in user.
+    Account {
+        /// The user.
+        user_id: i64,
+        /// Whether their email is verified.
+        verified: bool,
+        /// Their session (CSRF tokens are bound to it).
+        session_id: String,
+    },
 }
 
 impl Voter {
-    /// The key stored on ballots.
+    /// The key stored on ballots: `c:<uuid>` or `u:<user id>`.
     pub fn key(&self) -> String {
-        format!("c:{}", self.id)
+        match self {
+            Voter::Cookie { id } => format!("c:{id}"),
+            Voter::Account { user_id, .. } => format!("u:{user_id}"),
+        }
+    }
+
+    /// The account, if logged in.
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Voter::Account { user_id, .. } => Some(*user_id),
+            Voter::Cookie { .. } => None,
+        }
+    }
+
+    /// Whether the voter is a logged-in user with a verified email.
+    pub fn verified(&self) -> bool {
+        matches!(self, Voter::Account { verified: true, .. })
+    }
+
+    /// What this voter's CSRF tokens are bound to: the session, or the voter cookie.
+    pub fn csrf_binding(&self) -> String {
+        match self {
+            Voter::Cookie { id } => format!("c:{id}"),
+            Voter::Account { session_id, .. } => format!("s:{session_id}"),
+        }
     }
 
     /// The CSRF token of this voter's forms.
     pub fn csrf_token(&self, keys: &Keys) -> String {
-        keys.csrf_token(&self.key())
+        keys.csrf_token(&self.csrf_binding())
     }
 
-    /// Reads the voter from the cookie jar without creating one.
-    pub fn existing(jar: &CookieJar<'_>) -> Option<Voter> {
+    /// The anonymous voter id in the cookie jar, if any (whether or not someone is logged in).
+    pub fn cookie_id(jar: &CookieJar<'_>) -> Option<String> {
         let c = jar.get_private(VOTER_COOKIE)?;
-        uuid::Uuid::parse_str(c.value())
-            .ok()
-            .map(|u| Voter { id: u.to_string() })
+        uuid::Uuid::parse_str(c.value()).ok().map(|u| u.to_string())
+    }
+
+    /// The caller as a voter, without creating a cookie.
+    pub async fn identify(req: &Request<'_>) -> Option<Voter> {
+        if let Some(u) = session::current(req).await {
+            return Some(Voter::Account {
+                user_id: u.user.id,
+                verified: u.verified(),
+                session_id: u.session_id,
+            });
+        }
+        Voter::cookie_id(req.cookies()).map(|id| Voter::Cookie { id })
     }
 
     fn create(jar: &CookieJar<'_>, secure: bool) -> Voter {
@@ -43,7 +92,7 @@ impl Voter {
             .same_site(SameSite::Lax)
             .max_age(Duration::days(400));
         jar.add_private(cookie);
-        Voter { id }
+        Voter::Cookie { id }
     }
 }
 
@@ -52,9 +101,13 @@ impl<'r> FromRequest<'r> for Voter {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let jar = req.cookies();
-        let voter = Voter::existing(jar)
-            .unwrap_or_else(|| Voter::create(jar, req.rocket().config().tls_enabled()));
-        Outcome::Success(voter)
+        if let Some(v) = Voter::identify(req).await {
+            return Outcome::Success(v);
+        }
+        let secure = req
+            .rocket()
+            .state::<crate::config::AppConfig>()
+            .is_some_and(|c| c.cookie_secure);
+        Outcome::Success(Voter::create(req.cookies(), secure))
     }
 }

@@ -1,5 +1,6 @@
 //! The command line: `serve` (default), `migrate`, `seed-demo`, `generate`.
 
+pub mod admin;
 pub mod generate;
 pub mod seed;
 
@@ -29,6 +30,16 @@ pub enum Command {
         /// Seed even if the database already has questions.
         #[arg(long)]
         force: bool,
+    },
+    /// Create an admin, or give an existing user the admin role. The password is prompted for,
+    /// or read from standard input when it is not a terminal.
+    CreateAdmin {
+        /// Username of the admin.
+        #[arg(long)]
+        username: String,
+        /// Email of the admin.
+        #[arg(long)]
+        email: String,
     },
     /// Load a reproducible synthetic data set for benchmarks.
     Generate {
@@ -77,6 +88,13 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             println!("seeded {n} demo questions");
             Ok(false)
         }
+        Command::CreateAdmin { username, email } => {
+            let db = open(settings)?;
+            let password = read_password()?;
+            let outcome = admin::create_admin(&db, &username, &email, &password)?;
+            println!("{outcome}");
+            Ok(false)
+        }
         Command::Generate {
             questions,
             votes,
@@ -106,5 +124,24 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             );
             Ok(false)
         }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 10 characters): ")
+            .map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }

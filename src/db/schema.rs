@@ -9,6 +9,18 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         banned_at -> Nullable<Timestamp>,
+        email_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -82,6 +94,7 @@ diesel::table! {
 }
 
 diesel::joinable!(questions -> users (author_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(choices -> questions (question_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -91,6 +104,7 @@ diesel::joinable!(votes -> choices (choice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    sessions,
     questions,
     choices,
     tags,

@@ -1,5 +1,7 @@
 //! A new question, validated as a whole before it is stored.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 
 use super::{
@@ -66,43 +68,141 @@ pub struct DraftInput<'a> {
 }
 
 impl QuestionDraft {
-    /// Validates every field and the rules between them.
+    /// Validates every field and the rules between them; the first problem found.
     pub fn parse(input: DraftInput<'_>, now: NaiveDateTime) -> Result<QuestionDraft, Invalid> {
-        let title = QuestionTitle::parse(input.title)?;
-        let description = Description::parse(input.description)?;
-        let kind = Kind::parse(input.kind)?;
-        let results_visibility = ResultsVisibility::parse(input.results_visibility)?;
-        let protection = Protection::parse(input.protection)?;
-        let mut choices = Vec::new();
-        for raw in input.choices.iter().filter(|c| !c.trim().is_empty()) {
-            let label = ChoiceLabel::parse(raw)?;
-            if choices
-                .iter()
-                .any(|c: &ChoiceLabel| c.as_str().eq_ignore_ascii_case(label.as_str()))
-            {
-                return Err(Invalid::new(
-                    "duplicate_choice",
-                    format!("The choice “{}” appears twice.", label.as_str()),
-                ));
-            }
-            choices.push(label);
+        Self::parse_fields(input, now).map_err(|errors| {
+            errors
+                .into_values()
+                .next()
+                .unwrap_or_else(|| Invalid::new("invalid", "Invalid question."))
+        })
+    }
+
+    /// Validates every field, collecting one problem per form field (`title`, `description`,
+    /// `kind`, `choices`, `tags`, `limits`, `closes_at`, `results_visibility`,
+    /// `duplicate_protection`), so a form can show them all at once.
+    pub fn parse_fields(
+        input: DraftInput<'_>,
+        now: NaiveDateTime,
+    ) -> Result<QuestionDraft, BTreeMap<&'static str, Invalid>> {
+        let mut errors = BTreeMap::new();
+        macro_rules! take {
+            ($field:expr, $r:expr $(,)?) => {
+                match $r {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        errors.entry($field).or_insert(e);
+                        None
+                    }
+                }
+            };
         }
-        if !CHOICES.contains(&choices.len()) {
+        let title = take!("title", QuestionTitle::parse(input.title));
+        let description = take!("description", Description::parse(input.description));
+        let kind = take!("kind", Kind::parse(input.kind));
+        let results_visibility = take!(
+            "results_visibility",
+            ResultsVisibility::parse(input.results_visibility)
+        );
+        let protection = take!("duplicate_protection", Protection::parse(input.protection));
+        let choices = take!("choices", parse_choices(&input.choices));
+        let tags = take!("tags", parse_tags(&input.tags));
+        let limits = match (kind, &choices) {
+            (Some(k), Some(c)) => take!(
+                "limits",
+                limits(k, input.min_choices, input.max_choices, c.len() as u32)
+            ),
+            _ => None,
+        };
+        let closes_ok = take!(
+            "closes_at",
+            match input.closes_at {
+                Some(t) if t <= now => Err(Invalid::new(
+                    "invalid_closes_at",
+                    "The closing date must be in the future."
+                )),
+                _ => Ok(()),
+            },
+        );
+        match (
+            title,
+            description,
+            kind,
+            results_visibility,
+            protection,
+            choices,
+            tags,
+            limits,
+            closes_ok,
+        ) {
+            (
+                Some(title),
+                Some(description),
+                Some(kind),
+                Some(results_visibility),
+                Some(protection),
+                Some(choices),
+                Some(tags),
+                Some((min_choices, max_choices)),
+                Some(()),
+            ) => Ok(QuestionDraft {
+                author_id: input.author_id,
+                title,
+                description,
+                kind,
+                min_choices,
+                max_choices,
+                results_visibility,
+                protection,
+                closes_at: input.closes_at,
+                choices,
+                tags,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn parse_choices(raw: &[&str]) -> Result<Vec<ChoiceLabel>, Invalid> {
+    if raw.len() > 50 {
+        return Err(Invalid::new(
+            "invalid_choices",
+            "A question needs 2 to 10 choices.",
+        ));
+    }
+    let mut choices: Vec<ChoiceLabel> = Vec::new();
+    for raw in raw.iter().filter(|c| !c.trim().is_empty()) {
+        let label = ChoiceLabel::parse(raw)?;
+        if choices
+            .iter()
+            .any(|c| c.as_str().to_lowercase() == label.as_str().to_lowercase())
+        {
             return Err(Invalid::new(
-                "invalid_choices",
-                format!(
-                    "A question needs {} to {} choices.",
-                    CHOICES.start(),
-                    CHOICES.end()
-                ),
+                "duplicate_choice",
+                format!("The choice “{}” appears twice.", label.as_str()),
             ));
         }
-        let mut tags: Vec<TagName> = Vec::new();
-        for raw in input.tags.iter().filter(|t| !t.trim().is_empty()) {
-            let tag = TagName::parse(raw)?;
-            if !tags.contains(&tag) {
-                tags.push(tag);
-            }
+        choices.push(label);
+    }
+    if !CHOICES.contains(&choices.len()) {
+        return Err(Invalid::new(
+            "invalid_choices",
+            format!(
+                "A question needs {} to {} choices.",
+                CHOICES.start(),
+                CHOICES.end()
+            ),
+        ));
+    }
+    Ok(choices)
+}
+
+fn parse_tags(raw: &[&str]) -> Result<Vec<TagName>, Invalid> {
+    let mut tags: Vec<TagName> = Vec::new();
+    for raw in raw.iter().filter(|t| !t.trim().is_empty()) {
+        let tag = TagName::parse(raw)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
         }
         if tags.len() > MAX_TAGS {
             return Err(Invalid::new(
@@ -110,42 +210,24 @@ impl QuestionDraft {
                 format!("A question can have at most {MAX_TAGS} tags."),
             ));
         }
-        let n = choices.len() as u32;
-        let (min_choices, max_choices) = match kind {
-            Kind::Single => (1, 1),
-            Kind::Multiple => {
-                let min = input.min_choices.unwrap_or(1);
-                let max = input.max_choices.unwrap_or(n);
-                if min < 1 || max < min || max > n {
-                    return Err(Invalid::new(
-                        "invalid_choice_limits",
-                        format!("Choose limits with 1 ≤ minimum ≤ maximum ≤ {n}."),
-                    ));
-                }
-                (min, max)
+    }
+    Ok(tags)
+}
+
+fn limits(kind: Kind, min: Option<u32>, max: Option<u32>, n: u32) -> Result<(u32, u32), Invalid> {
+    match kind {
+        Kind::Single => Ok((1, 1)),
+        Kind::Multiple => {
+            let min = min.unwrap_or(1);
+            let max = max.unwrap_or(n);
+            if min < 1 || max < min || max > n {
+                return Err(Invalid::new(
+                    "invalid_choice_limits",
+                    format!("Choose limits with 1 ≤ minimum ≤ maximum ≤ {n}."),
+                ));
             }
-        };
-        if let Some(t) = input.closes_at
-            && t <= now
-        {
-            return Err(Invalid::new(
-                "invalid_closes_at",
-                "The closing date must be in the future.",
-            ));
+            Ok((min, max))
         }
-        Ok(QuestionDraft {
-            author_id: input.author_id,
-            title,
-            description,
-            kind,
-            min_choices,
-            max_choices,
-            results_visibility,
-            protection,
-            closes_at: input.closes_at,
-            choices,
-            tags,
-        })
     }
 }
 

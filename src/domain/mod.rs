@@ -1,12 +1,14 @@
 //! Domain values and rules: validated inputs, poll states, the results-visibility rule, ranking.
 //! Nothing here knows about HTTP or SQL.
 
+pub mod account;
 pub mod ballot;
 pub mod draft;
 pub mod listing;
 pub mod poll;
 pub mod text;
 
+pub use account::{Email, NewPassword, Username};
 pub use ballot::{BallotChoices, BallotRules};
 pub use draft::{DraftInput, QuestionDraft};
 pub use listing::{Page, Sort, Window};
@@ -69,7 +71,17 @@ pub fn slugify(title: &str) -> String {
             s.pop();
         }
     }
-    if s.is_empty() { "question".into() } else { s }
+    // Slugs share the URL space `/q/<id>/...` with actions.
+    const RESERVED: &[&str] = &[
+        "edit", "vote", "withdraw", "close", "delete", "embed", "live", "results",
+    ];
+    if s.is_empty() {
+        "question".into()
+    } else if RESERVED.contains(&s.as_str()) {
+        format!("{s}-question")
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +103,7 @@ mod tests {
             "is-tea-better-than-coffee"
         );
         assert_eq!(slugify("???"), "question");
+        assert_eq!(slugify("Edit?"), "edit-question");
         assert!(slugify(&"long words ".repeat(30)).len() <= 80);
     }
 }

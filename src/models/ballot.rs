@@ -83,6 +83,8 @@ pub struct Voter {
     pub user_id: Option<i64>,
     /// Keyed hash of the client network (for the network window), if known.
     pub ip_hash: Option<String>,
+    /// Whether the account's email is verified.
+    pub verified: bool,
 }
 
 /// A vote request.
@@ -254,6 +256,7 @@ fn vote_once(
                 }
             }
             let trust = match (protection, req.voter.user_id) {
+                (_, Some(_)) if req.voter.verified => Trust::Verified,
                 (_, Some(_)) => Trust::Account,
                 (p, None) => p.anonymous_trust(),
             };
@@ -345,4 +348,55 @@ fn withdraw_once(
     diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
     diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
     Ok(true)
+}
+
+/// Moves an anonymous voter's ballots to an account at login. Where the account already voted on
+/// the same question, the anonymous ballot is dropped, so no one is counted twice. Returns
+/// (ballots moved, ballots dropped).
+pub fn adopt(
+    conn: &mut AnyConnection,
+    cookie_key: &str,
+    user_id: i64,
+    verified: bool,
+    now: NaiveDateTime,
+) -> QueryResult<(usize, usize)> {
+    let user_key = format!("u:{user_id}");
+    let trust = if verified {
+        Trust::Verified
+    } else {
+        Trust::Account
+    };
+    conn.transaction(|c| {
+        let mine: Vec<(i64, i64)> = ballots::table
+            .filter(ballots::voter.eq(cookie_key))
+            .select((ballots::id, ballots::question_id))
+            .load(c)?;
+        let (mut moved, mut dropped) = (0, 0);
+        for (ballot_id, question_id) in mine {
+            let already: i64 = ballots::table
+                .filter(ballots::question_id.eq(question_id))
+                .filter(ballots::voter.eq(&user_key))
+                .count()
+                .get_result(c)?;
+            if already > 0 {
+                diesel::update(questions::table.find(question_id))
+                    .set(questions::vote_count.eq(questions::vote_count - 1))
+                    .execute(c)?;
+                diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
+                diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
+                dropped += 1;
+            } else {
+                diesel::update(ballots::table.find(ballot_id))
+                    .set((
+                        ballots::voter.eq(&user_key),
+                        ballots::user_id.eq(Some(user_id)),
+                        ballots::trust.eq(trust.as_str()),
+                        ballots::updated_at.eq(now),
+                    ))
+                    .execute(c)?;
+                moved += 1;
+            }
+        }
+        Ok((moved, dropped))
+    })
 }

@@ -98,3 +98,42 @@ pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> Quer
         .collect();
     Ok(ListPage { items, has_more })
 }
+
+/// A user's visible questions, newest first.
+pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryResult<ListPage> {
+    let mut rows: Vec<(QuestionRow, Option<String>)> = questions::table
+        .left_join(users::table)
+        .filter(visible!())
+        .filter(questions::author_id.eq(author_id))
+        .order((questions::created_at.desc(), questions::id.desc()))
+        .select((QuestionRow::as_select(), users::username.nullable()))
+        .limit(Page::SIZE + 1)
+        .offset(page.offset())
+        .load(conn)?;
+    let has_more = rows.len() as i64 > Page::SIZE;
+    rows.truncate(Page::SIZE as usize);
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut tags = tag::names_for(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|(question, author)| {
+            let tags = tags.remove(&question.id).unwrap_or_default();
+            QuestionSummary {
+                question,
+                author,
+                tags,
+            }
+        })
+        .collect();
+    Ok(ListPage { items, has_more })
+}
+
+/// A user's number of visible questions and the ballots they received.
+pub fn author_stats(conn: &mut AnyConnection, author_id: i64) -> QueryResult<(i64, i64)> {
+    let rows: Vec<i64> = questions::table
+        .filter(visible!())
+        .filter(questions::author_id.eq(author_id))
+        .select(questions::vote_count)
+        .load(conn)?;
+    Ok((rows.len() as i64, rows.iter().sum()))
+}

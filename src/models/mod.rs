@@ -7,6 +7,7 @@ pub mod choice;
 pub mod listing;
 pub mod poll;
 pub mod question;
+pub mod session;
 pub mod tag;
 pub mod user;
 

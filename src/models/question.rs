@@ -194,3 +194,129 @@ pub fn refresh_hot_ranks(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryR
     }
     Ok(updated)
 }
+
+/// Why an author's change to a question was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    /// No such visible question.
+    #[error("no such question")]
+    NotFound,
+    /// The caller is not its author.
+    #[error("only the author may change this question")]
+    NotAuthor,
+    /// It already has votes (editing is only allowed before the first one).
+    #[error("the question already has votes")]
+    HasVotes,
+    /// It is already closed.
+    #[error("the question is closed")]
+    Closed,
+    /// A database failure.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+fn own(c: &mut AnyConnection, id: i64, author_id: i64) -> Result<QuestionRow, ManageError> {
+    let q = find_visible(c, id).map_err(|e| match e {
+        diesel::result::Error::NotFound => ManageError::NotFound,
+        e => ManageError::Db(e),
+    })?;
+    if q.author_id != Some(author_id) {
+        return Err(ManageError::NotAuthor);
+    }
+    Ok(q)
+}
+
+/// Replaces a question's content (and choices and tags) while it has no votes.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    author_id: i64,
+    draft: &QuestionDraft,
+    now: NaiveDateTime,
+) -> Result<(), ManageError> {
+    conn.transaction(|c| {
+        // Lock the row first: a vote arriving now waits for us, or we see its ballot below.
+        diesel::update(questions::table.find(id))
+            .set(questions::updated_at.eq(now))
+            .execute(c)?;
+        let q = own(c, id, author_id)?;
+        let ballots: i64 = crate::db::schema::ballots::table
+            .filter(crate::db::schema::ballots::question_id.eq(id))
+            .count()
+            .get_result(c)?;
+        if ballots > 0 || q.vote_count > 0 {
+            return Err(ManageError::HasVotes);
+        }
+        if q.status(now) == PollStatus::Closed {
+            return Err(ManageError::Closed);
+        }
+        diesel::update(questions::table.find(id))
+            .set((
+                questions::title.eq(draft.title.as_str()),
+                questions::slug.eq(slugify(draft.title.as_str())),
+                questions::description.eq(draft.description.as_ref().map(|d| d.as_str())),
+                questions::kind.eq(draft.kind.as_str()),
+                questions::min_choices.eq(draft.min_choices as i32),
+                questions::max_choices.eq(draft.max_choices as i32),
+                questions::results_visibility.eq(draft.results_visibility.as_str()),
+                questions::protection.eq(draft.protection.as_str()),
+                questions::closes_at.eq(draft.closes_at),
+            ))
+            .execute(c)?;
+        diesel::delete(choices::table.filter(choices::question_id.eq(id))).execute(c)?;
+        for (i, l) in draft.choices.iter().enumerate() {
+            diesel::insert_into(choices::table)
+                .values(NewChoice {
+                    question_id: id,
+                    position: i as i32,
+                    label: l.as_str(),
+                })
+                .execute(c)?;
+        }
+        tag::detach_all(c, id)?;
+        tag::attach(c, id, &draft.tags)?;
+        Ok(())
+    })
+}
+
+/// Closes voting now.
+pub fn close(
+    conn: &mut AnyConnection,
+    id: i64,
+    author_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ManageError> {
+    conn.transaction(|c| {
+        let q = own(c, id, author_id)?;
+        if q.status(now) == PollStatus::Closed {
+            return Err(ManageError::Closed);
+        }
+        diesel::update(questions::table.find(id))
+            .set((
+                questions::closed_at.eq(Some(now)),
+                questions::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+/// Deletes (softly: hidden everywhere, rows kept) a question.
+pub fn soft_delete(
+    conn: &mut AnyConnection,
+    id: i64,
+    author_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ManageError> {
+    conn.transaction(|c| {
+        own(c, id, author_id)?;
+        diesel::update(questions::table.find(id))
+            .set((
+                questions::deleted_at.eq(Some(now)),
+                questions::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        tag::uncount(c, id)?;
+        Ok(())
+    })
+}

@@ -98,3 +98,41 @@ pub fn names_for(
     }
     Ok(map)
 }
+
+/// Removes a question's tags (and their counts).
+pub fn detach_all(conn: &mut AnyConnection, question_id: i64) -> QueryResult<()> {
+    uncount(conn, question_id)?;
+    diesel::delete(question_tags::table.filter(question_tags::question_id.eq(question_id)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stops counting a question on its tags (when it is deleted; its links stay).
+pub fn uncount(conn: &mut AnyConnection, question_id: i64) -> QueryResult<()> {
+    let ids: Vec<i64> = question_tags::table
+        .filter(question_tags::question_id.eq(question_id))
+        .select(question_tags::tag_id)
+        .load(conn)?;
+    diesel::update(tags::table.filter(tags::id.eq_any(&ids)))
+        .set(tags::question_count.eq(tags::question_count - 1))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Tags whose name starts with `prefix`, most used first.
+pub fn with_prefix(conn: &mut AnyConnection, prefix: &str, limit: i64) -> QueryResult<Vec<TagRow>> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    tags::table
+        .filter(tags::name.like(pattern).escape('\\'))
+        .filter(tags::question_count.gt(0))
+        .order((tags::question_count.desc(), tags::name.asc()))
+        .select(TagRow::as_select())
+        .limit(limit)
+        .load(conn)
+}

@@ -13,6 +13,19 @@ pub struct CaughtError(Status);
 impl<'r> Responder<'r, 'static> for CaughtError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.0;
+        if status == Status::Unauthorized && !error::wants_json(req) {
+            // Pages that need an account send the visitor to log in, and back afterwards.
+            let next = if req.method() == rocket::http::Method::Get {
+                req.uri().to_string()
+            } else {
+                "/".to_string()
+            };
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return rocket::response::Redirect::to(target).respond_to(req);
+        }
         let reason = req.local_cache(FailureReason::default).0.clone();
         let (code, message) =
             reason.unwrap_or_else(|| (default_code(status), default_message(status).to_string()));

@@ -8,6 +8,7 @@ use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
 use crate::models::listing::{self, ListQuery};
 use crate::models::{self, tag};
+use crate::routes::viewer::Viewer;
 use crate::routes::views::ItemView;
 
 /// Routes of this module.
@@ -34,6 +35,7 @@ fn page_url(base: &str, page: u32) -> String {
 
 async fn render(
     db: &Db,
+    view: &Viewer,
     query: ListQuery,
     meta: ListPage,
     tag: Option<String>,
@@ -58,7 +60,7 @@ async fn render(
         None
     };
     let prev_url = page.prev().map(|n| page_url(&meta.base, n));
-    Ok(Template::render(
+    Ok(view.render(
         "questions/list",
         context! {
             page_title: meta.page_title,
@@ -88,7 +90,7 @@ fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
 }
 
 #[get("/?<page>")]
-async fn hot(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+async fn hot(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "Hot questions".into(),
@@ -99,6 +101,7 @@ async fn hot(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
     };
     render(
         db,
+        &view,
         list_query(Sort::Hot, Window::All, page),
         meta,
         None,
@@ -108,7 +111,7 @@ async fn hot(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
 }
 
 #[get("/new?<page>")]
-async fn new(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+async fn new(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "New questions".into(),
@@ -119,6 +122,7 @@ async fn new(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
     };
     render(
         db,
+        &view,
         list_query(Sort::New, Window::All, page),
         meta,
         None,
@@ -128,7 +132,12 @@ async fn new(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
 }
 
 #[get("/top?<window>&<page>")]
-async fn top(db: &State<Db>, window: Option<&str>, page: Option<&str>) -> AppResult<Template> {
+async fn top(
+    db: &State<Db>,
+    view: Viewer,
+    window: Option<&str>,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
     let label = match window {
@@ -144,11 +153,24 @@ async fn top(db: &State<Db>, window: Option<&str>, page: Option<&str>) -> AppRes
         nav: "top",
         base: format!("/top?window={}", window.as_str()),
     };
-    render(db, list_query(Sort::Top, window, page), meta, None, None).await
+    render(
+        db,
+        &view,
+        list_query(Sort::Top, window, page),
+        meta,
+        None,
+        None,
+    )
+    .await
 }
 
 #[get("/t/<name>?<page>")]
-async fn by_tag(db: &State<Db>, name: &str, page: Option<&str>) -> AppResult<Template> {
+async fn by_tag(
+    db: &State<Db>,
+    view: Viewer,
+    name: &str,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let tag_name = TagName::from_url(name)
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
@@ -165,7 +187,7 @@ async fn by_tag(db: &State<Db>, name: &str, page: Option<&str>) -> AppResult<Tem
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(db, query, meta, Some(row.name), None).await
+    render(db, &view, query, meta, Some(row.name), None).await
 }
 
 fn truncate(s: &str) -> String {
@@ -173,11 +195,16 @@ fn truncate(s: &str) -> String {
 }
 
 #[get("/search?<q>&<page>")]
-async fn search(db: &State<Db>, q: Option<&str>, page: Option<&str>) -> AppResult<Template> {
+async fn search(
+    db: &State<Db>,
+    view: Viewer,
+    q: Option<&str>,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let query = SearchQuery::parse(q.unwrap_or(""))?;
     let Some(query) = query else {
-        return Ok(Template::render(
+        return Ok(view.render(
             "questions/list",
             context! {
                 page_title: "Search",
@@ -201,18 +228,18 @@ async fn search(db: &State<Db>, q: Option<&str>, page: Option<&str>) -> AppResul
     };
     let mut lq = list_query(Sort::Top, Window::All, page);
     lq.search = Some(query);
-    render(db, lq, meta, None, Some(text)).await
+    render(db, &view, lq, meta, None, Some(text)).await
 }
 
 #[get("/tags?<page>")]
-async fn tags(db: &State<Db>, page: Option<&str>) -> AppResult<Template> {
+async fn tags(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let (rows, more) = db.run(move |c| Ok(tag::popular(c, page)?)).await?;
     let tags: Vec<_> = rows
         .iter()
         .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })
         .collect();
-    Ok(Template::render(
+    Ok(view.render(
         "tags/index",
         context! {
             page_title: "Tags",

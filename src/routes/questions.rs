@@ -13,6 +13,7 @@ use crate::domain::poll::results_hidden_reason;
 use crate::domain::{PollStatus, Protection, QuestionId};
 use crate::error::{AppError, AppResult};
 use crate::models::poll::{self, PollView};
+use crate::routes::viewer::Viewer;
 use crate::routes::views::{ResultsView, excerpt, human_time, iso};
 
 /// Routes of this module.
@@ -65,6 +66,7 @@ impl Flash {
 
 /// Renders the question page for this voter (also used to re-show it after a refused vote).
 pub fn render_page(
+    viewer: &Viewer,
     view: &PollView,
     voter: &Voter,
     keys: &Keys,
@@ -80,10 +82,10 @@ pub fn render_page(
             false,
             Some("This question is closed: these are its final results."),
         )
-    } else if protection == Protection::Account {
+    } else if protection == Protection::Account && voter.user_id().is_none() {
         (
             false,
-            Some("Only logged-in members can vote on this question. Accounts are coming soon."),
+            Some("Only logged-in members can vote on this question: log in or sign up to vote."),
         )
     } else {
         (true, None)
@@ -104,7 +106,18 @@ pub fn render_page(
         .as_deref()
         .map(|d| excerpt(d, 200))
         .unwrap_or_else(|| format!("{} votes so far. Cast yours on Beebeta.", q.vote_count));
-    Template::render(
+    let manage = viewer
+        .user()
+        .filter(|u| Some(u.user.id) == q.author_id)
+        .map(|_| {
+            context! {
+                can_edit: q.vote_count == 0 && view.status == PollStatus::Open,
+                edit_url: format!("/q/{}/edit", q.id),
+                close_url: (view.status == PollStatus::Open).then(|| format!("/q/{}/close", q.id)),
+                delete_url: format!("/q/{}/delete", q.id),
+            }
+        });
+    viewer.render(
         "questions/show",
         context! {
             page_title: &q.title,
@@ -138,6 +151,7 @@ pub fn render_page(
             csrf_token: voter.csrf_token(keys),
             results,
             results_hidden_reason: hidden,
+            manage,
         },
     )
 }
@@ -160,12 +174,13 @@ pub enum PageOrRedirect {
     Status((Status, Template)),
 }
 
-#[get("/q/<id>/<slug>")]
+#[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
     db: &State<Db>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
+    viewer: Viewer,
     flash: Option<FlashMessage<'_>>,
     id: &str,
     slug: &str,
@@ -182,6 +197,6 @@ async fn show(
         _ => Flash::ok(f.message()),
     });
     Ok(PageOrRedirect::Page(render_page(
-        &view, &voter, keys, cfg, flash,
+        &viewer, &view, &voter, keys, cfg, flash,
     )))
 }

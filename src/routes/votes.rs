@@ -9,6 +9,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::VoteOutcome;
 use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
+use crate::routes::viewer::Viewer;
 use crate::services::voting;
 
 /// Routes of this module.
@@ -44,6 +45,7 @@ impl CsrfProtected for WithdrawForm {
 /// A refused vote re-shows the question page with the reason and a 4xx status; other errors
 /// use the error page.
 async fn refuse(
+    viewer: &Viewer,
     db: &Db,
     keys: &Keys,
     cfg: &AppConfig,
@@ -57,6 +59,7 @@ async fn refuse(
     }
     let view = load(db, id, Some(voter.key())).await?;
     let page = render_page(
+        viewer,
         &view,
         voter,
         keys,
@@ -67,12 +70,12 @@ async fn refuse(
 }
 
 #[post("/q/<id>/vote", data = "<form>")]
-#[allow(clippy::too_many_arguments)]
 async fn vote(
     db: &State<Db>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
+    viewer: Viewer,
     client: voting::ClientNetwork,
     id: &str,
     form: CsrfForm<VoteForm>,
@@ -80,7 +83,11 @@ async fn vote(
     let id = parse_id(id)?;
     let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
         Ok(c) => c,
-        Err(e) => return refuse(db, keys, cfg, &voter, id, e.into()).await.map(Err),
+        Err(e) => {
+            return refuse(&viewer, db, keys, cfg, &voter, id, e.into())
+                .await
+                .map(Err);
+        }
     };
     match voting::cast(db, cfg, &voter, &client, id, choices).await {
         Ok((outcome, _, path)) => {
@@ -90,7 +97,7 @@ async fn vote(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(db, keys, cfg, &voter, id, e).await.map(Err),
+        Err(e) => refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err),
     }
 }
 
@@ -100,6 +107,7 @@ async fn withdraw(
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
+    viewer: Viewer,
     id: &str,
     form: CsrfForm<WithdrawForm>,
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
@@ -114,6 +122,6 @@ async fn withdraw(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(db, keys, cfg, &voter, id, e).await.map(Err),
+        Err(e) => refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err),
     }
 }

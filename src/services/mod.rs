@@ -1,3 +1,5 @@
 //! Use cases that join request identity to models: what a vote needs besides its ballot.
 
+pub mod accounts;
+pub mod asking;
 pub mod voting;

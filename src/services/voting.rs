@@ -58,8 +58,9 @@ pub async fn cast(
         question_id: id.0,
         voter: ballot::Voter {
             key: voter.key(),
-            user_id: None,
+            user_id: voter.user_id(),
             ip_hash: client.0.clone(),
+            verified: voter.verified(),
         },
         choices,
         network_limit: cfg.network_votes_per_day,

@@ -1,5 +1,6 @@
 //! JSON API v1 under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
 
+pub mod ask;
 pub mod questions;
 pub mod tags;
 pub mod types;
@@ -18,6 +19,7 @@ pub const BASE: &str = "/api/v1";
     info(title = "Beebeta API", version = "1", description = "Questions, votes and results of Beebeta."),
     paths(
         questions::list,
+        ask::create_question,
         questions::get_question,
         questions::results,
         votes::put_vote,
@@ -38,6 +40,7 @@ pub const BASE: &str = "/api/v1";
         types::Tag,
         types::TagList,
         types::ErrorBody,
+        ask::NewQuestionBody,
         types::ErrorDetail,
     )),
     tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "meta"))
@@ -48,6 +51,7 @@ pub struct ApiDoc;
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = routes![openapi_json];
     r.extend(questions::routes());
+    r.extend(ask::routes());
     r.extend(votes::routes());
     r.extend(tags::routes());
     r

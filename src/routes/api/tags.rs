@@ -16,11 +16,34 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// Tags in use, most used first.
 #[utoipa::path(get, path = "/api/v1/tags", tag = "tags",
-    params(("page" = Option<u32>, Query, description = "page number from 1")),
+    params(
+        ("page" = Option<u32>, Query, description = "page number from 1"),
+        ("prefix" = Option<String>, Query, description = "only tags starting with this (for autocomplete; at most 10, no paging)"),
+    ),
     responses((status = 200, body = TagList), (status = 400, body = ErrorBody)))]
-#[get("/tags?<page>")]
-pub async fn list_tags(db: &State<Db>, page: Option<&str>) -> AppResult<Json<TagList>> {
+#[get("/tags?<page>&<prefix>")]
+pub async fn list_tags(
+    db: &State<Db>,
+    page: Option<&str>,
+    prefix: Option<&str>,
+) -> AppResult<Json<TagList>> {
     let page = Page::from_query(page)?;
+    if let Some(prefix) = prefix.map(str::trim).filter(|p| !p.is_empty()) {
+        let p = slug::slugify(prefix.chars().take(32).collect::<String>());
+        let rows = db.run(move |c| Ok(tag::with_prefix(c, &p, 10)?)).await?;
+        return Ok(Json(TagList {
+            items: rows
+                .into_iter()
+                .map(|t| Tag {
+                    url: format!("/t/{}", t.name),
+                    name: t.name,
+                    question_count: t.question_count,
+                })
+                .collect(),
+            page: 1,
+            next_page: None,
+        }));
+    }
     let (rows, more) = db.run(move |c| Ok(tag::popular(c, page)?)).await?;
     Ok(Json(TagList {
         items: rows

@@ -1,0 +1,172 @@
+//! Sessions: a random token in a cookie, its SHA-256 as the key of a `sessions` row. Any app
+//! server can check it; deleting the row revokes it. Idle and absolute expiry; a new token at
+//! every login (no fixation).
+
+use base64::Engine as _;
+use chrono::Duration;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use sha2::{Digest, Sha256};
+
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::error::set_failure_reason;
+use crate::models::session::{self, SessionRow};
+use crate::models::user::UserRow;
+use crate::models::{self};
+
+/// Update `last_seen_at` at most this often.
+const TOUCH_EVERY_SECS: i64 = 300;
+
+/// The session cookie's name: `__Host-` prefixed when cookies are Secure (served over TLS).
+pub fn cookie_name(cfg: &AppConfig) -> &'static str {
+    if cfg.cookie_secure {
+        "__Host-bb_session"
+    } else {
+        "bb_session"
+    }
+}
+
+/// SHA-256 (hex) of a token: what the database stores.
+pub fn token_id(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new random session token (256 bits).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The logged-in user of this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The user.
+    pub user: UserRow,
+    /// The session's id (hash of the token).
+    pub session_id: String,
+}
+
+impl CurrentUser {
+    /// Whether the email address was verified.
+    pub fn verified(&self) -> bool {
+        self.user.email_verified_at.is_some()
+    }
+}
+
+/// Looks the session up once per request (cached), touching it now and then.
+pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
+    req.local_cache_async(async {
+        let cfg = req.rocket().state::<AppConfig>()?;
+        let db = req.rocket().state::<Db>()?;
+        let token = req.cookies().get(cookie_name(cfg))?.value().to_string();
+        if token.len() > 100 {
+            return None;
+        }
+        let id = token_id(&token);
+        let now = models::now();
+        let idle_since = now - Duration::minutes(cfg.session_idle_minutes as i64);
+        let lookup_id = id.clone();
+        let found = db
+            .run(move |c| Ok(session::find_active(c, &lookup_id, now, idle_since)?))
+            .await
+            .ok()
+            .flatten();
+        let (s, user) = found?;
+        if (now - s.last_seen_at).num_seconds() > TOUCH_EVERY_SECS {
+            let sid = s.id.clone();
+            let _ = db.write(move |c| Ok(session::touch(c, &sid, now)?)).await;
+        }
+        Some(CurrentUser {
+            user,
+            session_id: id,
+        })
+    })
+    .await
+    .clone()
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match current(req).await {
+            Some(u) => Outcome::Success(u),
+            None => {
+                set_failure_reason(req, "login_required", "Please log in to continue.");
+                Outcome::Error((Status::Unauthorized, ()))
+            }
+        }
+    }
+}
+
+/// A logged-in admin; others get 403 and anonymous visitors a login redirect.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AdminUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match current(req).await {
+            Some(u) if u.user.is_admin() => Outcome::Success(AdminUser(u)),
+            Some(_) => {
+                set_failure_reason(req, "forbidden", "This area is for admins.");
+                Outcome::Error((Status::Forbidden, ()))
+            }
+            None => {
+                set_failure_reason(req, "login_required", "Please log in to continue.");
+                Outcome::Error((Status::Unauthorized, ()))
+            }
+        }
+    }
+}
+
+/// Starts a session for `user`: stores it and sets the cookie. Returns the session id.
+pub async fn start(
+    db: &Db,
+    cfg: &AppConfig,
+    jar: &CookieJar<'_>,
+    user_id: i64,
+    user_agent: Option<String>,
+) -> crate::AppResult<String> {
+    let token = new_token();
+    let id = token_id(&token);
+    let now = models::now();
+    let row = SessionRow {
+        id: id.clone(),
+        user_id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + Duration::days(cfg.session_max_days as i64),
+        user_agent: user_agent.map(|ua| ua.chars().take(255).collect()),
+    };
+    db.write(move |c| Ok(session::create(c, &row)?)).await?;
+    let cookie = Cookie::build((cookie_name(cfg), token))
+        .path("/")
+        .http_only(true)
+        .secure(cfg.cookie_secure)
+        .same_site(SameSite::Lax)
+        .max_age(rocket::time::Duration::days(cfg.session_max_days as i64));
+    jar.add(cookie);
+    Ok(id)
+}
+
+/// Ends the current session: deletes its row and the cookie.
+pub async fn end(
+    db: &Db,
+    cfg: &AppConfig,
+    jar: &CookieJar<'_>,
+    user: &CurrentUser,
+) -> crate::AppResult<()> {
+    let (uid, sid) = (user.user.id, user.session_id.clone());
+    db.write(move |c| Ok(session::delete(c, uid, &sid)?))
+        .await?;
+    jar.remove(Cookie::build(cookie_name(cfg)).path("/"));
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Account values: usernames, emails, passwords.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use super::Invalid;
+
+/// The 10,000 most common passwords (see `data/README.md`), lowercase.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .collect()
+});
+
+/// A username: 3 to 32 letters, digits, `_` or `-`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// Names that would shadow routes or mislead.
+    const RESERVED: &'static [&'static str] = &[
+        "admin",
+        "administrator",
+        "root",
+        "beebeta",
+        "api",
+        "login",
+        "logout",
+        "signup",
+        "settings",
+        "ask",
+        "me",
+        "support",
+    ];
+
+    /// Validates a new username.
+    pub fn parse(s: &str) -> Result<Username, Invalid> {
+        let v = s.trim();
+        let n = v.chars().count();
+        if !(3..=32).contains(&n) {
+            return Err(Invalid::new(
+                "invalid_username",
+                "A username has 3 to 32 characters.",
+            ));
+        }
+        if !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(Invalid::new(
+                "invalid_username",
+                "A username uses letters, digits, _ and -, and starts with a letter or digit.",
+            ));
+        }
+        if Self::RESERVED.contains(&v.to_ascii_lowercase().as_str()) {
+            return Err(Invalid::new(
+                "invalid_username",
+                "That username is reserved.",
+            ));
+        }
+        Ok(Username(v.to_string()))
+    }
+
+    /// The username.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, trimmed and lowercased; checked for shape, not deliverability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Validates an email address.
+    pub fn parse(s: &str) -> Result<Email, Invalid> {
+        let v = s.trim().to_lowercase();
+        let bad = || Invalid::new("invalid_email", "Enter a valid email address.");
+        if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = v.rsplit_once('@').ok_or_else(bad)?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(bad());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+            || !domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        {
+            return Err(bad());
+        }
+        Ok(Email(v))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: at least 10 characters, at most 1,024, not a common one, not the username.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+impl NewPassword {
+    /// Fewest characters.
+    pub const MIN_CHARS: usize = 10;
+
+    /// Validates a new password for `username`.
+    pub fn parse(s: &str, username: &str) -> Result<NewPassword, Invalid> {
+        let n = s.chars().count();
+        if n < Self::MIN_CHARS {
+            return Err(Invalid::new(
+                "weak_password",
+                format!("Use at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if n > 1024 {
+            return Err(Invalid::new(
+                "weak_password",
+                "Use at most 1024 characters.",
+            ));
+        }
+        let lower = s.to_lowercase();
+        if COMMON_PASSWORDS.contains(lower.as_str()) {
+            return Err(Invalid::new(
+                "weak_password",
+                "That password is one of the most common ones; choose another.",
+            ));
+        }
+        if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+            return Err(Invalid::new(
+                "weak_password",
+                "The password must not contain your username.",
+            ));
+        }
+        Ok(NewPassword(s.to_string()))
+    }
+
+    /// The password, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(Username::parse("alice_01").is_ok());
+        for bad in [
+            "al",
+            "-alice",
+            "alice bob",
+            "ädmin",
+            &"a".repeat(33),
+            "Admin",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "alice",
+            "a@b",
+            "@x.org",
+            "a@@x.org",
+            "a b@x.org",
+            "a@-x.org",
+            "a@x..org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert_eq!(COMMON_PASSWORDS.len(), 10_000);
+        assert!(NewPassword::parse("correct horse battery", "alice").is_ok());
+        assert!(NewPassword::parse("short", "alice").is_err());
+        assert!(NewPassword::parse("1234567890", "alice").is_err(), "common");
+        assert!(
+            NewPassword::parse("Password123", "bob").is_err(),
+            "common, any case"
+        );
+        assert!(
+            NewPassword::parse("alice-is-great", "alice").is_err(),
+            "contains the username"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                NewPassword::parse("correct horse battery", "x").unwrap()
+            ),
+            "NewPassword(***)"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Sign-up, login and logout (HTML forms).
+
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::session::{self, CurrentUser};
+use crate::auth::{Keys, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::routes::viewer::Viewer;
+use crate::services::accounts::{self, FieldErrors, FormError};
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![signup_form, signup, login_form, login, logout]
+}
+
+/// A local path to return to after login; anything else (other sites, `//host`) becomes `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("://")
+                && n.len() <= 512
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+/// A page or a redirect.
+#[derive(rocket::Responder)]
+pub enum FormOutcome {
+    /// Done: go on.
+    Redirect(Redirect),
+    /// Done: go on, with a message.
+    Flash(FlashRedirect<Redirect>),
+    /// Show the form again, with a status.
+    Form((Status, Template)),
+}
+
+fn errors_json(errors: &FieldErrors) -> serde_json::Value {
+    serde_json::to_value(errors).unwrap_or_default()
+}
+
+#[get("/signup?<next>")]
+async fn signup_form(
+    viewer: Viewer,
+    voter: Voter,
+    keys: &State<Keys>,
+    next: Option<&str>,
+) -> Template {
+    viewer.render(
+        "accounts/signup",
+        context! {
+            page_title: "Sign up",
+            csrf_token: voter.csrf_token(keys),
+            next: safe_next(next),
+            form: context! { username: "", email: "" },
+            errors: context! {},
+        },
+    )
+}
+
+/// The sign-up form.
+#[derive(Debug, FromForm)]
+pub struct SignupForm {
+    csrf_token: Option<String>,
+    username: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+impl CsrfProtected for SignupForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/signup", data = "<form>")]
+async fn signup(
+    db: &State<Db>,
+    cfg: &State<AppConfig>,
+    keys: &State<Keys>,
+    viewer: Viewer,
+    voter: Voter,
+    jar: &CookieJar<'_>,
+    ua: UserAgent,
+    form: CsrfForm<SignupForm>,
+) -> AppResult<FormOutcome> {
+    let f = form.0;
+    let next = safe_next(f.next.as_deref());
+    match accounts::signup(db, &f.username, &f.email, &f.password).await {
+        Ok(user) => {
+            let cookie_voter = Voter::cookie_id(jar);
+            session::start(db, cfg, jar, user.id, ua.0).await?;
+            accounts::adopt_ballots(db, cookie_voter, &user).await?;
+            tracing::info!(user = user.id, "signed up");
+            Ok(FormOutcome::Redirect(Redirect::to(next)))
+        }
+        Err(FormError::App(e)) => Err(e),
+        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+            Status::UnprocessableEntity,
+            viewer.render(
+                "accounts/signup",
+                context! {
+                    page_title: "Sign up",
+                    csrf_token: voter.csrf_token(keys),
+                    next,
+                    form: context! { username: f.username.trim(), email: f.email.trim() },
+                    errors: errors_json(&errors),
+                },
+            ),
+        ))),
+    }
+}
+
+#[get("/login?<next>")]
+async fn login_form(
+    viewer: Viewer,
+    voter: Voter,
+    keys: &State<Keys>,
+    next: Option<&str>,
+) -> Template {
+    let notice = next.is_some().then_some("Please log in to continue.");
+    viewer.render(
+        "accounts/login",
+        context! {
+            page_title: "Log in",
+            csrf_token: voter.csrf_token(keys),
+            next: safe_next(next),
+            form: context! { username: "" },
+            error: Option::<String>::None,
+            notice,
+        },
+    )
+}
+
+/// The login form; `username` may be a username or an email.
+#[derive(Debug, FromForm)]
+pub struct LoginForm {
+    csrf_token: Option<String>,
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+impl CsrfProtected for LoginForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+/// The request's `User-Agent`, for the sessions list.
+pub struct UserAgent(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for UserAgent {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(UserAgent(
+            req.headers().get_one("User-Agent").map(str::to_string),
+        ))
+    }
+}
+
+#[post("/login", data = "<form>")]
+async fn login(
+    db: &State<Db>,
+    cfg: &State<AppConfig>,
+    keys: &State<Keys>,
+    viewer: Viewer,
+    voter: Voter,
+    jar: &CookieJar<'_>,
+    ua: UserAgent,
+    form: CsrfForm<LoginForm>,
+) -> AppResult<FormOutcome> {
+    let f = form.0;
+    let next = safe_next(f.next.as_deref());
+    match accounts::authenticate(db, &f.username, &f.password).await {
+        Ok(user) => {
+            // A new session id at every login: no fixation. An older session in this browser ends.
+            if let Some(old) = viewer.user() {
+                session::end(db, cfg, jar, old).await?;
+            }
+            let cookie_voter = Voter::cookie_id(jar);
+            session::start(db, cfg, jar, user.id, ua.0).await?;
+            accounts::adopt_ballots(db, cookie_voter, &user).await?;
+            tracing::info!(user = user.id, "logged in");
+            Ok(FormOutcome::Redirect(Redirect::to(next)))
+        }
+        Err(FormError::App(e)) => Err(e),
+        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+            Status::UnprocessableEntity,
+            viewer.render(
+                "accounts/login",
+                context! {
+                    page_title: "Log in",
+                    csrf_token: voter.csrf_token(keys),
+                    next,
+                    form: context! { username: f.username.trim() },
+                    error: errors.values().next(),
+                    notice: Option::<String>::None,
+                },
+            ),
+        ))),
+    }
+}
+
+/// The logout form (only the token).
+#[derive(Debug, FromForm)]
+pub struct TokenForm {
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for TokenForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/logout", data = "<form>")]
+async fn logout(
+    db: &State<Db>,
+    cfg: &State<AppConfig>,
+    user: CurrentUser,
+    jar: &CookieJar<'_>,
+    form: CsrfForm<TokenForm>,
+) -> AppResult<FlashRedirect<Redirect>> {
+    let _ = form;
+    session::end(db, cfg, jar, &user).await?;
+    Ok(FlashRedirect::success(
+        Redirect::to("/"),
+        "You are logged out.",
+    ))
+}

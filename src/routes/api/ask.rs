@@ -1,0 +1,98 @@
+//! `POST /questions`: ask a question through the API.
+
+use rocket::response::status::Created;
+use rocket::serde::json::Json;
+use rocket::{State, post, routes};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::questions::question_json;
+use super::types::{ErrorBody, Question};
+use crate::auth::{CurrentUser, JsonBody, Voter};
+use crate::db::Db;
+use crate::domain::QuestionId;
+use crate::error::AppResult;
+use crate::routes::questions::load;
+use crate::services::asking::{self, RawQuestion};
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![create_question]
+}
+
+/// A new question.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewQuestionBody {
+    /// 10 to 200 characters.
+    pub title: String,
+    /// At most 5,000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// 2 to 10 labels.
+    pub choices: Vec<String>,
+    /// Up to 5 tags (normalised to lowercase slug form).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `single` (default) or `multiple`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Fewest choices on a multiple-choice ballot (default 1).
+    #[serde(default)]
+    pub min_choices: Option<u32>,
+    /// Most choices on a multiple-choice ballot (default: all).
+    #[serde(default)]
+    pub max_choices: Option<u32>,
+    /// RFC 3339 closing time, or null to stay open.
+    #[serde(default)]
+    pub closes_at: Option<String>,
+    /// `always` (default), `after_vote` or `after_close`.
+    #[serde(default)]
+    pub results_visibility: Option<String>,
+    /// `browser` (default), `network` or `account`.
+    #[serde(default)]
+    pub duplicate_protection: Option<String>,
+}
+
+/// Asks a question as the logged-in user.
+#[utoipa::path(post, path = "/api/v1/questions", tag = "questions",
+    request_body(content = NewQuestionBody, content_type = "application/json"),
+    responses(
+        (status = 201, body = Question, description = "the new question, as GET returns it"),
+        (status = 401, body = ErrorBody, description = "not logged in"),
+        (status = 415, body = ErrorBody, description = "not application/json"),
+        (status = 422, body = ErrorBody, description = "invalid fields, listed in error.fields"),
+    ))]
+#[post("/questions", data = "<body>")]
+pub async fn create_question(
+    db: &State<Db>,
+    user: CurrentUser,
+    voter: Voter,
+    body: JsonBody<NewQuestionBody>,
+) -> AppResult<Created<Json<Question>>> {
+    let b = body.0;
+    let raw = RawQuestion {
+        title: b.title,
+        description: b.description.unwrap_or_default(),
+        choices: b.choices,
+        tags: b.tags,
+        kind: b.kind.unwrap_or_else(|| "single".into()),
+        min_choices: b.min_choices.map(|n| n.to_string()),
+        max_choices: b.max_choices.map(|n| n.to_string()),
+        closes_at: match b.closes_at.as_deref() {
+            None => Ok(None),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| Some(t.naive_utc()))
+                .map_err(|_| {
+                    "closes_at must be an RFC 3339 time, e.g. 2030-01-31T18:00:00Z.".to_string()
+                }),
+        },
+        results_visibility: b.results_visibility.unwrap_or_else(|| "always".into()),
+        duplicate_protection: b.duplicate_protection.unwrap_or_else(|| "browser".into()),
+    };
+    let (id, _) = asking::create(db, raw, user.user.id)
+        .await?
+        .map_err(asking::problems_error)?;
+    let view = load(db, QuestionId(id), Some(voter.key())).await?;
+    Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view))))
+}

@@ -1,0 +1,207 @@
+//! Sign-up, login and account changes: validation, password hashing off the async workers,
+//! and moving an anonymous visitor's ballots to their account at login.
+
+use std::collections::BTreeMap;
+
+use crate::auth::password;
+use crate::db::Db;
+use crate::domain::{Email, Invalid, NewPassword, Username};
+use crate::error::{AppError, AppResult};
+use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
+use crate::models::{self, ballot};
+
+/// Messages per form field (`form` for the whole form), for re-showing a form.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+/// Why a form was refused: field messages, or a failure that is not the user's.
+#[derive(Debug)]
+pub enum FormError {
+    /// Show the form again with these messages.
+    Fields(FieldErrors),
+    /// Something else failed.
+    App(AppError),
+}
+
+impl From<AppError> for FormError {
+    fn from(e: AppError) -> Self {
+        FormError::App(e)
+    }
+}
+
+fn one(field: &'static str, message: impl Into<String>) -> FormError {
+    FormError::Fields(BTreeMap::from([(field, message.into())]))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    rocket::tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))
+}
+
+/// Creates an account; returns the new user.
+pub async fn signup(
+    db: &Db,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<UserRow, FormError> {
+    let mut errors = FieldErrors::new();
+    let name = Username::parse(username)
+        .map_err(|e| errors.insert("username", e.message))
+        .ok();
+    let mail = Email::parse(email)
+        .map_err(|e| errors.insert("email", e.message))
+        .ok();
+    let pass = NewPassword::parse(password, username.trim())
+        .map_err(|e| errors.insert("password", e.message))
+        .ok();
+    let (Some(name), Some(mail), Some(pass)) = (name, mail, pass) else {
+        return Err(FormError::Fields(errors));
+    };
+    let (n, m) = (name.as_str().to_string(), mail.as_str().to_string());
+    let (name_taken, email_taken) = db.run(move |c| Ok(user::taken(c, &n, &m)?)).await?;
+    if name_taken {
+        errors.insert("username", "That username is taken.".into());
+    }
+    if email_taken {
+        errors.insert(
+            "email",
+            "An account with that email already exists. Log in instead?".into(),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(FormError::Fields(errors));
+    }
+    let hash = blocking(move || password::hash(pass.expose()))
+        .await?
+        .map_err(AppError::Internal)?;
+    let now = models::now();
+    let (n, m) = (name.as_str().to_string(), mail.as_str().to_string());
+    let created = db
+        .write(move |c| {
+            let new = NewUser {
+                username: &n,
+                email: &m,
+                password_hash: Some(&hash),
+                role: ROLE_USER,
+                created_at: now,
+            };
+            match user::create(c, &new) {
+                Ok(id) => Ok(Ok(user::find(c, id)?)),
+                // A concurrent sign-up took the name or email between the check and the insert.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(Err(())),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?;
+    created.map_err(|_| {
+        one(
+            "username",
+            "That username or email was just taken; choose another.",
+        )
+    })
+}
+
+/// Checks a login (username or email) and password; the same answer, in about the same time,
+/// for an unknown user and a wrong password. Banned users cannot log in.
+pub async fn authenticate(db: &Db, login: &str, password: &str) -> Result<UserRow, FormError> {
+    let wrong = || one("form", "Wrong username or password.");
+    if login.trim().is_empty() || password.is_empty() || password.len() > 1024 || login.len() > 254
+    {
+        return Err(wrong());
+    }
+    let l = login.to_string();
+    let found = db.run(move |c| Ok(user::find_by_login(c, &l)?)).await?;
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let pw = password.to_string();
+    let ok = blocking(move || password::verify(stored.as_deref(), &pw)).await?;
+    match found {
+        Some(u) if ok && u.banned_at.is_none() => Ok(u),
+        Some(u) if ok => Err(one(
+            "form",
+            format!("The account {} is suspended.", u.username),
+        )),
+        _ => Err(wrong()),
+    }
+}
+
+/// After login: moves the anonymous voter's ballots (if any) to the account.
+pub async fn adopt_ballots(db: &Db, cookie_voter: Option<String>, user: &UserRow) -> AppResult<()> {
+    let Some(id) = cookie_voter else {
+        return Ok(());
+    };
+    let (uid, verified) = (user.id, user.email_verified_at.is_some());
+    let (moved, dropped) = db
+        .write(move |c| {
+            Ok(ballot::adopt(
+                c,
+                &format!("c:{id}"),
+                uid,
+                verified,
+                models::now(),
+            )?)
+        })
+        .await?;
+    if moved + dropped > 0 {
+        tracing::info!(
+            user = uid,
+            moved,
+            dropped,
+            "anonymous ballots linked to the account"
+        );
+    }
+    Ok(())
+}
+
+/// Changes the password after checking the current one.
+pub async fn change_password(
+    db: &Db,
+    user: &UserRow,
+    current: &str,
+    new: &str,
+) -> Result<(), FormError> {
+    let stored = user.password_hash.clone();
+    let cur = current.to_string();
+    if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
+        return Err(one("password", "The current password is wrong."));
+    }
+    let pass =
+        NewPassword::parse(new, &user.username).map_err(|e: Invalid| one("password", e.message))?;
+    let hash = blocking(move || password::hash(pass.expose()))
+        .await?
+        .map_err(AppError::Internal)?;
+    let uid = user.id;
+    db.write(move |c| Ok(user::set_password(c, uid, &hash)?))
+        .await?;
+    Ok(())
+}
+
+/// Changes the email after checking the password; the new address is unverified.
+pub async fn change_email(
+    db: &Db,
+    user: &UserRow,
+    email: &str,
+    current: &str,
+) -> Result<(), FormError> {
+    let mail = Email::parse(email).map_err(|e| one("email", e.message))?;
+    let stored = user.password_hash.clone();
+    let cur = current.to_string();
+    if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
+        return Err(one("email", "The password is wrong."));
+    }
+    let (uid, m) = (user.id, mail.as_str().to_string());
+    let result = db
+        .write(move |c| match user::set_email(c, uid, &m) {
+            Ok(()) => Ok(Ok(())),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(Err(())),
+            Err(e) => Err(e.into()),
+        })
+        .await?;
+    result.map_err(|_| one("email", "Another account uses that email."))
+}
