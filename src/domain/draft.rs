@@ -10,6 +10,8 @@ use super::{
 
 /// Fewest and most choices a question may have.
 pub const CHOICES: std::ops::RangeInclusive<usize> = 2..=10;
+/// Latest closing date, in days from now.
+pub const MAX_OPEN_DAYS: i64 = 5 * 365;
 /// Most tags on a question.
 pub const MAX_TAGS: usize = 5;
 
@@ -120,6 +122,11 @@ impl QuestionDraft {
                 Some(t) if t <= now => Err(Invalid::new(
                     "invalid_closes_at",
                     "The closing date must be in the future."
+                )),
+                // Also keeps clear of MySQL's TIMESTAMP range (2038), which Diesel binds times as.
+                Some(t) if t > now + chrono::Duration::days(MAX_OPEN_DAYS) => Err(Invalid::new(
+                    "invalid_closes_at",
+                    "The closing date must be within 5 years."
                 )),
                 _ => Ok(()),
             },
@@ -287,6 +294,12 @@ mod tests {
         );
         let mut i = input();
         i.closes_at = Some(now - chrono::Duration::hours(1));
+        assert_eq!(
+            QuestionDraft::parse(i, now).unwrap_err().code,
+            "invalid_closes_at"
+        );
+        let mut i = input();
+        i.closes_at = Some(now + chrono::Duration::days(MAX_OPEN_DAYS + 1));
         assert_eq!(
             QuestionDraft::parse(i, now).unwrap_err().code,
             "invalid_closes_at"

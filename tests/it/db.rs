@@ -79,3 +79,35 @@ async fn the_unique_key_refuses_a_second_ballot(b: Backend) {
         ))
     ));
 }
+
+#[cfg(feature = "mysql")]
+#[rocket::async_test]
+async fn closing_times_round_trip_on_mysql() {
+    closing_times(Backend::Mysql).await
+}
+
+#[rocket::async_test]
+async fn closing_times_round_trip_on_sqlite() {
+    closing_times(Backend::Sqlite).await
+}
+
+/// Up to the latest allowed closing date (5 years; MySQL's TIMESTAMP binding ends in 2038).
+async fn closing_times(b: Backend) {
+    let app = TestApp::new(b).await;
+    for days in [1, 30, 1_000, beebeta::domain::draft::MAX_OPEN_DAYS - 1] {
+        let id = app
+            .question(question(&format!("Closes in {days} days from now")).closes_in_days(days))
+            .await;
+        let q = app
+            .db
+            .run(move |c| Ok(beebeta::models::question::find_visible(c, id)?))
+            .await
+            .unwrap();
+        let expected = q.created_at + chrono::Duration::seconds(60) + chrono::Duration::days(days);
+        let got = q.closes_at.expect("closes_at kept");
+        assert!(
+            (got - expected).num_seconds().abs() <= 1,
+            "{days} days: {got} vs {expected}"
+        );
+    }
+}

@@ -380,3 +380,106 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// A password that passes the rules.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Signs up through the form as the tracked browser (which is then logged in); returns the
+    /// response status.
+    pub async fn signup(&self, username: &str, email: &str, password: &str) -> Status {
+        let (_, page) = self.get("/signup").await;
+        let token = extract_csrf(&page).expect("signup form has a token");
+        self.client
+            .post("/signup")
+            .header(ContentType::Form)
+            .body(form_body(&[
+                ("csrf_token", &token),
+                ("username", username),
+                ("email", email),
+                ("password", password),
+            ]))
+            .dispatch()
+            .await
+            .status()
+    }
+
+    /// Logs in through the form; returns the response.
+    pub async fn login_as(&self, login: &str, password: &str, next: &str) -> LocalResponse<'_> {
+        let (_, page) = self.get("/login").await;
+        let token = extract_csrf(&page).expect("login form has a token");
+        self.client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(form_body(&[
+                ("csrf_token", &token),
+                ("username", login),
+                ("password", password),
+                ("next", next),
+            ]))
+            .dispatch()
+            .await
+    }
+
+    /// Logs out through the header's form.
+    pub async fn logout(&self) -> Status {
+        let (_, page) = self.get("/").await;
+        let token = header_csrf(&page).expect("the header has a logout form");
+        self.client
+            .post("/logout")
+            .header(ContentType::Form)
+            .body(form_body(&[("csrf_token", &token)]))
+            .dispatch()
+            .await
+            .status()
+    }
+
+    /// Posts a form with the CSRF token taken from the page at `page_uri`.
+    pub async fn post_form(
+        &self,
+        page_uri: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'_> {
+        let (_, page) = self.get(page_uri).await;
+        let token = extract_csrf(&page).unwrap_or_default();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(action.to_string())
+            .header(ContentType::Form)
+            .body(form_body(&all))
+            .dispatch()
+            .await
+    }
+
+    /// The id of a user by name.
+    pub async fn user_id(&self, name: &str) -> i64 {
+        let n = name.to_string();
+        self.db
+            .run(move |c| {
+                Ok(beebeta::models::user::find_by_username(c, &n)?
+                    .expect("user exists")
+                    .id)
+            })
+            .await
+            .unwrap()
+    }
+}
+
+/// `application/x-www-form-urlencoded` body from pairs.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// The CSRF token of the header's logout form.
+pub fn header_csrf(html: &str) -> Option<String> {
+    let i = html
+        .find("action=\"/logout\"")
+        .or_else(|| html.find("action=\"&#x2F;logout\""))?;
+    extract_csrf(&html[i..])
+}

@@ -1,7 +1,9 @@
 //! Integration tests: the real app through Rocket's local client, on SQLite always and on
 //! MariaDB/MySQL when built with `--features mysql` (then `BEEBETA_TEST_MYSQL_URL` is required).
 
+mod accounts;
 mod api;
+mod asking;
 mod bad_input;
 mod cli;
 mod concurrency;

@@ -30,7 +30,11 @@ pub async fn list_tags(
     let page = Page::from_query(page)?;
     if let Some(prefix) = prefix.map(str::trim).filter(|p| !p.is_empty()) {
         let p = slug::slugify(prefix.chars().take(32).collect::<String>());
-        let rows = db.run(move |c| Ok(tag::with_prefix(c, &p, 10)?)).await?;
+        let rows = if p.is_empty() {
+            Vec::new()
+        } else {
+            db.run(move |c| Ok(tag::with_prefix(c, &p, 10)?)).await?
+        };
         return Ok(Json(TagList {
             items: rows
                 .into_iter()
