@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::set_failure_reason;
+use crate::models::api_token;
 use crate::models::session::{self, SessionRow};
 use crate::models::user::UserRow;
 use crate::models::{self};
@@ -62,6 +63,9 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
     req.local_cache_async(async {
         let cfg = req.rocket().state::<AppConfig>()?;
         let db = req.rocket().state::<Db>()?;
+        if let Some(auth) = req.headers().get_one("Authorization") {
+            return bearer(db, auth).await;
+        }
         let token = req.cookies().get(cookie_name(cfg))?.value().to_string();
         if token.len() > 100 {
             return None;
@@ -87,6 +91,45 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
     })
     .await
     .clone()
+}
+
+/// A personal API token from `Authorization: Bearer <token>`; anything else is anonymous.
+async fn bearer(db: &Db, header: &str) -> Option<CurrentUser> {
+    let token = header.strip_prefix("Bearer ")?.trim();
+    if token.is_empty() || token.len() > 100 {
+        return None;
+    }
+    let hash = token_id(token);
+    let (row, user) = db
+        .run(move |c| Ok(api_token::find_active(c, &hash)?))
+        .await
+        .ok()
+        .flatten()?;
+    let now = models::now();
+    if row
+        .last_used_at
+        .is_none_or(|t| (now - t).num_seconds() > TOUCH_EVERY_SECS)
+    {
+        let _ = db
+            .write(move |c| Ok(api_token::touch(c, row.id, now)?))
+            .await;
+    }
+    Some(CurrentUser {
+        user,
+        session_id: format!("t:{}", row.id),
+    })
+}
+
+/// Creates a personal API token for a user; returns the token (shown once, never stored).
+pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> crate::AppResult<String> {
+    let token = format!("bb_{}", new_token());
+    let hash = token_id(&token);
+    let hint: String = token.chars().take(10).collect();
+    let name = name.trim().chars().take(64).collect::<String>();
+    let now = models::now();
+    db.write(move |c| Ok(api_token::create(c, user_id, &name, &hash, &hint, now)?))
+        .await?;
+    Ok(token)
 }
 
 #[rocket::async_trait]

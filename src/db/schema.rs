@@ -25,6 +25,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        hint -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     questions (id) {
         id -> BigInt,
         author_id -> Nullable<BigInt>,
@@ -95,6 +108,7 @@ diesel::table! {
 
 diesel::joinable!(questions -> users (author_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(choices -> questions (question_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -105,6 +119,7 @@ diesel::joinable!(votes -> choices (choice_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
+    api_tokens,
     questions,
     choices,
     tags,

@@ -1,6 +1,7 @@
 //! One file per table: `Row` (what is read), `New*` (what is inserted) and the queries on it,
 //! plus the joined reads pages need (`poll`, `listing`). No HTTP here.
 
+pub mod api_token;
 pub mod ballot;
 pub mod bulk;
 pub mod choice;

@@ -12,7 +12,7 @@ use crate::auth::{Keys, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::models::{self, session as sessions};
+use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::human_time;
@@ -20,7 +20,15 @@ use crate::services::accounts::{self, FieldErrors, FormError};
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
-    routes![show, change_email, change_password, revoke_all, revoke]
+    routes![
+        show,
+        change_email,
+        change_password,
+        revoke_all,
+        revoke,
+        create_token,
+        revoke_token
+    ]
 }
 
 async fn render(
@@ -31,12 +39,30 @@ async fn render(
     user: &CurrentUser,
     notice: Option<String>,
     errors: FieldErrors,
+    new_token: Option<String>,
 ) -> AppResult<Template> {
     let now = models::now();
     let uid = user.user.id;
-    let rows = db
-        .run(move |c| Ok(sessions::for_user(c, uid, now)?))
+    let (rows, tokens) = db
+        .run(move |c| {
+            Ok((
+                sessions::for_user(c, uid, now)?,
+                api_token::for_user(c, uid)?,
+            ))
+        })
         .await?;
+    let tokens: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            context! {
+                id: t.id,
+                name: &t.name,
+                hint: &t.hint,
+                created_human: human_time(t.created_at, now),
+                last_used_human: t.last_used_at.map(|u| human_time(u, now)),
+            }
+        })
+        .collect();
     let list: Vec<_> = rows
         .iter()
         .map(|s| {
@@ -61,7 +87,9 @@ async fn render(
             },
             notice,
             errors: serde_json::to_value(&errors).unwrap_or_default(),
-            sessions: list,
+                        sessions: list,
+            tokens,
+            new_token,
         },
     ))
 }
@@ -76,7 +104,17 @@ async fn show(
     flash: Option<rocket::request::FlashMessage<'_>>,
 ) -> AppResult<Template> {
     let notice = flash.map(|f| f.message().to_string());
-    render(db, &viewer, &voter, keys, &user, notice, FieldErrors::new()).await
+    render(
+        db,
+        &viewer,
+        &voter,
+        keys,
+        &user,
+        notice,
+        FieldErrors::new(),
+        None,
+    )
+    .await
 }
 
 /// Change of email.
@@ -106,7 +144,7 @@ async fn outcome(
         Err(FormError::App(e)) => Err(e),
         Err(FormError::Fields(errors)) => {
             let (db, viewer, voter, keys, user) = ctx;
-            let page = render(db, viewer, voter, keys, user, None, errors).await?;
+            let page = render(db, viewer, voter, keys, user, None, errors, None).await?;
             Ok(FormOutcome::Form((Status::UnprocessableEntity, page)))
         }
     }
@@ -213,5 +251,75 @@ async fn revoke(
     Ok(FlashRedirect::success(
         Redirect::to("/settings"),
         "That session was logged out.",
+    ))
+}
+
+/// A new API token's label.
+#[derive(Debug, FromForm)]
+pub struct TokenNameForm {
+    csrf_token: Option<String>,
+    #[field(default = String::new())]
+    name: String,
+}
+
+impl CsrfProtected for TokenNameForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/settings/tokens", data = "<form>")]
+async fn create_token(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    viewer: Viewer,
+    voter: Voter,
+    user: CurrentUser,
+    form: CsrfForm<TokenNameForm>,
+) -> AppResult<(Status, Template)> {
+    let name = form.0.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 64 {
+        let errors = FieldErrors::from([(
+            "token",
+            "Give the token a name of 1 to 64 characters.".to_string(),
+        )]);
+        let page = render(db, &viewer, &voter, keys, &user, None, errors, None).await?;
+        return Ok((Status::UnprocessableEntity, page));
+    }
+    let token = session::create_api_token(db, user.user.id, &name).await?;
+    let notice = Some("Copy your new token now: it is shown only once.".to_string());
+    let page = render(
+        db,
+        &viewer,
+        &voter,
+        keys,
+        &user,
+        notice,
+        FieldErrors::new(),
+        Some(token),
+    )
+    .await?;
+    Ok((Status::Created, page))
+}
+
+#[post("/settings/tokens/<id>/revoke", data = "<form>")]
+async fn revoke_token(
+    db: &State<Db>,
+    user: CurrentUser,
+    id: i64,
+    form: CsrfForm<TokenForm>,
+) -> AppResult<FlashRedirect<Redirect>> {
+    let _ = form;
+    let uid = user.user.id;
+    let now = models::now();
+    if !db
+        .write(move |c| Ok(api_token::revoke(c, uid, id, now)?))
+        .await?
+    {
+        return Err(AppError::NotFound("No such token.".into()));
+    }
+    Ok(FlashRedirect::success(
+        Redirect::to("/settings"),
+        "The token was revoked.",
     ))
 }

@@ -484,3 +484,78 @@ async fn settings_change_password_and_email(b: Backend) {
     assert!(page.contains("kate@new.example"));
     assert!(page.contains("Log out everywhere") || page.contains("revoke-all"));
 }
+
+mod tokens {
+    use super::*;
+
+    backend_tests!(api_tokens_authenticate_until_revoked);
+
+    async fn api_tokens_authenticate_until_revoked(b: Backend) {
+        use rocket::http::Header;
+        let app = TestApp::new(b).await;
+        app.signup("tokenuser", "tokenuser@example.com", PASSWORD)
+            .await;
+        let r = app
+            .post_form("/settings", "/settings/tokens", &[("name", "my script")])
+            .await;
+        assert_eq!(r.status(), Status::Created);
+        let page = r.into_string().await.unwrap();
+        let start = page
+            .find("value=\"bb_")
+            .expect("the new token is shown once")
+            + "value=\"".len();
+        let token = page[start..start + page[start..].find('"').unwrap()].to_string();
+        let (_, settings) = app.get("/settings").await;
+        assert!(!settings.contains(&token), "never shown again");
+        assert!(settings.contains("my script"));
+        let stored: Vec<String> = app
+            .db
+            .run(|c| {
+                use beebeta::db::schema::api_tokens;
+                use diesel::prelude::*;
+                Ok(api_tokens::table.select(api_tokens::token_hash).load(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_ne!(stored[0], token, "only a hash is stored");
+        app.logout().await;
+        let ask = |auth: String| {
+            let client = &app.client;
+            async move {
+                client
+                    .post("/api/v1/questions")
+                    .header(ContentType::JSON)
+                    .header(Header::new("Authorization", auth))
+                    .body(r#"{"title":"Asked with a personal token","choices":["Yes","No"]}"#)
+                    .dispatch()
+                    .await
+                    .status()
+            }
+        };
+        assert_eq!(ask(format!("Bearer {token}")).await, Status::Created);
+        assert_eq!(ask("Bearer bb_forged".into()).await, Status::Unauthorized);
+        assert_eq!(ask(format!("Basic {token}")).await, Status::Unauthorized);
+        app.login_as("tokenuser", PASSWORD, "").await;
+        let (_, settings) = app.get("/settings").await;
+        let i = settings.find("/settings/tokens/").expect("a revoke form");
+        let id: String = settings[i + "/settings/tokens/".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let r = app
+            .post_form("/settings", &format!("/settings/tokens/{id}/revoke"), &[])
+            .await;
+        assert_eq!(r.status(), Status::SeeOther);
+        app.logout().await;
+        assert_eq!(
+            ask(format!("Bearer {token}")).await,
+            Status::Unauthorized,
+            "revoked"
+        );
+        let r = app
+            .post_form("/settings", "/settings/tokens", &[("name", "x")])
+            .await;
+        assert_eq!(r.status(), Status::SeeOther, "logged out: sent to log in");
+    }
+}

@@ -207,4 +207,10 @@ async fn openapi_covers_every_route(b: Backend) {
         checked += 1;
     }
     assert!(checked >= 7, "all API routes were checked ({checked})");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer_token"]["scheme"], "bearer");
+    assert_eq!(
+        doc["paths"]["/api/v1/questions"]["post"]["security"][0]["bearer_token"],
+        serde_json::json!([])
+    );
 }

@@ -56,6 +56,7 @@ pub struct NewQuestionBody {
 
 /// Asks a question as the logged-in user.
 #[utoipa::path(post, path = "/api/v1/questions", tag = "questions",
+    security(("bearer_token" = []), ("session_cookie" = [])),
     request_body(content = NewQuestionBody, content_type = "application/json"),
     responses(
         (status = 201, body = Question, description = "the new question, as GET returns it"),

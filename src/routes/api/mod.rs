@@ -43,9 +43,38 @@ pub const BASE: &str = "/api/v1";
         ask::NewQuestionBody,
         types::ErrorDetail,
     )),
-    tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "meta"))
+        tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "meta")),
+    modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
+
+/// Declares how callers authenticate: a personal token, or the browser's session cookie.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token created on the settings page."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "bb_session",
+                "The browser session (JSON requests need Content-Type: application/json).",
+            ))),
+        );
+    }
+}
 
 /// Routes of the API (mounted at [`BASE`]).
 pub fn routes() -> Vec<rocket::Route> {
