@@ -35,7 +35,7 @@ else
   export BEEBETA_DATABASE_URL="sqlite://$OUT/bench.db"
 fi
 export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
-export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
+export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=off ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
 export BEEBETA_DB_POOL_SIZE="${BEEBETA_DB_POOL_SIZE:-32}"
 
 echo "building release binary (${FEATURES[*]:-default features})"

@@ -31,14 +31,20 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     }
     maybe_seed(&db, &cfg)?;
     let keys = Keys::new(&cfg.secret_bytes());
+    let limits = crate::limits::Limits::from_config(&cfg)?;
+    let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
     let static_dir = cfg.static_dir.clone();
     let rocket = rocket::custom(figment)
         .manage(db)
         .manage(keys)
+        .manage(limits)
+        .manage(proxies)
         .manage(cfg.clone())
         .attach(crate::telemetry::RequestLog)
         .attach(Template::fairing())
-        .attach(SecurityHeaders)
+        .attach(SecurityHeaders {
+            hsts: cfg.cookie_secure,
+        })
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
@@ -96,8 +102,12 @@ fn hot_rank_refresher(every_secs: u64) -> AdHoc {
     })
 }
 
-/// Security headers on every response (Rocket's Shield adds nosniff, frame and permission policy).
-pub struct SecurityHeaders;
+/// Security headers on every response (Rocket's Shield adds nosniff, frame and permission policy);
+/// HSTS when the site is served over TLS (`cookie_secure`).
+pub struct SecurityHeaders {
+    /// Send `Strict-Transport-Security`.
+    pub hsts: bool,
+}
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
@@ -118,6 +128,12 @@ impl Fairing for SecurityHeaders {
             "Referrer-Policy",
             "strict-origin-when-cross-origin",
         ));
+        if self.hsts {
+            resp.set_header(Header::new(
+                "Strict-Transport-Security",
+                "max-age=63072000; includeSubDomains",
+            ));
+        }
         if !req.uri().path().starts_with("/static/")
             && resp.headers().get_one("Cache-Control").is_none()
         {

@@ -46,6 +46,20 @@ pub struct AppConfig {
     pub session_idle_minutes: u64,
     /// A session ends this many days after login, whatever its activity.
     pub session_max_days: u64,
+    /// Addresses or networks of proxies whose `X-Forwarded-For` / `X-Real-IP` are believed.
+    pub trusted_proxies: Vec<String>,
+    /// `on` or `off`: all rate limits.
+    pub limits: String,
+    /// Sign-ups per client address, e.g. `5/hour`.
+    pub limits_signup: String,
+    /// Login attempts per client address.
+    pub limits_login: String,
+    /// Password-reset requests per client address.
+    pub limits_reset: String,
+    /// New questions per account.
+    pub limits_ask: String,
+    /// Votes per client address.
+    pub limits_vote: String,
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
@@ -93,6 +107,13 @@ impl Default for AppConfig {
             cookie_secure: false,
             session_idle_minutes: 7 * 24 * 60,
             session_max_days: 30,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            limits: "on".into(),
+            limits_signup: "5/hour".into(),
+            limits_login: "20/minute".into(),
+            limits_reset: "5/hour".into(),
+            limits_ask: "20/hour".into(),
+            limits_vote: "120/minute".into(),
             secret_key: None,
         }
     }
@@ -168,11 +189,16 @@ impl Settings {
         let mut app: AppConfig = layers
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
-        let dict: Dict = layers
+        let mut dict: Dict = layers
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
+        // `limits` is Beebeta's rate-limit switch; Rocket's body-size `limits` come from
+        // `ROCKET_LIMITS` / `Rocket.toml` instead.
+        dict.remove("limits");
         let mut rocket = rocket::Config::figment()
             .merge(Serialized::global("limits", limits()))
+            // The client address is resolved by `auth::client_ip` (trusted proxies only).
+            .merge(Serialized::global("ip_header", false))
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
             .merge(Serialized::globals(dict));
         let mut notices = Vec::new();

@@ -1,6 +1,7 @@
 //! Who is calling: the anonymous voter cookie, CSRF protection, request keys.
 //! Accounts: sessions, passwords, the current user and admin guards.
 
+pub mod client_ip;
 pub mod csrf;
 pub mod keys;
 pub mod password;

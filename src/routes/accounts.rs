@@ -6,12 +6,14 @@ use rocket::response::{Flash as FlashRedirect, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
+use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
 use crate::auth::session::{self, CurrentUser};
 use crate::auth::{Keys, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::limits::{Action, Limits};
 use crate::routes::viewer::Viewer;
 use crate::services::accounts::{self, FieldErrors, FormError};
 
@@ -96,8 +98,11 @@ async fn signup(
     voter: Voter,
     jar: &CookieJar<'_>,
     ua: UserAgent,
+    limits: &State<Limits>,
+    ip: ClientIp,
     form: CsrfForm<SignupForm>,
 ) -> AppResult<FormOutcome> {
+    limits.check(Action::Signup, ip.key())?;
     let f = form.0;
     let next = safe_next(f.next.as_deref());
     match accounts::signup(db, &f.username, &f.email, &f.password).await {
@@ -186,11 +191,21 @@ async fn login(
     voter: Voter,
     jar: &CookieJar<'_>,
     ua: UserAgent,
+    limits: &State<Limits>,
+    ip: ClientIp,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<FormOutcome> {
+    limits.check(Action::Login, ip.key())?;
     let f = form.0;
+    limits.check_login_backoff(f.username.trim())?;
     let next = safe_next(f.next.as_deref());
-    match accounts::authenticate(db, &f.username, &f.password).await {
+    let result = accounts::authenticate(db, &f.username, &f.password).await;
+    match &result {
+        Ok(_) => limits.login_succeeded(f.username.trim()),
+        Err(FormError::Fields(_)) => limits.login_failed(f.username.trim()),
+        Err(FormError::App(_)) => {}
+    }
+    match result {
         Ok(user) => {
             // A new session id at every login: no fixation. An older session in this browser ends.
             if let Some(old) = viewer.user() {

@@ -13,6 +13,7 @@ use crate::auth::{CurrentUser, Keys, Voter};
 use crate::db::Db;
 use crate::domain::draft::CHOICES;
 use crate::error::{AppError, AppResult};
+use crate::limits::{Action, Limits};
 use crate::models::{self, choice, question};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::questions::parse_id;
@@ -198,6 +199,7 @@ async fn ask(
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
+    limits: &State<Limits>,
     form: CsrfForm<AskForm>,
 ) -> AppResult<FormOutcome> {
     let mut f = form.0;
@@ -214,6 +216,7 @@ async fn ask(
     if apply_step(&mut f).is_some() {
         return Ok(page(&f, &Problems::new(), Status::Ok));
     }
+    limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
     match asking::create(db, f.raw(), user.user.id).await? {
         Ok((_, path)) => Ok(FormOutcome::Flash(FlashRedirect::success(
             Redirect::to(path),

@@ -172,6 +172,9 @@ pub enum PageOrRedirect {
     Redirect(Redirect),
     /// The page with a non-200 status.
     Status((Status, Template)),
+    /// The page, refused for a rate limit (429 with `Retry-After`).
+    #[response(status = 429)]
+    Limited(Template, rocket::http::Header<'static>),
 }
 
 #[get("/q/<id>/<slug>", rank = 3)]

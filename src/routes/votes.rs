@@ -3,10 +3,12 @@
 use rocket::response::{Flash as FlashRedirect, Redirect};
 use rocket::{FromForm, State, post, routes};
 
+use crate::auth::client_ip::ClientIp;
 use crate::auth::{CsrfForm, CsrfProtected, Keys, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::limits::{Action, Limits};
 use crate::models::ballot::VoteOutcome;
 use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
 use crate::routes::viewer::Viewer;
@@ -66,6 +68,13 @@ async fn refuse(
         cfg,
         Some(Flash::error(err.public_message())),
     );
+    if let AppError::TooManyRequests {
+        retry_after_secs, ..
+    } = err
+    {
+        let header = rocket::http::Header::new("Retry-After", retry_after_secs.to_string());
+        return Ok(PageOrRedirect::Limited(page, header));
+    }
     Ok(PageOrRedirect::Status((status, page)))
 }
 
@@ -77,10 +86,15 @@ async fn vote(
     voter: Voter,
     viewer: Viewer,
     client: voting::ClientNetwork,
+    ip: ClientIp,
+    limits: &State<Limits>,
     id: &str,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
     let id = parse_id(id)?;
+    if let Err(e) = limits.check(Action::Vote, ip.key()) {
+        return refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err);
+    }
     let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
         Ok(c) => c,
         Err(e) => {

@@ -19,9 +19,8 @@ impl<'r> FromRequest<'r> for ClientNetwork {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let keys = req.rocket().state::<Keys>().expect("Keys are managed");
-        Outcome::Success(ClientNetwork(
-            req.client_ip().map(|ip| keys.network_hash(ip)),
-        ))
+        let ip = crate::auth::client_ip::ClientIp::of(req).0;
+        Outcome::Success(ClientNetwork(ip.map(|ip| keys.network_hash(ip))))
     }
 }
 

@@ -559,3 +559,59 @@ mod tokens {
         assert_eq!(r.status(), Status::SeeOther, "logged out: sent to log in");
     }
 }
+
+mod login_limits {
+    use super::*;
+
+    backend_tests!(failed_logins_back_off_per_account);
+
+    async fn failed_logins_back_off_per_account(b: Backend) {
+        let app = TestApp::with(b, |f| {
+            f.merge(("limits", "on")).merge(("limits_signup", "2/hour"))
+        })
+        .await;
+        assert_eq!(
+            app.signup("lena", "lena@example.com", PASSWORD).await,
+            Status::SeeOther
+        );
+        app.logout().await;
+        for _ in 0..5 {
+            let r = app.login_as("lena", "wrong password!!", "").await;
+            assert_eq!(r.status(), Status::UnprocessableEntity);
+        }
+        let r = app.login_as("lena", PASSWORD, "").await;
+        assert_eq!(
+            r.status(),
+            Status::TooManyRequests,
+            "the account backs off, even for the right password"
+        );
+        assert!(r.headers().get_one("Retry-After").is_some());
+        // Sign-ups per client address (2/hour here): the third from one address is refused.
+        let signup = |name: &'static str| {
+            let app = &app;
+            async move {
+                let (_, page) = app.get("/signup").await;
+                let token = crate::helpers::extract_csrf(&page).unwrap();
+                let email = format!("{name}@example.com");
+                app.client
+                    .post("/signup")
+                    .header(ContentType::Form)
+                    .remote("203.0.113.80:5555".parse().unwrap())
+                    .body(form_body(&[
+                        ("csrf_token", &token),
+                        ("username", name),
+                        ("email", &email),
+                        ("password", PASSWORD),
+                    ]))
+                    .dispatch()
+                    .await
+                    .status()
+            }
+        };
+        assert_eq!(signup("mona").await, Status::SeeOther);
+        app.logout().await;
+        assert_eq!(signup("nina").await, Status::SeeOther);
+        app.logout().await;
+        assert_eq!(signup("olga").await, Status::TooManyRequests);
+    }
+}

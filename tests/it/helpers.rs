@@ -107,6 +107,7 @@ impl TestApp {
             .merge(("db_acquire_timeout_ms", 30_000))
             .merge(("public_url", "http://beebeta.test"))
             .merge(("log_filter", "warn"))
+            .merge(("limits", "off"))
             .merge(("port", 0));
         let settings = Settings::from_figment(configure(figment)).expect("settings");
         let cfg = settings.app.clone();
@@ -352,9 +353,14 @@ impl QuestionBuilder {
     }
 }
 
-/// Adds the `X-Real-IP` header (Rocket's client IP header) to a request.
+/// The `X-Real-IP` header a trusted proxy (see [`PROXY`]) adds to a request.
 pub fn ip(addr: &str) -> Header<'static> {
     Header::new("X-Real-IP", addr.to_string())
+}
+
+/// The socket address of the local nginx: a trusted proxy by default.
+pub fn proxy() -> std::net::SocketAddr {
+    "127.0.0.1:40000".parse().unwrap()
 }
 
 /// Generates, for each listed `async fn(Backend)`, one test per backend.

@@ -161,6 +161,16 @@ async fn question_page_and_redirects(b: Backend) {
             .unwrap_or_default()
             .contains("private")
     );
+    assert!(
+        r.headers().get_one("Strict-Transport-Security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(
+        r.headers().get_one("X-Content-Type-Options"),
+        Some("nosniff")
+    );
+    assert!(r.headers().get_one("Referrer-Policy").is_some());
 }
 
 async fn error_pages_are_styled(b: Backend) {
@@ -181,4 +191,19 @@ async fn probes(b: Backend) {
     let (s, body) = app.get("/readyz").await;
     assert_eq!(s, Status::Ok);
     assert!(body.contains("ready"));
+}
+
+#[rocket::async_test]
+async fn hsts_when_served_over_tls() {
+    let app = TestApp::with(Backend::Sqlite, |f| f.merge(("cookie_secure", true))).await;
+    let r = app.client.get("/").dispatch().await;
+    assert_eq!(
+        r.headers().get_one("Strict-Transport-Security"),
+        Some("max-age=63072000; includeSubDomains")
+    );
+    // Secure cookies use the __Host- session cookie name.
+    assert_eq!(
+        beebeta::auth::session::cookie_name(&app.cfg),
+        "__Host-bb_session"
+    );
 }

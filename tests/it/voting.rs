@@ -3,7 +3,7 @@
 use rocket::http::{ContentType, Header, Status};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, ip, question};
+use crate::helpers::{Backend, TestApp, ip, proxy, question};
 
 backend_tests!(
     vote_change_and_withdraw_by_form,
@@ -235,6 +235,7 @@ async fn network_protection_limits_ballots_per_network(b: Backend) {
                 .post(format!("/q/{id}/vote"))
                 .header(ContentType::Form)
                 .header(ip(addr))
+                .remote(proxy())
                 .private_cookie(("bb_voter", voter))
                 .body(format!("csrf_token={token}&choice={choice}"))
                 .dispatch()
@@ -272,6 +273,7 @@ async fn network_protection_limits_ballots_per_network(b: Backend) {
             .put(format!("/api/v1/questions/{id}/vote"))
             .header(ContentType::JSON)
             .header(ip("203.0.113.7"))
+            .remote(proxy())
             .private_cookie(("bb_voter", "44444444-4444-4444-8444-444444444444"))
             .body(format!("{{\"choices\":[{}]}}", c[1]))
             .dispatch()
@@ -314,4 +316,78 @@ async fn multiple_choice_ballots(b: Backend) {
     assert_eq!(v["ballot"]["choices"], serde_json::json!([c[1], c[2]]));
     assert_eq!(v["results"]["total"], 1);
     assert_eq!(v["results"]["choices"][1]["percent"], 100.0);
+}
+
+mod limits {
+    use super::*;
+
+    backend_tests!(rate_limits_answer_429_and_trust_only_proxies);
+
+    async fn rate_limits_answer_429_and_trust_only_proxies(b: Backend) {
+        let app = TestApp::with(b, |f| {
+            f.merge(("limits", "on")).merge(("limits_vote", "3/minute"))
+        })
+        .await;
+        let id = app
+            .question(question("How fast may one address vote?"))
+            .await;
+        let c = app.choices(id).await;
+        let vote = |peer: &'static str, header: Option<&'static str>| {
+            let client = &app.client;
+            let choice = c[0];
+            async move {
+                let mut req = client
+                    .put(format!("/api/v1/questions/{id}/vote"))
+                    .header(ContentType::JSON)
+                    .remote(peer.parse().unwrap())
+                    .body(format!("{{\"choices\":[{choice}]}}"));
+                if let Some(h) = header {
+                    req = req.header(ip(h));
+                }
+                let r = req.dispatch().await;
+                (
+                    r.status(),
+                    r.headers().get_one("Retry-After").map(str::to_string),
+                    r.into_string().await.unwrap_or_default(),
+                )
+            }
+        };
+        for _ in 0..3 {
+            assert_eq!(vote("203.0.113.50:1234", None).await.0, Status::Ok);
+        }
+        let (s, retry, body) = vote("203.0.113.50:1234", None).await;
+        assert_eq!(s, Status::TooManyRequests);
+        assert!(retry.unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(body.contains("rate_limited") && body.contains("Too many votes"));
+        // An untrusted peer cannot escape its limit with a forged header...
+        let (s, _, _) = vote("203.0.113.50:1234", Some("198.51.100.77")).await;
+        assert_eq!(s, Status::TooManyRequests);
+        // ...while a trusted proxy's header names the real client.
+        assert_eq!(
+            vote("127.0.0.1:40000", Some("198.51.100.77")).await.0,
+            Status::Ok
+        );
+        // The HTML form gets a page with the same status.
+        let token = app.csrf_from_page(id).await;
+        for _ in 0..4 {
+            app.client
+                .post(format!("/q/{id}/vote"))
+                .header(ContentType::Form)
+                .remote("203.0.113.60:1".parse().unwrap())
+                .body(format!("csrf_token={token}&choice={}", c[1]))
+                .dispatch()
+                .await;
+        }
+        let r = app
+            .client
+            .post(format!("/q/{id}/vote"))
+            .header(ContentType::Form)
+            .remote("203.0.113.60:1".parse().unwrap())
+            .body(format!("csrf_token={token}&choice={}", c[1]))
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::TooManyRequests);
+        assert!(r.headers().get_one("Retry-After").is_some());
+        assert!(r.into_string().await.unwrap().contains("Too many votes"));
+    }
 }

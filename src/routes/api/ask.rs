@@ -12,6 +12,7 @@ use crate::auth::{CurrentUser, JsonBody, Voter};
 use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::AppResult;
+use crate::limits::{Action, Limits};
 use crate::routes::questions::load;
 use crate::services::asking::{self, RawQuestion};
 
@@ -69,8 +70,10 @@ pub async fn create_question(
     db: &State<Db>,
     user: CurrentUser,
     voter: Voter,
+    limits: &State<Limits>,
     body: JsonBody<NewQuestionBody>,
 ) -> AppResult<Created<Json<Question>>> {
+    limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
     let b = body.0;
     let raw = RawQuestion {
         title: b.title,

@@ -5,10 +5,12 @@ use rocket::serde::json::Json;
 use rocket::{State, delete, put, routes};
 
 use super::types::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
+use crate::auth::client_ip::ClientIp;
 use crate::auth::{JsonBody, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::limits::{Action, Limits};
 use crate::routes::questions::{load, parse_id};
 use crate::services::voting::{self, ClientNetwork};
 
@@ -38,9 +40,12 @@ pub async fn put_vote(
     cfg: &State<AppConfig>,
     voter: Voter,
     client: ClientNetwork,
+    ip: ClientIp,
+    limits: &State<Limits>,
     id: &str,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
+    limits.check(Action::Vote, ip.key())?;
     let id = parse_id(id)?;
     if body.0.choices.len() > crate::domain::ballot::MAX_IDS {
         return Err(crate::domain::Invalid::new(
