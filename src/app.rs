@@ -32,12 +32,14 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     maybe_seed(&db, &cfg)?;
     let keys = Keys::new(&cfg.secret_bytes());
     let limits = crate::limits::Limits::from_config(&cfg)?;
+    let mailer = crate::mail::Mailer::from_config(&cfg)?;
     let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
     let static_dir = cfg.static_dir.clone();
     let rocket = rocket::custom(figment)
         .manage(db)
         .manage(keys)
         .manage(limits)
+        .manage(mailer)
         .manage(proxies)
         .manage(cfg.clone())
         .attach(crate::telemetry::RequestLog)

@@ -60,6 +60,10 @@ pub struct AppConfig {
     pub limits_ask: String,
     /// Votes per client address.
     pub limits_vote: String,
+    /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
+    pub smtp_url: Secret,
+    /// The From address of emails.
+    pub mail_from: String,
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
@@ -114,6 +118,8 @@ impl Default for AppConfig {
             limits_reset: "5/hour".into(),
             limits_ask: "20/hour".into(),
             limits_vote: "120/minute".into(),
+            smtp_url: Secret::new("log"),
+            mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             secret_key: None,
         }
     }

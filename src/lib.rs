@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod limits;
+pub mod mail;
 pub mod models;
 pub mod routes;
 pub mod services;

@@ -38,6 +38,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_tokens (id) {
+        id -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     questions (id) {
         id -> BigInt,
         author_id -> Nullable<BigInt>,
@@ -109,6 +121,7 @@ diesel::table! {
 diesel::joinable!(questions -> users (author_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(choices -> questions (question_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -120,6 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     api_tokens,
+    email_tokens,
     questions,
     choices,
     tags,

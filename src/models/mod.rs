@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod ballot;
 pub mod bulk;
 pub mod choice;
+pub mod email_token;
 pub mod listing;
 pub mod poll;
 pub mod question;

@@ -14,8 +14,10 @@ use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::limits::{Action, Limits};
+use crate::mail::Mailer;
 use crate::routes::viewer::Viewer;
 use crate::services::accounts::{self, FieldErrors, FormError};
+use crate::services::recovery;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -100,6 +102,7 @@ async fn signup(
     ua: UserAgent,
     limits: &State<Limits>,
     ip: ClientIp,
+    mailer: &State<Mailer>,
     form: CsrfForm<SignupForm>,
 ) -> AppResult<FormOutcome> {
     limits.check(Action::Signup, ip.key())?;
@@ -110,6 +113,7 @@ async fn signup(
             let cookie_voter = Voter::cookie_id(jar);
             session::start(db, cfg, jar, user.id, ua.0).await?;
             accounts::adopt_ballots(db, cookie_voter, &user).await?;
+            recovery::send_verification(db, mailer, cfg, &user).await?;
             tracing::info!(user = user.id, "signed up");
             Ok(FormOutcome::Redirect(Redirect::to(next)))
         }
@@ -135,9 +139,13 @@ async fn login_form(
     viewer: Viewer,
     voter: Voter,
     keys: &State<Keys>,
+    flash: Option<rocket::request::FlashMessage<'_>>,
     next: Option<&str>,
 ) -> Template {
-    let notice = next.is_some().then_some("Please log in to continue.");
+    let notice = flash.map(|f| f.message().to_string()).or_else(|| {
+        next.is_some()
+            .then(|| "Please log in to continue.".to_string())
+    });
     viewer.render(
         "accounts/login",
         context! {

@@ -13,6 +13,7 @@ pub mod catchers;
 pub mod lists;
 pub mod ops;
 pub mod questions;
+pub mod recovery;
 pub mod settings;
 pub mod users;
 pub mod viewer;
@@ -30,5 +31,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(users::routes());
     r.extend(admin::routes());
     r.extend(ask::routes());
+    r.extend(recovery::routes());
     r
 }

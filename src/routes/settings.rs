@@ -12,6 +12,7 @@ use crate::auth::{Keys, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::mail::Mailer;
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
@@ -157,10 +158,19 @@ async fn change_email(
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
+    mailer: &State<Mailer>,
+    cfg: &State<AppConfig>,
     form: CsrfForm<EmailForm>,
 ) -> AppResult<FormOutcome> {
     let f = form.0;
     let result = accounts::change_email(db, &user.user, &f.email, &f.password).await;
+    if result.is_ok() {
+        let uid = user.user.id;
+        let updated = db
+            .run(move |c| Ok(crate::models::user::find(c, uid)?))
+            .await?;
+        crate::services::recovery::send_verification(db, mailer, cfg, &updated).await?;
+    }
     outcome(
         result,
         "Your email address was changed.",

@@ -2,4 +2,5 @@
 
 pub mod accounts;
 pub mod asking;
+pub mod recovery;
 pub mod voting;

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod db;
+mod email;
 mod helpers;
 mod pages;
 mod voting;

@@ -1,0 +1,219 @@
+//! Email links: `/verify` (confirm an address), `/reset` and `/reset/confirm` (new password).
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+
+use crate::auth::client_ip::ClientIp;
+use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::{CurrentUser, Keys, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::limits::{Action, Limits};
+use crate::mail::Mailer;
+use crate::routes::accounts::TokenForm;
+use crate::routes::viewer::Viewer;
+use crate::services::recovery::{self, ResetError};
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![
+        verify,
+        resend,
+        reset_form,
+        reset_request,
+        reset_confirm_form,
+        reset_confirm
+    ]
+}
+
+fn message(
+    viewer: &Viewer,
+    status: Status,
+    ok: bool,
+    heading: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> (Status, Template) {
+    let (link_url, link_text) = link.unzip();
+    (
+        status,
+        viewer.render(
+            "accounts/message",
+            context! { page_title: heading, heading, message: text, ok, link_url, link_text },
+        ),
+    )
+}
+
+const BAD_LINK: &str = "This link is invalid, was already used, or has expired.";
+
+#[get("/verify?<token>")]
+async fn verify(
+    db: &State<Db>,
+    viewer: Viewer,
+    token: Option<&str>,
+) -> AppResult<(Status, Template)> {
+    match recovery::verify(db, token.unwrap_or("")).await? {
+        Some(_) => Ok(message(
+            &viewer,
+            Status::Ok,
+            true,
+            "Email confirmed",
+            "Thank you: your email address is confirmed.",
+            Some(("/", "Go to the questions")),
+        )),
+        None => Ok(message(
+            &viewer,
+            Status::BadRequest,
+            false,
+            "Link not valid",
+            BAD_LINK,
+            Some(("/settings", "Send a new link from your settings")),
+        )),
+    }
+}
+
+#[post("/settings/verify", data = "<form>")]
+async fn resend(
+    db: &State<Db>,
+    mailer: &State<Mailer>,
+    cfg: &State<AppConfig>,
+    limits: &State<Limits>,
+    user: CurrentUser,
+    form: CsrfForm<TokenForm>,
+) -> AppResult<FlashRedirect<Redirect>> {
+    let _ = form;
+    limits.check(Action::Reset, Some(format!("u:{}", user.user.id)))?;
+    recovery::send_verification(db, mailer, cfg, &user.user).await?;
+    Ok(FlashRedirect::success(
+        Redirect::to("/settings"),
+        format!("We sent a confirmation link to {}.", user.user.email),
+    ))
+}
+
+#[get("/reset")]
+async fn reset_form(viewer: Viewer, voter: Voter, keys: &State<Keys>) -> Template {
+    viewer.render(
+        "accounts/reset_request",
+        context! { page_title: "Reset your password", csrf_token: voter.csrf_token(keys) },
+    )
+}
+
+/// The reset request.
+#[derive(Debug, FromForm)]
+pub struct ResetRequestForm {
+    csrf_token: Option<String>,
+    #[field(default = String::new())]
+    email: String,
+}
+
+impl CsrfProtected for ResetRequestForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/reset", data = "<form>")]
+async fn reset_request(
+    db: &State<Db>,
+    mailer: &State<Mailer>,
+    cfg: &State<AppConfig>,
+    limits: &State<Limits>,
+    ip: ClientIp,
+    viewer: Viewer,
+    form: CsrfForm<ResetRequestForm>,
+) -> AppResult<(Status, Template)> {
+    limits.check(Action::Reset, ip.key())?;
+    recovery::request_reset(db, mailer, cfg, &form.0.email).await?;
+    // The same answer whether or not an account uses the address.
+    Ok(message(
+        &viewer,
+        Status::Ok,
+        true,
+        "Check your email",
+        "If an account uses that address, we sent it a link to choose a new password. The link works for an hour.",
+        Some(("/login", "Back to log in")),
+    ))
+}
+
+#[get("/reset/confirm?<token>")]
+async fn reset_confirm_form(
+    db: &State<Db>,
+    viewer: Viewer,
+    voter: Voter,
+    keys: &State<Keys>,
+    token: Option<&str>,
+) -> AppResult<(Status, Template)> {
+    let token = token.unwrap_or("");
+    if !recovery::reset_link_live(db, token).await? {
+        return Ok(message(
+            &viewer,
+            Status::BadRequest,
+            false,
+            "Link not valid",
+            BAD_LINK,
+            Some(("/reset", "Ask for a new link")),
+        ));
+    }
+    Ok((
+        Status::Ok,
+        viewer.render(
+            "accounts/reset_confirm",
+            context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(keys), token, error: Option::<String>::None },
+        ),
+    ))
+}
+
+/// The new password with its link's token.
+#[derive(Debug, FromForm)]
+pub struct ResetConfirmForm {
+    csrf_token: Option<String>,
+    #[field(default = String::new())]
+    token: String,
+    #[field(default = String::new())]
+    password: String,
+}
+
+impl CsrfProtected for ResetConfirmForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+/// A redirect after success, or a page.
+#[derive(rocket::Responder)]
+pub enum ResetOutcome {
+    /// Done.
+    Done(FlashRedirect<Redirect>),
+    /// A page with a status.
+    Page((Status, Template)),
+}
+
+#[post("/reset/confirm", data = "<form>")]
+async fn reset_confirm(
+    db: &State<Db>,
+    viewer: Viewer,
+    voter: Voter,
+    keys: &State<Keys>,
+    form: CsrfForm<ResetConfirmForm>,
+) -> AppResult<ResetOutcome> {
+    let f = form.0;
+    match recovery::reset(db, &f.token, &f.password).await {
+        Ok(()) => Ok(ResetOutcome::Done(FlashRedirect::success(
+            Redirect::to("/login"),
+            "Your password was changed and every device was logged out. Log in with the new password.",
+        ))),
+        Err(ResetError::BadLink) => Ok(ResetOutcome::Page(message(&viewer, Status::BadRequest, false, "Link not valid", BAD_LINK, Some(("/reset", "Ask for a new link"))))),
+        Err(ResetError::Password(m)) => Ok(ResetOutcome::Page((
+            Status::UnprocessableEntity,
+            viewer.render(
+                "accounts/reset_confirm",
+                context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(keys), token: f.token, error: m },
+            ),
+        ))),
+        Err(ResetError::App(e)) => Err(e),
+    }
+}

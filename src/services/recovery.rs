@@ -1,0 +1,197 @@
+//! Email verification and password reset by one-time links (single use, expiring).
+
+use chrono::Duration;
+
+use crate::auth::password;
+use crate::auth::session::{new_token, token_id};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::domain::{Email, NewPassword};
+use crate::error::{AppError, AppResult};
+use crate::mail::Mailer;
+use crate::models::{self, email_token, session, user};
+
+/// How long a verification link works.
+pub const VERIFY_HOURS: i64 = 48;
+/// How long a reset link works.
+pub const RESET_MINUTES: i64 = 60;
+
+fn link(cfg: &AppConfig, path: &str, token: &str) -> String {
+    format!(
+        "{}{path}?token={token}",
+        cfg.public_url.trim_end_matches('/')
+    )
+}
+
+/// Sends a link that confirms `user`'s current email address.
+pub async fn send_verification(
+    db: &Db,
+    mailer: &Mailer,
+    cfg: &AppConfig,
+    user: &user::UserRow,
+) -> AppResult<()> {
+    let token = new_token();
+    let (id, uid, email) = (token_id(&token), user.id, user.email.clone());
+    let now = models::now();
+    db.write(move |c| {
+        Ok(email_token::create(
+            c,
+            &id,
+            uid,
+            email_token::VERIFY,
+            &email,
+            now,
+            now + Duration::hours(VERIFY_HOURS),
+        )?)
+    })
+    .await?;
+    let body = format!(
+        "Hello {},\n\nPlease confirm your email address for Beebeta by opening this link:\n\n{}\n\n\
+         The link works once, for {VERIFY_HOURS} hours. If you did not sign up, ignore this message.\n",
+        user.username,
+        link(cfg, "/verify", &token)
+    );
+    mailer.send(&user.email, "Confirm your email address", body);
+    Ok(())
+}
+
+/// Confirms an address from a link; the username on success.
+pub async fn verify(db: &Db, token: &str) -> AppResult<Option<String>> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let id = token_id(token);
+    let now = models::now();
+    db.write(move |c| {
+        let Some((uid, email)) = email_token::consume(c, &id, email_token::VERIFY, now)? else {
+            return Ok(None);
+        };
+        let u = user::find(c, uid)?;
+        // A link for an address the account no longer uses verifies nothing.
+        if !u.email.eq_ignore_ascii_case(&email) {
+            return Ok(None);
+        }
+        user::mark_verified(c, uid, now)?;
+        Ok(Some(u.username))
+    })
+    .await
+}
+
+/// Sends a reset link if an account uses this address; says nothing either way.
+pub async fn request_reset(
+    db: &Db,
+    mailer: &Mailer,
+    cfg: &AppConfig,
+    email: &str,
+) -> AppResult<()> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    let address = email.as_str().to_string();
+    let found = db
+        .run(move |c| Ok(user::find_by_login(c, &address)?))
+        .await?;
+    let Some(u) = found.filter(|u| u.banned_at.is_none()) else {
+        return Ok(());
+    };
+    let token = new_token();
+    let (id, uid, to) = (token_id(&token), u.id, u.email.clone());
+    let now = models::now();
+    db.write(move |c| {
+        Ok(email_token::create(
+            c,
+            &id,
+            uid,
+            email_token::RESET,
+            &to,
+            now,
+            now + Duration::minutes(RESET_MINUTES),
+        )?)
+    })
+    .await?;
+    let body = format!(
+        "Hello {},\n\nSomeone (hopefully you) asked to reset your Beebeta password. Choose a new one here:\n\n{}\n\n\
+         The link works once, for {RESET_MINUTES} minutes. If you did not ask, ignore this message: your password is unchanged.\n",
+        u.username,
+        link(cfg, "/reset/confirm", &token)
+    );
+    mailer.send(&u.email, "Reset your password", body);
+    Ok(())
+}
+
+/// Whether a reset link is still usable.
+pub async fn reset_link_live(db: &Db, token: &str) -> AppResult<bool> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(false);
+    }
+    let id = token_id(token);
+    let now = models::now();
+    db.run(move |c| Ok(email_token::is_live(c, &id, email_token::RESET, now)?))
+        .await
+}
+
+/// Why a reset was refused.
+#[derive(Debug)]
+pub enum ResetError {
+    /// The link is unknown, used or expired.
+    BadLink,
+    /// The new password is not acceptable.
+    Password(String),
+    /// Something else failed.
+    App(AppError),
+}
+
+/// Sets a new password from a reset link; ends every session of the account.
+pub async fn reset(db: &Db, token: &str, new_password: &str) -> Result<(), ResetError> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(ResetError::BadLink);
+    }
+    let id = token_id(token);
+    let now = models::now();
+    let check_id = id.clone();
+    let live = db
+        .run(move |c| Ok(email_token::is_live(c, &check_id, email_token::RESET, now)?))
+        .await
+        .map_err(ResetError::App)?;
+    if !live {
+        return Err(ResetError::BadLink);
+    }
+    // Validate before using the link up, so a weak password can be corrected with the same link.
+    let owner = db
+        .run({
+            let id = id.clone();
+            move |c| {
+                use crate::db::schema::email_tokens;
+                use diesel::prelude::*;
+                Ok(email_tokens::table
+                    .find(id)
+                    .select(email_tokens::user_id)
+                    .first::<i64>(c)?)
+            }
+        })
+        .await
+        .map_err(ResetError::App)?;
+    let u = db
+        .run(move |c| Ok(user::find(c, owner)?))
+        .await
+        .map_err(ResetError::App)?;
+    let pass = NewPassword::parse(new_password, &u.username)
+        .map_err(|e| ResetError::Password(e.message))?;
+    let hash = rocket::tokio::task::spawn_blocking(move || password::hash(pass.expose()))
+        .await
+        .map_err(|e| ResetError::App(AppError::Internal(e.to_string())))?
+        .map_err(|e| ResetError::App(AppError::Internal(e)))?;
+    db.write(move |c| {
+        let Some((uid, _)) = email_token::consume(c, &id, email_token::RESET, now)? else {
+            return Ok(false);
+        };
+        user::set_password(c, uid, &hash)?;
+        email_token::expire_all(c, uid, email_token::RESET, now)?;
+        session::delete_all(c, uid)?;
+        Ok(true)
+    })
+    .await
+    .map_err(ResetError::App)?
+    .then_some(())
+    .ok_or(ResetError::BadLink)
+}
