@@ -20,6 +20,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let Settings {
         app: cfg,
         rocket: figment,
+        oauth,
         ..
     } = settings;
     let db = Db::connect(&cfg.database_url, &cfg.pool_options())?;
@@ -34,6 +35,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let limits = crate::limits::Limits::from_config(&cfg)?;
     let mailer = crate::mail::Mailer::from_config(&cfg)?;
     let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
+    let oauth = crate::auth::oauth::OAuth::new(oauth, &cfg.public_url)?;
     let static_dir = cfg.static_dir.clone();
     let rocket = rocket::custom(figment)
         .manage(db)
@@ -41,6 +43,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(limits)
         .manage(mailer)
         .manage(proxies)
+        .manage(oauth)
         .manage(cfg.clone())
         .attach(crate::telemetry::RequestLog)
         .attach(Template::fairing())

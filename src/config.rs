@@ -174,6 +174,8 @@ pub struct Settings {
     pub rocket: Figment,
     /// Warnings found while loading, to log once logging is set up.
     pub notices: Vec<String>,
+    /// OAuth2 / OpenID Connect providers (`BEEBETA_OAUTH_<NAME>_*`).
+    pub oauth: Vec<crate::auth::oauth::Provider>,
 }
 
 /// The Beebeta layers: `Beebeta.toml` (or `$BEEBETA_CONFIG`), then `BEEBETA_*` variables.
@@ -201,6 +203,9 @@ impl Settings {
         // `limits` is Beebeta's rate-limit switch; Rocket's body-size `limits` come from
         // `ROCKET_LIMITS` / `Rocket.toml` instead.
         dict.remove("limits");
+        let oauth = crate::auth::oauth::providers::from_layers(&dict)?;
+        // Client secrets stay out of Rocket's configuration.
+        dict.retain(|k, _| !k.starts_with("oauth_"));
         let mut rocket = rocket::Config::figment()
             .merge(Serialized::global("limits", limits()))
             // The client address is resolved by `auth::client_ip` (trusted proxies only).
@@ -239,6 +244,7 @@ impl Settings {
             app,
             rocket,
             notices,
+            oauth,
         })
     }
 }

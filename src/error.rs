@@ -57,6 +57,10 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// Another service we depend on for this request (an OAuth provider) failed (502). The
+    /// message is written for the visitor; the cause is logged.
+    #[error("{message}: {cause}")]
+    BadGateway { message: String, cause: String },
     /// A dependency (the database) is unavailable (503).
     #[error("{0}")]
     Unavailable(String),
@@ -88,6 +92,7 @@ impl AppError {
                 Status::UnprocessableEntity
             }
             AppError::TooManyRequests { .. } => Status::TooManyRequests,
+            AppError::BadGateway { .. } => Status::BadGateway,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
         }
@@ -106,6 +111,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::BadGateway { .. } => "bad_gateway",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -114,6 +120,7 @@ impl AppError {
     /// The message shown to the visitor (internals of 5xx errors are hidden).
     pub fn public_message(&self) -> String {
         match self {
+            AppError::BadGateway { message, .. } => message.clone(),
             AppError::Internal(_) => "Something went wrong on our side. Please try again.".into(),
             AppError::Unavailable(_) => {
                 "The site is busy or a service is unavailable. Please try again shortly.".into()
@@ -157,7 +164,7 @@ pub fn status_title(status: Status) -> &'static str {
         415 => "Unsupported format",
         422 => "Invalid input",
         429 => "Slow down",
-        503 => "Temporarily unavailable",
+        502 | 503 => "Temporarily unavailable",
         _ if status.code >= 500 => "Server error",
         _ => "Error",
     }

@@ -93,6 +93,48 @@ where
     }
 }
 
+/// CSRF check for state-changing API calls that may carry no JSON body (DELETE, uploads).
+/// Requests with a bearer token pass (no ambient credentials); JSON requests pass (a cross-site
+/// page cannot send them without a CORS preflight); requests without cookies pass (nothing to
+/// ride on). Any other cookie-authenticated request must send the page's CSRF token in an
+/// `X-CSRF-Token` header and come from our origin; otherwise 403.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiCsrf;
+
+/// The header that carries the CSRF token of cookie-authenticated, non-JSON API requests.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for ApiCsrf {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        use rocket::request::Outcome;
+        let bearer = req
+            .headers()
+            .get_one("Authorization")
+            .is_some_and(|a| a.starts_with("Bearer "));
+        if bearer || req.content_type().is_some_and(|ct| ct.is_json()) {
+            return Outcome::Success(ApiCsrf);
+        }
+        let Some(voter) = Voter::identify(req).await else {
+            return Outcome::Success(ApiCsrf);
+        };
+        let keys = req.rocket().state::<Keys>().expect("Keys are managed");
+        let token = req.headers().get_one(CSRF_HEADER).unwrap_or("");
+        if keys.verify_csrf(&voter.csrf_binding(), token) && same_origin(req) {
+            return Outcome::Success(ApiCsrf);
+        }
+        set_failure_reason(
+            req,
+            "csrf_failed",
+            "Cookie-authenticated API requests that are not JSON must send the page's CSRF token \
+             in the X-CSRF-Token header (or authenticate with a bearer token).",
+        );
+        Outcome::Error((Status::Forbidden, ()))
+    }
+}
+
 /// A JSON body, accepted only with `Content-Type: application/json`; errors become clear 4xx JSON.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);

@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod csrf;
 pub mod keys;
+pub mod oauth;
 pub mod password;
 pub mod session;
 pub mod voter;

@@ -50,6 +50,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     questions (id) {
         id -> BigInt,
         author_id -> Nullable<BigInt>,
@@ -122,6 +133,7 @@ diesel::joinable!(questions -> users (author_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(choices -> questions (question_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -134,6 +146,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_tokens,
     email_tokens,
+    identities,
     questions,
     choices,
     tags,

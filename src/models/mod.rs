@@ -6,6 +6,7 @@ pub mod ballot;
 pub mod bulk;
 pub mod choice;
 pub mod email_token;
+pub mod identity;
 pub mod listing;
 pub mod poll;
 pub mod question;

@@ -8,6 +8,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::oauth::OAuth;
 use crate::auth::session::{self, CurrentUser};
 use crate::auth::{Keys, Voter};
 use crate::config::AppConfig;
@@ -61,6 +62,7 @@ async fn signup_form(
     viewer: Viewer,
     voter: Voter,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     next: Option<&str>,
 ) -> Template {
     viewer.render(
@@ -68,6 +70,7 @@ async fn signup_form(
         context! {
             page_title: "Sign up",
             csrf_token: voter.csrf_token(keys),
+            providers: oauth.buttons(),
             next: safe_next(next),
             form: context! { username: "", email: "" },
             errors: context! {},
@@ -96,6 +99,7 @@ async fn signup(
     db: &State<Db>,
     cfg: &State<AppConfig>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     jar: &CookieJar<'_>,
@@ -125,6 +129,7 @@ async fn signup(
                 context! {
                     page_title: "Sign up",
                     csrf_token: voter.csrf_token(keys),
+                    providers: oauth.buttons(),
                     next,
                     form: context! { username: f.username.trim(), email: f.email.trim() },
                     errors: errors_json(&errors),
@@ -139,6 +144,7 @@ async fn login_form(
     viewer: Viewer,
     voter: Voter,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     flash: Option<rocket::request::FlashMessage<'_>>,
     next: Option<&str>,
 ) -> Template {
@@ -151,6 +157,7 @@ async fn login_form(
         context! {
             page_title: "Log in",
             csrf_token: voter.csrf_token(keys),
+            providers: oauth.buttons(),
             next: safe_next(next),
             form: context! { username: "" },
             error: Option::<String>::None,
@@ -195,6 +202,7 @@ async fn login(
     db: &State<Db>,
     cfg: &State<AppConfig>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     jar: &CookieJar<'_>,
@@ -233,6 +241,7 @@ async fn login(
                 context! {
                     page_title: "Log in",
                     csrf_token: voter.csrf_token(keys),
+                    providers: oauth.buttons(),
                     next,
                     form: context! { username: f.username.trim() },
                     error: errors.values().next(),

@@ -11,6 +11,7 @@ pub mod api;
 pub mod ask;
 pub mod catchers;
 pub mod lists;
+pub mod oauth;
 pub mod ops;
 pub mod questions;
 pub mod recovery;
@@ -32,5 +33,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(admin::routes());
     r.extend(ask::routes());
     r.extend(recovery::routes());
+    r.extend(oauth::routes());
     r
 }

@@ -7,6 +7,7 @@ use rocket::{State, get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::oauth::OAuth;
 use crate::auth::session::{self, CurrentUser};
 use crate::auth::{Keys, Voter};
 use crate::config::AppConfig;
@@ -18,6 +19,7 @@ use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::human_time;
 use crate::services::accounts::{self, FieldErrors, FormError};
+use crate::services::identities;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -28,7 +30,8 @@ pub fn routes() -> Vec<rocket::Route> {
         revoke_all,
         revoke,
         create_token,
-        revoke_token
+        revoke_token,
+        unlink_identity
     ]
 }
 
@@ -37,6 +40,7 @@ async fn render(
     viewer: &Viewer,
     voter: &Voter,
     keys: &Keys,
+    oauth: &OAuth,
     user: &CurrentUser,
     notice: Option<String>,
     errors: FieldErrors,
@@ -76,6 +80,22 @@ async fn render(
             }
         })
         .collect();
+    let linked = identities::list(db, uid).await?;
+    let identities: Vec<_> = linked
+        .iter()
+        .map(|i| {
+            let label = oauth
+                .provider(&i.provider)
+                .map(|p| p.label.clone())
+                .unwrap_or_else(|_| i.provider.clone());
+            context! {
+                id: i.id,
+                label,
+                email: &i.email,
+                created_human: human_time(i.created_at, now),
+            }
+        })
+        .collect();
     Ok(viewer.render(
         "settings/index",
         context! {
@@ -91,6 +111,8 @@ async fn render(
                         sessions: list,
             tokens,
             new_token,
+            identities,
+            providers: oauth.buttons(),
         },
     ))
 }
@@ -99,6 +121,7 @@ async fn render(
 async fn show(
     db: &State<Db>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
@@ -110,6 +133,7 @@ async fn show(
         &viewer,
         &voter,
         keys,
+        oauth,
         &user,
         notice,
         FieldErrors::new(),
@@ -135,7 +159,7 @@ impl CsrfProtected for EmailForm {
 async fn outcome(
     result: Result<(), FormError>,
     done: &'static str,
-    ctx: (&Db, &Viewer, &Voter, &Keys, &CurrentUser),
+    ctx: (&Db, &Viewer, &Voter, &Keys, &OAuth, &CurrentUser),
 ) -> AppResult<FormOutcome> {
     match result {
         Ok(()) => Ok(FormOutcome::Flash(FlashRedirect::success(
@@ -144,8 +168,8 @@ async fn outcome(
         ))),
         Err(FormError::App(e)) => Err(e),
         Err(FormError::Fields(errors)) => {
-            let (db, viewer, voter, keys, user) = ctx;
-            let page = render(db, viewer, voter, keys, user, None, errors, None).await?;
+            let (db, viewer, voter, keys, oauth, user) = ctx;
+            let page = render(db, viewer, voter, keys, oauth, user, None, errors, None).await?;
             Ok(FormOutcome::Form((Status::UnprocessableEntity, page)))
         }
     }
@@ -155,6 +179,7 @@ async fn outcome(
 async fn change_email(
     db: &State<Db>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
@@ -174,7 +199,7 @@ async fn change_email(
     outcome(
         result,
         "Your email address was changed.",
-        (db, &viewer, &voter, keys, &user),
+        (db, &viewer, &voter, keys, oauth, &user),
     )
     .await
 }
@@ -197,6 +222,7 @@ impl CsrfProtected for PasswordForm {
 async fn change_password(
     db: &State<Db>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
@@ -207,7 +233,7 @@ async fn change_password(
     outcome(
         result,
         "Your password was changed.",
-        (db, &viewer, &voter, keys, &user),
+        (db, &viewer, &voter, keys, oauth, &user),
     )
     .await
 }
@@ -282,6 +308,7 @@ impl CsrfProtected for TokenNameForm {
 async fn create_token(
     db: &State<Db>,
     keys: &State<Keys>,
+    oauth: &State<OAuth>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
@@ -293,7 +320,7 @@ async fn create_token(
             "token",
             "Give the token a name of 1 to 64 characters.".to_string(),
         )]);
-        let page = render(db, &viewer, &voter, keys, &user, None, errors, None).await?;
+        let page = render(db, &viewer, &voter, keys, oauth, &user, None, errors, None).await?;
         return Ok((Status::UnprocessableEntity, page));
     }
     let token = session::create_api_token(db, user.user.id, &name).await?;
@@ -303,6 +330,7 @@ async fn create_token(
         &viewer,
         &voter,
         keys,
+        oauth,
         &user,
         notice,
         FieldErrors::new(),
@@ -331,5 +359,20 @@ async fn revoke_token(
     Ok(FlashRedirect::success(
         Redirect::to("/settings"),
         "The token was revoked.",
+    ))
+}
+
+#[post("/settings/identities/<id>/unlink", data = "<form>")]
+async fn unlink_identity(
+    db: &State<Db>,
+    user: CurrentUser,
+    id: i64,
+    form: CsrfForm<TokenForm>,
+) -> AppResult<FlashRedirect<Redirect>> {
+    let _ = form;
+    identities::unlink(db, user.user.id, id).await?;
+    Ok(FlashRedirect::success(
+        Redirect::to("/settings"),
+        "The account was unlinked.",
     ))
 }

@@ -2,5 +2,6 @@
 
 pub mod accounts;
 pub mod asking;
+pub mod identities;
 pub mod recovery;
 pub mod voting;

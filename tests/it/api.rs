@@ -1,6 +1,6 @@
 //! The JSON API contract and its OpenAPI document.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Header, Status};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, json_of, question};
@@ -9,7 +9,8 @@ backend_tests!(
     list_endpoint,
     question_and_vote_endpoints,
     tags_endpoint,
-    openapi_covers_every_route
+    openapi_covers_every_route,
+    non_json_cookie_calls_need_the_csrf_header
 );
 
 async fn list_endpoint(b: Backend) {
@@ -141,12 +142,14 @@ async fn question_and_vote_endpoints(b: Backend) {
     let r = app
         .client
         .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(ContentType::JSON)
         .dispatch()
         .await;
     assert_eq!(r.status(), Status::NoContent);
     let r = app
         .client
         .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(ContentType::JSON)
         .dispatch()
         .await;
     assert_eq!(r.status(), Status::NoContent, "withdrawing twice is fine");
@@ -213,4 +216,63 @@ async fn openapi_covers_every_route(b: Backend) {
         doc["paths"]["/api/v1/questions"]["post"]["security"][0]["bearer_token"],
         serde_json::json!([])
     );
+}
+
+/// A cookie-authenticated API call that is not JSON (here a DELETE without a body) must carry the
+/// page's CSRF token in `X-CSRF-Token`; a wrong one changes nothing. Bearer calls need none.
+async fn non_json_cookie_calls_need_the_csrf_header(b: Backend) {
+    let app = TestApp::new(b).await;
+    let id = app.question(question("Header tokens")).await;
+    let c = app.choices(id).await;
+    let (s, _) = app
+        .api_vote(id, &format!("{{\"choices\":[{}]}}", c[0]))
+        .await;
+    assert_eq!(s, Status::Ok);
+    let withdraw = |token: Option<&'static str>| {
+        let client = &app.client;
+        async move {
+            let mut r = client.delete(format!("/api/v1/questions/{id}/vote"));
+            if let Some(t) = token {
+                r = r.header(Header::new("X-CSRF-Token", t));
+            }
+            r.dispatch().await
+        }
+    };
+    let r = withdraw(None).await;
+    assert_eq!(r.status(), Status::Forbidden);
+    let (_, v) = json_of(r).await;
+    assert_eq!(v["error"]["code"], "csrf_failed");
+    let r = withdraw(Some("forged")).await;
+    assert_eq!(r.status(), Status::Forbidden);
+    drop(r);
+    assert_eq!(app.ledger(id).await.0, 1, "nothing was withdrawn");
+
+    let token = app.csrf_from_page(id).await;
+    let r = app
+        .client
+        .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(Header::new("X-CSRF-Token", token.clone()))
+        .header(Header::new("Origin", "https://evil.example"))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::Forbidden, "the origin must be ours");
+    drop(r);
+    let r = app
+        .client
+        .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(Header::new("X-CSRF-Token", token))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::NoContent);
+    drop(r);
+    assert_eq!(app.ledger(id).await.0, 0);
+
+    // A client without cookies (e.g. a script with a bearer token) needs no header.
+    let r = app
+        .client
+        .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(Header::new("Authorization", "Bearer bb_forged"))
+        .dispatch()
+        .await;
+    assert_ne!(r.status(), Status::Forbidden);
 }

@@ -366,6 +366,27 @@ pub fn proxy() -> std::net::SocketAddr {
 /// Generates, for each listed `async fn(Backend)`, one test per backend.
 #[macro_export]
 macro_rules! backend_tests {
+    (#[ignore = $why:literal] $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[rocket::async_test]
+                #[ignore = $why]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[rocket::async_test]
+                #[ignore = $why]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Mysql).await
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(

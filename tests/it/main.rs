@@ -10,5 +10,6 @@ mod concurrency;
 mod db;
 mod email;
 mod helpers;
+mod oauth;
 mod pages;
 mod voting;

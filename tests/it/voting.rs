@@ -194,6 +194,7 @@ async fn closed_questions_refuse_votes(b: Backend) {
     let r = app
         .client
         .delete(format!("/api/v1/questions/{id}/vote"))
+        .header(ContentType::JSON)
         .dispatch()
         .await;
     assert_eq!(r.status(), Status::Conflict);

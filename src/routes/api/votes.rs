@@ -6,6 +6,7 @@ use rocket::{State, delete, put, routes};
 
 use super::types::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
 use crate::auth::client_ip::ClientIp;
+use crate::auth::csrf::ApiCsrf;
 use crate::auth::{JsonBody, Voter};
 use crate::config::AppConfig;
 use crate::db::Db;
@@ -71,10 +72,16 @@ pub async fn put_vote(
     responses(
         (status = 204, description = "no ballot remains"),
         (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "a cookie-authenticated request without JSON content type or X-CSRF-Token"),
         (status = 409, body = ErrorBody, description = "the question is closed"),
     ))]
 #[delete("/questions/<id>/vote")]
-pub async fn delete_vote(db: &State<Db>, voter: Voter, id: &str) -> AppResult<Status> {
+pub async fn delete_vote(
+    db: &State<Db>,
+    _csrf: ApiCsrf,
+    voter: Voter,
+    id: &str,
+) -> AppResult<Status> {
     let id = parse_id(id)?;
     voting::withdraw(db, &voter, id).await?;
     Ok(Status::NoContent)

@@ -1,0 +1,432 @@
+//! Login with OAuth2 / OpenID Connect providers: `/auth/<provider>/start`, its callback, and the
+//! first-login page that creates an account or links an existing one by its password.
+
+use rocket::form::FromForm;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::{Template, context};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::client_ip::ClientIp;
+use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::oauth::{OAuth, OAuthError, PENDING_MINUTES, Pending, ProviderUser};
+use crate::auth::session;
+use crate::auth::{Keys, Voter};
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::domain::Username;
+use crate::error::{AppError, AppResult};
+use crate::limits::{Action, Limits};
+use crate::mail::Mailer;
+use crate::models::user::UserRow;
+use crate::routes::accounts::{FormOutcome, UserAgent, safe_next};
+use crate::routes::viewer::Viewer;
+use crate::services::accounts::{self, FieldErrors, FormError};
+use crate::services::identities::{self, Resolution};
+use crate::services::recovery;
+
+/// The login in progress (state, nonce, PKCE verifier), between start and callback.
+const PENDING_COOKIE: &str = "bb_oauth";
+/// A verified provider identity waiting for its account, between callback and `/auth/finish`.
+const NEW_IDENTITY_COOKIE: &str = "bb_oauth_new";
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![start, callback, finish_form, finish, link]
+}
+
+impl From<OAuthError> for AppError {
+    fn from(e: OAuthError) -> Self {
+        match e {
+            OAuthError::UnknownProvider => {
+                AppError::NotFound("No such sign-in provider is configured.".into())
+            }
+            OAuthError::Denied(why) => {
+                tracing::info!(reason = %why, "provider login denied");
+                AppError::Forbidden {
+                    code: "oauth_denied",
+                    message: "The sign-in was cancelled or refused at the provider; nothing was \
+                              changed. You can try again, or log in with a password."
+                        .into(),
+                }
+            }
+            OAuthError::StateMismatch => AppError::bad_request(
+                "oauth_state",
+                "This sign-in does not match one started in this browser, was already used, or \
+                 expired. Please start again.",
+            ),
+            OAuthError::Refused(why) => {
+                tracing::warn!(reason = %why, "provider login refused");
+                AppError::bad_request(
+                    "oauth_refused",
+                    "The provider did not confirm this sign-in (the code may have expired or \
+                     been used already). Please start again.",
+                )
+            }
+            OAuthError::Unavailable(cause) => AppError::BadGateway {
+                message: "The sign-in provider could not be reached. Please try again in a \
+                          moment, or log in with a password."
+                    .into(),
+                cause,
+            },
+        }
+    }
+}
+
+fn private_cookie(cfg: &AppConfig, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/auth")
+        .http_only(true)
+        .secure(cfg.cookie_secure)
+        // Lax: the provider's redirect back is a top-level GET navigation from another site.
+        .same_site(SameSite::Lax)
+        .max_age(rocket::time::Duration::minutes(PENDING_MINUTES))
+        .build()
+}
+
+fn take<T: for<'de> Deserialize<'de>>(jar: &CookieJar<'_>, name: &'static str) -> Option<T> {
+    let c = jar.get_private(name)?;
+    jar.remove_private(Cookie::build(name).path("/auth"));
+    serde_json::from_str(c.value()).ok()
+}
+
+fn peek<T: for<'de> Deserialize<'de>>(jar: &CookieJar<'_>, name: &'static str) -> Option<T> {
+    serde_json::from_str(jar.get_private(name)?.value()).ok()
+}
+
+#[get("/auth/<provider>/start?<next>")]
+async fn start(
+    oauth: &State<OAuth>,
+    cfg: &State<AppConfig>,
+    viewer: Viewer,
+    jar: &CookieJar<'_>,
+    provider: &str,
+    next: Option<&str>,
+) -> AppResult<Redirect> {
+    let link_user = viewer.user().map(|u| u.user.id);
+    let (url, pending) = oauth.begin(provider, safe_next(next), link_user).await?;
+    let value = serde_json::to_string(&pending).map_err(|e| AppError::Internal(e.to_string()))?;
+    jar.add_private(private_cookie(cfg, PENDING_COOKIE, value));
+    Ok(Redirect::to(url))
+}
+
+/// A first login waiting for its account.
+#[derive(Debug, Serialize, Deserialize)]
+struct NewIdentity {
+    who: ProviderUser,
+    next: String,
+    same_email_user: Option<String>,
+    expires: i64,
+}
+
+#[get("/auth/<provider>/callback?<code>&<state>&<error>")]
+async fn callback(
+    db: &State<Db>,
+    oauth: &State<OAuth>,
+    cfg: &State<AppConfig>,
+    viewer: Viewer,
+    jar: &CookieJar<'_>,
+    ua: UserAgent,
+    limits: &State<Limits>,
+    ip: ClientIp,
+    provider: &str,
+    code: Option<&str>,
+    state: Option<&str>,
+    error: Option<&str>,
+) -> AppResult<FormOutcome> {
+    limits.check(Action::Login, ip.key())?;
+    // Single use: the pending login leaves the browser whatever happens next.
+    let pending: Option<Pending> = take(jar, PENDING_COOKIE);
+    let Some(pending) = pending.filter(|p| p.provider == provider) else {
+        return Err(OAuthError::StateMismatch.into());
+    };
+    if let Some(error) = error {
+        return Err(OAuthError::Denied(error.chars().take(100).collect()).into());
+    }
+    let current = viewer.user().map(|u| u.user.id);
+    if pending.link_user.is_some() && pending.link_user != current {
+        // Started by another (or no longer the same) logged-in user.
+        return Err(OAuthError::StateMismatch.into());
+    }
+    let who = oauth
+        .complete(&pending, state.unwrap_or(""), code.unwrap_or(""))
+        .await?;
+    let label = oauth.provider(provider)?.label.clone();
+    match identities::resolve(db, &who, current).await? {
+        Resolution::LogIn(user) => {
+            log_in(db, cfg, jar, &user, ua).await?;
+            tracing::info!(user = user.id, provider, "logged in through a provider");
+            Ok(FormOutcome::Redirect(Redirect::to(pending.next)))
+        }
+        Resolution::Linked => {
+            tracing::info!(user = ?current, provider, "identity linked");
+            Ok(FormOutcome::Flash(FlashRedirect::success(
+                Redirect::to("/settings"),
+                format!("Your {label} account is now linked: you can log in with it."),
+            )))
+        }
+        Resolution::AlreadyLinked => Ok(FormOutcome::Flash(FlashRedirect::success(
+            Redirect::to("/settings"),
+            format!("Your {label} account was already linked."),
+        ))),
+        Resolution::NeedsAccount { same_email_user } => {
+            let new = NewIdentity {
+                who,
+                next: pending.next,
+                same_email_user,
+                expires: chrono::Utc::now().timestamp() + PENDING_MINUTES * 60,
+            };
+            let value =
+                serde_json::to_string(&new).map_err(|e| AppError::Internal(e.to_string()))?;
+            jar.add_private(private_cookie(cfg, NEW_IDENTITY_COOKIE, value));
+            Ok(FormOutcome::Redirect(Redirect::to("/auth/finish")))
+        }
+    }
+}
+
+/// Starts a session (a new id: no fixation) and keeps the visitor's anonymous ballots.
+async fn log_in(
+    db: &Db,
+    cfg: &AppConfig,
+    jar: &CookieJar<'_>,
+    user: &UserRow,
+    ua: UserAgent,
+) -> AppResult<()> {
+    let cookie_voter = Voter::cookie_id(jar);
+    session::start(db, cfg, jar, user.id, ua.0).await?;
+    accounts::adopt_ballots(db, cookie_voter, user).await
+}
+
+fn pending_identity(jar: &CookieJar<'_>) -> AppResult<NewIdentity> {
+    peek::<NewIdentity>(jar, NEW_IDENTITY_COOKIE)
+        .filter(|n| n.expires >= chrono::Utc::now().timestamp())
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "oauth_state",
+                "No sign-in is waiting to be finished in this browser, or it expired. Please \
+                 start again from the login page.",
+            )
+        })
+}
+
+/// A username suggestion from the provider's hint: valid as it is, or cleaned up.
+fn suggested_username(hint: Option<&str>) -> String {
+    let Some(hint) = hint else {
+        return String::new();
+    };
+    if let Ok(u) = Username::parse(hint) {
+        return u.as_str().to_string();
+    }
+    let cleaned: String = hint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    Username::parse(&cleaned)
+        .map(|u| u.as_str().to_string())
+        .unwrap_or_default()
+}
+
+fn finish_page(
+    viewer: &Viewer,
+    voter: &Voter,
+    keys: &Keys,
+    oauth: &OAuth,
+    new: &NewIdentity,
+    form: (String, String, String),
+    errors: FieldErrors,
+) -> Template {
+    let label = oauth
+        .provider(&new.who.provider)
+        .map(|p| p.label.clone())
+        .unwrap_or_else(|_| new.who.provider.clone());
+    let (username, email, login) = form;
+    viewer.render(
+        "accounts/oauth_finish",
+        context! {
+            page_title: "Finish signing in",
+            csrf_token: voter.csrf_token(keys),
+            provider: label,
+            same_email_user: &new.same_email_user,
+            form: context! { username, email, login },
+            errors: serde_json::to_value(&errors).unwrap_or_default(),
+        },
+    )
+}
+
+#[get("/auth/finish")]
+async fn finish_form(
+    oauth: &State<OAuth>,
+    keys: &State<Keys>,
+    viewer: Viewer,
+    voter: Voter,
+    jar: &CookieJar<'_>,
+) -> AppResult<Template> {
+    let new = pending_identity(jar)?;
+    let form = (
+        suggested_username(new.who.username_hint.as_deref()),
+        new.who.email.clone().unwrap_or_default(),
+        new.same_email_user.clone().unwrap_or_default(),
+    );
+    Ok(finish_page(
+        &viewer,
+        &voter,
+        keys,
+        oauth,
+        &new,
+        form,
+        FieldErrors::new(),
+    ))
+}
+
+/// Create an account for the provider identity.
+#[derive(Debug, FromForm)]
+pub struct FinishForm {
+    csrf_token: Option<String>,
+    username: String,
+    email: String,
+}
+
+impl CsrfProtected for FinishForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/auth/finish", data = "<form>")]
+async fn finish(
+    db: &State<Db>,
+    oauth: &State<OAuth>,
+    cfg: &State<AppConfig>,
+    keys: &State<Keys>,
+    mailer: &State<Mailer>,
+    viewer: Viewer,
+    voter: Voter,
+    jar: &CookieJar<'_>,
+    ua: UserAgent,
+    limits: &State<Limits>,
+    ip: ClientIp,
+    form: CsrfForm<FinishForm>,
+) -> AppResult<FormOutcome> {
+    limits.check(Action::Signup, ip.key())?;
+    let new = pending_identity(jar)?;
+    let f = form.0;
+    match identities::create_account(db, &new.who, &f.username, &f.email).await {
+        Ok(user) => {
+            jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
+            log_in(db, cfg, jar, &user, ua).await?;
+            if user.email_verified_at.is_none() {
+                recovery::send_verification(db, mailer, cfg, &user).await?;
+            }
+            tracing::info!(user = user.id, provider = %new.who.provider, "signed up through a provider");
+            Ok(FormOutcome::Redirect(Redirect::to(new.next)))
+        }
+        Err(FormError::App(e)) => Err(e),
+        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+            Status::UnprocessableEntity,
+            finish_page(
+                &viewer,
+                &voter,
+                keys,
+                oauth,
+                &new,
+                (
+                    f.username.trim().to_string(),
+                    f.email.trim().to_string(),
+                    new.same_email_user.clone().unwrap_or_default(),
+                ),
+                errors,
+            ),
+        ))),
+    }
+}
+
+/// Link the provider identity to an existing account, confirmed by its password.
+#[derive(Debug, FromForm)]
+pub struct LinkForm {
+    csrf_token: Option<String>,
+    login: String,
+    password: String,
+}
+
+impl CsrfProtected for LinkForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+#[post("/auth/link", data = "<form>")]
+async fn link(
+    db: &State<Db>,
+    oauth: &State<OAuth>,
+    cfg: &State<AppConfig>,
+    keys: &State<Keys>,
+    viewer: Viewer,
+    voter: Voter,
+    jar: &CookieJar<'_>,
+    ua: UserAgent,
+    limits: &State<Limits>,
+    ip: ClientIp,
+    form: CsrfForm<LinkForm>,
+) -> AppResult<FormOutcome> {
+    limits.check(Action::Login, ip.key())?;
+    let new = pending_identity(jar)?;
+    let f = form.0;
+    limits.check_login_backoff(f.login.trim())?;
+    let result = accounts::authenticate(db, &f.login, &f.password).await;
+    match &result {
+        Ok(_) => limits.login_succeeded(f.login.trim()),
+        Err(FormError::Fields(_)) => limits.login_failed(f.login.trim()),
+        Err(FormError::App(_)) => {}
+    }
+    match result {
+        Ok(user) => {
+            identities::link_existing(db, &new.who, user.id).await?;
+            jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
+            log_in(db, cfg, jar, &user, ua).await?;
+            tracing::info!(user = user.id, provider = %new.who.provider, "identity linked after password confirmation");
+            Ok(FormOutcome::Redirect(Redirect::to(new.next)))
+        }
+        Err(FormError::App(e)) => Err(e),
+        Err(FormError::Fields(mut errors)) => {
+            let message = errors.remove("form").unwrap_or_default();
+            errors.insert("link", message);
+            Ok(FormOutcome::Form((
+                Status::UnprocessableEntity,
+                finish_page(
+                    &viewer,
+                    &voter,
+                    keys,
+                    oauth,
+                    &new,
+                    (
+                        suggested_username(new.who.username_hint.as_deref()),
+                        new.who.email.clone().unwrap_or_default(),
+                        f.login.trim().to_string(),
+                    ),
+                    errors,
+                ),
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggested_username;
+
+    #[test]
+    fn suggests_valid_usernames() {
+        assert_eq!(suggested_username(None), "");
+        assert_eq!(suggested_username(Some("octo")), "octo");
+        let s = suggested_username(Some("Mock User!"));
+        assert!(crate::domain::Username::parse(&s).is_ok(), "{s}");
+    }
+}

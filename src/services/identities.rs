@@ -1,0 +1,217 @@
+//! What a provider login means for Beebeta accounts: log in a linked identity, link a new one to
+//! the logged-in user, or (first login) create an account or link to an existing one after its
+//! password is confirmed. An identity is never linked to an account just because the emails match.
+
+use diesel::Connection;
+
+use crate::auth::oauth::ProviderUser;
+use crate::db::Db;
+use crate::domain::{Email, Username};
+use crate::error::{AppError, AppResult};
+use crate::models::identity::{self, IdentityRow};
+use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
+use crate::models::{self};
+use crate::services::accounts::{FieldErrors, FormError};
+
+/// What a completed provider login leads to.
+#[derive(Debug)]
+pub enum Resolution {
+    /// The identity belongs to this account: log it in.
+    LogIn(UserRow),
+    /// The identity is now linked to the logged-in user.
+    Linked,
+    /// The identity was already linked to the logged-in user.
+    AlreadyLinked,
+    /// Nobody has this identity: the visitor must create an account or link an existing one.
+    NeedsAccount {
+        /// An existing account with the provider's email, offered for linking by password.
+        same_email_user: Option<String>,
+    },
+}
+
+fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+fn linked_elsewhere(provider: &str) -> AppError {
+    AppError::Conflict {
+        code: "identity_linked",
+        message: format!(
+            "This {provider} account is already linked to another Beebeta account. Log in with it, \
+             or unlink it there first."
+        ),
+    }
+}
+
+/// Decides what a provider login does; `logged_in` is the current session's user.
+pub async fn resolve(db: &Db, who: &ProviderUser, logged_in: Option<i64>) -> AppResult<Resolution> {
+    let (provider, subject) = (who.provider.clone(), who.subject.clone());
+    let email = who.email.clone();
+    let label = who.provider.clone();
+    let now = models::now();
+    db.write(move |c| {
+        if let Some(found) = identity::find(c, &provider, &subject)? {
+            return match logged_in {
+                Some(uid) if uid == found.user_id => Ok(Resolution::AlreadyLinked),
+                Some(_) => Err(linked_elsewhere(&label)),
+                None => {
+                    let u = user::find(c, found.user_id)?;
+                    if u.banned_at.is_some() {
+                        return Err(AppError::Forbidden {
+                            code: "banned",
+                            message: format!("The account {} is suspended.", u.username),
+                        });
+                    }
+                    Ok(Resolution::LogIn(u))
+                }
+            };
+        }
+        if let Some(uid) = logged_in {
+            return match identity::link(c, uid, &provider, &subject, email.as_deref(), now) {
+                Ok(()) => Ok(Resolution::Linked),
+                Err(e) if is_unique_violation(&e) => Err(linked_elsewhere(&label)),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let same_email_user = match &email {
+            Some(e) => user::find_by_login(c, e)?
+                .filter(|u| u.email.eq_ignore_ascii_case(e))
+                .map(|u| u.username),
+            None => None,
+        };
+        Ok(Resolution::NeedsAccount { same_email_user })
+    })
+    .await
+}
+
+/// Creates an account (no password) for a first provider login and links the identity, in one
+/// transaction. The email counts as verified only when the provider vouched for that exact email.
+pub async fn create_account(
+    db: &Db,
+    who: &ProviderUser,
+    username: &str,
+    email: &str,
+) -> Result<UserRow, FormError> {
+    let mut errors = FieldErrors::new();
+    let name = Username::parse(username)
+        .map_err(|e| errors.insert("username", e.message))
+        .ok();
+    let mail = Email::parse(email)
+        .map_err(|e| errors.insert("email", e.message))
+        .ok();
+    let (Some(name), Some(mail)) = (name, mail) else {
+        return Err(FormError::Fields(errors));
+    };
+    let verified = who.email_verified
+        && who
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(mail.as_str()));
+    let who = who.clone();
+    let now = models::now();
+    let outcome = db
+        .write(move |c| {
+            let (name_taken, email_taken) = user::taken(c, name.as_str(), mail.as_str())?;
+            let mut errors = FieldErrors::new();
+            if name_taken {
+                errors.insert("username", "That username is taken.".into());
+            }
+            if email_taken {
+                errors.insert(
+                    "email",
+                    "An account with that email already exists: link it below with its password."
+                        .into(),
+                );
+            }
+            if !errors.is_empty() {
+                return Ok(Err(errors));
+            }
+            let created = c.transaction(|c| {
+                let id = user::create(
+                    c,
+                    &NewUser {
+                        username: name.as_str(),
+                        email: mail.as_str(),
+                        password_hash: None,
+                        role: ROLE_USER,
+                        created_at: now,
+                    },
+                )?;
+                if verified {
+                    user::mark_verified(c, id, now)?;
+                }
+                identity::link(
+                    c,
+                    id,
+                    &who.provider,
+                    &who.subject,
+                    who.email.as_deref(),
+                    now,
+                )?;
+                user::find(c, id)
+            });
+            match created {
+                Ok(u) => Ok(Ok(u)),
+                Err(e) if is_unique_violation(&e) => Ok(Err(FieldErrors::from([(
+                    "username",
+                    "That username or email was just taken, or this identity was just linked; \
+                     try again."
+                        .to_string(),
+                )]))),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?;
+    outcome.map_err(FormError::Fields)
+}
+
+/// Links the identity to `user` (whose password the caller has just checked).
+pub async fn link_existing(db: &Db, who: &ProviderUser, user_id: i64) -> AppResult<()> {
+    let who = who.clone();
+    let now = models::now();
+    db.write(move |c| {
+        match identity::link(
+            c,
+            user_id,
+            &who.provider,
+            &who.subject,
+            who.email.as_deref(),
+            now,
+        ) {
+            Ok(()) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(linked_elsewhere(&who.provider)),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// A user's linked identities.
+pub async fn list(db: &Db, user_id: i64) -> AppResult<Vec<IdentityRow>> {
+    db.run(move |c| Ok(identity::for_user(c, user_id)?)).await
+}
+
+/// Unlinks one identity, unless it is the only way into an account without a password.
+pub async fn unlink(db: &Db, user_id: i64, identity_id: i64) -> AppResult<()> {
+    db.write(move |c| {
+        let u = user::find(c, user_id)?;
+        let ids = identity::for_user(c, user_id)?;
+        if !ids.iter().any(|i| i.id == identity_id) {
+            return Err(AppError::NotFound("No such linked account.".into()));
+        }
+        if u.password_hash.is_none() && ids.len() == 1 {
+            return Err(AppError::Conflict {
+                code: "last_login_method",
+                message: "This is your only way to log in: set a password first (use \
+                          \"Forgot your password?\" on the login page), then unlink it."
+                    .into(),
+            });
+        }
+        identity::unlink(c, user_id, identity_id)?;
+        Ok(())
+    })
+    .await
+}
