@@ -44,6 +44,10 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(mailer)
         .manage(proxies)
         .manage(oauth)
+        .manage(crate::services::voting::CountRefresher::new(
+            Duration::from_millis(cfg.counts_refresh_ms.max(10)),
+            cfg.vote_count_slots,
+        ))
         .manage(cfg.clone())
         .attach(crate::telemetry::RequestLog)
         .attach(Template::fairing())
@@ -51,6 +55,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
             hsts: cfg.cookie_secure,
         })
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))
+        .attach(count_refresher())
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
         .mount(
@@ -100,6 +105,32 @@ fn hot_rank_refresher(every_secs: u64) -> AdHoc {
                     match result {
                         Ok(n) => tracing::debug!(updated = n, "hot ranks refreshed"),
                         Err(e) => tracing::warn!(error = %e, "hot rank refresh failed"),
+                    }
+                }
+            });
+        })
+    })
+}
+
+/// Refreshes busy questions' list counters in the background; stops at shutdown.
+fn count_refresher() -> AdHoc {
+    AdHoc::on_liftoff("list counter refresher", |rocket| {
+        Box::pin(async move {
+            let db = rocket.state::<Db>().expect("Db is managed").clone();
+            let mut shutdown = rocket.shutdown();
+            let refresher = rocket
+                .state::<crate::services::voting::CountRefresher>()
+                .expect("CountRefresher is managed")
+                .clone();
+            rocket::tokio::spawn(async move {
+                let mut tick = rocket::tokio::time::interval(refresher.interval());
+                loop {
+                    rocket::tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = &mut shutdown => break,
+                    }
+                    if let Err(e) = refresher.run_pending(&db).await {
+                        tracing::warn!(error = %e, "list counter refresh failed");
                     }
                 }
             });

@@ -60,6 +60,10 @@ pub struct AppConfig {
     pub limits_ask: String,
     /// Votes per client address.
     pub limits_vote: String,
+    /// Counter rows per question that concurrent votes spread over (1: one row).
+    pub vote_count_slots: u16,
+    /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
+    pub counts_refresh_ms: u64,
     /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
     pub smtp_url: Secret,
     /// The From address of emails.
@@ -118,6 +122,8 @@ impl Default for AppConfig {
             limits_reset: "5/hour".into(),
             limits_ask: "20/hour".into(),
             limits_vote: "120/minute".into(),
+            vote_count_slots: 16,
+            counts_refresh_ms: 1000,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             secret_key: None,

@@ -141,6 +141,15 @@ diesel::joinable!(ballots -> questions (question_id));
 diesel::joinable!(votes -> ballots (ballot_id));
 diesel::joinable!(votes -> choices (choice_id));
 
+diesel::table! {
+    vote_counts (question_id, choice_id, slot) {
+        question_id -> BigInt,
+        choice_id -> BigInt,
+        slot -> SmallInt,
+        votes -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -153,4 +162,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     question_tags,
     ballots,
     votes,
+    vote_counts,
 );

@@ -2,16 +2,18 @@
 //!
 //! Invariants (enforced by the schema, relied upon here):
 //! - one ballot per (question, voter): a unique key;
-//! - a choice's count is its number of rows in `votes`; results are counted from there;
-//! - `questions.vote_count` equals the question's ballots: it changes only in the transaction
-//!   that inserts or deletes a ballot.
+//! - a choice's count is its number of rows in `votes`, and the SUM of its slotted counters
+//!   (`vote_counts`, see `models::counts`): every transaction that adds or removes ledger rows
+//!   adds the same +1/-1 to one slot, so the two always agree;
+//! - `questions.vote_count` / `hot_rank` (list sorting only) follow the counters a moment later.
 //!
-//! Locking (InnoDB): a new ballot first locks its question row (the counter), then inserts;
-//! a change locks its ballot row, then replaces the ballot's vote rows with locking statements
-//! (which see the latest committed rows); a withdrawal locks the question row, then deletes the
-//! ballot. Rows are always locked question → ballot, so writers do not deadlock each other;
-//! when the database still reports a deadlock or a duplicate from a concurrent first vote, the
-//! whole transaction is retried from a fresh snapshot.
+//! Locking (InnoDB): a new ballot inserts its rows and upserts one random counter slot; a
+//! change locks its ballot row, then replaces the ballot's vote rows with locking statements
+//! (which see the latest committed rows); a withdrawal locks the ballot, then deletes it. No
+//! statement touches the question row, so votes on one viral question do not queue on one row
+//! lock (except on `network`-protected questions, whose per-network window needs it). When the
+//! database reports a deadlock or a duplicate from a concurrent first vote, the whole transaction
+//! is retried from a fresh snapshot.
 
 use std::collections::HashMap;
 
@@ -21,9 +23,9 @@ use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::schema::{ballots, choices, questions, votes};
 use crate::db::{AnyConnection, is_retryable, last_insert_id};
-use crate::domain::poll::{self, PollStatus, Protection, Trust};
+use crate::domain::poll::{PollStatus, Protection, Trust};
 use crate::domain::{BallotChoices, BallotRules, Invalid};
-use crate::models::question;
+use crate::models::{counts, question};
 
 /// Exact results of a question, counted from the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,8 +59,13 @@ pub fn choices_of(
     }
 }
 
-/// Counts ballots and per-choice votes of a question from the ledger.
+/// A question's exact counts (from its slotted counters).
 pub fn counts(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    counts::read(conn, question_id)
+}
+
+/// Counts ballots and per-choice votes of a question from the ledger rows themselves (checks).
+pub fn ledger_counts(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
     let total: i64 = ballots::table
         .filter(ballots::question_id.eq(question_id))
         .count()
@@ -100,6 +107,8 @@ pub struct VoteRequest {
     pub network_limit: u32,
     /// Request time.
     pub now: NaiveDateTime,
+    /// The counter slot this vote updates (`counts::pick_slot`).
+    pub slot: i16,
 }
 
 /// What happened to a vote.
@@ -229,18 +238,18 @@ fn vote_once(
             if locked == 0 {
                 return Err(start_over("ballot withdrawn concurrently"));
             }
+            let old = locked_choices(c, ballot_id)?;
             diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
             insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
+            let deltas: Vec<(i64, i64)> = old
+                .iter()
+                .map(|c| (*c, -1))
+                .chain(ballot_choices.ids().iter().map(|c| (*c, 1)))
+                .collect();
+            counts::add(c, q.id, req.slot, &deltas)?;
             VoteOutcome::Changed
         }
         None => {
-            let rank = poll::hot_rank(q.vote_count + 1, q.created_at, req.now);
-            diesel::update(questions::table.find(q.id))
-                .set((
-                    questions::vote_count.eq(questions::vote_count + 1),
-                    questions::hot_rank.eq(rank),
-                ))
-                .execute(c)?;
             if protection == Protection::Network
                 && let Some(ip) = &req.voter.ip_hash
             {
@@ -273,10 +282,38 @@ fn vote_once(
                 .execute(c)?;
             let ballot_id = last_insert_id(c)?;
             insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
+            let deltas: Vec<(i64, i64)> = std::iter::once((counts::BALLOTS, 1))
+                .chain(ballot_choices.ids().iter().map(|c| (*c, 1)))
+                .collect();
+            counts::add(c, q.id, req.slot, &deltas)?;
             VoteOutcome::Created
         }
     };
     Ok((outcome, ballot_choices.ids().to_vec()))
+}
+
+#[derive(QueryableByName)]
+struct ChoiceIdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    choice_id: i64,
+}
+
+/// The choices of a ballot whose row this transaction has locked, read with a locking read: an
+/// InnoDB plain SELECT would read the transaction's older snapshot and miss a change committed
+/// meanwhile, and the counters would then subtract the wrong choices. (SQLite has one writer at
+/// a time, so a plain read is current.)
+fn locked_choices(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Vec<i64>> {
+    let lock = match c {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => " FOR UPDATE",
+        AnyConnection::Sqlite(_) => "",
+    };
+    diesel::sql_query(format!(
+        "SELECT choice_id FROM votes WHERE ballot_id = ? ORDER BY choice_id{lock}"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(ballot_id)
+    .load::<ChoiceIdRow>(c)
+    .map(|rows| rows.into_iter().map(|r| r.choice_id).collect())
 }
 
 fn insert_votes(
@@ -305,8 +342,9 @@ pub fn withdraw(
     question_id: i64,
     voter: &str,
     now: NaiveDateTime,
+    slot: i16,
 ) -> Result<bool, VoteError> {
-    with_retries(|| conn.transaction(|c| withdraw_once(c, question_id, voter, now)))
+    with_retries(|| conn.transaction(|c| withdraw_once(c, question_id, voter, now, slot)))
 }
 
 fn withdraw_once(
@@ -314,6 +352,7 @@ fn withdraw_once(
     question_id: i64,
     voter: &str,
     now: NaiveDateTime,
+    slot: i16,
 ) -> Result<bool, VoteError> {
     let q = question::find_visible(c, question_id)?;
     if q.status(now) == PollStatus::Closed {
@@ -328,15 +367,8 @@ fn withdraw_once(
     let Some(ballot_id) = existing else {
         return Ok(false);
     };
-    let rank = poll::hot_rank((q.vote_count - 1).max(0), q.created_at, now);
-    diesel::update(questions::table.find(q.id))
-        .set((
-            questions::vote_count.eq(questions::vote_count - 1),
-            questions::hot_rank.eq(rank),
-        ))
-        .execute(c)?;
     // Lock the ballot before its vote rows (the order a change uses). If it is gone, it was
-    // withdrawn concurrently: roll back the counter change and start over.
+    // withdrawn concurrently: start over.
     let locked = diesel::update(ballots::table.find(ballot_id))
         .set(ballots::updated_at.eq(now))
         .execute(c)?;
@@ -345,8 +377,13 @@ fn withdraw_once(
     }
     // Votes would go with the ballot (ON DELETE CASCADE); delete them explicitly so the ledger
     // does not depend on the connection's foreign-key setting.
+    let old = locked_choices(c, ballot_id)?;
     diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
     diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
+    let deltas: Vec<(i64, i64)> = std::iter::once((counts::BALLOTS, -1))
+        .chain(old.iter().map(|c| (*c, -1)))
+        .collect();
+    counts::add(c, q.id, slot, &deltas)?;
     Ok(true)
 }
 
@@ -371,7 +408,7 @@ pub fn adopt(
             .filter(ballots::voter.eq(cookie_key))
             .select((ballots::id, ballots::question_id))
             .load(c)?;
-        let (mut moved, mut dropped) = (0, 0);
+        let (mut moved, mut dropped) = (0, Vec::new());
         for (ballot_id, question_id) in mine {
             let already: i64 = ballots::table
                 .filter(ballots::question_id.eq(question_id))
@@ -379,12 +416,14 @@ pub fn adopt(
                 .count()
                 .get_result(c)?;
             if already > 0 {
-                diesel::update(questions::table.find(question_id))
-                    .set(questions::vote_count.eq(questions::vote_count - 1))
-                    .execute(c)?;
+                let old = locked_choices(c, ballot_id)?;
                 diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
                 diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
-                dropped += 1;
+                let deltas: Vec<(i64, i64)> = std::iter::once((counts::BALLOTS, -1))
+                    .chain(old.iter().map(|c| (*c, -1)))
+                    .collect();
+                counts::add(c, question_id, counts::pick_slot(8), &deltas)?;
+                dropped.push(question_id);
             } else {
                 diesel::update(ballots::table.find(ballot_id))
                     .set((
@@ -397,6 +436,8 @@ pub fn adopt(
                 moved += 1;
             }
         }
-        Ok((moved, dropped))
+        // Rare (a visitor who voted both logged out and in): refresh the list counters now.
+        counts::refresh_questions(c, &dropped, now)?;
+        Ok((moved, dropped.len()))
     })
 }

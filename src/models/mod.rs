@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod ballot;
 pub mod bulk;
 pub mod choice;
+pub mod counts;
 pub mod email_token;
 pub mod identity;
 pub mod listing;

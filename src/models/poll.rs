@@ -28,8 +28,10 @@ pub struct PollView {
     pub my_choices: Option<Vec<i64>>,
     /// Open or closed now.
     pub status: PollStatus,
-    /// Exact counts from the ledger, only when visible to this visitor.
+    /// Exact counts, only when visible to this visitor.
     pub results: Option<Counts>,
+    /// Exact number of ballots (shown even when the results are not).
+    pub total_votes: i64,
 }
 
 /// Loads a visible question for `voter` (`None` for a visitor without a voter id).
@@ -55,11 +57,10 @@ pub fn load(
         None => None,
     };
     let status = question.status(now);
-    let results = if results_visible(question.visibility(), my_choices.is_some(), status) {
-        Some(ballot::counts(conn, id)?)
-    } else {
-        None
-    };
+    let counts = ballot::counts(conn, id)?;
+    let total_votes = counts.total;
+    let results =
+        results_visible(question.visibility(), my_choices.is_some(), status).then_some(counts);
     Ok(PollView {
         question,
         author,
@@ -68,5 +69,6 @@ pub fn load(
         my_choices,
         status,
         results,
+        total_votes,
     })
 }

@@ -105,13 +105,13 @@ pub fn render_page(
         .description
         .as_deref()
         .map(|d| excerpt(d, 200))
-        .unwrap_or_else(|| format!("{} votes so far. Cast yours on Beebeta.", q.vote_count));
+        .unwrap_or_else(|| format!("{} votes so far. Cast yours on Beebeta.", view.total_votes));
     let manage = viewer
         .user()
         .filter(|u| Some(u.user.id) == q.author_id)
         .map(|_| {
             context! {
-                can_edit: q.vote_count == 0 && view.status == PollStatus::Open,
+                can_edit: view.total_votes == 0 && view.status == PollStatus::Open,
                 edit_url: format!("/q/{}/edit", q.id),
                 close_url: (view.status == PollStatus::Open).then(|| format!("/q/{}/close", q.id)),
                 delete_url: format!("/q/{}/delete", q.id),
@@ -138,7 +138,7 @@ pub fn render_page(
                 closes_at: q.closes_at.map(iso),
                 closes_human: q.closes_at.or(q.closed_at).map(|t| human_time(t, now)),
                 status: view.status,
-                total_votes: q.vote_count,
+                total_votes: view.total_votes,
                 results_visibility: &q.results_visibility,
                 protection: &q.protection,
                 url: q.path(),

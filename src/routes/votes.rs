@@ -13,6 +13,7 @@ use crate::models::ballot::VoteOutcome;
 use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
 use crate::routes::viewer::Viewer;
 use crate::services::voting;
+use crate::services::voting::CountRefresher;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -81,6 +82,7 @@ async fn refuse(
 #[post("/q/<id>/vote", data = "<form>")]
 async fn vote(
     db: &State<Db>,
+    refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
@@ -103,7 +105,7 @@ async fn vote(
                 .map(Err);
         }
     };
-    match voting::cast(db, cfg, &voter, &client, id, choices).await {
+    match voting::cast(db, cfg, refresher, &voter, &client, id, choices).await {
         Ok((outcome, _, path)) => {
             let msg = match outcome {
                 VoteOutcome::Created => "Thanks, your vote was counted.",
@@ -118,6 +120,7 @@ async fn vote(
 #[post("/q/<id>/withdraw", data = "<form>")]
 async fn withdraw(
     db: &State<Db>,
+    refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
@@ -127,7 +130,7 @@ async fn withdraw(
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
     let _ = form;
     let id = parse_id(id)?;
-    match voting::withdraw(db, &voter, id).await {
+    match voting::withdraw(db, refresher, &voter, id).await {
         Ok((had, path)) => {
             let msg = if had {
                 "Your vote was withdrawn."

@@ -1,5 +1,9 @@
 //! Casting and withdrawing votes for a voter, shared by the HTML form routes and the JSON API.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::auth::{Keys, Voter};
@@ -8,6 +12,85 @@ use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::{self, VoteError, VoteOutcome, VoteRequest};
+use crate::models::counts;
+
+/// Keeps `questions.vote_count` / `hot_rank` (list sorting) following the vote counters without
+/// a write to the question row per vote: after a vote, a question not refreshed in the last
+/// `every` is refreshed at once (quiet questions stay exact); a busy one is marked and refreshed
+/// by the background task (`run_pending`) at most once per `every` per app server.
+#[derive(Debug, Clone)]
+pub struct CountRefresher {
+    every: Duration,
+    slots: u16,
+    last: Arc<Mutex<HashMap<i64, Instant>>>,
+    pending: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl CountRefresher {
+    /// Refreshes a busy question at most once per `every`; votes spread over `slots` counters.
+    pub fn new(every: Duration, slots: u16) -> Self {
+        CountRefresher {
+            every,
+            slots: slots.max(1),
+            last: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// How often the background task should run.
+    pub fn interval(&self) -> Duration {
+        self.every
+    }
+
+    /// Whether the caller should refresh `id` now; otherwise it is left for the background task.
+    fn claim(&self, id: i64) -> bool {
+        let now = Instant::now();
+        let mut last = self.last.lock().expect("lock");
+        match last.get(&id) {
+            Some(at) if now.duration_since(*at) < self.every => {
+                self.pending.lock().expect("lock").insert(id);
+                false
+            }
+            _ => {
+                last.insert(id, now);
+                true
+            }
+        }
+    }
+
+    async fn after_write(&self, db: &Db, id: i64) {
+        if self.claim(id) {
+            let r = db
+                .write(move |c| Ok(counts::refresh_questions(c, &[id], crate::models::now())?))
+                .await;
+            if let Err(e) = r {
+                // The vote itself is committed; the list counters catch up on the next refresh.
+                tracing::warn!(question = id, error = %e, "list counter refresh failed");
+                self.pending.lock().expect("lock").insert(id);
+            }
+        }
+    }
+
+    /// Refreshes the questions marked busy since the last run; returns how many.
+    pub async fn run_pending(&self, db: &Db) -> AppResult<usize> {
+        let ids: Vec<i64> = self.pending.lock().expect("lock").drain().collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let now = Instant::now();
+        {
+            let mut last = self.last.lock().expect("lock");
+            for id in &ids {
+                last.insert(*id, now);
+            }
+            last.retain(|_, at| now.duration_since(*at) < self.every * 10);
+        }
+        let n = ids.len();
+        db.write(move |c| Ok(counts::refresh_questions(c, &ids, crate::models::now())?))
+            .await?;
+        Ok(n)
+    }
+}
 
 /// The keyed hash of the caller's network (see `Keys::network_hash`), if the address is known.
 #[derive(Debug, Clone)]
@@ -48,6 +131,7 @@ fn to_app_error(e: VoteError) -> AppError {
 pub async fn cast(
     db: &Db,
     cfg: &AppConfig,
+    refresher: &CountRefresher,
     voter: &Voter,
     client: &ClientNetwork,
     id: QuestionId,
@@ -64,22 +148,38 @@ pub async fn cast(
         choices,
         network_limit: cfg.network_votes_per_day,
         now: crate::models::now(),
+        slot: counts::pick_slot(refresher.slots),
     };
-    db.write(move |c| {
-        let (outcome, ids) = ballot::vote(c, &req).map_err(to_app_error)?;
-        let path = crate::models::question::find_visible(c, req.question_id)?.path();
-        Ok((outcome, ids, path))
-    })
-    .await
+    let result = db
+        .write(move |c| {
+            let (outcome, ids) = ballot::vote(c, &req).map_err(to_app_error)?;
+            let path = crate::models::question::find_visible(c, req.question_id)?.path();
+            Ok((outcome, ids, path))
+        })
+        .await?;
+    refresher.after_write(db, id.0).await;
+    Ok(result)
 }
 
 /// Withdraws the voter's ballot; returns whether there was one, and the question's path.
-pub async fn withdraw(db: &Db, voter: &Voter, id: QuestionId) -> AppResult<(bool, String)> {
+pub async fn withdraw(
+    db: &Db,
+    refresher: &CountRefresher,
+    voter: &Voter,
+    id: QuestionId,
+) -> AppResult<(bool, String)> {
     let key = voter.key();
-    db.write(move |c| {
-        let had = ballot::withdraw(c, id.0, &key, crate::models::now()).map_err(to_app_error)?;
-        let path = crate::models::question::find_visible(c, id.0)?.path();
-        Ok((had, path))
-    })
-    .await
+    let slot = counts::pick_slot(refresher.slots);
+    let (had, path) = db
+        .write(move |c| {
+            let had = ballot::withdraw(c, id.0, &key, crate::models::now(), slot)
+                .map_err(to_app_error)?;
+            let path = crate::models::question::find_visible(c, id.0)?.path();
+            Ok((had, path))
+        })
+        .await?;
+    if had {
+        refresher.after_write(db, id.0).await;
+    }
+    Ok((had, path))
 }

@@ -213,22 +213,15 @@ impl TestApp {
 
     /// Checks the ledger invariants of a question and returns (ballots, votes per choice).
     pub async fn ledger(&self, qid: i64) -> (i64, Vec<(i64, i64)>) {
-        self.db
+        let result = self
+            .db
             .run(move |c| {
-                use beebeta::db::schema::{ballots, questions, votes};
+                use beebeta::db::schema::{ballots, votes};
                 use diesel::prelude::*;
                 let ballots_n: i64 = ballots::table
                     .filter(ballots::question_id.eq(qid))
                     .count()
                     .get_result(c)?;
-                let counter: i64 = questions::table
-                    .find(qid)
-                    .select(questions::vote_count)
-                    .first(c)?;
-                assert_eq!(
-                    counter, ballots_n,
-                    "questions.vote_count equals the ballots"
-                );
                 let dup_voters: i64 = ballots::table
                     .filter(ballots::question_id.eq(qid))
                     .group_by(ballots::voter)
@@ -251,10 +244,44 @@ impl TestApp {
                     .select((votes::choice_id, diesel::dsl::count_star()))
                     .load(c)?;
                 per_choice.sort();
+                let counters = beebeta::models::ballot::counts(c, qid)?;
+                let mut from_counters: Vec<(i64, i64)> = counters.by_choice.into_iter().collect();
+                from_counters.sort();
+                assert_eq!(
+                    (counters.total, &from_counters),
+                    (ballots_n, &per_choice),
+                    "the slotted counters equal the ledger"
+                );
                 Ok((ballots_n, per_choice))
             })
             .await
-            .unwrap()
+            .unwrap();
+        // The list counter follows within a refresh interval.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let counter: i64 = self
+                .db
+                .run(move |c| {
+                    use beebeta::db::schema::questions;
+                    use diesel::prelude::*;
+                    Ok(questions::table
+                        .find(qid)
+                        .select(questions::vote_count)
+                        .first(c)?)
+                })
+                .await
+                .unwrap();
+            if counter == result.0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "questions.vote_count ({counter}) catches up with the ballots ({})",
+                result.0
+            );
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        result
     }
 }
 

@@ -104,7 +104,7 @@ pub fn question_json(view: &PollView) -> Question {
         author: view.author.clone(),
         created_at: iso(q.created_at),
         closes_at: q.closes_at.map(iso),
-        total_votes: q.vote_count,
+        total_votes: view.total_votes,
         choices: view
             .choices
             .iter()

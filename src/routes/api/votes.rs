@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::limits::{Action, Limits};
 use crate::routes::questions::{load, parse_id};
+use crate::services::voting::CountRefresher;
 use crate::services::voting::{self, ClientNetwork};
 
 /// Routes of this module.
@@ -38,6 +39,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[put("/questions/<id>/vote", data = "<body>")]
 pub async fn put_vote(
     db: &State<Db>,
+    refresher: &State<CountRefresher>,
     cfg: &State<AppConfig>,
     voter: Voter,
     client: ClientNetwork,
@@ -55,7 +57,8 @@ pub async fn put_vote(
         )
         .into());
     }
-    let (_, choices, _) = voting::cast(db, cfg, &voter, &client, id, body.0.choices).await?;
+    let (_, choices, _) =
+        voting::cast(db, cfg, refresher, &voter, &client, id, body.0.choices).await?;
     let view = load(db, id, Some(voter.key())).await?;
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
@@ -78,11 +81,12 @@ pub async fn put_vote(
 #[delete("/questions/<id>/vote")]
 pub async fn delete_vote(
     db: &State<Db>,
+    refresher: &State<CountRefresher>,
     _csrf: ApiCsrf,
     voter: Voter,
     id: &str,
 ) -> AppResult<Status> {
     let id = parse_id(id)?;
-    voting::withdraw(db, &voter, id).await?;
+    voting::withdraw(db, refresher, &voter, id).await?;
     Ok(Status::NoContent)
 }

@@ -1,0 +1,16 @@
+-- Aggregated counts of the vote ledger, split into slots so that concurrent votes on one viral
+-- question update different rows. A question's count of choice C is SUM(votes) over its slots
+-- with choice_id = C; choice_id = 0 holds its number of ballots. Kept in the same transaction as
+-- the ledger rows they count (see models/counts.rs).
+CREATE TABLE vote_counts (
+    question_id INTEGER  NOT NULL,
+    choice_id   INTEGER  NOT NULL,
+    slot        SMALLINT NOT NULL,
+    votes       BIGINT   NOT NULL,
+    PRIMARY KEY (question_id, choice_id, slot)
+) WITHOUT ROWID;
+
+INSERT INTO vote_counts (question_id, choice_id, slot, votes)
+    SELECT question_id, 0, 0, COUNT(*) FROM ballots GROUP BY question_id;
+INSERT INTO vote_counts (question_id, choice_id, slot, votes)
+    SELECT question_id, choice_id, 0, COUNT(*) FROM votes GROUP BY question_id, choice_id;

@@ -1,0 +1,142 @@
+//! Slotted vote counters (`vote_counts`): the aggregated form of the ledger.
+//!
+//! A vote adds +1/-1 deltas to one randomly chosen slot of its question, in the same transaction
+//! as the ledger rows, with one upsert statement. Concurrent votes on one question therefore
+//! update different rows (no single hot counter row), and reading the results is a SUM over at
+//! most `slots × (choices + 1)` rows instead of a COUNT over the ledger. `choice_id = 0` counts
+//! ballots. `questions.vote_count` / `hot_rank` (used to sort lists) are refreshed from these
+//! sums by [`refresh_questions`] a moment later, not by each vote.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{questions, vote_counts};
+use crate::domain::poll;
+use crate::models::ballot::Counts;
+
+/// The `choice_id` of a question's ballot count.
+pub const BALLOTS: i64 = 0;
+
+/// Picks a slot in `0..slots`.
+pub fn pick_slot(slots: u16) -> i16 {
+    if slots <= 1 {
+        0
+    } else {
+        (rand::random::<u16>() % slots.min(i16::MAX as u16)) as i16
+    }
+}
+
+/// Adds `deltas` (`(choice id or BALLOTS, delta)`) to `slot` of `question_id`, in one statement.
+pub fn add(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    slot: i16,
+    deltas: &[(i64, i64)],
+) -> QueryResult<()> {
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(deltas.len());
+    for &(choice, delta) in deltas {
+        match merged.iter_mut().find(|(c, _)| *c == choice) {
+            Some(m) => m.1 += delta,
+            None => merged.push((choice, delta)),
+        }
+    }
+    merged.retain(|(_, d)| *d != 0);
+    if merged.is_empty() {
+        return Ok(());
+    }
+    // Rows in one order (choice id ascending) in every transaction: no lock-order deadlocks.
+    merged.sort_unstable();
+    // Only integers are formatted into the statement.
+    let values: Vec<String> = merged
+        .iter()
+        .map(|(c, d)| format!("({question_id},{c},{slot},{d})"))
+        .collect();
+    let upsert = match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => "ON DUPLICATE KEY UPDATE votes = votes + VALUES(votes)",
+        AnyConnection::Sqlite(_) => {
+            "ON CONFLICT (question_id, choice_id, slot) DO UPDATE SET votes = votes + excluded.votes"
+        }
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO vote_counts (question_id, choice_id, slot, votes) VALUES {} {upsert}",
+        values.join(",")
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// A question's counts: ballots and votes per choice (choices without votes are absent).
+pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    let rows: Vec<(i64, i64)> = vote_counts::table
+        .filter(vote_counts::question_id.eq(question_id))
+        .select((vote_counts::choice_id, vote_counts::votes))
+        .load(conn)?;
+    let mut total = 0;
+    let mut by_choice: HashMap<i64, i64> = HashMap::new();
+    for (choice, votes) in rows {
+        if choice == BALLOTS {
+            total += votes;
+        } else {
+            *by_choice.entry(choice).or_default() += votes;
+        }
+    }
+    by_choice.retain(|_, v| *v != 0);
+    Ok(Counts { total, by_choice })
+}
+
+/// Ballot totals of several questions.
+pub fn ballot_totals(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = vote_counts::table
+        .filter(vote_counts::question_id.eq_any(ids))
+        .filter(vote_counts::choice_id.eq(BALLOTS))
+        .select((vote_counts::question_id, vote_counts::votes))
+        .load(conn)?;
+    let mut totals: HashMap<i64, i64> = ids.iter().map(|id| (*id, 0)).collect();
+    for (q, v) in rows {
+        *totals.entry(q).or_default() += v;
+    }
+    Ok(totals)
+}
+
+/// Sets `questions.vote_count` and `hot_rank` of `ids` from their counters (idempotent, so any
+/// app server may do it for any question). Returns the number of questions updated.
+pub fn refresh_questions(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut updated = 0;
+    for chunk in ids.chunks(500) {
+        let totals = ballot_totals(conn, chunk)?;
+        let created: Vec<(i64, NaiveDateTime)> = questions::table
+            .filter(questions::id.eq_any(chunk))
+            .select((questions::id, questions::created_at))
+            .load(conn)?;
+        for (id, created_at) in created {
+            let votes = totals.get(&id).copied().unwrap_or(0);
+            updated += diesel::update(questions::table.find(id))
+                .set((
+                    questions::vote_count.eq(votes),
+                    questions::hot_rank.eq(poll::hot_rank(votes, created_at, now)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(updated)
+}
+
+/// Rebuilds every counter from the ledger (after bulk loads; also what the migration does).
+pub fn rebuild_all(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "DELETE FROM vote_counts;
+         INSERT INTO vote_counts (question_id, choice_id, slot, votes)
+             SELECT question_id, 0, 0, COUNT(*) FROM ballots GROUP BY question_id;
+         INSERT INTO vote_counts (question_id, choice_id, slot, votes)
+             SELECT question_id, choice_id, 0, COUNT(*) FROM votes GROUP BY question_id, choice_id;",
+    )
+}
