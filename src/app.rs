@@ -42,6 +42,9 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(mailer)
         .manage(proxies)
         .manage(cfg.clone())
+        .attach(crate::compress::Compression {
+            enabled: cfg.compress,
+        })
         .attach(crate::telemetry::RequestLog)
         .attach(Template::fairing())
         .attach(SecurityHeaders {

@@ -34,6 +34,8 @@ pub struct AppConfig {
     pub hot_refresh_secs: u64,
     /// Where static assets are served from.
     pub static_dir: String,
+    /// Gzip dynamic text responses (off when a proxy in front compresses them).
+    pub compress: bool,
     /// `pretty` or `json` logs.
     pub log_format: String,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,beebeta=debug`.
@@ -105,6 +107,7 @@ impl Default for AppConfig {
             public_url: "http://127.0.0.1:8000".into(),
             hot_refresh_secs: 300,
             static_dir: "static".into(),
+            compress: true,
             log_format: "pretty".into(),
             log_filter: "info,rocket=warn".into(),
             secret_file: "beebeta.secret".into(),

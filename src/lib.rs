@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod compress;
 pub mod config;
 pub mod db;
 pub mod domain;
