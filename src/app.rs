@@ -1,10 +1,10 @@
 //! Builds the Rocket: managed state, fairings, routes, catchers. `main` and the tests both call
 //! [`build`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
-use rocket::fs::{FileServer, Options};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
 use rocket_dyn_templates::Template;
@@ -36,7 +36,12 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let mailer = crate::mail::Mailer::from_config(&cfg)?;
     let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
     let oauth = crate::auth::oauth::OAuth::new(oauth, &cfg.public_url)?;
-    let static_dir = cfg.static_dir.clone();
+    let assets = Arc::new(crate::assets::Assets::load(
+        &cfg.static_dir,
+        &cfg.static_base_url,
+    )?);
+    let security = SecurityHeaders::new(cfg.cookie_secure, assets.external_origin().as_deref());
+    let tera_assets = Arc::clone(&assets);
     let rocket = rocket::custom(figment)
         .manage(db)
         .manage(keys)
@@ -49,19 +54,21 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
             cfg.vote_count_slots,
         ))
         .manage(cfg.clone())
-        .attach(crate::telemetry::RequestLog)
-        .attach(Template::fairing())
-        .attach(SecurityHeaders {
-            hsts: cfg.cookie_secure,
+        .attach(crate::compress::Compression {
+            enabled: cfg.compress,
         })
+        .attach(crate::telemetry::RequestLog)
+        .attach(Template::custom(move |engines| {
+            engines
+                .tera
+                .register_function("asset", tera_assets.tera_function());
+        }))
+        .attach(security)
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))
         .attach(count_refresher())
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
-        .mount(
-            "/static",
-            FileServer::new(static_dir, Options::None).rank(20),
-        )
+        .mount("/static", assets.routes())
         .register("/", routes::catchers::all())
         .register("/api", routes::catchers::all());
     Ok(rocket)
@@ -143,6 +150,21 @@ fn count_refresher() -> AdHoc {
 pub struct SecurityHeaders {
     /// Send `Strict-Transport-Security`.
     pub hsts: bool,
+    /// The `Content-Security-Policy` value.
+    pub csp: String,
+}
+
+impl SecurityHeaders {
+    /// The headers for a site whose static assets may come from another origin (a CDN).
+    pub fn new(hsts: bool, static_origin: Option<&str>) -> Self {
+        let cdn = static_origin.map(|o| format!(" {o}")).unwrap_or_default();
+        let csp = format!(
+            "default-src 'self'; img-src 'self' data:{cdn}; style-src 'self'{cdn}; \
+             script-src 'self'{cdn}; font-src 'self'{cdn}; connect-src 'self'; \
+             frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        );
+        SecurityHeaders { hsts, csp }
+    }
 }
 
 #[rocket::async_trait]
@@ -155,11 +177,7 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, resp: &mut Response<'r>) {
-        resp.set_header(Header::new(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ));
+        resp.set_header(Header::new("Content-Security-Policy", self.csp.clone()));
         resp.set_header(Header::new(
             "Referrer-Policy",
             "strict-origin-when-cross-origin",
@@ -170,10 +188,14 @@ impl Fairing for SecurityHeaders {
                 "max-age=63072000; includeSubDomains",
             ));
         }
-        if !req.uri().path().starts_with("/static/")
-            && resp.headers().get_one("Cache-Control").is_none()
-        {
+        // Static files set their own cache; their errors (a stale hash during a deploy) must not
+        // stick in a CDN.
+        let static_file =
+            req.uri().path().starts_with("/static/") && resp.status().class().is_success();
+        if !static_file && resp.headers().get_one("Cache-Control").is_none() {
             // Pages carry per-visitor state (voter cookie, CSRF token): never shared caches.
+            // `private` already keeps them out of shared caches, and a browser's own cache holds
+            // one visitor's cookies, so `Vary: Cookie` would add nothing.
             resp.set_header(Header::new("Cache-Control", "private, no-cache"));
         }
     }

@@ -34,6 +34,10 @@ pub struct AppConfig {
     pub hot_refresh_secs: u64,
     /// Where static assets are served from.
     pub static_dir: String,
+    /// Base URL of static assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`.
+    pub static_base_url: String,
+    /// Gzip dynamic text responses (off when a proxy in front compresses them).
+    pub compress: bool,
     /// `pretty` or `json` logs.
     pub log_format: String,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,beebeta=debug`.
@@ -109,6 +113,8 @@ impl Default for AppConfig {
             public_url: "http://127.0.0.1:8000".into(),
             hot_refresh_secs: 300,
             static_dir: "static".into(),
+            static_base_url: "/static".into(),
+            compress: true,
             log_format: "pretty".into(),
             log_filter: "info,rocket=warn".into(),
             secret_file: "beebeta.secret".into(),

@@ -1,8 +1,10 @@
 //! Beebeta: a public opinion polling site. See `docs/ARCHITECTURE.md` for the layout.
 
 pub mod app;
+pub mod assets;
 pub mod auth;
 pub mod cli;
+pub mod compress;
 pub mod config;
 pub mod db;
 pub mod domain;

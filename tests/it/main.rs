@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod asking;
+mod assets;
 mod bad_input;
 mod cli;
 mod concurrency;

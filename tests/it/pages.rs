@@ -177,7 +177,7 @@ async fn error_pages_are_styled(b: Backend) {
     let app = TestApp::new(b).await;
     let (s, body) = app.get("/no/such/page").await;
     assert_eq!(s, Status::NotFound);
-    assert!(body.contains("site.css") && body.contains("Page not found"));
+    assert!(body.contains("/static/css/site.") && body.contains("Page not found"));
     let (s, body) = app.get("/api/v1/nothing-here").await;
     assert_eq!(s, Status::NotFound);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
