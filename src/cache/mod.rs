@@ -66,6 +66,8 @@ mod memory;
 mod rebuild;
 mod stats;
 
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::time::Duration;
