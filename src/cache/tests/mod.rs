@@ -1,6 +1,8 @@
-//! Tests of [`Cache`] over test doubles and the in-process backend.
+//! Tests of [`Cache`] over test doubles, the in-process backend and real memcached servers.
 
 mod api;
+mod live;
+mod memcached_server;
 mod rebuild;
 
 use std::collections::HashMap;
