@@ -3,6 +3,7 @@
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod compress;
 pub mod config;

@@ -1,0 +1,241 @@
+//! [`Cache`]: prefixed keys, JSON values, counters, and errors turned into misses.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::memcached::{MemcachedBackend, MemcachedOptions};
+use super::memory::MemoryBackend;
+use super::rebuild::Flights;
+use super::stats::{CacheStats, Counters, LogLimiter};
+use super::{CacheBackend, CacheError, keys};
+
+/// The application's cache: cheap to clone, safe to share, blocking (call it from
+/// `spawn_blocking`, next to the Diesel work).
+///
+/// No method fails: a backend error is logged (at most once per second per server), counted,
+/// and read as a miss; a write that fails is simply lost.
+#[derive(Clone)]
+pub struct Cache {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub backend: Box<dyn CacheBackend>,
+    pub prefix: String,
+    pub counters: Counters,
+    log: LogLimiter,
+    pub flights: Flights,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("backend", &self.inner.backend.name())
+            .field("prefix", &self.inner.prefix)
+            .finish()
+    }
+}
+
+impl Cache {
+    /// A cache over `backend` whose keys all start with `<prefix>:v1:`. The prefix is 1 to 64
+    /// characters of `A-Z a-z 0-9 _ . -`; give each deployment (and each test run sharing a
+    /// memcached) its own.
+    pub fn new(backend: impl CacheBackend + 'static, prefix: &str) -> Result<Cache, String> {
+        keys::validate_prefix(prefix)?;
+        Ok(Cache {
+            inner: Arc::new(Inner {
+                backend: Box::new(backend),
+                prefix: prefix.to_owned(),
+                counters: Counters::default(),
+                log: LogLimiter::new(Duration::from_secs(1)),
+                flights: Flights::default(),
+            }),
+        })
+    }
+
+    /// A cache from configuration: `None`, `""` or `"memory"` is an in-process cache of
+    /// `memory_capacity_bytes`; `memcache://host:port[,host:port...]` is memcached with the
+    /// default [`MemcachedOptions`] (100 ms timeouts, breaker after 3 failures for 2 s).
+    /// Never connects, so it succeeds with every server down.
+    pub fn from_url(
+        url: Option<&str>,
+        prefix: &str,
+        memory_capacity_bytes: u64,
+    ) -> Result<Cache, String> {
+        match url.map(str::trim) {
+            None | Some("") | Some("memory") => {
+                Cache::new(MemoryBackend::new(memory_capacity_bytes), prefix)
+            }
+            Some(list) if list.starts_with("memcache://") => Cache::new(
+                MemcachedBackend::new(list, MemcachedOptions::default())?,
+                prefix,
+            ),
+            Some(other) => Err(format!(
+                "unsupported cache URL {other:?}: use \"memory\" or memcache://host:port[,host:port...]"
+            )),
+        }
+    }
+
+    /// What the cache runs on, for logs and the admin page.
+    pub fn backend_name(&self) -> &str {
+        self.inner.backend.name()
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CacheStats {
+        self.inner
+            .counters
+            .snapshot(self.inner.backend.breaker_open_events())
+    }
+
+    /// The bytes stored under `key`, if any.
+    pub fn get_bytes(&self, key: &str) -> Option<Vec<u8>> {
+        let found = self.get_raw(&self.full_key(key));
+        self.count_lookups(u64::from(found.is_some()), u64::from(found.is_none()));
+        found
+    }
+
+    /// The bytes stored under each of `keys` that has some; absent keys are left out.
+    pub fn get_multi_bytes(&self, keys: &[String]) -> HashMap<String, Vec<u8>> {
+        let found = self.get_multi_raw(keys);
+        let hits = found.len() as u64;
+        self.count_lookups(hits, keys.len() as u64 - hits);
+        found
+    }
+
+    /// Stores `value` under `key` for `ttl` (memcached rounds up to whole seconds).
+    pub fn set_bytes(&self, key: &str, value: &[u8], ttl: Duration) {
+        self.set_raw(&self.full_key(key), value, ttl);
+    }
+
+    /// The JSON value stored under `key`; a value that does not decode as `T` is a miss.
+    pub fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let decoded = self
+            .get_raw(&self.full_key(key))
+            .and_then(|bytes| self.decode(key, &bytes));
+        self.count_lookups(u64::from(decoded.is_some()), u64::from(decoded.is_none()));
+        decoded
+    }
+
+    /// The JSON values stored under `keys`; absent and undecodable ones are left out.
+    pub fn get_multi_json<T: DeserializeOwned>(&self, keys: &[String]) -> HashMap<String, T> {
+        let result: HashMap<String, T> = self
+            .get_multi_raw(keys)
+            .into_iter()
+            .filter_map(|(key, bytes)| self.decode(&key, &bytes).map(|v| (key, v)))
+            .collect();
+        let hits = result.len() as u64;
+        self.count_lookups(hits, keys.len() as u64 - hits);
+        result
+    }
+
+    /// Stores `value` as JSON under `key` for `ttl`.
+    pub fn set_json<T: Serialize + ?Sized>(&self, key: &str, value: &T, ttl: Duration) {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self.set_bytes(key, &bytes, ttl),
+            Err(error) => self.report_other("encode", key, &error),
+        }
+    }
+
+    /// Removes `key`. Call it after the transaction that changed the data has committed:
+    /// deleting before the commit lets a concurrent reader cache the old rows again.
+    pub fn delete(&self, key: &str) {
+        let full = self.full_key(key);
+        match self.inner.backend.delete(&full) {
+            Ok(()) => Counters::add(&self.inner.counters.deletes, 1),
+            Err(error) => self.report(&error),
+        }
+    }
+
+    /// Removes each of `keys` (after the commit, as for [`Cache::delete`]).
+    pub fn delete_many(&self, keys: &[String]) {
+        keys.iter().for_each(|key| self.delete(key));
+    }
+
+    pub(crate) fn full_key(&self, key: &str) -> String {
+        keys::full_key(&self.inner.prefix, key)
+    }
+
+    /// A backend read by full key; errors are reported and read as a miss. Counts nothing else.
+    pub(crate) fn get_raw(&self, full: &str) -> Option<Vec<u8>> {
+        match self.inner.backend.get(full) {
+            Ok(found) => found,
+            Err(error) => {
+                self.report(&error);
+                None
+            }
+        }
+    }
+
+    /// A backend multi-read keyed by the caller's keys. Counts nothing but errors.
+    fn get_multi_raw(&self, keys: &[String]) -> HashMap<String, Vec<u8>> {
+        let full: Vec<String> = keys.iter().map(|k| self.full_key(k)).collect();
+        let mut found = match self.inner.backend.get_multi(&full) {
+            Ok(found) => found,
+            Err(CacheError::Partial { found, errors }) => {
+                errors.iter().for_each(|e| self.report(e));
+                found
+            }
+            Err(error) => {
+                self.report(&error);
+                HashMap::new()
+            }
+        };
+        keys.iter()
+            .zip(&full)
+            .filter_map(|(key, full)| found.remove(full).map(|v| (key.clone(), v)))
+            .collect()
+    }
+
+    pub(crate) fn set_raw(&self, full: &str, value: &[u8], ttl: Duration) {
+        match self.inner.backend.set(full, value, ttl) {
+            Ok(()) => Counters::add(&self.inner.counters.sets, 1),
+            Err(error) => self.report(&error),
+        }
+    }
+
+    pub(crate) fn count_lookups(&self, hits: u64, misses: u64) {
+        Counters::add(&self.inner.counters.hits, hits);
+        Counters::add(&self.inner.counters.misses, misses);
+    }
+
+    fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Option<T> {
+        serde_json::from_slice(bytes)
+            .map_err(|error| self.report_other("decode", key, &error))
+            .ok()
+    }
+
+    /// Counts a backend error and logs it, at most once per second per server.
+    pub(crate) fn report(&self, error: &CacheError) {
+        if let CacheError::Partial { errors, .. } = error {
+            errors.iter().for_each(|e| self.report(e));
+            return;
+        }
+        Counters::add(&self.inner.counters.errors, 1);
+        if let Some(held_back) = self.inner.log.allow(error.server(), Instant::now()) {
+            tracing::warn!(
+                backend = self.backend_name(),
+                %error,
+                similar_errors_not_logged = held_back,
+                "cache error; read as a miss"
+            );
+        }
+    }
+
+    /// Counts and logs (rate-limited) an error that is not the backend's, such as bad JSON.
+    pub(crate) fn report_other(&self, what: &str, key: &str, error: &dyn std::fmt::Display) {
+        Counters::add(&self.inner.counters.errors, 1);
+        if let Some(held_back) = self.inner.log.allow(what, Instant::now()) {
+            tracing::warn!(
+                key,
+                %error,
+                similar_errors_not_logged = held_back,
+                "cache value could not be {what}d; read as a miss"
+            );
+        }
+    }
+}

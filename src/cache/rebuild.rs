@@ -1,0 +1,286 @@
+//! `get_or_rebuild`: one rebuild per key at a time, stale values served meanwhile.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::Cache;
+use super::stats::Counters;
+
+/// How long a rebuild lease lives if its holder never releases it.
+pub const LEASE_TTL: Duration = Duration::from_secs(3);
+/// How long threads of this process wait for the thread rebuilding the same key.
+const FOLLOWER_WAIT: Duration = LEASE_TTL;
+/// A process that lost the lease on a missing key polls this often...
+const LOSER_POLL_INTERVAL: Duration = Duration::from_millis(25);
+/// ...this many times (100 ms in all), then rebuilds itself.
+const LOSER_POLLS: u32 = 4;
+
+/// What `get_or_rebuild` stores: the value and until when it is fresh.
+#[derive(Serialize)]
+struct EnvelopeRef<'a, T> {
+    fresh_until_ms: u64,
+    value: &'a T,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    fresh_until_ms: u64,
+    value: T,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+struct Found<T> {
+    value: T,
+    fresh: bool,
+    bytes: Arc<Vec<u8>>,
+}
+
+enum FlightState {
+    Running,
+    /// The envelope the leader stored (or found), for its followers to decode.
+    Done(Arc<Vec<u8>>),
+    /// The leader's rebuild failed or panicked; followers rebuild themselves.
+    Failed,
+}
+
+struct Flight {
+    state: Mutex<FlightState>,
+    done: Condvar,
+}
+
+/// The keys being rebuilt by a thread of this process.
+#[derive(Default)]
+pub(crate) struct Flights {
+    map: Mutex<HashMap<String, Arc<Flight>>>,
+}
+
+enum Joined<'a> {
+    Leader(LeaderGuard<'a>),
+    Follower(Arc<Flight>),
+}
+
+/// Held by the thread rebuilding a key; on drop, wakes the followers (with `Failed` if the
+/// result was never published) and forgets the flight.
+struct LeaderGuard<'a> {
+    flights: &'a Flights,
+    key: String,
+    flight: Arc<Flight>,
+}
+
+impl Flights {
+    fn join(&self, key: &str) -> Joined<'_> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(flight) = map.get(key) {
+            return Joined::Follower(flight.clone());
+        }
+        let flight = Arc::new(Flight {
+            state: Mutex::new(FlightState::Running),
+            done: Condvar::new(),
+        });
+        map.insert(key.to_owned(), flight.clone());
+        Joined::Leader(LeaderGuard {
+            flights: self,
+            key: key.to_owned(),
+            flight,
+        })
+    }
+}
+
+impl LeaderGuard<'_> {
+    fn publish(&self, bytes: Arc<Vec<u8>>) {
+        *self.flight.state.lock().unwrap_or_else(|e| e.into_inner()) = FlightState::Done(bytes);
+        self.flight.done.notify_all();
+    }
+}
+
+impl Drop for LeaderGuard<'_> {
+    fn drop(&mut self) {
+        {
+            let mut state = self.flight.state.lock().unwrap_or_else(|e| e.into_inner());
+            if matches!(*state, FlightState::Running) {
+                *state = FlightState::Failed;
+            }
+        }
+        self.flight.done.notify_all();
+        let mut map = self.flights.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+impl Flight {
+    /// The leader's envelope, or `None` if it failed or took longer than `timeout`.
+    fn wait(&self, timeout: Duration) -> Option<Arc<Vec<u8>>> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (state, _) = self
+            .done
+            .wait_timeout_while(state, timeout, |s| matches!(s, FlightState::Running))
+            .unwrap_or_else(|e| e.into_inner());
+        match &*state {
+            FlightState::Done(bytes) => Some(bytes.clone()),
+            FlightState::Running | FlightState::Failed => None,
+        }
+    }
+}
+
+impl Cache {
+    /// The value under `key`, rebuilt by `rebuild` when missing or older than `fresh_for`.
+    ///
+    /// - Fresh value: returned.
+    /// - Stale value (older than `fresh_for`, younger than `fresh_for + keep_stale_for`): one
+    ///   caller, the one that wins the `lease:<key>` entry (memcached `add`, 3 s), rebuilds and
+    ///   stores; every other caller gets the stale value at once.
+    /// - No value: the lease winner rebuilds; the other processes poll for its result for up to
+    ///   100 ms and then rebuild themselves rather than wait longer.
+    /// - Within one process, concurrent callers for the same key share one rebuild whatever
+    ///   the backend, and get its result.
+    /// - A failing cache never fails the call: `rebuild` runs and its result is returned.
+    ///
+    /// `rebuild`'s error is returned as is and nothing is stored; the other threads of the
+    /// process that waited for it then run their own `rebuild`. Invalidate with
+    /// [`Cache::delete`] after the commit. Do not mix with `get_json`/`set_json` on the same
+    /// key: the stored form is `{"fresh_until_ms": <unix ms>, "value": <T as JSON>}`.
+    pub fn get_or_rebuild<T, E>(
+        &self,
+        key: &str,
+        fresh_for: Duration,
+        keep_stale_for: Duration,
+        rebuild: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let full = self.full_key(key);
+        let stale = match self.lookup::<T>(&full) {
+            Some(found) if found.fresh => {
+                self.count_lookups(1, 0);
+                return Ok(found.value);
+            }
+            Some(found) => {
+                self.count_lookups(1, 0);
+                Some(found)
+            }
+            None => {
+                self.count_lookups(0, 1);
+                None
+            }
+        };
+        let ttl = fresh_for + keep_stale_for;
+        let leader = match self.inner.flights.join(&full) {
+            Joined::Leader(guard) => guard,
+            Joined::Follower(flight) => {
+                if let Some(stale) = stale {
+                    return Ok(self.serve_stale(stale.value));
+                }
+                if let Some(value) = flight
+                    .wait(FOLLOWER_WAIT)
+                    .and_then(|bytes| self.decode_envelope::<T>(&bytes))
+                {
+                    if !value.fresh {
+                        Counters::add(&self.inner.counters.stale_served, 1);
+                    }
+                    return Ok(value.value);
+                }
+                return self.rebuild_and_store(&full, fresh_for, ttl, rebuild, None);
+            }
+        };
+
+        // Another thread may have finished a rebuild between our lookup and join.
+        if let Some(found) = self.lookup::<T>(&full).filter(|f| f.fresh) {
+            leader.publish(found.bytes);
+            return Ok(found.value);
+        }
+        let lease = self.full_key(&format!("lease:{key}"));
+        let won = match self.inner.backend.add(&lease, b"1", LEASE_TTL) {
+            Ok(won) => won,
+            Err(error) => {
+                self.report(&error);
+                true // the cache is failing: rebuild, as if there were no cache
+            }
+        };
+        if won {
+            let result = self.rebuild_and_store(&full, fresh_for, ttl, rebuild, Some(&leader));
+            if let Err(error) = self.inner.backend.delete(&lease) {
+                self.report(&error);
+            }
+            return result;
+        }
+        if let Some(stale) = stale {
+            leader.publish(stale.bytes);
+            return Ok(self.serve_stale(stale.value));
+        }
+        for _ in 0..LOSER_POLLS {
+            thread::sleep(LOSER_POLL_INTERVAL);
+            if let Some(found) = self.lookup::<T>(&full) {
+                leader.publish(found.bytes);
+                return Ok(found.value);
+            }
+        }
+        self.rebuild_and_store(&full, fresh_for, ttl, rebuild, Some(&leader))
+    }
+
+    fn serve_stale<T>(&self, value: T) -> T {
+        Counters::add(&self.inner.counters.stale_served, 1);
+        value
+    }
+
+    fn rebuild_and_store<T: Serialize, E>(
+        &self,
+        full: &str,
+        fresh_for: Duration,
+        ttl: Duration,
+        rebuild: impl FnOnce() -> Result<T, E>,
+        leader: Option<&LeaderGuard<'_>>,
+    ) -> Result<T, E> {
+        Counters::add(&self.inner.counters.rebuilds, 1);
+        let value = rebuild()?;
+        let envelope = EnvelopeRef {
+            fresh_until_ms: now_ms().saturating_add(fresh_for.as_millis() as u64),
+            value: &value,
+        };
+        match serde_json::to_vec(&envelope) {
+            Ok(bytes) => {
+                self.set_raw(full, &bytes, ttl);
+                if let Some(leader) = leader {
+                    leader.publish(Arc::new(bytes));
+                }
+            }
+            Err(error) => self.report_other("encode", full, &error),
+        }
+        Ok(value)
+    }
+
+    /// Reads and decodes an envelope; counts errors only.
+    fn lookup<T: DeserializeOwned>(&self, full: &str) -> Option<Found<T>> {
+        let bytes = self.get_raw(full)?;
+        self.decode_envelope(&Arc::new(bytes))
+    }
+
+    fn decode_envelope<T: DeserializeOwned>(&self, bytes: &Arc<Vec<u8>>) -> Option<Found<T>> {
+        match serde_json::from_slice::<Envelope<T>>(bytes) {
+            Ok(envelope) => Some(Found {
+                fresh: envelope.fresh_until_ms > now_ms(),
+                value: envelope.value,
+                bytes: bytes.clone(),
+            }),
+            Err(error) => {
+                self.report_other("decode", "envelope", &error);
+                None
+            }
+        }
+    }
+}

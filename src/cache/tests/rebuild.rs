@@ -1,0 +1,306 @@
+//! `get_or_rebuild`: single flight, stale serving, leases between processes, failures.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{FailingBackend, Shared, memory_cache};
+use crate::cache::Cache;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A rebuild that counts its calls and answers `value` after `delay`.
+fn counted(
+    calls: &Arc<AtomicU64>,
+    delay: Duration,
+    value: u64,
+) -> impl FnOnce() -> Result<u64, String> + use<> {
+    let calls = calls.clone();
+    move || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        thread::sleep(delay);
+        Ok(value)
+    }
+}
+
+/// Stores `value` as already stale (fresh for 1 ms, kept a minute) and waits until it is.
+fn store_stale(cache: &Cache, key: &str, value: u64) {
+    let got = cache.get_or_rebuild(key, Duration::from_millis(1), MINUTE, || {
+        Ok::<_, String>(value)
+    });
+    assert_eq!(got, Ok(value));
+    thread::sleep(Duration::from_millis(5));
+}
+
+#[test]
+fn a_fresh_value_is_returned_without_rebuilding() {
+    let cache = memory_cache();
+    let calls = Arc::new(AtomicU64::new(0));
+    for _ in 0..3 {
+        let got = cache.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 7));
+        assert_eq!(got, Ok(7));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.rebuilds, stats.sets),
+        (2, 1, 1, 1)
+    );
+}
+
+#[test]
+fn sixteen_threads_on_a_cold_key_rebuild_once() {
+    let cache = memory_cache();
+    let calls = Arc::new(AtomicU64::new(0));
+    let barrier = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (cache, calls, barrier) = (cache.clone(), calls.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                cache.get_or_rebuild(
+                    "cold",
+                    MINUTE,
+                    MINUTE,
+                    counted(&calls, Duration::from_millis(50), 42),
+                )
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Ok(42));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(cache.stats().rebuilds, 1);
+}
+
+#[test]
+fn a_stale_value_is_served_while_one_rebuild_runs() {
+    let cache = memory_cache();
+    store_stale(&cache, "k", 1);
+
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let rebuilder = {
+        let cache = cache.clone();
+        thread::spawn(move || {
+            cache.get_or_rebuild("k", MINUTE, MINUTE, move || {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok::<_, String>(2)
+            })
+        })
+    };
+    started_rx.recv().unwrap();
+
+    let calls = Arc::new(AtomicU64::new(0));
+    for _ in 0..5 {
+        let t = Instant::now();
+        let got = cache.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 99));
+        assert_eq!(got, Ok(1), "the stale value while the rebuild runs");
+        assert!(t.elapsed() < Duration::from_millis(20), "{:?}", t.elapsed());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+    release_tx.send(()).unwrap();
+    assert_eq!(rebuilder.join().unwrap(), Ok(2));
+    let got = cache.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 99));
+    assert_eq!(got, Ok(2));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    let stats = cache.stats();
+    assert_eq!(stats.stale_served, 5);
+    assert_eq!(stats.rebuilds, 2); // the stale value's own first build, then the refresh
+}
+
+#[test]
+fn a_stale_value_expires_with_its_ttl() {
+    let cache = memory_cache();
+    let calls = Arc::new(AtomicU64::new(0));
+    let short = Duration::from_millis(20);
+    let got = cache.get_or_rebuild("k", short, short, counted(&calls, Duration::ZERO, 1));
+    assert_eq!(got, Ok(1));
+    thread::sleep(Duration::from_millis(60));
+    let got = cache.get_or_rebuild("k", short, short, counted(&calls, Duration::ZERO, 2));
+    assert_eq!(
+        got,
+        Ok(2),
+        "past fresh_for + keep_stale_for the value is gone"
+    );
+    assert_eq!(cache.stats().stale_served, 0);
+}
+
+#[test]
+fn a_rebuild_error_is_returned_and_nothing_is_stored() {
+    let cache = memory_cache();
+    let got: Result<u64, String> =
+        cache.get_or_rebuild("k", MINUTE, MINUTE, || Err("db down".into()));
+    assert_eq!(got, Err("db down".to_owned()));
+    let got = cache.get_or_rebuild("k", MINUTE, MINUTE, || Ok::<_, String>(3));
+    assert_eq!(got, Ok(3), "the lease was released, the next call rebuilds");
+}
+
+#[test]
+fn followers_rebuild_themselves_when_the_leader_fails() {
+    let cache = memory_cache();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let leader = {
+        let cache = cache.clone();
+        thread::spawn(move || {
+            cache.get_or_rebuild("k", MINUTE, MINUTE, move || -> Result<u64, String> {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                panic!("rebuild panicked");
+            })
+        })
+    };
+    started_rx.recv().unwrap();
+    let follower = {
+        let cache = cache.clone();
+        thread::spawn(move || cache.get_or_rebuild("k", MINUTE, MINUTE, || Ok::<_, String>(5)))
+    };
+    thread::sleep(Duration::from_millis(20)); // let the follower start waiting
+    release_tx.send(()).unwrap();
+    assert!(leader.join().is_err());
+    assert_eq!(follower.join().unwrap(), Ok(5));
+}
+
+#[test]
+fn a_failing_cache_just_runs_the_rebuild() {
+    let backend = Arc::new(FailingBackend::default());
+    let cache = Cache::new(backend.clone(), "app").unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    for i in 0..3 {
+        let got = cache.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, i));
+        assert_eq!(got, Ok(i));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let stats = cache.stats();
+    assert_eq!(stats.rebuilds, 3);
+    assert!(
+        stats.errors >= 3 * 3,
+        "get, add, set (and more) failed: {stats:?}"
+    );
+    assert_eq!(stats.errors, backend.calls.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_failing_cache_still_collapses_concurrent_rebuilds_of_one_process() {
+    let cache = Cache::new(Arc::new(FailingBackend::default()), "app").unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    let barrier = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (cache, calls, barrier) = (cache.clone(), calls.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                cache.get_or_rebuild(
+                    "k",
+                    MINUTE,
+                    MINUTE,
+                    counted(&calls, Duration::from_millis(100), 8),
+                )
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Ok(8));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn another_process_serves_stale_while_the_lease_holder_rebuilds() {
+    let shared = Shared::new();
+    let (a, b) = (shared.process(), shared.process());
+    store_stale(&a, "k", 1);
+
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = thread::spawn(move || {
+        a.get_or_rebuild("k", MINUTE, MINUTE, move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok::<_, String>(2)
+        })
+    });
+    started_rx.recv().unwrap();
+
+    let calls = Arc::new(AtomicU64::new(0));
+    let t = Instant::now();
+    let got = b.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 99));
+    assert_eq!(got, Ok(1));
+    assert!(t.elapsed() < Duration::from_millis(20), "{:?}", t.elapsed());
+    assert_eq!(shared.adds_lost.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(b.stats().stale_served, 1);
+    release_tx.send(()).unwrap();
+    assert_eq!(holder.join().unwrap(), Ok(2));
+}
+
+#[test]
+fn another_process_waits_briefly_for_the_lease_holder_on_a_cold_key() {
+    let shared = Shared::new();
+    let (a, b) = (shared.process(), shared.process());
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = thread::spawn(move || {
+        a.get_or_rebuild("k", MINUTE, MINUTE, move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok::<_, String>(2)
+        })
+    });
+    started_rx.recv().unwrap();
+
+    let calls = Arc::new(AtomicU64::new(0));
+    let waiter = {
+        let calls = calls.clone();
+        thread::spawn(move || {
+            b.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 99))
+        })
+    };
+    // Once `b` has lost the lease it polls; let the holder finish then.
+    while shared.adds_lost.load(Ordering::SeqCst) == 0 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    release_tx.send(()).unwrap();
+    assert_eq!(holder.join().unwrap(), Ok(2));
+    assert_eq!(
+        waiter.join().unwrap(),
+        Ok(2),
+        "found the holder's value while polling"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn another_process_rebuilds_itself_when_the_lease_holder_is_slow() {
+    let shared = Shared::new();
+    let (a, b) = (shared.process(), shared.process());
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = thread::spawn(move || {
+        a.get_or_rebuild("k", MINUTE, MINUTE, move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok::<_, String>(2)
+        })
+    });
+    started_rx.recv().unwrap();
+
+    let calls = Arc::new(AtomicU64::new(0));
+    let t = Instant::now();
+    let got = b.get_or_rebuild("k", MINUTE, MINUTE, counted(&calls, Duration::ZERO, 3));
+    let waited = t.elapsed();
+    assert_eq!(got, Ok(3));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(
+        (Duration::from_millis(90)..Duration::from_millis(200)).contains(&waited),
+        "waited {waited:?}"
+    );
+    release_tx.send(()).unwrap();
+    assert_eq!(holder.join().unwrap(), Ok(2));
+}
