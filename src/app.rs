@@ -36,6 +36,12 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let mailer = crate::mail::Mailer::from_config(&cfg)?;
     let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
     let oauth = crate::auth::oauth::OAuth::new(oauth, &cfg.public_url)?;
+    let cache = crate::cache::Cache::from_url(
+        Some(&cfg.cache),
+        &cfg.cache_prefix,
+        cfg.cache_memory_mb.saturating_mul(1024 * 1024),
+    )?;
+    tracing::info!(cache = cache.backend_name(), "cache ready");
     let assets = Arc::new(crate::assets::Assets::load(
         &cfg.static_dir,
         &cfg.static_base_url,
@@ -49,6 +55,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(mailer)
         .manage(proxies)
         .manage(oauth)
+        .manage(cache)
         .manage(crate::services::voting::CountRefresher::new(
             Duration::from_millis(cfg.counts_refresh_ms.max(10)),
             cfg.vote_count_slots,

@@ -64,6 +64,12 @@ pub struct AppConfig {
     pub limits_ask: String,
     /// Votes per client address.
     pub limits_vote: String,
+    /// `memory` (in-process, the embedded default) or `memcache://host1:11211,host2:11211`.
+    pub cache: String,
+    /// Prefix of every cache key (servers sharing a memcached must share it; tests use their own).
+    pub cache_prefix: String,
+    /// Size of the in-process cache, in MiB.
+    pub cache_memory_mb: u64,
     /// Counter rows per question that concurrent votes spread over (1: one row).
     pub vote_count_slots: u16,
     /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
@@ -128,6 +134,9 @@ impl Default for AppConfig {
             limits_reset: "5/hour".into(),
             limits_ask: "20/hour".into(),
             limits_vote: "120/minute".into(),
+            cache: "memory".into(),
+            cache_prefix: "bb".into(),
+            cache_memory_mb: 64,
             vote_count_slots: 16,
             counts_refresh_ms: 1000,
             smtp_url: Secret::new("log"),

@@ -28,12 +28,35 @@ use crate::domain::{BallotChoices, BallotRules, Invalid};
 use crate::models::{counts, question};
 
 /// Exact results of a question, counted from the ledger.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Number of ballots (voters).
     pub total: i64,
     /// Votes per choice id (choices without votes are absent).
     pub by_choice: HashMap<i64, i64>,
+}
+
+/// The choices on `voter`'s ballot and when it last changed, or `None` if they have none.
+pub fn ballot_of(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    voter: &str,
+) -> QueryResult<Option<(Vec<i64>, NaiveDateTime)>> {
+    let ballot: Option<(i64, NaiveDateTime)> = ballots::table
+        .filter(ballots::question_id.eq(question_id))
+        .filter(ballots::voter.eq(voter))
+        .select((ballots::id, ballots::updated_at))
+        .first(conn)
+        .optional()?;
+    match ballot {
+        None => Ok(None),
+        Some((id, at)) => votes::table
+            .filter(votes::ballot_id.eq(id))
+            .order(votes::choice_id.asc())
+            .select(votes::choice_id)
+            .load(conn)
+            .map(|ids| Some((ids, at))),
+    }
 }
 
 /// The choices on `voter`'s ballot for a question, or `None` if they have none.

@@ -6,7 +6,9 @@ use crate::db::AnyConnection;
 use crate::db::schema::choices;
 
 /// A stored choice.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = choices)]
 pub struct ChoiceRow {
     /// Primary key.

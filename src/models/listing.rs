@@ -25,7 +25,7 @@ pub struct ListQuery {
 }
 
 /// A question in a list, with its author and tags.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct QuestionSummary {
     /// The question.
     pub question: QuestionRow,
@@ -36,7 +36,7 @@ pub struct QuestionSummary {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ListPage {
     /// The questions on this page.
     pub items: Vec<QuestionSummary>,

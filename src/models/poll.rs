@@ -34,13 +34,21 @@ pub struct PollView {
     pub total_votes: i64,
 }
 
-/// Loads a visible question for `voter` (`None` for a visitor without a voter id).
-pub fn load(
-    conn: &mut AnyConnection,
-    id: i64,
-    voter: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<PollView> {
+/// The part of a question that is the same for every visitor (cached as one value).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SharedPoll {
+    /// The question.
+    pub question: QuestionRow,
+    /// The author's username.
+    pub author: Option<String>,
+    /// Choices in display order.
+    pub choices: Vec<ChoiceRow>,
+    /// Tag names.
+    pub tags: Vec<String>,
+}
+
+/// Loads the shared part of a visible question.
+pub fn load_shared(conn: &mut AnyConnection, id: i64) -> QueryResult<SharedPoll> {
     let question = question::find_visible(conn, id)?;
     let author = match question.author_id {
         Some(uid) => users::table
@@ -52,23 +60,49 @@ pub fn load(
     };
     let choices = choice::for_question(conn, id)?;
     let tags = tag::names_for(conn, &[id])?.remove(&id).unwrap_or_default();
-    let my_choices = match voter {
-        Some(v) => ballot::choices_of(conn, id, v)?,
-        None => None,
-    };
-    let status = question.status(now);
-    let counts = ballot::counts(conn, id)?;
-    let total_votes = counts.total;
-    let results =
-        results_visible(question.visibility(), my_choices.is_some(), status).then_some(counts);
-    Ok(PollView {
+    Ok(SharedPoll {
         question,
         author,
         choices,
         tags,
+    })
+}
+
+/// Puts a visitor's view together: results only when the one visibility rule allows them.
+pub fn assemble(
+    shared: SharedPoll,
+    my_choices: Option<Vec<i64>>,
+    counts: Counts,
+    now: NaiveDateTime,
+) -> PollView {
+    let status = shared.question.status(now);
+    let total_votes = counts.total;
+    let results = results_visible(shared.question.visibility(), my_choices.is_some(), status)
+        .then_some(counts);
+    PollView {
+        question: shared.question,
+        author: shared.author,
+        choices: shared.choices,
+        tags: shared.tags,
         my_choices,
         status,
         results,
         total_votes,
-    })
+    }
+}
+
+/// Loads a visible question for `voter` (`None` for a visitor without a voter id), uncached.
+pub fn load(
+    conn: &mut AnyConnection,
+    id: i64,
+    voter: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<PollView> {
+    let shared = load_shared(conn, id)?;
+    let my_choices = match voter {
+        Some(v) => ballot::choices_of(conn, id, v)?,
+        None => None,
+    };
+    let counts = ballot::counts(conn, id)?;
+    Ok(assemble(shared, my_choices, counts, now))
 }

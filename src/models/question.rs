@@ -11,7 +11,9 @@ use crate::models::choice::NewChoice;
 use crate::models::tag;
 
 /// A stored question.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = questions)]
 pub struct QuestionRow {
     /// Primary key.

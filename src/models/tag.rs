@@ -10,7 +10,9 @@ use crate::db::{AnyConnection, last_insert_id};
 use crate::domain::{Page, TagName};
 
 /// A stored tag with the number of questions carrying it.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = tags)]
 pub struct TagRow {
     /// Primary key.

@@ -10,6 +10,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
 use crate::auth::{CurrentUser, Keys, Voter};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::draft::CHOICES;
 use crate::error::{AppError, AppResult};
@@ -19,6 +20,7 @@ use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::questions::parse_id;
 use crate::routes::viewer::Viewer;
 use crate::services::asking::{self, Problems, RawQuestion};
+use crate::services::reading;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -195,6 +197,7 @@ async fn ask_form(viewer: Viewer, voter: Voter, keys: &State<Keys>, user: Curren
 #[post("/ask", data = "<form>")]
 async fn ask(
     db: &State<Db>,
+    cache: &State<Cache>,
     keys: &State<Keys>,
     viewer: Viewer,
     voter: Voter,
@@ -218,10 +221,13 @@ async fn ask(
     }
     limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
     match asking::create(db, f.raw(), user.user.id).await? {
-        Ok((_, path)) => Ok(FormOutcome::Flash(FlashRedirect::success(
-            Redirect::to(path),
-            "Your question is live.",
-        ))),
+        Ok((_, path)) => {
+            reading::lists_changed(cache).await;
+            Ok(FormOutcome::Flash(FlashRedirect::success(
+                Redirect::to(path),
+                "Your question is live.",
+            )))
+        }
         Err(problems) => Ok(page(&f, &problems, Status::UnprocessableEntity)),
     }
 }
@@ -300,6 +306,7 @@ async fn edit_form(
 #[post("/q/<id>/edit", data = "<form>")]
 async fn edit(
     db: &State<Db>,
+    cache: &State<Cache>,
     keys: &State<Keys>,
     viewer: Viewer,
     voter: Voter,
@@ -324,10 +331,13 @@ async fn edit(
         return Ok(page(&f, &Problems::new(), Status::Ok));
     }
     match asking::edit(db, id, f.raw(), user.user.id).await? {
-        Ok(path) => Ok(FormOutcome::Flash(FlashRedirect::success(
-            Redirect::to(path),
-            "Your changes are saved.",
-        ))),
+        Ok(path) => {
+            reading::question_changed(cache, id).await;
+            Ok(FormOutcome::Flash(FlashRedirect::success(
+                Redirect::to(path),
+                "Your changes are saved.",
+            )))
+        }
         Err(problems) => Ok(page(&f, &problems, Status::UnprocessableEntity)),
     }
 }
@@ -335,6 +345,7 @@ async fn edit(
 #[post("/q/<id>/close", data = "<form>")]
 async fn close(
     db: &State<Db>,
+    cache: &State<Cache>,
     user: CurrentUser,
     id: &str,
     form: CsrfForm<TokenForm>,
@@ -348,6 +359,7 @@ async fn close(
             Ok(question::find_visible(c, id)?.path())
         })
         .await?;
+    reading::question_changed(cache, id).await;
     Ok(FlashRedirect::success(
         Redirect::to(path),
         "Voting is closed; the results are final.",
@@ -357,6 +369,7 @@ async fn close(
 #[post("/q/<id>/delete", data = "<form>")]
 async fn delete(
     db: &State<Db>,
+    cache: &State<Cache>,
     user: CurrentUser,
     id: &str,
     form: CsrfForm<TokenForm>,
@@ -369,6 +382,7 @@ async fn delete(
         question::soft_delete(c, id, uid, models::now()).map_err(asking::manage_error)
     })
     .await?;
+    reading::question_changed(cache, id).await;
     Ok(FlashRedirect::success(
         Redirect::to(format!("/u/{name}")),
         "Your question was deleted.",

@@ -3,13 +3,15 @@
 use rocket::{State, get, routes};
 use rocket_dyn_templates::{Template, context};
 
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
-use crate::models::listing::{self, ListQuery};
+use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::ItemView;
+use crate::services::reading;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -35,6 +37,7 @@ fn page_url(base: &str, page: u32) -> String {
 
 async fn render(
     db: &Db,
+    cache: &Cache,
     view: &Viewer,
     query: ListQuery,
     meta: ListPage,
@@ -52,7 +55,7 @@ async fn render(
         sort.as_str()
     };
     let now = models::now();
-    let result = db.run(move |c| Ok(listing::list(c, &query, now)?)).await?;
+    let result = reading::list(db, cache, query, now).await?;
     let items: Vec<ItemView> = result.items.iter().map(|s| ItemView::new(s, now)).collect();
     let next_url = if result.has_more {
         page.next().map(|n| page_url(&meta.base, n))
@@ -90,7 +93,12 @@ fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
 }
 
 #[get("/?<page>")]
-async fn hot(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
+async fn hot(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    view: Viewer,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "Hot questions".into(),
@@ -101,6 +109,7 @@ async fn hot(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Temp
     };
     render(
         db,
+        cache,
         &view,
         list_query(Sort::Hot, Window::All, page),
         meta,
@@ -111,7 +120,12 @@ async fn hot(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Temp
 }
 
 #[get("/new?<page>")]
-async fn new(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
+async fn new(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    view: Viewer,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "New questions".into(),
@@ -122,6 +136,7 @@ async fn new(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Temp
     };
     render(
         db,
+        cache,
         &view,
         list_query(Sort::New, Window::All, page),
         meta,
@@ -134,6 +149,7 @@ async fn new(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Temp
 #[get("/top?<window>&<page>")]
 async fn top(
     db: &State<Db>,
+    cache: &State<Cache>,
     view: Viewer,
     window: Option<&str>,
     page: Option<&str>,
@@ -155,6 +171,7 @@ async fn top(
     };
     render(
         db,
+        cache,
         &view,
         list_query(Sort::Top, window, page),
         meta,
@@ -167,6 +184,7 @@ async fn top(
 #[get("/t/<name>?<page>")]
 async fn by_tag(
     db: &State<Db>,
+    cache: &State<Cache>,
     view: Viewer,
     name: &str,
     page: Option<&str>,
@@ -187,7 +205,7 @@ async fn by_tag(
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(db, &view, query, meta, Some(row.name), None).await
+    render(db, cache, &view, query, meta, Some(row.name), None).await
 }
 
 fn truncate(s: &str) -> String {
@@ -197,6 +215,7 @@ fn truncate(s: &str) -> String {
 #[get("/search?<q>&<page>")]
 async fn search(
     db: &State<Db>,
+    cache: &State<Cache>,
     view: Viewer,
     q: Option<&str>,
     page: Option<&str>,
@@ -228,13 +247,18 @@ async fn search(
     };
     let mut lq = list_query(Sort::Top, Window::All, page);
     lq.search = Some(query);
-    render(db, &view, lq, meta, None, Some(text)).await
+    render(db, cache, &view, lq, meta, None, Some(text)).await
 }
 
 #[get("/tags?<page>")]
-async fn tags(db: &State<Db>, view: Viewer, page: Option<&str>) -> AppResult<Template> {
+async fn tags(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    view: Viewer,
+    page: Option<&str>,
+) -> AppResult<Template> {
     let page = Page::from_query(page)?;
-    let (rows, more) = db.run(move |c| Ok(tag::popular(c, page)?)).await?;
+    let (rows, more) = reading::popular_tags(db, cache, page).await?;
     let tags: Vec<_> = rows
         .iter()
         .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })

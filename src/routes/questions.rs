@@ -7,12 +7,13 @@ use rocket::{State, get, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::{Keys, Voter};
+use crate::cache::Cache;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::domain::poll::results_hidden_reason;
 use crate::domain::{PollStatus, Protection, QuestionId};
 use crate::error::{AppError, AppResult};
-use crate::models::poll::{self, PollView};
+use crate::models::poll::PollView;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{ResultsView, excerpt, human_time, iso};
 
@@ -27,16 +28,13 @@ pub fn parse_id(id: &str) -> AppResult<QuestionId> {
 }
 
 /// Loads what `voter` sees of question `id`.
-pub async fn load(db: &Db, id: QuestionId, voter: Option<String>) -> AppResult<PollView> {
-    let now = crate::models::now();
-    db.run(move |c| match poll::load(c, id.0, voter.as_deref(), now) {
-        Ok(v) => Ok(v),
-        Err(diesel::result::Error::NotFound) => {
-            Err(AppError::NotFound("There is no such question.".into()))
-        }
-        Err(e) => Err(e.into()),
-    })
-    .await
+pub async fn load(
+    db: &Db,
+    cache: &Cache,
+    id: QuestionId,
+    voter: Option<String>,
+) -> AppResult<PollView> {
+    crate::services::reading::poll_view(db, cache, id.0, voter).await
 }
 
 /// A message shown at the top of the question page.
@@ -157,9 +155,9 @@ pub fn render_page(
 }
 
 #[get("/q/<id>", rank = 2)]
-async fn short(db: &State<Db>, id: &str) -> AppResult<Redirect> {
+async fn short(db: &State<Db>, cache: &State<Cache>, id: &str) -> AppResult<Redirect> {
     let id = parse_id(id)?;
-    let view = load(db, id, None).await?;
+    let view = load(db, cache, id, None).await?;
     Ok(Redirect::moved(view.question.path()))
 }
 
@@ -180,6 +178,7 @@ pub enum PageOrRedirect {
 #[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
     db: &State<Db>,
+    cache: &State<Cache>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     voter: Voter,
@@ -189,7 +188,7 @@ async fn show(
     slug: &str,
 ) -> AppResult<PageOrRedirect> {
     let id = parse_id(id)?;
-    let view = load(db, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, Some(voter.key())).await?;
     if view.question.slug != slug {
         return Ok(PageOrRedirect::Redirect(Redirect::moved(
             view.question.path(),

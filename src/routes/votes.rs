@@ -5,6 +5,7 @@ use rocket::{FromForm, State, post, routes};
 
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{CsrfForm, CsrfProtected, Keys, Voter};
+use crate::cache::Cache;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -50,6 +51,7 @@ impl CsrfProtected for WithdrawForm {
 async fn refuse(
     viewer: &Viewer,
     db: &Db,
+    cache: &Cache,
     keys: &Keys,
     cfg: &AppConfig,
     voter: &Voter,
@@ -60,7 +62,7 @@ async fn refuse(
     if !matches!(status.code, 400 | 401 | 409 | 429) {
         return Err(err);
     }
-    let view = load(db, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, Some(voter.key())).await?;
     let page = render_page(
         viewer,
         &view,
@@ -82,6 +84,7 @@ async fn refuse(
 #[post("/q/<id>/vote", data = "<form>")]
 async fn vote(
     db: &State<Db>,
+    cache: &State<Cache>,
     refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
@@ -95,12 +98,14 @@ async fn vote(
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
     let id = parse_id(id)?;
     if let Err(e) = limits.check(Action::Vote, ip.key()) {
-        return refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err);
+        return refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+            .await
+            .map(Err);
     }
     let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
         Ok(c) => c,
         Err(e) => {
-            return refuse(&viewer, db, keys, cfg, &voter, id, e.into())
+            return refuse(&viewer, db, cache, keys, cfg, &voter, id, e.into())
                 .await
                 .map(Err);
         }
@@ -113,13 +118,16 @@ async fn vote(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err),
+        Err(e) => refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+            .await
+            .map(Err),
     }
 }
 
 #[post("/q/<id>/withdraw", data = "<form>")]
 async fn withdraw(
     db: &State<Db>,
+    cache: &State<Cache>,
     refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
@@ -139,6 +147,8 @@ async fn withdraw(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, keys, cfg, &voter, id, e).await.map(Err),
+        Err(e) => refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+            .await
+            .map(Err),
     }
 }

@@ -3,5 +3,6 @@
 pub mod accounts;
 pub mod asking;
 pub mod identities;
+pub mod reading;
 pub mod recovery;
 pub mod voting;

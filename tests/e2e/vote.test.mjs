@@ -442,9 +442,14 @@ test("API agrees with the page for the same browser; screenshot after a JS vote"
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, "question.png"), fullPage: true });
 
-    // Leave the shared server as we found it.
-    const del = await context.request.delete(`${baseUrl}/api/v1/questions/${question.id}/vote`, {
-      headers: { Accept: "application/json" },
+    // Leave the shared server as we found it. A cookie-authenticated API call without a JSON
+    // body is refused without the page's CSRF token in X-CSRF-Token.
+    const url = `${baseUrl}/api/v1/questions/${question.id}/vote`;
+    const bare = await context.request.delete(url, { headers: { Accept: "application/json" } });
+    assert.equal(bare.status(), 403, "DELETE without X-CSRF-Token is refused");
+    const token = await page.locator('input[name="csrf_token"]').first().inputValue();
+    const del = await context.request.delete(url, {
+      headers: { Accept: "application/json", "X-CSRF-Token": token },
     });
     assert.ok([200, 204].includes(del.status()), `DELETE via API answered ${del.status()}`);
     assert.equal((await apiQuestion(context)).ballot, null, "ballot gone after DELETE");

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::questions::question_json;
 use super::types::{ErrorBody, Question};
 use crate::auth::{CurrentUser, JsonBody, Voter};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::AppResult;
@@ -68,6 +69,7 @@ pub struct NewQuestionBody {
 #[post("/questions", data = "<body>")]
 pub async fn create_question(
     db: &State<Db>,
+    cache: &State<Cache>,
     user: CurrentUser,
     voter: Voter,
     limits: &State<Limits>,
@@ -97,6 +99,7 @@ pub async fn create_question(
     let (id, _) = asking::create(db, raw, user.user.id)
         .await?
         .map_err(asking::problems_error)?;
-    let view = load(db, QuestionId(id), Some(voter.key())).await?;
+    crate::services::reading::lists_changed(cache).await;
+    let view = load(db, cache, QuestionId(id), Some(voter.key())).await?;
     Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view))))
 }

@@ -5,15 +5,17 @@ use rocket::{State, get, routes};
 
 use super::types::{Ballot, Choice, ErrorBody, Question, QuestionItem, QuestionList, Results};
 use crate::auth::Voter;
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::poll::results_visible;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
-use crate::models::listing::{self, ListQuery};
+use crate::models::listing::ListQuery;
 use crate::models::poll::PollView;
 use crate::models::{self, tag};
 use crate::routes::questions::{load, parse_id};
 use crate::routes::views::iso;
+use crate::services::reading;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -37,6 +39,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[get("/questions?<sort>&<window>&<tag>&<q>&<page>")]
 pub async fn list(
     db: &State<Db>,
+    cache: &State<Cache>,
     sort: Option<&str>,
     window: Option<&str>,
     tag: Option<&str>,
@@ -52,28 +55,28 @@ pub async fn list(
         .map(TagName::parse)
         .transpose()?;
     let now = models::now();
-    let result = db
-        .run(move |c| {
-            let tag_id = match &tag {
-                Some(t) => Some(
-                    tag::find(c, t)?
-                        .ok_or_else(|| {
-                            AppError::NotFound(format!("There is no tag “{}”.", t.as_str()))
-                        })?
-                        .id,
-                ),
-                None => None,
-            };
-            let query = ListQuery {
-                sort,
-                window,
-                tag_id,
-                search,
-                page,
-            };
-            Ok(listing::list(c, &query, now)?)
-        })
-        .await?;
+    let tag_id = match tag {
+        Some(t) => {
+            let lookup = t.clone();
+            let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+            Some(
+                found
+                    .ok_or_else(|| {
+                        AppError::NotFound(format!("There is no tag “{}”.", t.as_str()))
+                    })?
+                    .id,
+            )
+        }
+        None => None,
+    };
+    let query = ListQuery {
+        sort,
+        window,
+        tag_id,
+        search,
+        page,
+    };
+    let result = reading::list(db, cache, query, now).await?;
     Ok(Json(QuestionList {
         items: result
             .items
@@ -126,9 +129,14 @@ pub fn question_json(view: &PollView) -> Question {
     params(("id" = i64, Path, description = "question id")),
     responses((status = 200, body = Question), (status = 404, body = ErrorBody)))]
 #[get("/questions/<id>")]
-pub async fn get_question(db: &State<Db>, voter: Voter, id: &str) -> AppResult<Json<Question>> {
+pub async fn get_question(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    voter: Voter,
+    id: &str,
+) -> AppResult<Json<Question>> {
     let id = parse_id(id)?;
-    let view = load(db, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, Some(voter.key())).await?;
     Ok(Json(question_json(&view)))
 }
 
@@ -141,9 +149,14 @@ pub async fn get_question(db: &State<Db>, voter: Voter, id: &str) -> AppResult<J
         (status = 404, body = ErrorBody),
     ))]
 #[get("/questions/<id>/results")]
-pub async fn results(db: &State<Db>, voter: Voter, id: &str) -> AppResult<Json<Results>> {
+pub async fn results(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    voter: Voter,
+    id: &str,
+) -> AppResult<Json<Results>> {
     let id = parse_id(id)?;
-    let view = load(db, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, Some(voter.key())).await?;
     let visible = results_visible(
         view.question.visibility(),
         view.my_choices.is_some(),

@@ -4,10 +4,12 @@ use rocket::serde::json::Json;
 use rocket::{State, get, routes};
 
 use super::types::{ErrorBody, Tag, TagList};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::Page;
 use crate::error::AppResult;
 use crate::models::tag;
+use crate::services::reading;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -24,6 +26,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[get("/tags?<page>&<prefix>")]
 pub async fn list_tags(
     db: &State<Db>,
+    cache: &State<Cache>,
     page: Option<&str>,
     prefix: Option<&str>,
 ) -> AppResult<Json<TagList>> {
@@ -48,7 +51,7 @@ pub async fn list_tags(
             next_page: None,
         }));
     }
-    let (rows, more) = db.run(move |c| Ok(tag::popular(c, page)?)).await?;
+    let (rows, more) = reading::popular_tags(db, cache, page).await?;
     Ok(Json(TagList {
         items: rows
             .into_iter()

@@ -8,6 +8,7 @@ use super::types::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::ApiCsrf;
 use crate::auth::{JsonBody, Voter};
+use crate::cache::Cache;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::AppResult;
@@ -39,6 +40,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[put("/questions/<id>/vote", data = "<body>")]
 pub async fn put_vote(
     db: &State<Db>,
+    cache: &State<Cache>,
     refresher: &State<CountRefresher>,
     cfg: &State<AppConfig>,
     voter: Voter,
@@ -59,7 +61,7 @@ pub async fn put_vote(
     }
     let (_, choices, _) =
         voting::cast(db, cfg, refresher, &voter, &client, id, body.0.choices).await?;
-    let view = load(db, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, Some(voter.key())).await?;
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
         results: view
