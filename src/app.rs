@@ -56,6 +56,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(proxies)
         .manage(oauth)
         .manage(cache)
+        .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
         .manage(crate::services::voting::CountRefresher::new(
             Duration::from_millis(cfg.counts_refresh_ms.max(10)),
             cfg.vote_count_slots,
@@ -204,6 +205,13 @@ impl Fairing for SecurityHeaders {
             // `private` already keeps them out of shared caches, and a browser's own cache holds
             // one visitor's cookies, so `Vary: Cookie` would add nothing.
             resp.set_header(Header::new("Cache-Control", "private, no-cache"));
+        }
+        if resp
+            .content_type()
+            .is_some_and(|ct| ct.top() == "text" && ct.sub() == "event-stream")
+        {
+            // Live results: nginx must pass events through as they come.
+            resp.set_header(Header::new("X-Accel-Buffering", "no"));
         }
     }
 }

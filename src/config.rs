@@ -70,6 +70,8 @@ pub struct AppConfig {
     pub cache_prefix: String,
     /// Size of the in-process cache, in MiB.
     pub cache_memory_mb: u64,
+    /// Most live-results streams (`/q/<id>/live`) open at once on one server (503 beyond).
+    pub live_max_streams: usize,
     /// Counter rows per question that concurrent votes spread over (1: one row).
     pub vote_count_slots: u16,
     /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
@@ -137,6 +139,7 @@ impl Default for AppConfig {
             cache: "memory".into(),
             cache_prefix: "bb".into(),
             cache_memory_mb: 64,
+            live_max_streams: 1000,
             vote_count_slots: 16,
             counts_refresh_ms: 1000,
             smtp_url: Secret::new("log"),

@@ -11,6 +11,7 @@ pub mod api;
 pub mod ask;
 pub mod catchers;
 pub mod lists;
+pub mod live;
 pub mod oauth;
 pub mod ops;
 pub mod questions;
@@ -34,5 +35,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(ask::routes());
     r.extend(recovery::routes());
     r.extend(oauth::routes());
+    r.extend(live::routes());
     r
 }

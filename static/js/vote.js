@@ -477,7 +477,64 @@
     });
   }
 
+  /* ---------- live results (Server-Sent Events) ---------- */
+
+  /* Labels and the visitor's own choices as the page shows them now. */
+  function shownLabels(section, form) {
+    var labels = {};
+    Array.prototype.forEach.call(section.querySelectorAll(".result-row[data-choice]"), function (row) {
+      var label = row.querySelector(".result-label");
+      if (label) {
+        var badge = label.querySelector(".badge");
+        var text = label.textContent || "";
+        if (badge) {
+          text = text.replace(badge.textContent, "");
+        }
+        labels[row.getAttribute("data-choice")] = text.trim();
+      }
+    });
+    var fromForm = choiceLabels(form);
+    Object.keys(fromForm).forEach(function (k) {
+      labels[k] = fromForm[k];
+    });
+    return labels;
+  }
+
+  function shownMine(section) {
+    return Array.prototype.map.call(section.querySelectorAll(".result-row.mine[data-choice]"), function (row) {
+      return row.getAttribute("data-choice");
+    });
+  }
+
+  function startLive() {
+    var article = document.querySelector("article.question[data-question]");
+    var section = resultsSection();
+    if (!article || !section || typeof window.EventSource !== "function" || article.classList.contains("is-closed")) {
+      return;
+    }
+    var id = article.getAttribute("data-question");
+    var source = new window.EventSource("/q/" + encodeURIComponent(id) + "/live");
+    source.addEventListener("results", function (ev) {
+      var data;
+      try {
+        data = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      renderResults(section, data, shownMine(section), shownLabels(section, voteFormFor(id)));
+      if (data.status === "closed") {
+        source.close();
+      }
+    });
+    /* The browser reconnects by itself after a network error; a refusal (e.g. 503) closes it and
+       the page keeps what it shows. */
+    window.addEventListener("pagehide", function () {
+      source.close();
+    });
+  }
+
   function init() {
+    startLive();
     Array.prototype.forEach.call(document.querySelectorAll("form.vote-form"), bindVoteForm);
     Array.prototype.forEach.call(document.querySelectorAll("form.withdraw-form"), bindWithdrawForm);
     Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), bindCopyButton);

@@ -457,3 +457,45 @@ test("API agrees with the page for the same browser; screenshot after a JS vote"
     await context.close();
   }
 });
+
+test("live results: a vote from another browser shows up without a reload", { timeout: TEST_TIMEOUT }, async () => {
+  const watcher = await newContext();
+  const voter = await newContext();
+  try {
+    const page = await watcher.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    const liveOpened = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === `${question.path.split("/").slice(0, 3).join("/")}/live`,
+      { timeout: STEP_TIMEOUT },
+    );
+    await page.goto(question.path, { waitUntil: "load" });
+    await page.evaluate(() => {
+      window.__marker = 1;
+    });
+    const live = await liveOpened;
+    assert.equal(live.status(), 200, "the page opens /q/<id>/live");
+    const B = question.choices[1];
+
+    // Another browser votes through the API (JSON, so no CSRF header is needed).
+    const put = await voter.request.put(`${baseUrl}/api/v1/questions/${question.id}/vote`, {
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      data: JSON.stringify({ choices: [Number(B)] }),
+    });
+    assert.equal(put.status(), 200, "PUT vote from the other browser");
+    // The vote's answer holds the exact results after it; the watching page must reach them.
+    const after = apiVotes(await put.json(), B);
+    await waitForShownVotes(page, B, after);
+    assert.equal(await page.evaluate(() => window.__marker), 1, "no reload happened");
+    assert.deepEqual(pageErrors, [], "no script errors");
+
+    // Leave the shared server as we found it.
+    const del = await voter.request.delete(`${baseUrl}/api/v1/questions/${question.id}/vote`, {
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+    });
+    assert.equal(del.status(), 204);
+  } finally {
+    await watcher.close();
+    await voter.close();
+  }
+});

@@ -12,6 +12,7 @@ mod concurrency;
 mod db;
 mod email;
 mod helpers;
+mod live;
 mod oauth;
 mod pages;
 mod voting;

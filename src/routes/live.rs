@@ -1,0 +1,135 @@
+//! `GET /q/<id>/live`: live results as Server-Sent Events.
+//!
+//! Each stream polls the question's counts through the shared cache once a second (so it reports
+//! votes cast on any app server, with no in-process pub/sub) and sends a `results` event only when
+//! they changed and only while the results are visible to this visitor. Streams per server are
+//! bounded (`live_max_streams`, 503 past it) and end at shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::stream::{Event, EventStream};
+use rocket::{Shutdown, State, get, routes};
+use serde::Serialize;
+
+use crate::auth::Voter;
+use crate::cache::Cache;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::routes::api::types::Results;
+use crate::routes::questions::parse_id;
+use crate::services::reading;
+
+/// Routes of this module.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![live]
+}
+
+/// Open live streams on this server, and the most allowed.
+#[derive(Debug)]
+pub struct LiveStreams {
+    open: AtomicUsize,
+    max: usize,
+}
+
+impl LiveStreams {
+    /// At most `max` streams at once.
+    pub fn new(max: usize) -> Arc<LiveStreams> {
+        Arc::new(LiveStreams {
+            open: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn acquire(self: &Arc<Self>) -> Option<StreamSlot> {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| StreamSlot(Arc::clone(self)))
+    }
+}
+
+/// One open stream; gives its place back when the stream ends.
+struct StreamSlot(Arc<LiveStreams>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The caller's voter key if they have one (never sets a cookie).
+pub struct KnownVoter(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for KnownVoter {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(KnownVoter(Voter::identify(req).await.map(|v| v.key())))
+    }
+}
+
+#[derive(Serialize)]
+struct LiveResults<'a> {
+    status: &'a str,
+    #[serde(flatten)]
+    results: Results,
+}
+
+const TICK: Duration = Duration::from_secs(1);
+
+#[get("/q/<id>/live")]
+async fn live(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    streams: &State<Arc<LiveStreams>>,
+    voter: KnownVoter,
+    id: &str,
+    mut shutdown: Shutdown,
+) -> AppResult<EventStream![Event + 'static]> {
+    let id = parse_id(id)?.0;
+    let slot = streams
+        .acquire()
+        .ok_or_else(|| AppError::Unavailable("live stream limit reached on this server".into()))?;
+    // 404 for a question that does not exist, before the stream starts.
+    reading::poll_view(db, cache, id, voter.0.clone()).await?;
+    let (db, cache, voter) = (db.inner().clone(), cache.inner().clone(), voter.0);
+    Ok(EventStream! {
+        let _slot = slot;
+        let mut last = String::new();
+        let mut tick = rocket::tokio::time::interval(TICK);
+        loop {
+            rocket::tokio::select! {
+                _ = tick.tick() => {}
+                _ = &mut shutdown => break,
+            }
+            let view = match reading::poll_view(&db, &cache, id, voter.clone()).await {
+                Ok(v) => v,
+                // Deleted meanwhile: end the stream. Other failures: try again next tick.
+                Err(AppError::NotFound(_)) => break,
+                Err(_) => continue,
+            };
+            let Some(counts) = &view.results else { continue };
+            let body = LiveResults {
+                status: view.status.as_str(),
+                results: Results::new(counts, &view.choices),
+            };
+            let Ok(json) = serde_json::to_string(&body) else { continue };
+            if json != last {
+                yield Event::data(json.clone()).event("results");
+                last = json;
+            }
+        }
+    }
+    .heartbeat(Duration::from_secs(15)))
+}
