@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Page and vote throughput of a release build, measured with wrk on loopback.
 #
-#   bench/run.sh                 # SQLite (embedded defaults), small generated data set
-#   bench/run.sh --mysql         # MariaDB on 127.0.0.1:3306 (database beebeta_bench, recreated)
-#   DURATION=20 CONNECTIONS=64 bench/run.sh
+#   bench/run.sh                      # SQLite (embedded defaults), small generated data set
+#   bench/run.sh --mysql              # MariaDB on 127.0.0.1:3306 (database beebeta_bench, recreated)
+#   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
+#   DURATION=20 CONNECTIONS=64 QUESTIONS=1000 VOTES=10000 bench/run.sh
 #
-# Each target runs ROUNDS times (default 3) and the median requests/s is reported, next to its
-# ratio against the bare /healthz route of the same server in the same run. After the vote
-# load it checks that the question's counter equals its ledger.
+# Each target runs ROUNDS times (default 3); the median run's requests/s, p50/p99 latency and
+# errors are reported with the ratio against (a): a bare route of the same server returning a fixed
+# body of the question page's size (enabled only by BEEBETA_BENCH_BARE_BYTES). At the end it checks
+# that every counter equals its ledger rows and that the votes acknowledged in (g) equal the
+# ballots added. Everything it starts is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BACKEND=sqlite
-[ "${1:-}" = "--mysql" ] && BACKEND=mysql
+MEMCACHED=no
+for arg in "$@"; do
+  case "$arg" in
+    --mysql) BACKEND=mysql ;;
+    --memcached) MEMCACHED=yes ;;
+    *) echo "unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
@@ -38,54 +48,148 @@ export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
 export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=off ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
 export BEEBETA_DB_POOL_SIZE="${BEEBETA_DB_POOL_SIZE:-32}"
 
+PIDS=()
+SERVER=""
+MC=""
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+if [ "$MEMCACHED" = yes ]; then
+  command -v memcached >/dev/null || { apt-get update -qq && apt-get install -y -qq memcached >/dev/null; }
+  MC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  memcached -u nobody -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 64 &
+  MC=$!
+  PIDS+=("$MC")
+  export BEEBETA_CACHE="memcache://127.0.0.1:$MC_PORT" BEEBETA_CACHE_PREFIX="bench$$"
+fi
+
 echo "building release binary (${FEATURES[*]:-default features})"
 cargo build --release "${FEATURES[@]}" -q
 BIN=target/release/beebeta
 "$BIN" generate --questions "$QUESTIONS" --votes "$VOTES" --seed 1
 
-"$BIN" serve > "$OUT/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+start_server() { # sets SERVER and COLD_MS (exec to first healthy answer)
+  local t0
+  t0=$(date +%s%N)
+  "$BIN" serve > "$OUT/server.log" 2>&1 &
+  SERVER=$!
+  PIDS+=("$SERVER")
+  for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.01; done
+  COLD_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 
 BASE="http://127.0.0.1:$PORT"
+start_server
 QPATH=$(curl -fs "$BASE/api/v1/questions?sort=top" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["url"])')
+PAGE_BYTES=$(curl -fs "$BASE$QPATH" | wc -c)
+stop_server
+export BEEBETA_BENCH_BARE_BYTES="$PAGE_BYTES"
+start_server
+
 QID=$(echo "$QPATH" | cut -d/ -f3)
 CHOICE=$(curl -fs "$BASE/api/v1/questions/$QID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["id"])')
+TAG=$(curl -fs "$BASE/api/v1/tags" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["name"])')
 cat > "$OUT/vote.lua" <<LUA
 wrk.method = "PUT"
 wrk.body = '{"choices":[$CHOICE]}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+# (f): a random open (question, first choice) pair per request; no cookies, so every request is a new voter.
+python3 - "$BASE" > "$OUT/spread.lua" <<'PY'
+import json, sys, urllib.request
+base = sys.argv[1]
+pairs = []
+for page in range(1, 6):
+    items = json.load(urllib.request.urlopen(f"{base}/api/v1/questions?sort=new&page={page}"))["items"]
+    for it in items:
+        q = json.load(urllib.request.urlopen(f"{base}/api/v1/questions/{it['id']}"))
+        if q["status"] == "open" and q.get("protection", q.get("duplicate_protection")) != "account":
+            pairs.append((q["id"], q["choices"][0]["id"]))
+print("local pairs = {" + ",".join("{%d,%d}" % p for p in pairs) + "}")
+print("math.randomseed(os.time())")
+print("request = function()")
+print("  local p = pairs[math.random(#pairs)]")
+print("  return wrk.format(\"PUT\", \"/api/v1/questions/\" .. p[1] .. \"/vote\",")
+print("    {[\"Content-Type\"] = \"application/json\"}, '{\"choices\":[' .. p[2] .. ']}')")
+print("end")
+PY
 
-rps() { # url [script] -> median requests/s of ROUNDS runs
-  local url=$1 script=${2:-} vals=()
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}'; }
+ACKED=0
+measure() { # url [script] -> "rps p50_ms p99_ms errors" of the median run; adds 2xx answers to $OUT/acked
+  local url=$1 script=${2:-} rows=()
+  : > "$OUT/acked"
   for _ in $(seq 1 "$ROUNDS"); do
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
-    local line
-    line=$(wrk "${args[@]}" "$url" | awk '/Requests\/sec/ {print $2}')
-    vals+=("$line")
+    local outp rps p50 p99 errs reqs
+    outp=$(wrk "${args[@]}" "$url")
+    rps=$(echo "$outp" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$outp" | awk '$1=="50%" {print $2}' | to_ms)
+    p99=$(echo "$outp" | awk '$1=="99%" {print $2}' | to_ms)
+    errs=$(echo "$outp" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}')
+    reqs=$(echo "$outp" | awk '/requests in/ {print $1}')
+    echo $((reqs - errs)) >> "$OUT/acked"
+    rows+=("$rps $p50 $p99 $errs")
   done
-  printf '%s\n' "${vals[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  printf '%s\n' "${rows[@]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
+}
+ballots() {
+  curl -fs "$BASE/api/v1/questions/$QID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_votes"])'
 }
 
-echo "backend=$BACKEND questions=$QUESTIONS votes=$VOTES duration=${DURATION}s connections=$CONNECTIONS rounds=$ROUNDS"
-base=$(rps "$BASE/healthz")
-printf '%-34s %10s req/s  (baseline)\n' "GET /healthz" "$base"
-for target in "/" "/new" "/top?window=week" "$QPATH" "/api/v1/questions/$QID"; do
-  r=$(rps "$BASE$target")
-  printf '%-34s %10s req/s  %5.1f%% of baseline\n' "GET ${target:0:30}" "$r" "$(echo "$r $base" | awk '{print 100*$1/$2}')"
-done
-r=$(rps "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")
-printf '%-34s %10s req/s  %5.1f%% of baseline (each request is a new voter)\n' "PUT vote" "$r" "$(echo "$r $base" | awk '{print 100*$1/$2}')"
+echo "backend=$BACKEND cache=${BEEBETA_CACHE:-memory} questions=$QUESTIONS votes=$VOTES duration=${DURATION}s connections=$CONNECTIONS rounds=$ROUNDS page=${PAGE_BYTES}B cold_start=${COLD_MS}ms"
+printf '%-40s %10s %9s %9s %7s %9s\n' target req/s p50_ms p99_ms errors "% of (a)"
+read -r base bp50 bp99 berr <<< "$(measure "$BASE/bench/bare")"
+printf '%-40s %10s %9s %9s %7s %9s\n' "(a) bare route, ${PAGE_BYTES} B" "$base" "$bp50" "$bp99" "$berr" "100.0"
+row() { # label rps p50 p99 errors
+  printf '%-40s %10s %9s %9s %7s %9s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$2 $base" | awk '{printf "%.1f", 100*$1/$2}')"
+}
+read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
+read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(b) hot question page" "$r" "$p50" "$p99" "$e"
+read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(c) home page" "$r" "$p50" "$p99" "$e"
+read -r r p50 p99 e <<< "$(measure "$BASE/t/$TAG")"; row "(d) tag page /t/$TAG" "$r" "$p50" "$p99" "$e"
+read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/results")"; row "(e) JSON results" "$r" "$p50" "$p99" "$e"
+read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"
+sleep 2
+before=$(ballots)
+read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")"; row "(g) votes on one question" "$r" "$p50" "$p99" "$e"
+acked=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
+if [ -n "$MC" ]; then
+  kill "$MC"; wait "$MC" 2>/dev/null || true
+  read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(h) question page, memcached stopped" "$r" "$p50" "$p99" "$e"
+  read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(h) home page, memcached stopped" "$r" "$p50" "$p99" "$e"
+fi
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+echo "app RSS after load: $((RSS_KB / 1024)) MB; cold start: ${COLD_MS} ms"
+sleep 2
+added=$(( $(ballots) - before ))
+echo "(g) acknowledged votes: $acked; ballots added: $added"
 
-curl -fs "$BASE/api/v1/questions/$QID" | python3 -c '
-import json, sys
-q = json.load(sys.stdin)
-total, ledger = q["total_votes"], q["results"]["total"]
-votes = sum(c["votes"] for c in q["results"]["choices"])
-kind = q["kind"]
-print(f"after load: counter={total} ledger ballots={ledger} vote rows={votes} ({kind} choice)")
-ok = total == ledger and (votes == ledger if kind == "single" else votes >= ledger)
-sys.exit(0 if ok else 1)'
+# Exactness: every counter (per question and choice, and ballots) equals its ledger rows.
+# wrk does not count the requests still in flight when a run ends, but the server commits them: up
+# to one per connection per round may be added without being counted as acknowledged.
+python3 - "$BACKEND" "$BEEBETA_DATABASE_URL" "$acked" "$added" "$((CONNECTIONS * ROUNDS))" <<'PY'
+import subprocess, sys
+backend, url, acked, added, in_flight = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+q = """SELECT COUNT(*) FROM (
+  SELECT c.question_id, c.choice_id, c.n, COALESCE(l.n, 0) AS ledger FROM
+    (SELECT question_id, choice_id, SUM(votes) AS n FROM vote_counts GROUP BY question_id, choice_id) c
+    LEFT JOIN (SELECT question_id, choice_id, COUNT(*) AS n FROM votes GROUP BY question_id, choice_id
+               UNION ALL SELECT question_id, 0, COUNT(*) FROM ballots GROUP BY question_id) l
+    ON l.question_id = c.question_id AND l.choice_id = c.choice_id
+  WHERE c.n <> COALESCE(l.n, 0)) bad"""
+if backend == "mysql":
+    out = subprocess.check_output(["mysql", "-h127.0.0.1", "-uroot", "-N", "beebeta_bench", "-e", q]).decode().strip()
+else:
+    import sqlite3
+    out = str(sqlite3.connect(url.removeprefix("sqlite://")).execute(q).fetchone()[0])
+ok_acks = acked <= added <= acked + in_flight
+print(f"counting errors (counters that differ from the ledger): {out}; "
+      f"ballots added - acknowledged: {added - acked} (allowed 0..{in_flight}, in flight at the end) "
+      f"-> {'OK' if out == '0' and ok_acks else 'FAILED'}")
+sys.exit(0 if out == "0" and ok_acks else 1)
+PY

@@ -56,6 +56,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(proxies)
         .manage(oauth)
         .manage(cache)
+        .manage(crate::routes::ops::BenchBody::new(cfg.bench_bare_bytes))
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
         .manage(crate::services::voting::CountRefresher::new(
             Duration::from_millis(cfg.counts_refresh_ms.max(10)),

@@ -70,6 +70,8 @@ pub struct AppConfig {
     pub cache_prefix: String,
     /// Size of the in-process cache, in MiB.
     pub cache_memory_mb: u64,
+    /// Size of the `/bench/bare` body, in bytes (0: the route is off). For `bench/run.sh` only.
+    pub bench_bare_bytes: usize,
     /// Most live-results streams (`/q/<id>/live`) open at once on one server (503 beyond).
     pub live_max_streams: usize,
     /// Counter rows per question that concurrent votes spread over (1: one row).
@@ -140,6 +142,7 @@ impl Default for AppConfig {
             cache_prefix: "bb".into(),
             cache_memory_mb: 64,
             live_max_streams: 1000,
+            bench_bare_bytes: 0,
             vote_count_slots: 16,
             counts_refresh_ms: 1000,
             smtp_url: Secret::new("log"),

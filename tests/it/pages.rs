@@ -218,3 +218,14 @@ async fn hsts_when_served_over_tls() {
         "__Host-bb_session"
     );
 }
+
+/// The benchmark's bare route is off unless configured, and then serves exactly that many bytes.
+#[rocket::async_test]
+async fn bench_bare_route_only_when_enabled() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    assert_eq!(app.get("/bench/bare").await.0, Status::NotFound);
+    let app = TestApp::with(Backend::Sqlite, |f| f.merge(("bench_bare_bytes", 30_000))).await;
+    let (s, body) = app.get("/bench/bare").await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(body.len(), 30_000);
+}
