@@ -52,6 +52,11 @@ impl CountRefresher {
                 false
             }
             _ => {
+                // Entries older than `every` mean the same as none: drop them before the map
+                // grows with every question ever voted on.
+                if last.len() >= 4096 {
+                    last.retain(|_, at| now.duration_since(*at) < self.every);
+                }
                 last.insert(id, now);
                 true
             }
@@ -83,7 +88,6 @@ impl CountRefresher {
             for id in &ids {
                 last.insert(*id, now);
             }
-            last.retain(|_, at| now.duration_since(*at) < self.every * 10);
         }
         let n = ids.len();
         db.write(move |c| Ok(counts::refresh_questions(c, &ids, crate::models::now())?))
