@@ -36,10 +36,11 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let mailer = crate::mail::Mailer::from_config(&cfg)?;
     let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
     let oauth = crate::auth::oauth::OAuth::new(oauth, &cfg.public_url)?;
-    let cache = crate::cache::Cache::from_url(
+    let cache = crate::cache::Cache::from_url_layered(
         Some(&cfg.cache),
         &cfg.cache_prefix,
         cfg.cache_memory_mb.saturating_mul(1024 * 1024),
+        std::time::Duration::from_millis(cfg.cache_near_ms),
     )?;
     tracing::info!(cache = cache.backend_name(), "cache ready");
     let assets = Arc::new(crate::assets::Assets::load(
@@ -56,6 +57,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(proxies)
         .manage(oauth)
         .manage(cache)
+        .manage(crate::routes::page_cache::PageCache::new())
         .manage(crate::routes::ops::BenchBody::new(cfg.bench_bare_bytes))
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
         .manage(crate::services::voting::CountRefresher::new(

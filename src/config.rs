@@ -70,6 +70,9 @@ pub struct AppConfig {
     pub cache_prefix: String,
     /// Size of the in-process cache, in MiB.
     pub cache_memory_mb: u64,
+    /// With memcached: how long each app server keeps its own copy of an entry it read (the
+    /// near cache), in milliseconds; 0 turns it off.
+    pub cache_near_ms: u64,
     /// Size of the `/bench/bare` body, in bytes (0: the route is off). For `bench/run.sh` only.
     pub bench_bare_bytes: usize,
     /// Most live-results streams (`/q/<id>/live`) open at once on one server (503 beyond).
@@ -141,6 +144,7 @@ impl Default for AppConfig {
             cache: "memory".into(),
             cache_prefix: "bb".into(),
             cache_memory_mb: 64,
+            cache_near_ms: 500,
             live_max_streams: 1000,
             bench_bare_bytes: 0,
             vote_count_slots: 16,

@@ -18,6 +18,8 @@ pub enum Voter {
     Cookie {
         /// The random id in the cookie.
         id: String,
+        /// The cookie was issued by this request: this voter has no ballot anywhere yet.
+        new: bool,
     },
     /// A logged-in user.
     Account {
@@ -34,8 +36,17 @@ impl Voter {
     /// The key stored on ballots: `c:<uuid>` or `u:<user id>`.
     pub fn key(&self) -> String {
         match self {
-            Voter::Cookie { id } => format!("c:{id}"),
+            Voter::Cookie { id, .. } => format!("c:{id}"),
             Voter::Account { user_id, .. } => format!("u:{user_id}"),
+        }
+    }
+
+    /// [`Voter::key`] when this voter may have ballots: `None` for a visitor whose cookie was
+    /// issued by this very request, which saves reading pages a ballot lookup that cannot match.
+    pub fn ballot_key(&self) -> Option<String> {
+        match self {
+            Voter::Cookie { new: true, .. } => None,
+            _ => Some(self.key()),
         }
     }
 
@@ -55,7 +66,7 @@ impl Voter {
     /// What this voter's CSRF tokens are bound to: the session, or the voter cookie.
     pub fn csrf_binding(&self) -> String {
         match self {
-            Voter::Cookie { id } => format!("c:{id}"),
+            Voter::Cookie { id, .. } => format!("c:{id}"),
             Voter::Account { session_id, .. } => format!("s:{session_id}"),
         }
     }
@@ -80,7 +91,7 @@ impl Voter {
                 session_id: u.session_id,
             });
         }
-        Voter::cookie_id(req.cookies()).map(|id| Voter::Cookie { id })
+        Voter::cookie_id(req.cookies()).map(|id| Voter::Cookie { id, new: false })
     }
 
     fn create(jar: &CookieJar<'_>, secure: bool) -> Voter {
@@ -92,7 +103,7 @@ impl Voter {
             .same_site(SameSite::Lax)
             .max_age(Duration::days(400));
         jar.add_private(cookie);
-        Voter::Cookie { id }
+        Voter::Cookie { id, new: true }
     }
 }
 

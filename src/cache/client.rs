@@ -29,7 +29,12 @@ pub(crate) struct Inner {
     pub counters: Counters,
     log: LogLimiter,
     pub flights: Flights,
+    /// The near cache: this process's copy of recently read memcached entries.
+    near: Option<moka::sync::Cache<String, Arc<Vec<u8>>>>,
 }
+
+/// Bytes the near cache may hold.
+const NEAR_CAPACITY_BYTES: u64 = 16 << 20;
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,6 +58,40 @@ impl Cache {
                 counters: Counters::default(),
                 log: LogLimiter::new(Duration::from_secs(1)),
                 flights: Flights::default(),
+                near: None,
+            }),
+        })
+    }
+
+    /// Like [`Cache::new`], with a near cache in front of `backend`: entries read or written
+    /// through this `Cache` are kept in process memory for `near_ttl` (16 MiB at most), so a hot
+    /// key costs one backend round trip per `near_ttl` instead of one per request. Deletes
+    /// through this `Cache` clear its copy at once; a delete by another app server reaches this
+    /// one's copy only when it expires, so other servers may serve a value up to `near_ttl`
+    /// longer. `Duration::ZERO` means no near cache.
+    pub fn layered(
+        backend: impl CacheBackend + 'static,
+        prefix: &str,
+        near_ttl: Duration,
+    ) -> Result<Cache, String> {
+        keys::validate_prefix(prefix)?;
+        let near = (!near_ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(NEAR_CAPACITY_BYTES)
+                .weigher(|k: &String, v: &Arc<Vec<u8>>| {
+                    u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX)
+                })
+                .time_to_live(near_ttl)
+                .build()
+        });
+        Ok(Cache {
+            inner: Arc::new(Inner {
+                backend: Box::new(backend),
+                prefix: prefix.to_owned(),
+                counters: Counters::default(),
+                log: LogLimiter::new(Duration::from_secs(1)),
+                flights: Flights::default(),
+                near,
             }),
         })
     }
@@ -66,13 +105,25 @@ impl Cache {
         prefix: &str,
         memory_capacity_bytes: u64,
     ) -> Result<Cache, String> {
+        Cache::from_url_layered(url, prefix, memory_capacity_bytes, Duration::ZERO)
+    }
+
+    /// [`Cache::from_url`] with a near cache of `near_ttl` in front of memcached (see
+    /// [`Cache::layered`]); the in-process backend needs none.
+    pub fn from_url_layered(
+        url: Option<&str>,
+        prefix: &str,
+        memory_capacity_bytes: u64,
+        near_ttl: Duration,
+    ) -> Result<Cache, String> {
         match url.map(str::trim) {
             None | Some("") | Some("memory") => {
                 Cache::new(MemoryBackend::new(memory_capacity_bytes), prefix)
             }
-            Some(list) if list.starts_with("memcache://") => Cache::new(
+            Some(list) if list.starts_with("memcache://") => Cache::layered(
                 MemcachedBackend::new(list, MemcachedOptions::default())?,
                 prefix,
+                near_ttl,
             ),
             Some(other) => Err(format!(
                 "unsupported cache URL {other:?}: use \"memory\" or memcache://host:port[,host:port...]"
@@ -145,6 +196,9 @@ impl Cache {
     /// deleting before the commit lets a concurrent reader cache the old rows again.
     pub fn delete(&self, key: &str) {
         let full = self.full_key(key);
+        if let Some(near) = &self.inner.near {
+            near.invalidate(&full);
+        }
         match self.inner.backend.delete(&full) {
             Ok(()) => Counters::add(&self.inner.counters.deletes, 1),
             Err(error) => self.report(&error),
@@ -162,8 +216,18 @@ impl Cache {
 
     /// A backend read by full key; errors are reported and read as a miss. Counts nothing else.
     pub(crate) fn get_raw(&self, full: &str) -> Option<Vec<u8>> {
+        if let Some(near) = &self.inner.near {
+            if let Some(bytes) = near.get(full) {
+                return Some(bytes.as_ref().clone());
+            }
+        }
         match self.inner.backend.get(full) {
-            Ok(found) => found,
+            Ok(found) => {
+                if let (Some(near), Some(bytes)) = (&self.inner.near, &found) {
+                    near.insert(full.to_owned(), Arc::new(bytes.clone()));
+                }
+                found
+            }
             Err(error) => {
                 self.report(&error);
                 None
@@ -174,7 +238,27 @@ impl Cache {
     /// A backend multi-read keyed by the caller's keys. Counts nothing but errors.
     fn get_multi_raw(&self, keys: &[String]) -> HashMap<String, Vec<u8>> {
         let full: Vec<String> = keys.iter().map(|k| self.full_key(k)).collect();
-        let mut found = match self.inner.backend.get_multi(&full) {
+        let mut near_found = HashMap::new();
+        let wanted: Vec<String> = match &self.inner.near {
+            Some(near) => full
+                .iter()
+                .filter(|k| match near.get(*k) {
+                    Some(bytes) => {
+                        near_found.insert((*k).clone(), bytes.as_ref().clone());
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect(),
+            None => full.clone(),
+        };
+        let fetched = if wanted.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            self.inner.backend.get_multi(&wanted)
+        };
+        let mut found = match fetched {
             Ok(found) => found,
             Err(CacheError::Partial { found, errors }) => {
                 errors.iter().for_each(|e| self.report(e));
@@ -185,6 +269,12 @@ impl Cache {
                 HashMap::new()
             }
         };
+        if let Some(near) = &self.inner.near {
+            for (k, v) in &found {
+                near.insert(k.clone(), Arc::new(v.clone()));
+            }
+        }
+        found.extend(near_found);
         keys.iter()
             .zip(&full)
             .filter_map(|(key, full)| found.remove(full).map(|v| (key.clone(), v)))
@@ -192,7 +282,16 @@ impl Cache {
     }
 
     pub(crate) fn set_raw(&self, full: &str, value: &[u8], ttl: Duration) {
-        match self.inner.backend.set(full, value, ttl) {
+        let result = self.inner.backend.set(full, value, ttl);
+        if let Some(near) = &self.inner.near {
+            match &result {
+                Ok(()) if ttl >= Duration::from_secs(1) => {
+                    near.insert(full.to_owned(), Arc::new(value.to_vec()))
+                }
+                _ => near.invalidate(full),
+            }
+        }
+        match result {
             Ok(()) => Counters::add(&self.inner.counters.sets, 1),
             Err(error) => self.report(&error),
         }

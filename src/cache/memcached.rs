@@ -1,32 +1,32 @@
 //! The memcached backend: several servers, rendezvous hashing, bounded waits, a breaker each.
 //!
-//! Built on `memcache` 0.21 (binary protocol). What its source showed, and what we do about it:
-//! - `ClientBuilder::build` waits for the pool's first connections and fails when a server is
-//!   down, then `set_read_timeout` needs a live connection too. We never call it: each pool is
-//!   built with r2d2's `build_unchecked` (no I/O) and read/write timeouts come from the URL's
-//!   `timeout=` parameter, which the crate applies to every socket it opens.
-//! - `TcpStream::connect` in the crate has no timeout (and resolves names with blocking DNS).
-//!   It runs on r2d2's connector threads; the caller waits at most `connect_timeout` (r2d2's
-//!   `connection_timeout`) and gets an error. A black-holed address can keep a connector thread
-//!   busy until the kernel gives up (about 2 minutes), never a caller.
-//! - r2d2 checks a connection out with a `version` round trip unless `test_on_check_out` is
-//!   off, and that check is not covered by the wait limit: we turn it off.
-//! - After a timeout the crate returns the connection to its pool with the late reply still on
-//!   the wire (`has_broken` is always false and replies are not matched to requests), so the
-//!   next command would read the previous command's answer. We therefore give each connection
-//!   its own single-connection pool, keep those in our own idle list, and drop one for good
-//!   after any transport error.
-//! - r2d2 logs every failed connect at error level: its error handler is silenced here and we
-//!   report failures ourselves, rate-limited, through [`super::Cache`].
+//! Speaks the memcached meta protocol through the wire layer of `memcache` 0.21
+//! (`memcache::exp`: [`MetaConnection`] and the `build_*` commands). We use that layer, not the
+//! crate's classic `Client`, because the classic binary-protocol client writes every request
+//! header field with its own unbuffered `send` (10 system calls for one `get`, and as many reads
+//! for its reply): on loopback that cost more CPU than rendering the page. A meta `mg` is one
+//! write and, with the buffered reader, usually one read. What else we do:
+//! - Connections are opened on the caller's thread with `TcpStream::connect_timeout`
+//!   (`connect_timeout`, ≤ 100 ms) after resolving the `host:port` (instant for addresses; a
+//!   host name uses the system resolver). Nothing connects at start-up.
+//! - Every exchange (one command or one multi-get batch) has one deadline of `io_timeout`, which
+//!   the wire layer spreads over its system calls: a silent or frozen server costs one
+//!   `io_timeout`, then the breaker makes later calls fail at once.
+//! - Each server keeps its own idle list. A connection that had any transport error is dropped
+//!   for good (a late reply would otherwise be read as the answer to the next command); a pooled
+//!   connection found closed (server restarted) is retried once on a fresh connection.
 
 use std::collections::HashMap;
 use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use memcache::{Client, ConnectionManager, MemcacheError, Url};
-use scheduled_thread_pool::ScheduledThreadPool;
+use memcache::exp::{
+    DeleteOptions, Error as MetaError, GetOptions, MetaCommand, MetaConnection, MetaResponse,
+    ReturnCode, SetMode, SetOptions, build_delete, build_get, build_set,
+};
 
 use super::breaker::{Breaker, BreakerConfig, Permit, Transition};
 use super::{CacheBackend, CacheError, hashing, keys};
@@ -34,9 +34,9 @@ use super::{CacheBackend, CacheError, hashing, keys};
 /// Timeouts, breaker and pooling of the memcached backend.
 #[derive(Debug, Clone, Copy)]
 pub struct MemcachedOptions {
-    /// Longest wait for a new connection (r2d2's `connection_timeout`).
+    /// Longest wait for a new connection.
     pub connect_timeout: Duration,
-    /// Socket read and write timeout, per system call.
+    /// Longest wait for one exchange (request written and reply read).
     pub io_timeout: Duration,
     /// When a server's breaker opens and for how long.
     pub breaker: BreakerConfig,
@@ -50,7 +50,7 @@ impl Default for MemcachedOptions {
             connect_timeout: Duration::from_millis(100),
             io_timeout: Duration::from_millis(100),
             breaker: BreakerConfig::default(),
-            max_idle_per_server: 16,
+            max_idle_per_server: 32,
         }
     }
 }
@@ -59,14 +59,10 @@ impl Default for MemcachedOptions {
 const MULTI_GET_CHUNK: usize = 100;
 /// memcached reads expirations above 30 days as absolute Unix times.
 const MAX_EXPIRATION_SECS: u64 = 30 * 24 * 3600;
-/// Connector threads per server (each runs r2d2 connects, which may block).
-const CONNECTOR_THREADS: usize = 2;
 
 struct Server {
     id: String,
-    url: Url,
-    idle: Mutex<Vec<Client>>,
-    connector: Arc<ScheduledThreadPool>,
+    idle: Mutex<Vec<MetaConnection>>,
     breaker: Breaker,
 }
 
@@ -79,20 +75,20 @@ pub struct MemcachedBackend {
     breaker_opens: AtomicU64,
 }
 
-/// How a failed command left the connection.
+/// Why a command did not succeed.
 enum Failure {
-    /// The server answered with an error status; the connection is still in step.
-    Answered,
+    /// The server answered with an error; the connection is still in step.
+    Answered(String),
     /// A pooled connection turned out to be closed (server restarted): worth one fresh try.
-    StaleConnection,
+    StaleConnection(String),
     /// Timeout, refused connect, garbage: the server counts as failing.
-    Transport,
+    Transport(String),
 }
 
-fn classify(error: &MemcacheError) -> Failure {
+fn classify(error: &MetaError) -> Failure {
     match error {
-        MemcacheError::CommandError(_) | MemcacheError::ClientError(_) => Failure::Answered,
-        MemcacheError::IOError(e)
+        MetaError::Server(m) | MetaError::Rejected(m) => Failure::Answered(m.clone()),
+        MetaError::Io(e)
             if matches!(
                 e.kind(),
                 io::ErrorKind::UnexpectedEof
@@ -101,9 +97,9 @@ fn classify(error: &MemcacheError) -> Failure {
                     | io::ErrorKind::BrokenPipe
             ) =>
         {
-            Failure::StaleConnection
+            Failure::StaleConnection(error.to_string())
         }
-        _ => Failure::Transport,
+        other => Failure::Transport(other.to_string()),
     }
 }
 
@@ -132,7 +128,7 @@ pub fn parse_servers(list: &str) -> Result<Vec<String>, String> {
                 "memcached server {item:?}: only host:port is supported (no path, options or credentials)"
             ));
         }
-        let url = Url::parse(&format!("memcache://{item}"))
+        let url = url::Url::parse(&format!("memcache://{item}"))
             .map_err(|e| format!("memcached server {item:?}: {e}"))?;
         let host = url
             .host_str()
@@ -151,38 +147,55 @@ pub fn parse_servers(list: &str) -> Result<Vec<String>, String> {
     Ok(ids)
 }
 
+fn get_command(mkey: &str) -> Result<MetaCommand, MetaError> {
+    let mut options = GetOptions::default();
+    options.value = true;
+    build_get(mkey, &options)
+}
+
+fn store_command(
+    mkey: &str,
+    value: &[u8],
+    ttl: Duration,
+    mode: SetMode,
+) -> Result<MetaCommand, MetaError> {
+    let mut options = SetOptions::default();
+    options.ttl = Some(expiration(ttl));
+    options.mode = mode;
+    build_set(mkey, value.to_vec(), &options)
+}
+
+fn unexpected(response: &MetaResponse) -> MetaError {
+    MetaError::Protocol(format!("unexpected reply {:?}", response.rc()))
+}
+
+/// A `mg` reply as a value or a miss.
+fn value_of(response: MetaResponse) -> Result<Option<Vec<u8>>, MetaError> {
+    match response.rc() {
+        ReturnCode::Va | ReturnCode::Hd => Ok(Some(response.into_value().unwrap_or_default())),
+        ReturnCode::En | ReturnCode::Nf => Ok(None),
+        _ => Err(unexpected(&response)),
+    }
+}
+
 impl MemcachedBackend {
     /// A backend for the servers in `list` (see [`parse_servers`]). Opens no connection, so it
     /// succeeds whether or not the servers are up.
     pub fn new(list: &str, options: MemcachedOptions) -> Result<MemcachedBackend, String> {
         let ids = parse_servers(list)?;
-        let io_timeout = options.io_timeout.max(Duration::from_millis(1));
         let options = MemcachedOptions {
-            io_timeout,
+            io_timeout: options.io_timeout.max(Duration::from_millis(1)),
             connect_timeout: options.connect_timeout.max(Duration::from_millis(1)),
             ..options
         };
         let servers = ids
             .iter()
-            .map(|id| {
-                let url = Url::parse(&format!(
-                    "memcache://{id}?timeout={}&tcp_nodelay=true",
-                    io_timeout.as_secs_f64()
-                ))
-                .map_err(|e| format!("memcached server {id}: {e}"))?;
-                let connector = ScheduledThreadPool::builder()
-                    .num_threads(CONNECTOR_THREADS)
-                    .thread_name_pattern("memcache-connect-{}")
-                    .build();
-                Ok(Server {
-                    id: id.clone(),
-                    url,
-                    idle: Mutex::new(Vec::new()),
-                    connector: Arc::new(connector),
-                    breaker: Breaker::new(options.breaker),
-                })
+            .map(|id| Server {
+                id: id.clone(),
+                idle: Mutex::new(Vec::new()),
+                breaker: Breaker::new(options.breaker),
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect();
         Ok(MemcachedBackend {
             name: format!("memcached ({})", ids.join(", ")),
             servers,
@@ -192,44 +205,52 @@ impl MemcachedBackend {
         })
     }
 
-    /// A connection of its own: a single-connection pool that connects on first use.
-    fn new_client(&self, server: &Server) -> Result<Client, CacheError> {
-        let pool = r2d2::Pool::builder()
-            .max_size(1)
-            .min_idle(Some(0))
-            .test_on_check_out(false)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connection_timeout(self.options.connect_timeout)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .thread_pool(server.connector.clone())
-            .build_unchecked(ConnectionManager::new(server.url.clone()));
-        Client::with_pool(pool).map_err(|e| CacheError::Unavailable {
-            server: server.id.clone(),
-            message: e.to_string(),
-        })
-    }
-
-    fn checkout(&self, server: &Server) -> Result<(Client, bool), CacheError> {
-        let pooled = server.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        match pooled {
-            Some(client) => Ok((client, true)),
-            None => Ok((self.new_client(server)?, false)),
+    /// A new connection to `server`, bounded by `connect_timeout`.
+    fn connect(&self, server: &Server) -> Result<MetaConnection, MetaError> {
+        let host = server.id.trim_start_matches('[').replace("]:", ":");
+        let addrs: Vec<SocketAddr> = match server.id.parse::<SocketAddr>() {
+            Ok(addr) => vec![addr],
+            Err(_) => server
+                .id
+                .to_socket_addrs()
+                .or_else(|_| host.to_socket_addrs())?
+                .collect(),
+        };
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.options.connect_timeout) {
+                Ok(stream) => {
+                    stream.set_nodelay(true)?;
+                    let mut conn = MetaConnection::from_stream(stream);
+                    conn.set_io_timeout(Some(self.options.io_timeout));
+                    return Ok(conn);
+                }
+                Err(e) => last = e,
+            }
         }
+        Err(MetaError::Io(last))
     }
 
-    fn checkin(&self, server: &Server, client: Client) {
+    fn checkin(&self, server: &Server, conn: MetaConnection) {
         let mut idle = server.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < self.options.max_idle_per_server {
-            idle.push(client);
+            idle.push(conn);
         }
+    }
+
+    fn clear_idle(server: &Server) {
+        server
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Runs `op` on a connection to server `index`, under its breaker.
     fn call<T>(
         &self,
         index: usize,
-        op: impl Fn(&Client) -> Result<T, MemcacheError>,
+        op: impl Fn(&mut MetaConnection) -> Result<T, MetaError>,
     ) -> Result<T, CacheError> {
         let server = &self.servers[index];
         if server.breaker.permit(Instant::now()) == Permit::Refused {
@@ -237,50 +258,56 @@ impl MemcachedBackend {
                 server: server.id.clone(),
             });
         }
-        let (mut client, mut pooled) = self.checkout(server)?;
+        let pooled = server.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (mut conn, mut pooled) = match pooled {
+            Some(conn) => (conn, true),
+            None => match self.connect(server) {
+                Ok(conn) => (conn, false),
+                Err(error) => return Err(self.failed(server, error.to_string())),
+            },
+        };
         loop {
-            let error = match op(&client) {
+            let error = match op(&mut conn) {
                 Ok(value) => {
-                    self.checkin(server, client);
+                    self.checkin(server, conn);
                     self.record_success(server);
                     return Ok(value);
                 }
                 Err(error) => error,
             };
             match classify(&error) {
-                Failure::Answered => {
-                    self.checkin(server, client);
+                Failure::Answered(message) => {
+                    self.checkin(server, conn);
                     self.record_success(server);
                     return Err(CacheError::Rejected {
                         server: server.id.clone(),
-                        message: error.to_string(),
+                        message,
                     });
                 }
-                Failure::StaleConnection if pooled => {
+                Failure::StaleConnection(_) if pooled => {
                     // The other idle connections most likely died with it.
-                    drop(client);
-                    server
-                        .idle
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clear();
-                    client = self.new_client(server)?;
+                    Self::clear_idle(server);
+                    conn = match self.connect(server) {
+                        Ok(conn) => conn,
+                        Err(error) => return Err(self.failed(server, error.to_string())),
+                    };
                     pooled = false;
                 }
-                Failure::StaleConnection | Failure::Transport => {
-                    drop(client);
-                    server
-                        .idle
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clear();
-                    self.record_failure(server);
-                    return Err(CacheError::Unavailable {
-                        server: server.id.clone(),
-                        message: error.to_string(),
-                    });
+                Failure::StaleConnection(message) | Failure::Transport(message) => {
+                    drop(conn);
+                    return Err(self.failed(server, message));
                 }
             }
+        }
+    }
+
+    /// Records a transport failure of `server` and describes it.
+    fn failed(&self, server: &Server, message: String) -> CacheError {
+        Self::clear_idle(server);
+        self.record_failure(server);
+        CacheError::Unavailable {
+            server: server.id.clone(),
+            message,
         }
     }
 
@@ -300,13 +327,40 @@ impl MemcachedBackend {
             );
         }
     }
+
+    fn store(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        mode: SetMode,
+    ) -> Result<bool, CacheError> {
+        let mkey = keys::memcached_key(key);
+        let index = hashing::pick(&self.ids, &mkey);
+        let command = store_command(&mkey, value, ttl, mode).map_err(|e| CacheError::Rejected {
+            server: self.ids[index].clone(),
+            message: e.to_string(),
+        })?;
+        self.call(index, |c| {
+            let response = c.execute(&command)?;
+            match response.rc() {
+                ReturnCode::Hd => Ok(true),
+                ReturnCode::Ns | ReturnCode::Ex => Ok(false),
+                _ => Err(unexpected(&response)),
+            }
+        })
+    }
 }
 
 impl CacheBackend for MemcachedBackend {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mkey = keys::memcached_key(key);
         let index = hashing::pick(&self.ids, &mkey);
-        self.call(index, |c| c.get::<Vec<u8>>(&mkey))
+        let command = get_command(&mkey).map_err(|e| CacheError::Rejected {
+            server: self.ids[index].clone(),
+            message: e.to_string(),
+        })?;
+        self.call(index, |c| value_of(c.execute(&command)?))
     }
 
     fn get_multi(&self, keys: &[String]) -> Result<HashMap<String, Vec<u8>>, CacheError> {
@@ -320,11 +374,32 @@ impl CacheBackend for MemcachedBackend {
         let mut errors = Vec::new();
         for (index, wanted) in by_server.iter().enumerate() {
             for chunk in wanted.chunks(MULTI_GET_CHUNK) {
-                let mkeys: Vec<&str> = chunk.iter().map(|(m, _)| m.as_str()).collect();
-                match self.call(index, |c| c.gets::<Vec<u8>>(&mkeys)) {
-                    Ok(mut got) => {
-                        for (mkey, key) in chunk {
-                            if let Some(value) = got.remove(mkey) {
+                let commands: Result<Vec<MetaCommand>, MetaError> =
+                    chunk.iter().map(|(m, _)| get_command(m)).collect();
+                let commands = match commands {
+                    Ok(commands) => commands,
+                    Err(e) => {
+                        errors.push(CacheError::Rejected {
+                            server: self.ids[index].clone(),
+                            message: e.to_string(),
+                        });
+                        break;
+                    }
+                };
+                let got = self.call(index, |c| {
+                    let responses = c.execute_batch(&commands)?;
+                    if responses.len() != commands.len() {
+                        return Err(MetaError::Protocol("short multi-get reply".into()));
+                    }
+                    responses
+                        .into_iter()
+                        .map(value_of)
+                        .collect::<Result<Vec<_>, _>>()
+                });
+                match got {
+                    Ok(values) => {
+                        for ((_, key), value) in chunk.iter().zip(values) {
+                            if let Some(value) = value {
                                 found.insert((*key).clone(), value);
                             }
                         }
@@ -344,25 +419,28 @@ impl CacheBackend for MemcachedBackend {
     }
 
     fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        let mkey = keys::memcached_key(key);
-        let index = hashing::pick(&self.ids, &mkey);
-        self.call(index, |c| c.set(&mkey, value, expiration(ttl)))
+        self.store(key, value, ttl, SetMode::Set).map(|_| ())
     }
 
     fn add(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
-        let mkey = keys::memcached_key(key);
-        let index = hashing::pick(&self.ids, &mkey);
-        self.call(index, |c| match c.add(&mkey, value, expiration(ttl)) {
-            Ok(()) => Ok(true),
-            Err(MemcacheError::CommandError(memcache::CommandError::KeyExists)) => Ok(false),
-            Err(e) => Err(e),
-        })
+        self.store(key, value, ttl, SetMode::Add)
     }
 
     fn delete(&self, key: &str) -> Result<(), CacheError> {
         let mkey = keys::memcached_key(key);
         let index = hashing::pick(&self.ids, &mkey);
-        self.call(index, |c| c.delete(&mkey)).map(|_| ())
+        let command =
+            build_delete(&mkey, &DeleteOptions::default()).map_err(|e| CacheError::Rejected {
+                server: self.ids[index].clone(),
+                message: e.to_string(),
+            })?;
+        self.call(index, |c| {
+            let response = c.execute(&command)?;
+            match response.rc() {
+                ReturnCode::Hd | ReturnCode::Nf => Ok(()),
+                _ => Err(unexpected(&response)),
+            }
+        })
     }
 
     fn name(&self) -> &str {

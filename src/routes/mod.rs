@@ -14,6 +14,7 @@ pub mod lists;
 pub mod live;
 pub mod oauth;
 pub mod ops;
+pub mod page_cache;
 pub mod questions;
 pub mod recovery;
 pub mod settings;

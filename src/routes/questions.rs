@@ -3,8 +3,9 @@
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::Redirect;
+use rocket::response::content::RawHtml;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::{Metadata, Template, context};
 
 use crate::auth::{Keys, Voter};
 use crate::cache::Cache;
@@ -14,6 +15,7 @@ use crate::domain::poll::results_hidden_reason;
 use crate::domain::{PollStatus, Protection, QuestionId};
 use crate::error::{AppError, AppResult};
 use crate::models::poll::PollView;
+use crate::routes::page_cache::PageCache;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{ResultsView, excerpt, human_time, iso};
 
@@ -71,6 +73,22 @@ pub fn render_page(
     cfg: &AppConfig,
     flash: Option<Flash>,
 ) -> Template {
+    Template::render(
+        PAGE_TEMPLATE,
+        page_context(viewer, view, voter.csrf_token(keys), cfg, flash),
+    )
+}
+
+const PAGE_TEMPLATE: &str = "questions/show";
+
+/// What the question page template is rendered with; `csrf_token` goes into its forms.
+fn page_context(
+    viewer: &Viewer,
+    view: &PollView,
+    csrf_token: String,
+    cfg: &AppConfig,
+    flash: Option<Flash>,
+) -> serde_json::Value {
     let now = crate::models::now();
     let q = &view.question;
     let mine = view.my_choices.clone().unwrap_or_default();
@@ -80,7 +98,7 @@ pub fn render_page(
             false,
             Some("This question is closed: these are its final results."),
         )
-    } else if protection == Protection::Account && voter.user_id().is_none() {
+    } else if protection == Protection::Account && viewer.user().is_none() {
         (
             false,
             Some("Only logged-in members can vote on this question: log in or sign up to vote."),
@@ -115,9 +133,7 @@ pub fn render_page(
                 delete_url: format!("/q/{}/delete", q.id),
             }
         });
-    viewer.render(
-        "questions/show",
-        context! {
+    viewer.context(context! {
             page_title: &q.title,
             nav: "",
             site_name: "Beebeta",
@@ -146,12 +162,11 @@ pub fn render_page(
             can_vote,
             vote_blocked_reason: blocked,
             my_vote: view.my_choices.is_some(),
-            csrf_token: voter.csrf_token(keys),
+            csrf_token,
             results,
             results_hidden_reason: hidden,
             manage,
-        },
-    )
+    })
 }
 
 #[get("/q/<id>", rank = 2)]
@@ -166,6 +181,8 @@ async fn short(db: &State<Db>, cache: &State<Cache>, id: &str) -> AppResult<Redi
 pub enum PageOrRedirect {
     /// The page.
     Page(Template),
+    /// The page, rendered already.
+    Html(RawHtml<String>),
     /// The canonical URL.
     Redirect(Redirect),
     /// The page with a non-200 status.
@@ -183,16 +200,31 @@ async fn show(
     cfg: &State<AppConfig>,
     voter: Voter,
     viewer: Viewer,
+    pages: &State<PageCache>,
+    templates: Metadata<'_>,
     flash: Option<FlashMessage<'_>>,
     id: &str,
     slug: &str,
 ) -> AppResult<PageOrRedirect> {
     let id = parse_id(id)?;
-    let view = load(db, cache, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, voter.ballot_key()).await?;
     if view.question.slug != slug {
         return Ok(PageOrRedirect::Redirect(Redirect::moved(
             view.question.path(),
         )));
+    }
+    if flash.is_none() && viewer.user().is_none() && PageCache::shareable(&view) {
+        let token = voter.csrf_token(keys);
+        let key = PageCache::key(&view);
+        if let Some(html) = pages.get(key, &token) {
+            return Ok(PageOrRedirect::Html(RawHtml(html)));
+        }
+        let context = page_context(&viewer, &view, pages.placeholder().to_owned(), cfg, None);
+        if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
+            return Ok(PageOrRedirect::Html(RawHtml(
+                pages.insert(key, html, &token),
+            )));
+        }
     }
     let flash = flash.map(|f| match f.kind() {
         "error" => Flash::error(f.message()),

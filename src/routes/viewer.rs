@@ -24,6 +24,11 @@ impl Viewer {
 
     /// Renders `name` with `context` plus `current_user` and `header_csrf`.
     pub fn render(&self, name: &'static str, context: impl Serialize) -> Template {
+        Template::render(name, self.context(context))
+    }
+
+    /// `context` plus `current_user` and `header_csrf`, as [`Viewer::render`] renders it.
+    pub fn context(&self, context: impl Serialize) -> Value {
         let mut value = serde_json::to_value(context).unwrap_or_else(|_| json!({}));
         if let Value::Object(map) = &mut value {
             let user = self.user.as_ref().map(|u| {
@@ -40,7 +45,7 @@ impl Viewer {
             );
             map.entry("nav").or_insert(Value::String(String::new()));
         }
-        Template::render(name, value)
+        value
     }
 }
 

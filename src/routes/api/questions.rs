@@ -136,7 +136,7 @@ pub async fn get_question(
     id: &str,
 ) -> AppResult<Json<Question>> {
     let id = parse_id(id)?;
-    let view = load(db, cache, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, voter.ballot_key()).await?;
     Ok(Json(question_json(&view)))
 }
 
@@ -156,7 +156,7 @@ pub async fn results(
     id: &str,
 ) -> AppResult<Json<Results>> {
     let id = parse_id(id)?;
-    let view = load(db, cache, id, Some(voter.key())).await?;
+    let view = load(db, cache, id, voter.ballot_key()).await?;
     let visible = results_visible(
         view.question.visibility(),
         view.my_choices.is_some(),

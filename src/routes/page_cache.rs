@@ -1,0 +1,106 @@
+//! Rendered question pages shared by the visitors who would all see the same page: anonymous
+//! (no session), no ballot on that question, no flash message. Rendering the page with Tera
+//! costs more than everything else a page view does, and a viral question is read mostly by
+//! such visitors, so each app server renders it once per version of its data and hands the
+//! same HTML to all of them.
+//!
+//! The only per-visitor part of those pages is the CSRF token of the vote form. The page is
+//! rendered with a placeholder in its place (random per process, so no question text can
+//! contain it) and each response replaces the placeholder with the visitor's own token.
+//!
+//! Entries are keyed by question id plus a hash of everything the page shows (question,
+//! choices, tags, author, status, counts), so a new count or an edit makes a new key at once;
+//! a short TTL bounds how long relative times ("3 minutes ago") can lag and frees entries.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::models::poll::PollView;
+
+/// How long a rendered page is reused.
+const PAGE_TTL: Duration = Duration::from_secs(2);
+/// Bytes of rendered pages kept per app server.
+const CAPACITY_BYTES: u64 = 16 << 20;
+
+/// The rendered pages of this app server.
+pub struct PageCache {
+    pages: moka::sync::Cache<u64, Arc<String>>,
+    placeholder: String,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::new()
+    }
+}
+
+impl PageCache {
+    /// An empty cache with a fresh placeholder.
+    pub fn new() -> PageCache {
+        PageCache {
+            pages: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|_: &u64, v: &Arc<String>| u32::try_from(v.len() + 64).unwrap_or(u32::MAX))
+                .time_to_live(PAGE_TTL)
+                .build(),
+            placeholder: format!("csrf-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+
+    /// What pages are rendered with in place of the visitor's CSRF token.
+    pub fn placeholder(&self) -> &str {
+        &self.placeholder
+    }
+
+    /// Whether `view` can be served from shared HTML to a visitor without a session.
+    pub fn shareable(view: &PollView) -> bool {
+        view.my_choices.is_none()
+    }
+
+    /// The key of the page showing `view`.
+    pub fn key(view: &PollView) -> u64 {
+        let mut h = DefaultHasher::new();
+        view.question.id.hash(&mut h);
+        format!("{view:?}").hash(&mut h);
+        h.finish()
+    }
+
+    /// The page under `key`, with `token` in place of the placeholder.
+    pub fn get(&self, key: u64, token: &str) -> Option<String> {
+        self.pages
+            .get(&key)
+            .map(|html| html.replace(&self.placeholder, token))
+    }
+
+    /// Keeps `html` (rendered with the placeholder) and returns it with `token` in place.
+    pub fn insert(&self, key: u64, html: String, token: &str) -> String {
+        let personal = html.replace(&self.placeholder, token);
+        self.pages.insert(key, Arc::new(html));
+        personal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placeholder_is_replaced_by_each_visitors_token() {
+        let cache = PageCache::new();
+        let html = format!(
+            "<form><input name=csrf_token value=\"{0}\"></form><form value=\"{0}\">",
+            cache.placeholder()
+        );
+        let first = cache.insert(7, html, "token-a");
+        assert_eq!(
+            first,
+            "<form><input name=csrf_token value=\"token-a\"></form><form value=\"token-a\">"
+        );
+        let second = cache.get(7, "token-b").expect("kept");
+        assert!(second.contains("token-b") && !second.contains("token-a"));
+        assert!(!second.contains(cache.placeholder()));
+        assert!(cache.get(8, "token-b").is_none());
+        assert_ne!(PageCache::new().placeholder(), cache.placeholder());
+    }
+}
