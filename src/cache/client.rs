@@ -216,10 +216,10 @@ impl Cache {
 
     /// A backend read by full key; errors are reported and read as a miss. Counts nothing else.
     pub(crate) fn get_raw(&self, full: &str) -> Option<Vec<u8>> {
-        if let Some(near) = &self.inner.near {
-            if let Some(bytes) = near.get(full) {
-                return Some(bytes.as_ref().clone());
-            }
+        if let Some(near) = &self.inner.near
+            && let Some(bytes) = near.get(full)
+        {
+            return Some(bytes.as_ref().clone());
         }
         match self.inner.backend.get(full) {
             Ok(found) => {
