@@ -45,9 +45,19 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     tracing::info!(cache = cache.backend_name(), "cache ready");
     let assets = Arc::new(crate::assets::Assets::load(
         &cfg.static_dir,
-        &cfg.static_base_url,
+        &cfg.static_url,
     )?);
-    let security = SecurityHeaders::new(cfg.cookie_secure, assets.external_origin().as_deref());
+    let media = crate::media::Media::from_config(&cfg)?;
+    tracing::info!(
+        media = media.store().describe(),
+        served_here = media.served_here(),
+        "media storage ready"
+    );
+    let security = SecurityHeaders::new(
+        cfg.cookie_secure,
+        assets.external_origin().as_deref(),
+        media.external_origin().as_deref(),
+    );
     let tera_assets = Arc::clone(&assets);
     let rocket = rocket::custom(figment)
         .manage(db)
@@ -57,6 +67,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(proxies)
         .manage(oauth)
         .manage(cache)
+        .manage(media)
         .manage(crate::routes::page_cache::PageCache::new())
         .manage(crate::routes::ops::BenchBody::new(cfg.bench_bare_bytes))
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
@@ -166,11 +177,15 @@ pub struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    /// The headers for a site whose static assets may come from another origin (a CDN).
-    pub fn new(hsts: bool, static_origin: Option<&str>) -> Self {
+    /// The headers for a site whose static assets and media may come from other origins (CDNs).
+    pub fn new(hsts: bool, static_origin: Option<&str>, media_origin: Option<&str>) -> Self {
         let cdn = static_origin.map(|o| format!(" {o}")).unwrap_or_default();
+        let media = media_origin
+            .filter(|m| Some(*m) != static_origin)
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
         let csp = format!(
-            "default-src 'self'; img-src 'self' data:{cdn}; style-src 'self'{cdn}; \
+            "default-src 'self'; img-src 'self' data:{cdn}{media}; style-src 'self'{cdn}; \
              script-src 'self'{cdn}; font-src 'self'{cdn}; connect-src 'self'; \
              frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
         );

@@ -34,8 +34,29 @@ pub struct AppConfig {
     pub hot_refresh_secs: u64,
     /// Where static assets are served from.
     pub static_dir: String,
-    /// Base URL of static assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`.
-    pub static_base_url: String,
+    /// Base URL of static assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`
+    /// (`BEEBETA_STATIC_URL`; `static_base_url` is the older name).
+    #[serde(alias = "static_base_url")]
+    pub static_url: String,
+    /// Where uploaded images are stored: `file://<dir>` (embedded default `file://./media`),
+    /// `s3://<bucket>/<prefix>` (region and credentials from `AWS_*`) or `memory://` (tests).
+    pub media: String,
+    /// Base URL of media in pages: `/media` (served by the app from a local store), or a CDN
+    /// such as `https://d1234.cloudfront.net`.
+    pub media_url: String,
+    /// Endpoint of an S3-compatible server (`http://127.0.0.1:9000`); empty for AWS itself.
+    pub s3_endpoint: String,
+    /// Largest uploaded image file, in bytes.
+    pub upload_max_bytes: u64,
+    /// Largest upload request (a whole ask form with its images), in bytes.
+    pub upload_request_max_bytes: u64,
+    /// Most pixels of an uploaded image.
+    pub image_max_pixels: u64,
+    /// Longest side of an uploaded image, in pixels.
+    pub image_max_side: u32,
+    /// Images decoded and resized at once (each takes a blocking thread and up to ~4 bytes per
+    /// pixel of memory); further uploads wait their turn.
+    pub image_workers: usize,
     /// Gzip dynamic text responses (off when a proxy in front compresses them).
     pub compress: bool,
     /// `pretty` or `json` logs.
@@ -64,6 +85,8 @@ pub struct AppConfig {
     pub limits_ask: String,
     /// Votes per client address.
     pub limits_vote: String,
+    /// Image uploads per account.
+    pub limits_upload: String,
     /// `memory` (in-process, the embedded default) or `memcache://host1:11211,host2:11211`.
     pub cache: String,
     /// Prefix of every cache key (servers sharing a memcached must share it; tests use their own).
@@ -126,7 +149,15 @@ impl Default for AppConfig {
             public_url: "http://127.0.0.1:8000".into(),
             hot_refresh_secs: 300,
             static_dir: "static".into(),
-            static_base_url: "/static".into(),
+            static_url: "/static".into(),
+            media: "file://./media".into(),
+            media_url: "/media".into(),
+            s3_endpoint: String::new(),
+            upload_max_bytes: 5 * 1024 * 1024,
+            upload_request_max_bytes: 20 * 1024 * 1024,
+            image_max_pixels: 40_000_000,
+            image_max_side: 8_000,
+            image_workers: 2,
             compress: true,
             log_format: "pretty".into(),
             log_filter: "info,rocket=warn".into(),
@@ -141,6 +172,7 @@ impl Default for AppConfig {
             limits_reset: "5/hour".into(),
             limits_ask: "20/hour".into(),
             limits_vote: "120/minute".into(),
+            limits_upload: "60/hour".into(),
             cache: "memory".into(),
             cache_prefix: "bb".into(),
             cache_memory_mb: 64,
@@ -238,7 +270,7 @@ impl Settings {
         // Client secrets stay out of Rocket's configuration.
         dict.retain(|k, _| !k.starts_with("oauth_"));
         let mut rocket = rocket::Config::figment()
-            .merge(Serialized::global("limits", limits()))
+            .merge(Serialized::global("limits", limits(&app)))
             // The client address is resolved by `auth::client_ip` (trusted proxies only).
             .merge(Serialized::global("ip_header", false))
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
@@ -280,8 +312,11 @@ impl Settings {
     }
 }
 
-fn limits() -> Dict {
+fn limits(app: &AppConfig) -> Dict {
     let mut d = Dict::new();
+    // Multipart forms (the ask form with its images, `POST /api/v1/uploads`) and each file in them.
+    d.insert("data-form".into(), app.upload_request_max_bytes.into());
+    d.insert("file".into(), app.upload_max_bytes.into());
     d.insert("form".into(), "64 KiB".into());
     d.insert("json".into(), "64 KiB".into());
     d.insert("string".into(), "64 KiB".into());

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod limits;
 pub mod mail;
+pub mod media;
 pub mod models;
 pub mod routes;
 pub mod services;

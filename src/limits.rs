@@ -27,6 +27,8 @@ pub enum Action {
     Ask,
     /// Votes, per client address.
     Vote,
+    /// Image uploads, per account.
+    Upload,
 }
 
 impl Action {
@@ -37,6 +39,7 @@ impl Action {
             Action::Reset => "password reset requests",
             Action::Ask => "new questions",
             Action::Vote => "votes",
+            Action::Upload => "image uploads",
         }
     }
 }
@@ -92,6 +95,7 @@ impl Limits {
             (Action::Reset, &cfg.limits_reset),
             (Action::Ask, &cfg.limits_ask),
             (Action::Vote, &cfg.limits_vote),
+            (Action::Upload, &cfg.limits_upload),
         ] {
             limiters.insert(action, RateLimiter::keyed(parse_quota(rate)?));
         }

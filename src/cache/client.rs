@@ -46,7 +46,7 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// A cache over `backend` whose keys all start with `<prefix>:v1:`. The prefix is 1 to 64
+    /// A cache over `backend` whose keys all start with `<prefix>:v2:`. The prefix is 1 to 64
     /// characters of `A-Z a-z 0-9 _ . -`; give each deployment (and each test run sharing a
     /// memcached) its own.
     pub fn new(backend: impl CacheBackend + 'static, prefix: &str) -> Result<Cache, String> {

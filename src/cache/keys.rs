@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever the stored format changes, so old and new code never read each other's values.
-pub const SCHEME_VERSION: &str = "v1";
+pub const SCHEME_VERSION: &str = "v2";
 
 /// Longest key memcached accepts.
 pub const MAX_MEMCACHED_KEY: usize = 250;
@@ -30,7 +30,7 @@ pub fn validate_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The key as stored: `<prefix>:v1:<key>`.
+/// The key as stored: `<prefix>:v2:<key>`.
 pub fn full_key(prefix: &str, key: &str) -> String {
     format!("{prefix}:{SCHEME_VERSION}:{key}")
 }
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn full_key_has_prefix_and_version() {
-        assert_eq!(full_key("beebeta", "question:7"), "beebeta:v1:question:7");
+        assert_eq!(full_key("beebeta", "question:7"), "beebeta:v2:question:7");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! Invalidation is [`Cache::delete`], called **after** the transaction commits.
 //!
 //! # Keys
-//! The stored key is `<prefix>:v1:<key>`. The prefix (1 to 64 of `A-Z a-z 0-9 _ . -`) separates
+//! The stored key is `<prefix>:v2:<key>`. The prefix (1 to 64 of `A-Z a-z 0-9 _ . -`) separates
 //! deployments and test runs sharing a memcached; `v1` is the scheme version, bumped when the
 //! stored format changes so that old and new code never read each other's values. For
 //! memcached, a stored key longer than 250 bytes or containing anything but printable ASCII

@@ -1,7 +1,9 @@
-//! The command line: `serve` (default), `migrate`, `seed-demo`, `generate`.
+//! The command line: `serve` (default), `migrate`, `seed-demo`, `create-admin`, `generate`,
+//! `media gc|process|sample`.
 
 pub mod admin;
 pub mod generate;
+pub mod media;
 pub mod seed;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +57,52 @@ pub enum Command {
         /// A preset size: `small` (1k questions, 10k votes) or `large` (1M questions, 10M votes).
         #[arg(long)]
         scale: Option<String>,
+    },
+    /// Media storage: garbage collection, and the image benchmark's tools.
+    Media {
+        /// What to do.
+        #[command(subcommand)]
+        action: MediaCommand,
+    },
+}
+
+/// `beebeta media ...`
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Remove objects no row references, and uploads nothing live uses (images of deleted
+    /// questions, uploads of abandoned forms). A dry run unless --apply.
+    Gc {
+        /// Delete; without it, only report what would be deleted.
+        #[arg(long)]
+        apply: bool,
+        /// Keep uploads attached to nothing for this many hours.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
+        /// Keep objects without a row for this many minutes (uploads in flight).
+        #[arg(long, default_value_t = 60)]
+        min_age_minutes: u64,
+    },
+    /// Process an image file into renditions as an upload would (nothing is stored) and print
+    /// the time and peak memory as JSON.
+    Process {
+        /// The image file.
+        file: String,
+        /// Runs; the median time is printed.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
+    /// Write a synthetic image for tests and benchmarks.
+    Sample {
+        /// `photo`, `graphic` (transparent) or `bomb` (a header declaring the size).
+        kind: String,
+        /// Width in pixels.
+        #[arg(long)]
+        width: u32,
+        /// Height in pixels.
+        #[arg(long)]
+        height: u32,
+        /// Output file; the extension picks the format (.jpg, .png, .webp, .gif).
+        out: String,
     },
 }
 
@@ -122,6 +170,44 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
                 "generated {questions} questions (ids {first}..={last}) and {votes} votes in {:.1}s",
                 started.elapsed().as_secs_f64()
             );
+            Ok(false)
+        }
+        Command::Media { action } => run_media(action, settings),
+    }
+}
+
+fn run_media(action: MediaCommand, settings: &Settings) -> Result<bool, String> {
+    match action {
+        MediaCommand::Gc {
+            apply,
+            grace_hours,
+            min_age_minutes,
+        } => {
+            let db = open(settings)?;
+            let media = crate::media::Media::from_config(&settings.app)?;
+            let opts = media::GcOptions {
+                apply,
+                unattached_grace: std::time::Duration::from_secs(grace_hours * 3600),
+                object_min_age: std::time::Duration::from_secs(min_age_minutes * 60),
+                progress: true,
+            };
+            let runtime = rocket::tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            let report = runtime.block_on(media::gc(&db, media.store(), &opts))?;
+            println!("{}: {report}", media.store().describe());
+            Ok(false)
+        }
+        MediaCommand::Process { file, repeat } => {
+            println!("{}", media::process_file(&file, repeat)?);
+            Ok(false)
+        }
+        MediaCommand::Sample {
+            kind,
+            width,
+            height,
+            out,
+        } => {
+            media::sample(&kind, width, height, &out)?;
+            println!("wrote {out}");
             Ok(false)
         }
     }

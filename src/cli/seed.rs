@@ -628,6 +628,8 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                     .or_else(|| (visibility == "after_close").then(|| now + Duration::days(7))),
                 choices: choices.to_vec(),
                 tags: tags.to_vec(),
+                choice_images: Vec::new(),
+                image: None,
             };
             let draft = QuestionDraft::parse(input, created).map_err(AppError::from)?;
             let qid = question::create(c, &draft, created)?;

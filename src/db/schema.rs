@@ -80,6 +80,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         hidden_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        image_id -> Nullable<Text>,
     }
 }
 
@@ -89,6 +90,19 @@ diesel::table! {
         question_id -> BigInt,
         position -> Integer,
         label -> Text,
+        image_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> Text,
+        owner_id -> Nullable<BigInt>,
+        width -> Integer,
+        height -> Integer,
+        renditions -> Text,
+        bytes -> BigInt,
+        created_at -> Timestamp,
     }
 }
 

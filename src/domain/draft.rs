@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::{
     ChoiceLabel, Description, Invalid, Kind, Protection, QuestionTitle, ResultsVisibility, TagName,
+    UploadId,
 };
 
 /// Fewest and most choices a question may have.
@@ -38,8 +39,27 @@ pub struct QuestionDraft {
     pub closes_at: Option<NaiveDateTime>,
     /// The choices in display order.
     pub choices: Vec<ChoiceLabel>,
+    /// Each choice's image, in the same order as `choices`.
+    pub choice_images: Vec<Option<UploadId>>,
+    /// The question's image.
+    pub image: Option<UploadId>,
     /// Distinct normalised tags.
     pub tags: Vec<TagName>,
+}
+
+impl QuestionDraft {
+    /// Every upload the draft refers to.
+    pub fn upload_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .image
+            .iter()
+            .chain(self.choice_images.iter().flatten())
+            .map(UploadId::as_str)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// Raw input for a [`QuestionDraft`].
@@ -65,6 +85,10 @@ pub struct DraftInput<'a> {
     pub closes_at: Option<NaiveDateTime>,
     /// Choice labels; blank ones are skipped.
     pub choices: Vec<&'a str>,
+    /// Upload ids of the choices' images, in the same order as `choices` (may be shorter).
+    pub choice_images: Vec<Option<&'a str>>,
+    /// Upload id of the question's image.
+    pub image: Option<&'a str>,
     /// Tags as typed.
     pub tags: Vec<&'a str>,
 }
@@ -107,10 +131,21 @@ impl QuestionDraft {
             ResultsVisibility::parse(input.results_visibility)
         );
         let protection = take!("duplicate_protection", Protection::parse(input.protection));
-        let choices = take!("choices", parse_choices(&input.choices));
+        let choices = take!(
+            "choices",
+            parse_choices(&input.choices, &input.choice_images)
+        );
+        let image = take!(
+            "image",
+            input
+                .image
+                .filter(|s| !s.trim().is_empty())
+                .map(UploadId::parse)
+                .transpose()
+        );
         let tags = take!("tags", parse_tags(&input.tags));
         let limits = match (kind, &choices) {
-            (Some(k), Some(c)) => take!(
+            (Some(k), Some((c, _))) => take!(
                 "limits",
                 limits(k, input.min_choices, input.max_choices, c.len() as u32)
             ),
@@ -141,6 +176,7 @@ impl QuestionDraft {
             tags,
             limits,
             closes_ok,
+            image,
         ) {
             (
                 Some(title),
@@ -148,10 +184,11 @@ impl QuestionDraft {
                 Some(kind),
                 Some(results_visibility),
                 Some(protection),
-                Some(choices),
+                Some((choices, choice_images)),
                 Some(tags),
                 Some((min_choices, max_choices)),
                 Some(()),
+                Some(image),
             ) => Ok(QuestionDraft {
                 author_id: input.author_id,
                 title,
@@ -163,6 +200,8 @@ impl QuestionDraft {
                 protection,
                 closes_at: input.closes_at,
                 choices,
+                choice_images,
+                image,
                 tags,
             }),
             _ => Err(errors),
@@ -170,15 +209,32 @@ impl QuestionDraft {
     }
 }
 
-fn parse_choices(raw: &[&str]) -> Result<Vec<ChoiceLabel>, Invalid> {
-    if raw.len() > 50 {
+type ChoicesWithImages = (Vec<ChoiceLabel>, Vec<Option<UploadId>>);
+
+fn parse_choices(raw: &[&str], images: &[Option<&str>]) -> Result<ChoicesWithImages, Invalid> {
+    if raw.len() > 50 || images.len() > 50 {
         return Err(Invalid::new(
             "invalid_choices",
             "A question needs 2 to 10 choices.",
         ));
     }
     let mut choices: Vec<ChoiceLabel> = Vec::new();
-    for raw in raw.iter().filter(|c| !c.trim().is_empty()) {
+    let mut choice_images: Vec<Option<UploadId>> = Vec::new();
+    for (i, raw) in raw.iter().enumerate() {
+        let image = images
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|s| !s.trim().is_empty());
+        if raw.trim().is_empty() {
+            if image.is_some() {
+                return Err(Invalid::new(
+                    "choice_image_without_label",
+                    format!("Choice {} has an image but no label.", i + 1),
+                ));
+            }
+            continue;
+        }
         let label = ChoiceLabel::parse(raw)?;
         if choices
             .iter()
@@ -190,6 +246,7 @@ fn parse_choices(raw: &[&str]) -> Result<Vec<ChoiceLabel>, Invalid> {
             ));
         }
         choices.push(label);
+        choice_images.push(image.map(UploadId::parse).transpose()?);
     }
     if !CHOICES.contains(&choices.len()) {
         return Err(Invalid::new(
@@ -201,7 +258,7 @@ fn parse_choices(raw: &[&str]) -> Result<Vec<ChoiceLabel>, Invalid> {
             ),
         ));
     }
-    Ok(choices)
+    Ok((choices, choice_images))
 }
 
 fn parse_tags(raw: &[&str]) -> Result<Vec<TagName>, Invalid> {

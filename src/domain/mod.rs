@@ -44,6 +44,30 @@ impl From<Invalid> for crate::error::AppError {
     }
 }
 
+/// An upload id from a form or the API: 32 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct UploadId(String);
+
+impl UploadId {
+    /// Parses an upload id.
+    pub fn parse(s: &str) -> Result<UploadId, Invalid> {
+        let s = s.trim();
+        if s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(UploadId(s.to_string()))
+        } else {
+            Err(Invalid::new(
+                "invalid_image",
+                "That image upload does not exist.",
+            ))
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A question id from a URL: a positive integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct QuestionId(pub i64);

@@ -19,6 +19,9 @@ pub struct ChoiceRow {
     pub position: i32,
     /// The text.
     pub label: String,
+    /// Its image (an upload id), if any.
+    #[serde(default)]
+    pub image_id: Option<String>,
 }
 
 /// A choice to insert.
@@ -31,6 +34,8 @@ pub struct NewChoice<'a> {
     pub position: i32,
     /// The text.
     pub label: &'a str,
+    /// Its image (an upload id), if any.
+    pub image_id: Option<&'a str>,
 }
 
 /// The choices of a question in display order.

@@ -9,6 +9,7 @@ pub mod counts;
 pub mod email_token;
 pub mod identity;
 pub mod listing;
+pub mod media;
 pub mod poll;
 pub mod question;
 pub mod session;

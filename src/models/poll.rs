@@ -1,6 +1,8 @@
 //! The read behind every surface that shows a question: the question, its choices, tags and
 //! author, the caller's ballot, and the results when the one visibility rule allows them.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -8,10 +10,11 @@ use crate::db::AnyConnection;
 use crate::db::schema::users;
 use crate::domain::PollStatus;
 use crate::domain::poll::results_visible;
+use crate::media::StoredImage;
 use crate::models::ballot::{self, Counts};
 use crate::models::choice::{self, ChoiceRow};
 use crate::models::question::{self, QuestionRow};
-use crate::models::tag;
+use crate::models::{media, tag};
 
 /// A question as one visitor sees it.
 #[derive(Debug, Clone)]
@@ -24,6 +27,8 @@ pub struct PollView {
     pub choices: Vec<ChoiceRow>,
     /// Tag names.
     pub tags: Vec<String>,
+    /// The question's and choices' images, by upload id.
+    pub images: BTreeMap<String, StoredImage>,
     /// The visitor's current ballot (choice ids), if they voted.
     pub my_choices: Option<Vec<i64>>,
     /// Open or closed now.
@@ -45,6 +50,9 @@ pub struct SharedPoll {
     pub choices: Vec<ChoiceRow>,
     /// Tag names.
     pub tags: Vec<String>,
+    /// The question's and choices' images, by upload id.
+    #[serde(default)]
+    pub images: BTreeMap<String, StoredImage>,
 }
 
 /// Loads the shared part of a visible question.
@@ -60,11 +68,17 @@ pub fn load_shared(conn: &mut AnyConnection, id: i64) -> QueryResult<SharedPoll>
     };
     let choices = choice::for_question(conn, id)?;
     let tags = tag::names_for(conn, &[id])?.remove(&id).unwrap_or_default();
+    let images = media::for_question(
+        conn,
+        question.image_id.as_deref(),
+        choices.iter().map(|c| c.image_id.clone()),
+    )?;
     Ok(SharedPoll {
         question,
         author,
         choices,
         tags,
+        images,
     })
 }
 
@@ -84,6 +98,7 @@ pub fn assemble(
         author: shared.author,
         choices: shared.choices,
         tags: shared.tags,
+        images: shared.images,
         my_choices,
         status,
         results,

@@ -52,6 +52,9 @@ pub struct QuestionRow {
     pub hidden_at: Option<NaiveDateTime>,
     /// When it was deleted (soft).
     pub deleted_at: Option<NaiveDateTime>,
+    /// Its image (an upload id), if any.
+    #[serde(default)]
+    pub image_id: Option<String>,
 }
 
 impl QuestionRow {
@@ -98,6 +101,7 @@ struct NewQuestion<'a> {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     closes_at: Option<NaiveDateTime>,
+    image_id: Option<&'a str>,
 }
 
 /// Filter for questions that are listed and reachable (not hidden, not deleted).
@@ -134,6 +138,7 @@ pub fn create(
                 created_at: now,
                 updated_at: now,
                 closes_at: draft.closes_at,
+                image_id: draft.image.as_ref().map(|m| m.as_str()),
             })
             .execute(c)?;
         let id = last_insert_id(c)?;
@@ -145,6 +150,10 @@ pub fn create(
                 question_id: id,
                 position: i as i32,
                 label: l.as_str(),
+                image_id: draft
+                    .choice_images
+                    .get(i)
+                    .and_then(|m| m.as_ref().map(|m| m.as_str())),
             })
             .collect();
         for row in &rows {
@@ -263,6 +272,7 @@ pub fn update(
                 questions::results_visibility.eq(draft.results_visibility.as_str()),
                 questions::protection.eq(draft.protection.as_str()),
                 questions::closes_at.eq(draft.closes_at),
+                questions::image_id.eq(draft.image.as_ref().map(|m| m.as_str())),
             ))
             .execute(c)?;
         diesel::delete(choices::table.filter(choices::question_id.eq(id))).execute(c)?;
@@ -272,6 +282,10 @@ pub fn update(
                     question_id: id,
                     position: i as i32,
                     label: l.as_str(),
+                    image_id: draft
+                        .choice_images
+                        .get(i)
+                        .and_then(|m| m.as_ref().map(|m| m.as_str())),
                 })
                 .execute(c)?;
         }

@@ -15,21 +15,24 @@ use crate::db::Db;
 use crate::domain::draft::CHOICES;
 use crate::error::{AppError, AppResult};
 use crate::limits::{Action, Limits};
+use crate::media::{ImageView, Media, Refusal};
 use crate::models::{self, choice, question};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::questions::parse_id;
+use crate::routes::uploads::{FileField, read_file};
 use crate::routes::viewer::Viewer;
 use crate::services::asking::{self, Problems, RawQuestion};
-use crate::services::reading;
+use crate::services::{reading, uploads};
+use std::collections::BTreeMap;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
     routes![ask_form, ask, edit_form, edit, close, delete]
 }
 
-/// The ask/edit form as submitted.
-#[derive(Debug, Clone, FromForm)]
-pub struct AskForm {
+/// The ask/edit form as submitted (`multipart/form-data` when it carries images).
+#[derive(Debug, FromForm)]
+pub struct AskForm<'r> {
     csrf_token: Option<String>,
     action: Option<String>,
     #[field(default = String::new())]
@@ -51,16 +54,27 @@ pub struct AskForm {
     results_visibility: String,
     #[field(default = String::from("browser"))]
     duplicate_protection: String,
+    /// The question's image: a newly chosen file.
+    image: Option<FileField<'r>>,
+    /// The question's image already uploaded (carried when the form is shown again).
+    #[field(default = String::new())]
+    image_id: String,
+    /// Each choice's newly chosen image file, in choice order.
+    choice_image: Vec<FileField<'r>>,
+    /// Each choice's image already uploaded ("" for none), in choice order.
+    choice_image_id: Vec<String>,
+    /// Upload ids whose "remove image" box is ticked.
+    remove_image: Vec<String>,
 }
 
-impl CsrfProtected for AskForm {
+impl CsrfProtected for AskForm<'_> {
     fn csrf_token(&self) -> &str {
         self.csrf_token.as_deref().unwrap_or("")
     }
 }
 
-impl AskForm {
-    fn blank() -> AskForm {
+impl<'r> AskForm<'r> {
+    fn blank() -> AskForm<'r> {
         AskForm {
             csrf_token: None,
             action: None,
@@ -74,7 +88,21 @@ impl AskForm {
             closes_at: String::new(),
             results_visibility: "always".into(),
             duplicate_protection: "browser".into(),
+            image: None,
+            image_id: String::new(),
+            choice_image: Vec::new(),
+            choice_image_id: Vec::new(),
+            remove_image: Vec::new(),
         }
+    }
+
+    /// Upload ids shown in the form (for their previews).
+    fn upload_ids(&self) -> Vec<String> {
+        std::iter::once(&self.image_id)
+            .chain(self.choice_image_id.iter())
+            .filter(|id| models::media::is_id(id))
+            .cloned()
+            .collect()
     }
 
     fn raw(&self) -> RawQuestion {
@@ -82,6 +110,12 @@ impl AskForm {
             title: self.title.clone(),
             description: self.description.clone(),
             choices: self.choice.clone(),
+            choice_images: self
+                .choice_image_id
+                .iter()
+                .map(|id| Some(id.clone()).filter(|id| !id.is_empty()))
+                .collect(),
+            image: Some(self.image_id.clone()).filter(|id| !id.is_empty()),
             tags: self
                 .tags
                 .split(',')
@@ -115,20 +149,49 @@ fn step(action: Option<&str>) -> Step {
     }
 }
 
-struct FormPage<'a> {
+struct FormPage<'a, 'r> {
     mode: &'static str,
     action: String,
     heading: &'static str,
-    form: &'a AskForm,
+    form: &'a AskForm<'r>,
     errors: &'a Problems,
+    previews: &'a Previews,
+    max_upload_mb: usize,
 }
 
-fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_>) -> Template {
+/// Thumbnails of the images already uploaded into the form, by upload id.
+type Previews = BTreeMap<String, ImageView>;
+
+/// One choice row of the form.
+#[derive(serde::Serialize)]
+struct ChoiceField<'a> {
+    label: &'a str,
+    image_id: &'a str,
+    image: Option<&'a ImageView>,
+}
+
+fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_, '_>) -> Template {
     let f = p.form;
-    let mut choices = f.choice.clone();
+    let mut choices: Vec<ChoiceField<'_>> = f
+        .choice
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let image_id = f.choice_image_id.get(i).map(String::as_str).unwrap_or("");
+            ChoiceField {
+                label,
+                image_id,
+                image: p.previews.get(image_id),
+            }
+        })
+        .collect();
     choices.truncate(*CHOICES.end());
     while choices.len() < *CHOICES.start() {
-        choices.push(String::new());
+        choices.push(ChoiceField {
+            label: "",
+            image_id: "",
+            image: None,
+        });
     }
     let n = choices.len();
     viewer.render(
@@ -151,7 +214,10 @@ fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_>) -> Templ
                 closes_at: &f.closes_at,
                 results_visibility: &f.results_visibility,
                 duplicate_protection: &f.duplicate_protection,
+                image_id: &f.image_id,
+                image: p.previews.get(&f.image_id),
             },
+            max_upload_mb: p.max_upload_mb,
             errors: serde_json::to_value(p.errors).unwrap_or_default(),
             max_choices_allowed: *CHOICES.end(),
             can_add_choice: n < *CHOICES.end(),
@@ -161,82 +227,231 @@ fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_>) -> Templ
 }
 
 /// Applies an add/remove-row step; `None` means "submit".
-fn apply_step(form: &mut AskForm) -> Option<()> {
+fn apply_step(form: &mut AskForm<'_>) -> Option<()> {
+    form.choice_image_id
+        .resize(form.choice.len(), String::new());
     match step(form.action.as_deref()) {
         Step::Submit => None,
         Step::Add => {
             if form.choice.len() < *CHOICES.end() {
                 form.choice.push(String::new());
+                form.choice_image_id.push(String::new());
             }
             Some(())
         }
         Step::Remove(i) => {
             if form.choice.len() > *CHOICES.start() && i < form.choice.len() {
                 form.choice.remove(i);
+                form.choice_image_id.remove(i);
             }
             Some(())
         }
     }
 }
 
+/// Stores the images chosen in the form and applies the "remove image" boxes, so the form
+/// carries upload ids from here on (a form shown again keeps its images without re-uploading).
+/// Problems are keyed `image` and `choices`.
+async fn take_images(
+    form: &mut AskForm<'_>,
+    media: &Media,
+    db: &Db,
+    limits: &Limits,
+    user_id: i64,
+) -> AppResult<Problems> {
+    let mut problems = Problems::new();
+    form.choice_image_id
+        .resize(form.choice.len(), String::new());
+    let max = media.limits().max_bytes;
+    let store = async |field: &FileField<'_>| -> AppResult<Result<Option<String>, Refusal>> {
+        let bytes = match read_file(field, max).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Ok(None)),
+            Err(r) => return Ok(Err(r)),
+        };
+        limits.check(Action::Upload, Some(format!("u:{user_id}")))?;
+        Ok(uploads::store(media, db, user_id, bytes)
+            .await?
+            .map(|image| Some(image.id)))
+    };
+    if let Some(field) = &form.image {
+        match store(field).await? {
+            Ok(Some(id)) => form.image_id = id,
+            Ok(None) => {}
+            Err(r) => {
+                problems.insert("image", r.to_string());
+            }
+        }
+    }
+    for (i, field) in form.choice_image.iter().enumerate() {
+        if i >= form.choice_image_id.len() {
+            break;
+        }
+        match store(field).await? {
+            Ok(Some(id)) => form.choice_image_id[i] = id,
+            Ok(None) => {}
+            Err(r) => {
+                problems
+                    .entry("choices")
+                    .or_insert(format!("The image of choice {}: {r}", i + 1));
+            }
+        }
+    }
+    for id in std::mem::take(&mut form.remove_image) {
+        if form.image_id == id {
+            form.image_id.clear();
+        }
+        for c in form.choice_image_id.iter_mut().filter(|c| **c == id) {
+            c.clear();
+        }
+    }
+    Ok(problems)
+}
+
+/// Thumbnails of the uploads a form refers to.
+async fn previews(db: &Db, media: &Media, form: &AskForm<'_>) -> AppResult<Previews> {
+    let ids = form.upload_ids();
+    if ids.is_empty() {
+        return Ok(Previews::new());
+    }
+    let found = db
+        .run(move |c| Ok(models::media::find_many(c, &ids)?))
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, image)| (id, media.view(&image)))
+        .collect())
+}
+
 #[get("/ask")]
-async fn ask_form(viewer: Viewer, voter: Voter, keys: &State<Keys>, user: CurrentUser) -> Template {
+async fn ask_form(
+    viewer: Viewer,
+    voter: Voter,
+    keys: &State<Keys>,
+    media: &State<Media>,
+    user: CurrentUser,
+) -> Template {
     let _ = user;
     let form = AskForm::blank();
-    let errors = Problems::new();
     let page = FormPage {
         mode: "ask",
         action: "/ask".into(),
         heading: "Ask a question",
         form: &form,
-        errors: &errors,
+        errors: &Problems::new(),
+        previews: &Previews::new(),
+        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
     };
     render(&viewer, &voter, keys, page)
+}
+
+/// What a submitted ask/edit form is for.
+struct Target {
+    mode: &'static str,
+    action: String,
+    heading: &'static str,
+}
+
+/// Handles a submitted ask or edit form: images first (so a form shown again keeps them),
+/// then add/remove-row steps, then the save itself (`save`), re-showing the form on problems.
+async fn submit<'r, F, Fut>(
+    db: &Db,
+    media: &Media,
+    limits: &Limits,
+    keys: &Keys,
+    viewer: &Viewer,
+    voter: &Voter,
+    user: &CurrentUser,
+    target: Target,
+    mut f: AskForm<'r>,
+    save: F,
+) -> AppResult<FormOutcome>
+where
+    F: FnOnce(RawQuestion) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Result<(String, &'static str), Problems>>>,
+{
+    let image_problems = take_images(&mut f, media, db, limits, user.user.id).await?;
+    let stepped = apply_step(&mut f).is_some();
+    let problems = if !image_problems.is_empty() {
+        let mut p = asking::validate(&f.raw(), user.user.id, models::now())
+            .err()
+            .unwrap_or_default();
+        p.extend(image_problems);
+        Some(p)
+    } else if stepped {
+        Some(Problems::new())
+    } else {
+        match save(f.raw()).await? {
+            Ok((path, message)) => {
+                return Ok(FormOutcome::Flash(FlashRedirect::success(
+                    Redirect::to(path),
+                    message,
+                )));
+            }
+            Err(p) => Some(p),
+        }
+    };
+    let problems = problems.unwrap_or_default();
+    let previews = previews(db, media, &f).await?;
+    let status = if problems.is_empty() {
+        Status::Ok
+    } else {
+        Status::UnprocessableEntity
+    };
+    let page = FormPage {
+        mode: target.mode,
+        action: target.action,
+        heading: target.heading,
+        form: &f,
+        errors: &problems,
+        previews: &previews,
+        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
+    };
+    Ok(FormOutcome::Form((
+        status,
+        render(viewer, voter, keys, page),
+    )))
 }
 
 #[post("/ask", data = "<form>")]
 async fn ask(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     keys: &State<Keys>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
     limits: &State<Limits>,
-    form: CsrfForm<AskForm>,
+    form: CsrfForm<AskForm<'_>>,
 ) -> AppResult<FormOutcome> {
-    let mut f = form.0;
-    let page = |f: &AskForm, errors: &Problems, status: Status| {
-        let p = FormPage {
-            mode: "ask",
-            action: "/ask".into(),
-            heading: "Ask a question",
-            form: f,
-            errors,
-        };
-        FormOutcome::Form((status, render(&viewer, &voter, keys, p)))
+    let uid = user.user.id;
+    let target = Target {
+        mode: "ask",
+        action: "/ask".into(),
+        heading: "Ask a question",
     };
-    if apply_step(&mut f).is_some() {
-        return Ok(page(&f, &Problems::new(), Status::Ok));
-    }
-    limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
-    match asking::create(db, f.raw(), user.user.id).await? {
-        Ok((_, path)) => {
-            reading::lists_changed(cache).await;
-            Ok(FormOutcome::Flash(FlashRedirect::success(
-                Redirect::to(path),
-                "Your question is live.",
-            )))
-        }
-        Err(problems) => Ok(page(&f, &problems, Status::UnprocessableEntity)),
-    }
+    let save = async |raw: RawQuestion| -> AppResult<Result<(String, &'static str), Problems>> {
+        limits.check(Action::Ask, Some(format!("u:{uid}")))?;
+        Ok(match asking::create(db, raw, uid).await? {
+            Ok((_, path)) => {
+                reading::lists_changed(cache).await;
+                Ok((path, "Your question is live."))
+            }
+            Err(p) => Err(p),
+        })
+    };
+    submit(
+        db, media, limits, keys, &viewer, &voter, &user, target, form.0, save,
+    )
+    .await
 }
 
 async fn load_own(
     db: &Db,
     id: i64,
     user: &CurrentUser,
-) -> AppResult<(question::QuestionRow, Vec<String>, Vec<String>)> {
+) -> AppResult<(question::QuestionRow, Vec<choice::ChoiceRow>, Vec<String>)> {
     let uid = user.user.id;
     db.run(move |c| {
         let q = match question::find_visible(c, id) {
@@ -249,10 +464,7 @@ async fn load_own(
         if q.author_id != Some(uid) {
             return Err(asking::manage_error(question::ManageError::NotAuthor));
         }
-        let choices = choice::for_question(c, id)?
-            .into_iter()
-            .map(|c| c.label)
-            .collect();
+        let choices = choice::for_question(c, id)?;
         let tags = models::tag::names_for(c, &[id])?
             .remove(&id)
             .unwrap_or_default();
@@ -264,6 +476,7 @@ async fn load_own(
 #[get("/q/<id>/edit")]
 async fn edit_form(
     db: &State<Db>,
+    media: &State<Media>,
     keys: &State<Keys>,
     viewer: Viewer,
     voter: Voter,
@@ -276,11 +489,14 @@ async fn edit_form(
         return Err(asking::manage_error(question::ManageError::HasVotes));
     }
     let form = AskForm {
-        csrf_token: None,
-        action: None,
         title: q.title.clone(),
         description: q.description.clone().unwrap_or_default(),
-        choice: choices,
+        choice: choices.iter().map(|c| c.label.clone()).collect(),
+        choice_image_id: choices
+            .iter()
+            .map(|c| c.image_id.clone().unwrap_or_default())
+            .collect(),
+        image_id: q.image_id.clone().unwrap_or_default(),
         tags: tags.join(", "),
         kind: q.kind.clone(),
         min_choices: q.min_choices.to_string(),
@@ -291,14 +507,17 @@ async fn edit_form(
             .unwrap_or_default(),
         results_visibility: q.results_visibility.clone(),
         duplicate_protection: q.protection.clone(),
+        ..AskForm::blank()
     };
-    let errors = Problems::new();
+    let previews = previews(db, media, &form).await?;
     let page = FormPage {
         mode: "edit",
         action: format!("/q/{id}/edit"),
         heading: "Edit your question",
         form: &form,
-        errors: &errors,
+        errors: &Problems::new(),
+        previews: &previews,
+        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
     };
     Ok(render(&viewer, &voter, keys, page))
 }
@@ -307,39 +526,35 @@ async fn edit_form(
 async fn edit(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     keys: &State<Keys>,
+    limits: &State<Limits>,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
     id: &str,
-    form: CsrfForm<AskForm>,
+    form: CsrfForm<AskForm<'_>>,
 ) -> AppResult<FormOutcome> {
     let id = parse_id(id)?.0;
-    let mut f = form.0;
-    let action = format!("/q/{id}/edit");
-    let page = |f: &AskForm, errors: &Problems, status: Status| {
-        let p = FormPage {
-            mode: "edit",
-            action: action.clone(),
-            heading: "Edit your question",
-            form: f,
-            errors,
-        };
-        FormOutcome::Form((status, render(&viewer, &voter, keys, p)))
+    let uid = user.user.id;
+    let target = Target {
+        mode: "edit",
+        action: format!("/q/{id}/edit"),
+        heading: "Edit your question",
     };
-    if apply_step(&mut f).is_some() {
-        return Ok(page(&f, &Problems::new(), Status::Ok));
-    }
-    match asking::edit(db, id, f.raw(), user.user.id).await? {
-        Ok(path) => {
-            reading::question_changed(cache, id).await;
-            Ok(FormOutcome::Flash(FlashRedirect::success(
-                Redirect::to(path),
-                "Your changes are saved.",
-            )))
-        }
-        Err(problems) => Ok(page(&f, &problems, Status::UnprocessableEntity)),
-    }
+    let save = async |raw: RawQuestion| -> AppResult<Result<(String, &'static str), Problems>> {
+        Ok(match asking::edit(db, id, raw, uid).await? {
+            Ok(path) => {
+                reading::question_changed(cache, id).await;
+                Ok((path, "Your changes are saved."))
+            }
+            Err(p) => Err(p),
+        })
+    };
+    submit(
+        db, media, limits, keys, &viewer, &voter, &user, target, form.0, save,
+    )
+    .await
 }
 
 #[post("/q/<id>/close", data = "<form>")]

@@ -18,6 +18,7 @@ pub mod page_cache;
 pub mod questions;
 pub mod recovery;
 pub mod settings;
+pub mod uploads;
 pub mod users;
 pub mod viewer;
 pub mod views;
@@ -37,5 +38,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(recovery::routes());
     r.extend(oauth::routes());
     r.extend(live::routes());
+    r.extend(uploads::routes());
     r
 }

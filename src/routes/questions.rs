@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::domain::poll::results_hidden_reason;
 use crate::domain::{PollStatus, Protection, QuestionId};
 use crate::error::{AppError, AppResult};
+use crate::media::Media;
 use crate::models::poll::PollView;
 use crate::routes::page_cache::PageCache;
 use crate::routes::viewer::Viewer;
@@ -71,11 +72,12 @@ pub fn render_page(
     voter: &Voter,
     keys: &Keys,
     cfg: &AppConfig,
+    media: &Media,
     flash: Option<Flash>,
 ) -> Template {
     Template::render(
         PAGE_TEMPLATE,
-        page_context(viewer, view, voter.csrf_token(keys), cfg, flash),
+        page_context(viewer, view, voter.csrf_token(keys), cfg, media, flash),
     )
 }
 
@@ -87,8 +89,14 @@ fn page_context(
     view: &PollView,
     csrf_token: String,
     cfg: &AppConfig,
+    media: &Media,
     flash: Option<Flash>,
 ) -> serde_json::Value {
+    let image_of = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| view.images.get(id))
+            .map(|i| media.view(i))
+    };
     let now = crate::models::now();
     let q = &view.question;
     let mine = view.my_choices.clone().unwrap_or_default();
@@ -114,9 +122,26 @@ fn page_context(
     let choices: Vec<_> = view
         .choices
         .iter()
-        .map(|c| context! { id: c.id, label: &c.label, selected: mine.contains(&c.id) })
+        .map(|c| {
+            context! {
+                id: c.id,
+                label: &c.label,
+                selected: mine.contains(&c.id),
+                image: image_of(&c.image_id),
+            }
+        })
         .collect();
-    let canonical = format!("{}{}", cfg.public_url.trim_end_matches('/'), q.path());
+    let public = cfg.public_url.trim_end_matches('/');
+    let canonical = format!("{public}{}", q.path());
+    let image = image_of(&q.image_id);
+    // Share cards need an absolute URL; the 1200 px rendition is the size they ask for.
+    let og_image = image.as_ref().map(|i| {
+        if i.url.starts_with('/') {
+            format!("{public}{}", i.url)
+        } else {
+            i.url.clone()
+        }
+    });
     let description = q
         .description
         .as_deref()
@@ -137,7 +162,15 @@ fn page_context(
             page_title: &q.title,
             nav: "",
             site_name: "Beebeta",
-            og: context! { title: &q.title, description, url: &canonical, site_name: "Beebeta" },
+            og: context! {
+                title: &q.title,
+                description,
+                url: &canonical,
+                site_name: "Beebeta",
+                image: og_image,
+                image_width: image.as_ref().map(|i| i.width),
+                image_height: image.as_ref().map(|i| i.height),
+            },
             q: context! {
                 id: q.id,
                 title: &q.title,
@@ -156,6 +189,7 @@ fn page_context(
                 results_visibility: &q.results_visibility,
                 protection: &q.protection,
                 url: q.path(),
+                image,
             },
             flash,
             choices,
@@ -198,6 +232,7 @@ async fn show(
     cache: &State<Cache>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
+    media: &State<Media>,
     voter: Voter,
     viewer: Viewer,
     pages: &State<PageCache>,
@@ -219,7 +254,14 @@ async fn show(
         if let Some(html) = pages.get(key, &token) {
             return Ok(PageOrRedirect::Html(RawHtml(html)));
         }
-        let context = page_context(&viewer, &view, pages.placeholder().to_owned(), cfg, None);
+        let context = page_context(
+            &viewer,
+            &view,
+            pages.placeholder().to_owned(),
+            cfg,
+            media,
+            None,
+        );
         if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
             return Ok(PageOrRedirect::Html(RawHtml(
                 pages.insert(key, html, &token),
@@ -231,6 +273,6 @@ async fn show(
         _ => Flash::ok(f.message()),
     });
     Ok(PageOrRedirect::Page(render_page(
-        &viewer, &view, &voter, keys, cfg, flash,
+        &viewer, &view, &voter, keys, cfg, media, flash,
     )))
 }

@@ -10,6 +10,7 @@ use crate::config::AppConfig;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::limits::{Action, Limits};
+use crate::media::Media;
 use crate::models::ballot::VoteOutcome;
 use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
 use crate::routes::viewer::Viewer;
@@ -54,6 +55,7 @@ async fn refuse(
     cache: &Cache,
     keys: &Keys,
     cfg: &AppConfig,
+    media: &Media,
     voter: &Voter,
     id: crate::domain::QuestionId,
     err: AppError,
@@ -69,6 +71,7 @@ async fn refuse(
         voter,
         keys,
         cfg,
+        media,
         Some(Flash::error(err.public_message())),
     );
     if let AppError::TooManyRequests {
@@ -88,6 +91,7 @@ async fn vote(
     refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
+    media: &State<Media>,
     voter: Voter,
     viewer: Viewer,
     client: voting::ClientNetwork,
@@ -98,14 +102,14 @@ async fn vote(
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
     let id = parse_id(id)?;
     if let Err(e) = limits.check(Action::Vote, ip.key()) {
-        return refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+        return refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
             .await
             .map(Err);
     }
     let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
         Ok(c) => c,
         Err(e) => {
-            return refuse(&viewer, db, cache, keys, cfg, &voter, id, e.into())
+            return refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e.into())
                 .await
                 .map(Err);
         }
@@ -118,7 +122,7 @@ async fn vote(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+        Err(e) => refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
             .await
             .map(Err),
     }
@@ -131,6 +135,7 @@ async fn withdraw(
     refresher: &State<CountRefresher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
+    media: &State<Media>,
     voter: Voter,
     viewer: Viewer,
     id: &str,
@@ -147,7 +152,7 @@ async fn withdraw(
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, cache, keys, cfg, &voter, id, e)
+        Err(e) => refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
             .await
             .map(Err),
     }

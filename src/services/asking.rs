@@ -19,6 +19,10 @@ pub struct RawQuestion {
     pub description: String,
     /// Choice labels.
     pub choices: Vec<String>,
+    /// Upload ids of the choices' images, in the order of `choices` (may be shorter).
+    pub choice_images: Vec<Option<String>>,
+    /// Upload id of the question's image.
+    pub image: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// `single` or `multiple`.
@@ -75,6 +79,8 @@ pub fn validate(
         protection: &raw.duplicate_protection,
         closes_at,
         choices: raw.choices.iter().map(String::as_str).collect(),
+        choice_images: raw.choice_images.iter().map(Option::as_deref).collect(),
+        image: raw.image.as_deref(),
         tags: raw.tags.iter().map(String::as_str).collect(),
     };
     match QuestionDraft::parse_fields(input, now) {
@@ -117,14 +123,48 @@ pub async fn create(
         Ok(d) => d,
         Err(p) => return Ok(Err(p)),
     };
-    let (id, path) = db
+    let created = db
         .write(move |c| {
+            if let Some(p) = foreign_uploads(c, &draft, author_id)? {
+                return Ok(Err(p));
+            }
             let id = question::create(c, &draft, now)?;
-            Ok((id, question::find_visible(c, id)?.path()))
+            Ok(Ok((id, question::find_visible(c, id)?.path())))
         })
         .await?;
-    tracing::info!(question = id, author = author_id, "question asked");
-    Ok(Ok((id, path)))
+    if let Ok((id, _)) = &created {
+        tracing::info!(question = id, author = author_id, "question asked");
+    }
+    Ok(created)
+}
+
+/// Problems when the draft refers to uploads that do not exist or belong to someone else.
+fn foreign_uploads(
+    c: &mut crate::db::AnyConnection,
+    draft: &QuestionDraft,
+    author_id: i64,
+) -> AppResult<Option<Problems>> {
+    let bad = models::media::not_owned(c, &draft.upload_ids(), author_id)?;
+    if bad.is_empty() {
+        return Ok(None);
+    }
+    let mut problems = Problems::new();
+    if draft
+        .image
+        .as_ref()
+        .is_some_and(|m| bad.iter().any(|b| b == m.as_str()))
+    {
+        problems.insert("image", "That image upload does not exist.".into());
+    }
+    if draft
+        .choice_images
+        .iter()
+        .flatten()
+        .any(|m| bad.iter().any(|b| b == m.as_str()))
+    {
+        problems.insert("choices", "A choice's image upload does not exist.".into());
+    }
+    Ok(Some(problems))
 }
 
 /// Maps an author's refused change to an error.
@@ -160,6 +200,9 @@ pub async fn edit(
         Err(p) => return Ok(Err(p)),
     };
     db.write(move |c| {
+        if let Some(p) = foreign_uploads(c, &draft, author_id)? {
+            return Ok(Err(p));
+        }
         question::update(c, id, author_id, &draft, now).map_err(manage_error)?;
         Ok(Ok(question::find_visible(c, id)?.path()))
     })

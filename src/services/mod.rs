@@ -5,4 +5,5 @@ pub mod asking;
 pub mod identities;
 pub mod reading;
 pub mod recovery;
+pub mod uploads;
 pub mod voting;

@@ -133,6 +133,17 @@
       input.defaultValue = "";
       input.removeAttribute("aria-invalid");
     }
+    /* A new row starts without an image: clear the copied file, upload id and preview. */
+    toArray(row.querySelectorAll('input[type="file"]')).forEach(function (f) {
+      f.value = "";
+    });
+    toArray(row.querySelectorAll('input[name="choice_image_id"]')).forEach(function (h) {
+      h.value = "";
+      h.defaultValue = "";
+    });
+    toArray(row.querySelectorAll(".image-preview")).forEach(function (p) {
+      p.parentNode.removeChild(p);
+    });
     list.appendChild(row);
     syncRows(form, list);
     if (input) {

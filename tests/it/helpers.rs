@@ -108,6 +108,7 @@ impl TestApp {
             .merge(("public_url", "http://beebeta.test"))
             .merge(("log_filter", "warn"))
             .merge(("limits", "off"))
+            .merge(("media", "memory://"))
             .merge(("port", 0));
         let settings = Settings::from_figment(configure(figment)).expect("settings");
         let cfg = settings.app.clone();
@@ -144,6 +145,7 @@ impl TestApp {
                 .map(|s| created + chrono::Duration::seconds(s)),
             choices: b.choices.iter().map(|s| s.as_str()).collect(),
             tags: b.tags.iter().map(|s| s.as_str()).collect(),
+            ..DraftInput::default()
         };
         let draft = QuestionDraft::parse(input, created).expect("valid question");
         self.db

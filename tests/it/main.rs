@@ -13,6 +13,7 @@ mod db;
 mod email;
 mod helpers;
 mod live;
+mod media;
 mod oauth;
 mod pages;
 mod voting;

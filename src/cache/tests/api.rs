@@ -126,9 +126,9 @@ fn keys_are_prefixed_and_versioned() {
     .unwrap();
     cache.set_bytes("k", b"v", MINUTE);
     use crate::cache::CacheBackend;
-    assert_eq!(backend.get("shared:v1:k").unwrap(), None);
+    assert_eq!(backend.get("shared:v2:k").unwrap(), None);
     assert_eq!(
-        backend.get("run1:v1:k").unwrap().as_deref(),
+        backend.get("run1:v2:k").unwrap().as_deref(),
         Some(&b"v"[..])
     );
 }

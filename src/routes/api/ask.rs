@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::AppResult;
 use crate::limits::{Action, Limits};
+use crate::media::Media;
 use crate::routes::questions::load;
 use crate::services::asking::{self, RawQuestion};
 
@@ -31,8 +32,11 @@ pub struct NewQuestionBody {
     /// At most 5,000 characters.
     #[serde(default)]
     pub description: Option<String>,
-    /// 2 to 10 labels.
-    pub choices: Vec<String>,
+    /// 2 to 10 choices: each a label, or `{"label": ..., "image": <upload id>}`.
+    pub choices: Vec<ChoiceInput>,
+    /// Upload id of the question's image (from `POST /api/v1/uploads`).
+    #[serde(default)]
+    pub image: Option<String>,
     /// Up to 5 tags (normalised to lowercase slug form).
     #[serde(default)]
     pub tags: Vec<String>,
@@ -56,6 +60,27 @@ pub struct NewQuestionBody {
     pub duplicate_protection: Option<String>,
 }
 
+/// A choice of a new question: its label, or its label and image.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChoiceInput {
+    /// Just the label.
+    Label(String),
+    /// A label with an image.
+    WithImage(ChoiceWithImage),
+}
+
+/// A choice with an image.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceWithImage {
+    /// 1 to 200 characters.
+    pub label: String,
+    /// Upload id (from `POST /api/v1/uploads`), or null.
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
 /// Asks a question as the logged-in user.
 #[utoipa::path(post, path = "/api/v1/questions", tag = "questions",
     security(("bearer_token" = []), ("session_cookie" = [])),
@@ -71,16 +96,27 @@ pub async fn create_question(
     db: &State<Db>,
     cache: &State<Cache>,
     user: CurrentUser,
+    media: &State<Media>,
     voter: Voter,
     limits: &State<Limits>,
     body: JsonBody<NewQuestionBody>,
 ) -> AppResult<Created<Json<Question>>> {
     limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
     let b = body.0;
+    let (choices, choice_images) = b
+        .choices
+        .into_iter()
+        .map(|c| match c {
+            ChoiceInput::Label(label) => (label, None),
+            ChoiceInput::WithImage(c) => (c.label, c.image),
+        })
+        .unzip();
     let raw = RawQuestion {
         title: b.title,
         description: b.description.unwrap_or_default(),
-        choices: b.choices,
+        choices,
+        choice_images,
+        image: b.image,
         tags: b.tags,
         kind: b.kind.unwrap_or_else(|| "single".into()),
         min_choices: b.min_choices.map(|n| n.to_string()),
@@ -101,5 +137,5 @@ pub async fn create_question(
         .map_err(asking::problems_error)?;
     crate::services::reading::lists_changed(cache).await;
     let view = load(db, cache, QuestionId(id), Some(voter.key())).await?;
-    Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view))))
+    Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view, media))))
 }

@@ -25,6 +25,7 @@ pub const BASE: &str = "/api/v1";
         votes::put_vote,
         votes::delete_vote,
         tags::list_tags,
+        crate::routes::uploads::upload,
         openapi_json,
     ),
     components(schemas(
@@ -41,9 +42,13 @@ pub const BASE: &str = "/api/v1";
         types::TagList,
         types::ErrorBody,
         ask::NewQuestionBody,
+        ask::ChoiceInput,
+        ask::ChoiceWithImage,
+        crate::media::ApiImage,
+        crate::routes::uploads::Uploaded,
         types::ErrorDetail,
     )),
-        tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "meta")),
+        tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "uploads"), (name = "meta")),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
@@ -83,6 +88,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(ask::routes());
     r.extend(votes::routes());
     r.extend(tags::routes());
+    r.extend(crate::routes::uploads::api_routes());
     r
 }
 

@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::domain::poll::results_visible;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
+use crate::media::Media;
 use crate::models::listing::ListQuery;
 use crate::models::poll::PollView;
 use crate::models::{self, tag};
@@ -89,8 +90,13 @@ pub async fn list(
 }
 
 /// Builds the API view of a question for the caller.
-pub fn question_json(view: &PollView) -> Question {
+pub fn question_json(view: &PollView, media: &Media) -> Question {
     let q = &view.question;
+    let image = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| view.images.get(id))
+            .map(|i| media.view(i).into())
+    };
     Question {
         id: q.id,
         title: q.title.clone(),
@@ -114,8 +120,10 @@ pub fn question_json(view: &PollView) -> Question {
             .map(|c| Choice {
                 id: c.id,
                 label: c.label.clone(),
+                image: image(&c.image_id),
             })
             .collect(),
+        image: image(&q.image_id),
         ballot: view.my_choices.clone().map(|choices| Ballot { choices }),
         results: view
             .results
@@ -132,12 +140,13 @@ pub fn question_json(view: &PollView) -> Question {
 pub async fn get_question(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     voter: Voter,
     id: &str,
 ) -> AppResult<Json<Question>> {
     let id = parse_id(id)?;
     let view = load(db, cache, id, voter.ballot_key()).await?;
-    Ok(Json(question_json(&view)))
+    Ok(Json(question_json(&view, media)))
 }
 
 /// The results of a question; 403 when they are not visible to the caller.

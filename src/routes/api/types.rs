@@ -57,7 +57,12 @@ pub struct QuestionList {
 pub struct Choice {
     pub id: i64,
     pub label: String,
+    /// The choice's image, or `null`.
+    pub image: Option<Image>,
 }
+
+/// An image (see [`crate::media::ApiImage`]).
+pub type Image = crate::media::ApiImage;
 
 /// Votes of one choice.
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,6 +131,8 @@ pub struct Question {
     pub closes_at: Option<String>,
     pub total_votes: i64,
     pub choices: Vec<Choice>,
+    /// The question's image, or `null`.
+    pub image: Option<Image>,
     /// The caller's ballot, if they voted.
     pub ballot: Option<Ballot>,
     /// `null` when the results are not visible to the caller.
