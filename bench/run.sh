@@ -4,6 +4,7 @@
 #   bench/run.sh                      # SQLite (embedded defaults), small generated data set
 #   bench/run.sh --mysql              # MariaDB on 127.0.0.1:3306 (database beebeta_bench, recreated)
 #   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
+#   bench/run.sh --mysql --memcached --scale large   # 1M questions, 10M votes
 #   DURATION=20 CONNECTIONS=64 QUESTIONS=1000 VOTES=10000 bench/run.sh
 #
 # Each target runs ROUNDS times (default 3); the median run's requests/s, p50/p99 latency and
@@ -16,13 +17,23 @@ cd "$(dirname "$0")/.."
 
 BACKEND=sqlite
 MEMCACHED=no
-for arg in "$@"; do
-  case "$arg" in
+SCALE=small
+while [ $# -gt 0 ]; do
+  case "$1" in
     --mysql) BACKEND=mysql ;;
     --memcached) MEMCACHED=yes ;;
-    *) echo "unknown option $arg" >&2; exit 2 ;;
+    --scale) SCALE="${2:?--scale needs small or large}"; shift ;;
+    --scale=*) SCALE="${1#--scale=}" ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
+case "$SCALE" in
+  small) ;;
+  # The large data set: 1M questions, 10M votes (bulk-loaded by `beebeta generate`).
+  large) QUESTIONS="${QUESTIONS:-1000000}"; VOTES="${VOTES:-10000000}" ;;
+  *) echo "unknown scale $SCALE: small or large" >&2; exit 2 ;;
+esac
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"

@@ -143,6 +143,10 @@ async fn s3_store() {
     let out = std::process::Command::new("curl")
         .args([
             "-sI",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3",
+            "--user",
+            "test:test",
             &format!(
                 "{}/{}/beebeta-test/img/headers.jpg",
                 bucket.endpoint, bucket.name

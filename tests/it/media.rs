@@ -598,3 +598,198 @@ async fn gc_removes_unreferenced_objects_only(b: Backend) {
         .unwrap();
     assert_eq!((again.rows, again.objects), (0, 0));
 }
+
+/// The same flows on S3 (moto), with an outage in the middle of an upload.
+mod s3 {
+    use super::*;
+
+    backend_tests!(
+        #[ignore = "needs an S3-compatible server: BEEBETA_TEST_S3_ENDPOINT and AWS_* credentials (.ci/run starts moto)"]
+        s3_uploads_survive_an_outage_mid_upload,
+    );
+
+    /// A TCP proxy to the S3 server that cuts every connection once `budget` request bytes have
+    /// passed, and refuses connections from then on: an outage in the middle of an upload.
+    struct CuttingProxy {
+        endpoint: String,
+        budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
+        down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl CuttingProxy {
+        fn start(upstream: &str) -> CuttingProxy {
+            use std::io::{Read, Write};
+            use std::net::{Shutdown, TcpListener, TcpStream};
+            use std::sync::Arc;
+            use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+            let upstream = upstream
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_string();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let endpoint = format!("http://{}", listener.local_addr().unwrap());
+            let budget = Arc::new(AtomicI64::new(i64::MAX));
+            let down = Arc::new(AtomicBool::new(false));
+            let (b, d) = (budget.clone(), down.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    if d.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    let Ok(server) = TcpStream::connect(&upstream) else {
+                        continue;
+                    };
+                    let (mut c_in, mut s_out) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    let (b2, d2) = (b.clone(), d.clone());
+                    let (c_shut, s_shut) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 8192];
+                        while let Ok(n) = c_in.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            let left = b2.fetch_sub(n as i64, Ordering::SeqCst) - n as i64;
+                            if left < 0 || d2.load(Ordering::SeqCst) {
+                                d2.store(true, Ordering::SeqCst);
+                                let _ = c_shut.shutdown(Shutdown::Both);
+                                let _ = s_shut.shutdown(Shutdown::Both);
+                                break;
+                            }
+                            if s_out.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    let (mut s_in, mut c_out) = (server, client);
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut s_in, &mut c_out);
+                        let _ = c_out.shutdown(Shutdown::Both);
+                    });
+                }
+            });
+            CuttingProxy {
+                endpoint,
+                budget,
+                down,
+            }
+        }
+    }
+
+    async fn s3_uploads_survive_an_outage_mid_upload(b: Backend) {
+        use std::sync::atomic::Ordering;
+        let endpoint = std::env::var("BEEBETA_TEST_S3_ENDPOINT")
+            .expect("BEEBETA_TEST_S3_ENDPOINT, e.g. http://127.0.0.1:5000 (.ci/run starts moto)");
+        let bucket = format!("bb-it-{}", uuid::Uuid::new_v4().simple());
+        let status = std::process::Command::new("curl")
+            .args(["-sf", "-X", "PUT", &format!("{endpoint}/{bucket}")])
+            .status()
+            .unwrap();
+        assert!(status.success(), "create bucket {bucket}");
+        let proxy = CuttingProxy::start(&endpoint);
+        let media_url = format!("s3://{bucket}/site");
+        let app = TestApp::with(b, |f| {
+            f.merge(("media", media_url.clone()))
+                .merge(("s3_endpoint", proxy.endpoint.clone()))
+                .merge(("media_url", "https://cdn.beebeta.test"))
+        })
+        .await;
+        let token = asker(&app, "clouds").await;
+        // Through S3: stored, with CDN URLs.
+        let (s, v) = upload(&app, Some(&token), "a.jpg", &jpeg(2400, 1600)).await;
+        assert_eq!(s, Status::Created, "{v}");
+        assert!(
+            v["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://cdn.beebeta.test/img/")
+        );
+        let first = v["id"].as_str().unwrap().to_string();
+        let body = serde_json::json!({"title": "Does S3 keep this image?", "image": first, "choices": ["Yes", "No"]});
+        let r = app
+            .client
+            .post("/api/v1/questions")
+            .header(ContentType::JSON)
+            .body(body.to_string())
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::Created);
+        // The app does not serve an S3 store itself.
+        let r = app
+            .client
+            .get(format!(
+                "/media/{}",
+                v["url"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit("img/")
+                    .next()
+                    .map(|k| format!("img/{k}"))
+                    .unwrap()
+            ))
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::NotFound);
+        let objects_before = media(&app).store().list("img").await.unwrap().len();
+        assert_eq!(objects_before, 3);
+
+        // The outage starts 20 KB into the next upload's requests: some renditions may be written,
+        // the rest fail; the upload is refused with a 503 and no row is written.
+        proxy.budget.store(20_000, Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        let (s, v) = upload(&app, Some(&token), "b.jpg", &jpeg(2000, 1500)).await;
+        assert_eq!(s, Status::ServiceUnavailable, "{v}");
+        assert_eq!(v["error"]["code"], "unavailable");
+        assert!(proxy.down.load(Ordering::SeqCst));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "bounded by the retry budget"
+        );
+        assert_eq!(media_rows(&app).await, 1, "no row for the failed upload");
+        // The ask form reports it too, keeping the input.
+        let body = multipart(&[
+            ("csrf_token", None, token.as_bytes()),
+            ("title", None, b"Will this image make it up?"),
+            ("image", Some("c.jpg"), &jpeg(640, 480)),
+            ("choice", None, b"Yes"),
+            ("choice", None, b"No"),
+            ("action", None, b"submit"),
+        ]);
+        let r = app
+            .client
+            .post("/ask")
+            .header(multipart_type())
+            .body(body)
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::ServiceUnavailable);
+        assert_eq!(media_rows(&app).await, 1);
+
+        // Afterwards gc (straight to S3) removes what the failed upload left, and only that.
+        let direct = beebeta::media::MediaStore::open(
+            &media_url,
+            &beebeta::media::StoreOptions {
+                s3_endpoint: Some(endpoint.clone()),
+            },
+        )
+        .unwrap();
+        let now = GcOptions {
+            apply: true,
+            unattached_grace: std::time::Duration::ZERO,
+            object_min_age: std::time::Duration::ZERO,
+            progress: false,
+        };
+        let report = gc(&app.db, &direct, &now).await.unwrap();
+        assert_eq!(report.rows, 0);
+        assert_eq!(direct.list("img").await.unwrap().len(), 3, "{report}");
+        for l in direct.list("img").await.unwrap() {
+            direct.delete(&l.key).await.unwrap();
+        }
+        let _ = std::process::Command::new("curl")
+            .args(["-sf", "-X", "DELETE", &format!("{endpoint}/{bucket}")])
+            .status();
+    }
+}
