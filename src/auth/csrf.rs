@@ -68,8 +68,31 @@ where
                     .next()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
+                // Rocket reports a body over its limit as an `InvalidLength` of the whole form.
+                let over_limit = errors.iter().any(|e| {
+                    e.name.is_none()
+                        && matches!(
+                            e.kind,
+                            rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
+                        )
+                });
+                let status = if over_limit {
+                    Status::PayloadTooLarge
+                } else {
+                    status
+                };
                 let message = if status == Status::PayloadTooLarge {
-                    "The form is too large.".to_string()
+                    let multipart = req.content_type().is_some_and(|c| c.is_form_data());
+                    let limit = req
+                        .limits()
+                        .get(if multipart { "data-form" } else { "form" });
+                    match limit {
+                        Some(l) if multipart => format!(
+                            "The form is too large: at most {} MB with its images.",
+                            l.as_u64() / (1024 * 1024)
+                        ),
+                        _ => "The form is too large.".to_string(),
+                    }
                 } else {
                     format!("The form could not be read: {what}")
                 };

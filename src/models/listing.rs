@@ -33,6 +33,9 @@ pub struct QuestionSummary {
     pub author: Option<String>,
     /// Its tags.
     pub tags: Vec<String>,
+    /// Its image, if any.
+    #[serde(default)]
+    pub image: Option<crate::media::StoredImage>,
 }
 
 /// One page of a list.
@@ -84,19 +87,7 @@ pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> Quer
     let has_more = rows.len() as i64 > Page::SIZE;
     rows.truncate(Page::SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut tags = tag::names_for(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|(question, author)| {
-            let tags = tags.remove(&question.id).unwrap_or_default();
-            QuestionSummary {
-                question,
-                author,
-                tags,
-            }
-        })
-        .collect();
-    Ok(ListPage { items, has_more })
+    summaries(conn, rows, &ids, has_more)
 }
 
 /// A user's visible questions, newest first.
@@ -113,19 +104,7 @@ pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryR
     let has_more = rows.len() as i64 > Page::SIZE;
     rows.truncate(Page::SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut tags = tag::names_for(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|(question, author)| {
-            let tags = tags.remove(&question.id).unwrap_or_default();
-            QuestionSummary {
-                question,
-                author,
-                tags,
-            }
-        })
-        .collect();
-    Ok(ListPage { items, has_more })
+    summaries(conn, rows, &ids, has_more)
 }
 
 /// A user's number of visible questions and the ballots they received.
@@ -136,4 +115,37 @@ pub fn author_stats(conn: &mut AnyConnection, author_id: i64) -> QueryResult<(i6
         .select(questions::vote_count)
         .load(conn)?;
     Ok((rows.len() as i64, rows.iter().sum()))
+}
+
+/// List items from question rows: their tags and images in one query each.
+fn summaries(
+    conn: &mut AnyConnection,
+    rows: Vec<(QuestionRow, Option<String>)>,
+    ids: &[i64],
+    has_more: bool,
+) -> QueryResult<ListPage> {
+    let mut tags = tag::names_for(conn, ids)?;
+    let image_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|(q, _)| q.image_id.clone())
+        .collect();
+    let images = crate::models::media::find_many(conn, &image_ids)?;
+    let items = rows
+        .into_iter()
+        .map(|(question, author)| {
+            let tags = tags.remove(&question.id).unwrap_or_default();
+            let image = question
+                .image_id
+                .as_ref()
+                .and_then(|id| images.get(id))
+                .cloned();
+            QuestionSummary {
+                question,
+                author,
+                tags,
+                image,
+            }
+        })
+        .collect();
+    Ok(ListPage { items, has_more })
 }

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
+use crate::media::Media;
 use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
 use crate::routes::viewer::Viewer;
@@ -38,6 +39,7 @@ fn page_url(base: &str, page: u32) -> String {
 async fn render(
     db: &Db,
     cache: &Cache,
+    media: &Media,
     view: &Viewer,
     query: ListQuery,
     meta: ListPage,
@@ -56,7 +58,11 @@ async fn render(
     };
     let now = models::now();
     let result = reading::list(db, cache, query, now).await?;
-    let items: Vec<ItemView> = result.items.iter().map(|s| ItemView::new(s, now)).collect();
+    let items: Vec<ItemView> = result
+        .items
+        .iter()
+        .map(|s| ItemView::new(s, now, media))
+        .collect();
     let next_url = if result.has_more {
         page.next().map(|n| page_url(&meta.base, n))
     } else {
@@ -96,6 +102,7 @@ fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
 async fn hot(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     view: Viewer,
     page: Option<&str>,
 ) -> AppResult<Template> {
@@ -110,6 +117,7 @@ async fn hot(
     render(
         db,
         cache,
+        media,
         &view,
         list_query(Sort::Hot, Window::All, page),
         meta,
@@ -123,6 +131,7 @@ async fn hot(
 async fn new(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     view: Viewer,
     page: Option<&str>,
 ) -> AppResult<Template> {
@@ -137,6 +146,7 @@ async fn new(
     render(
         db,
         cache,
+        media,
         &view,
         list_query(Sort::New, Window::All, page),
         meta,
@@ -150,6 +160,7 @@ async fn new(
 async fn top(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     view: Viewer,
     window: Option<&str>,
     page: Option<&str>,
@@ -172,6 +183,7 @@ async fn top(
     render(
         db,
         cache,
+        media,
         &view,
         list_query(Sort::Top, window, page),
         meta,
@@ -185,6 +197,7 @@ async fn top(
 async fn by_tag(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     view: Viewer,
     name: &str,
     page: Option<&str>,
@@ -205,7 +218,7 @@ async fn by_tag(
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(db, cache, &view, query, meta, Some(row.name), None).await
+    render(db, cache, media, &view, query, meta, Some(row.name), None).await
 }
 
 fn truncate(s: &str) -> String {
@@ -216,6 +229,7 @@ fn truncate(s: &str) -> String {
 async fn search(
     db: &State<Db>,
     cache: &State<Cache>,
+    media: &State<Media>,
     view: Viewer,
     q: Option<&str>,
     page: Option<&str>,
@@ -247,7 +261,7 @@ async fn search(
     };
     let mut lq = list_query(Sort::Top, Window::All, page);
     lq.search = Some(query);
-    render(db, cache, &view, lq, meta, None, Some(text)).await
+    render(db, cache, media, &view, lq, meta, None, Some(text)).await
 }
 
 #[get("/tags?<page>")]

@@ -6,6 +6,7 @@ use rocket_dyn_templates::{Template, context};
 use crate::db::Db;
 use crate::domain::Page;
 use crate::error::{AppError, AppResult};
+use crate::media::Media;
 use crate::models::{self, listing, user};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{ItemView, human_time};
@@ -18,6 +19,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[get("/u/<name>?<page>")]
 async fn profile(
     db: &State<Db>,
+    media: &State<Media>,
     viewer: Viewer,
     name: &str,
     page: Option<&str>,
@@ -41,7 +43,11 @@ async fn profile(
     let Some((u, (questions, votes), list)) = found else {
         return Err(AppError::NotFound("There is no such user.".into()));
     };
-    let items: Vec<ItemView> = list.items.iter().map(|s| ItemView::new(s, now)).collect();
+    let items: Vec<ItemView> = list
+        .items
+        .iter()
+        .map(|s| ItemView::new(s, now, media))
+        .collect();
     let base = format!("/u/{}", u.username);
     let url = |n: u32| {
         if n == 1 {

@@ -75,13 +75,15 @@ pub struct ItemView {
     author: Option<String>,
     excerpt: Option<String>,
     kind: String,
+    image: Option<crate::media::ImageView>,
 }
 
 impl ItemView {
     /// Builds the list item.
-    pub fn new(s: &QuestionSummary, now: NaiveDateTime) -> ItemView {
+    pub fn new(s: &QuestionSummary, now: NaiveDateTime, media: &crate::media::Media) -> ItemView {
         let q = &s.question;
         ItemView {
+            image: s.image.as_ref().map(|i| media.view(i)),
             id: q.id,
             title: q.title.clone(),
             url: q.path(),

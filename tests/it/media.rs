@@ -212,6 +212,15 @@ async fn upload_and_ask_through_the_api(b: Backend) {
         urls["1200"].as_str().unwrap()
     )));
     assert!(page.contains("summary_large_image"));
+    // Lists show the question's thumbnail.
+    let (_, list) = app.get("/new").await;
+    assert!(
+        list.contains(&format!(
+            "class=\"question-card-thumb\" src=\"{}\"",
+            urls["160"].as_str().unwrap()
+        )),
+        "{list}"
+    );
 
     // An unknown or malformed upload id is a field error, and nothing is created.
     for bad in ["0123456789abcdef0123456789abcdef", "../../etc/passwd", "x"] {
@@ -451,6 +460,20 @@ async fn bad_uploads_are_refused_and_store_nothing(b: Backend) {
     let huge = vec![b'a'; 21 * 1024 * 1024];
     let (s, v) = upload(&app, Some(&token), "huge.jpg", &huge).await;
     assert_eq!(s, Status::PayloadTooLarge, "{v}");
+    let body = multipart(&[
+        ("csrf_token", None, token.as_bytes()),
+        ("title", None, b"Is this form far too large?"),
+        ("image", Some("huge.jpg"), &huge),
+    ]);
+    let r = app
+        .client
+        .post("/ask")
+        .header(multipart_type())
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::PayloadTooLarge);
+    assert!(r.into_string().await.unwrap().contains("at most 20 MB"));
     // A body that is not multipart.
     let r = app
         .client
