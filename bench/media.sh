@@ -32,7 +32,7 @@ echo "== image processing (release; median of $REPEAT runs; peak RSS of the proc
 "$BIN" media sample bomb --width 50000 --height 50000 "$OUT/bomb.png" >/dev/null
 printf '%-20s %9s %-22s %10s %12s  %s\n' file bytes source median_ms peak_rss_MB renditions
 for f in photo-12mp.jpg photo-4000px.png graphic-4000px.png bomb.png; do
-  json=$("$BIN" media process "$OUT/$f" --repeat "$REPEAT")
+  json=$(BEEBETA_LOG_FILTER=error "$BIN" media process "$OUT/$f" --repeat "$REPEAT" | tail -n1)
   python3 - "$f" "$json" <<'PY'
 import json, sys
 name, d = sys.argv[1], json.loads(sys.argv[2])

@@ -296,8 +296,14 @@ pub fn fit(w: u32, h: u32, target: u32) -> (u32, u32) {
     (nw, nh)
 }
 
+/// Whether any pixel is not fully opaque (read in place for the usual 8-bit layouts).
 fn uses_alpha(img: &DynamicImage) -> bool {
-    img.has_alpha() && img.to_rgba8().pixels().any(|p| p.0[3] < 255)
+    match img {
+        DynamicImage::ImageRgba8(b) => b.pixels().any(|p| p.0[3] < 255),
+        DynamicImage::ImageLumaA8(b) => b.pixels().any(|p| p.0[1] < 255),
+        i if i.has_alpha() => i.to_rgba8().pixels().any(|p| p.0[3] < 255),
+        _ => false,
+    }
 }
 
 /// Encodes one rendition and names it by its content.
@@ -346,12 +352,13 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<Processed, Refusal>
             continue;
         }
         if (w, h) != (base.width(), base.height()) {
-            let filter = if base.width() > 3 * w {
-                FilterType::Triangle
+            // Shrinking by more than 2×: the area-averaging `thumbnail` (integer arithmetic, no
+            // floating-point copy of the image); closer sizes: Catmull-Rom, which keeps edges.
+            base = if base.width() > 2 * w {
+                base.thumbnail_exact(w, h)
             } else {
-                FilterType::CatmullRom
+                base.resize_exact(w, h, FilterType::CatmullRom)
             };
-            base = base.resize_exact(w, h, filter);
         }
         renditions.push(encode(&base, alpha)?);
     }
