@@ -1,7 +1,11 @@
 //! Question lists: hot (`/`), new, top, by tag, search, and the tag index.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::content::RawHtml;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::{Template, context};
+use rocket_dyn_templates::{Metadata, Template, context};
 
 use crate::cache::Cache;
 use crate::db::Db;
@@ -10,6 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::media::Media;
 use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
+use crate::routes::page_cache::PageCache;
+use crate::routes::questions::PageOrRedirect;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::ItemView;
 use crate::services::reading;
@@ -17,6 +23,29 @@ use crate::services::reading;
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
     routes![hot, new, top, by_tag, search, tags]
+}
+
+/// The page cache and the template renderer: list pages are the same for every anonymous
+/// visitor (they carry no form and no per-visitor state), so each app server renders one per
+/// version of the list and hands the same HTML to all of them (see `routes::page_cache`).
+pub struct Shared<'r> {
+    pages: &'r PageCache,
+    templates: Metadata<'r>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Shared<'r> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(pages) = req.rocket().state::<PageCache>() else {
+            return Outcome::Error((rocket::http::Status::InternalServerError, ()));
+        };
+        match req.guard::<Metadata<'r>>().await {
+            Outcome::Success(templates) => Outcome::Success(Shared { pages, templates }),
+            _ => Outcome::Error((rocket::http::Status::InternalServerError, ())),
+        }
+    }
 }
 
 struct ListPage {
@@ -40,12 +69,13 @@ async fn render(
     db: &Db,
     cache: &Cache,
     media: &Media,
+    shared: &Shared<'_>,
     view: &Viewer,
     query: ListQuery,
     meta: ListPage,
     tag: Option<String>,
     q: Option<String>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let page = query.page;
     let sort = query.sort;
     let window = query.window;
@@ -58,6 +88,25 @@ async fn render(
     };
     let now = models::now();
     let result = reading::list(db, cache, query, now).await?;
+    // Everything the page shows: which list, which page, and the list itself.
+    let key = view.user().is_none().then(|| {
+        let mut h = DefaultHasher::new();
+        (
+            "list",
+            &meta.base,
+            sort_name,
+            window.as_str(),
+            &tag,
+            &q,
+            page.number(),
+        )
+            .hash(&mut h);
+        format!("{result:?}").hash(&mut h);
+        h.finish()
+    });
+    if let Some(html) = key.and_then(|k| shared.pages.get_whole(k)) {
+        return Ok(PageOrRedirect::Html(RawHtml(html.as_ref().clone())));
+    }
     let items: Vec<ItemView> = result
         .items
         .iter()
@@ -69,9 +118,7 @@ async fn render(
         None
     };
     let prev_url = page.prev().map(|n| page_url(&meta.base, n));
-    Ok(view.render(
-        "questions/list",
-        context! {
+    let context = view.context(context! {
             page_title: meta.page_title,
             heading: meta.heading,
             subheading: meta.subheading,
@@ -84,9 +131,20 @@ async fn render(
             page: page.number(),
             prev_url,
             next_url,
-        },
-    ))
+    });
+    if let Some(k) = key
+        && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
+    {
+        shared.pages.insert_whole(k, html.clone());
+        return Ok(PageOrRedirect::Html(RawHtml(html)));
+    }
+    Ok(PageOrRedirect::Page(Template::render(
+        LIST_TEMPLATE,
+        context,
+    )))
 }
+
+const LIST_TEMPLATE: &str = "questions/list";
 
 fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
     ListQuery {
@@ -103,9 +161,10 @@ async fn hot(
     db: &State<Db>,
     cache: &State<Cache>,
     media: &State<Media>,
+    shared: Shared<'_>,
     view: Viewer,
     page: Option<&str>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "Hot questions".into(),
@@ -118,6 +177,7 @@ async fn hot(
         db,
         cache,
         media,
+        &shared,
         &view,
         list_query(Sort::Hot, Window::All, page),
         meta,
@@ -132,9 +192,10 @@ async fn new(
     db: &State<Db>,
     cache: &State<Cache>,
     media: &State<Media>,
+    shared: Shared<'_>,
     view: Viewer,
     page: Option<&str>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     let meta = ListPage {
         page_title: "New questions".into(),
@@ -147,6 +208,7 @@ async fn new(
         db,
         cache,
         media,
+        &shared,
         &view,
         list_query(Sort::New, Window::All, page),
         meta,
@@ -161,10 +223,11 @@ async fn top(
     db: &State<Db>,
     cache: &State<Cache>,
     media: &State<Media>,
+    shared: Shared<'_>,
     view: Viewer,
     window: Option<&str>,
     page: Option<&str>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
     let label = match window {
@@ -184,6 +247,7 @@ async fn top(
         db,
         cache,
         media,
+        &shared,
         &view,
         list_query(Sort::Top, window, page),
         meta,
@@ -198,10 +262,11 @@ async fn by_tag(
     db: &State<Db>,
     cache: &State<Cache>,
     media: &State<Media>,
+    shared: Shared<'_>,
     view: Viewer,
     name: &str,
     page: Option<&str>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     let tag_name = TagName::from_url(name)
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
@@ -218,7 +283,18 @@ async fn by_tag(
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(db, cache, media, &view, query, meta, Some(row.name), None).await
+    render(
+        db,
+        cache,
+        media,
+        &shared,
+        &view,
+        query,
+        meta,
+        Some(row.name),
+        None,
+    )
+    .await
 }
 
 fn truncate(s: &str) -> String {
@@ -230,14 +306,15 @@ async fn search(
     db: &State<Db>,
     cache: &State<Cache>,
     media: &State<Media>,
+    shared: Shared<'_>,
     view: Viewer,
     q: Option<&str>,
     page: Option<&str>,
-) -> AppResult<Template> {
+) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     let query = SearchQuery::parse(q.unwrap_or(""))?;
     let Some(query) = query else {
-        return Ok(view.render(
+        return Ok(PageOrRedirect::Page(view.render(
             "questions/list",
             context! {
                 page_title: "Search",
@@ -246,7 +323,7 @@ async fn search(
                 nav: "search", sort: "search", window: "all", items: Vec::<ItemView>::new(),
                 page: 1, q: "",
             },
-        ));
+        )));
     };
     let text = query.as_str().to_string();
     let meta = ListPage {
@@ -261,7 +338,7 @@ async fn search(
     };
     let mut lq = list_query(Sort::Top, Window::All, page);
     lq.search = Some(query);
-    render(db, cache, media, &view, lq, meta, None, Some(text)).await
+    render(db, cache, media, &shared, &view, lq, meta, None, Some(text)).await
 }
 
 #[get("/tags?<page>")]

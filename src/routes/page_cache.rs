@@ -73,6 +73,16 @@ impl PageCache {
             .map(|html| html.replace(&self.placeholder, token))
     }
 
+    /// A page with no per-visitor part at all (list pages for anonymous visitors).
+    pub fn get_whole(&self, key: u64) -> Option<Arc<String>> {
+        self.pages.get(&key)
+    }
+
+    /// Keeps a page with no per-visitor part.
+    pub fn insert_whole(&self, key: u64, html: String) {
+        self.pages.insert(key, Arc::new(html));
+    }
+
     /// Keeps `html` (rendered with the placeholder) and returns it with `token` in place.
     pub fn insert(&self, key: u64, html: String, token: &str) -> String {
         let personal = html.replace(&self.placeholder, token);
