@@ -20,12 +20,19 @@ use crate::models::poll::PollView;
 
 /// How long a rendered page is reused.
 const PAGE_TTL: Duration = Duration::from_secs(2);
+/// How long a page is served by its address alone, before its data is even read again.
+pub const RECENT_TTL: Duration = Duration::from_secs(1);
 /// Bytes of rendered pages kept per app server.
 const CAPACITY_BYTES: u64 = 16 << 20;
 
 /// The rendered pages of this app server.
 pub struct PageCache {
     pages: moka::sync::Cache<u64, Arc<String>>,
+    /// The last page rendered for an address (list identity, or question id and slug), kept
+    /// [`RECENT_TTL`]: a visitor with nothing of their own on the page gets it without the
+    /// page's data being read at all. This adds at most a second to how stale such a page can
+    /// be (the data it was built from is itself cached for a second or two).
+    recent: moka::sync::Cache<u64, Arc<String>>,
     placeholder: String,
 }
 
@@ -43,6 +50,11 @@ impl PageCache {
                 .max_capacity(CAPACITY_BYTES)
                 .weigher(|_: &u64, v: &Arc<String>| u32::try_from(v.len() + 64).unwrap_or(u32::MAX))
                 .time_to_live(PAGE_TTL)
+                .build(),
+            recent: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|_: &u64, v: &Arc<String>| u32::try_from(v.len() + 64).unwrap_or(u32::MAX))
+                .time_to_live(RECENT_TTL)
                 .build(),
             placeholder: format!("csrf-{}", uuid::Uuid::new_v4().simple()),
         }
@@ -73,21 +85,59 @@ impl PageCache {
             .map(|html| html.replace(&self.placeholder, token))
     }
 
+    /// The key of an address: any hashable description of what was asked for.
+    pub fn address(parts: impl Hash) -> u64 {
+        let mut h = DefaultHasher::new();
+        parts.hash(&mut h);
+        h.finish()
+    }
+
+    /// The page last rendered for `address` (within [`RECENT_TTL`]), with `token` in place of
+    /// the placeholder.
+    pub fn recent(&self, address: u64, token: &str) -> Option<String> {
+        self.recent
+            .get(&address)
+            .map(|html| html.replace(&self.placeholder, token))
+    }
+
+    /// Remembers the page (rendered with the placeholder) last rendered for `address`.
+    pub fn remember(&self, address: u64, html: &Arc<String>) {
+        self.recent.insert(address, Arc::clone(html));
+    }
+
     /// A page with no per-visitor part at all (list pages for anonymous visitors).
     pub fn get_whole(&self, key: u64) -> Option<Arc<String>> {
         self.pages.get(&key)
     }
 
-    /// Keeps a page with no per-visitor part.
-    pub fn insert_whole(&self, key: u64, html: String) {
-        self.pages.insert(key, Arc::new(html));
+    /// Keeps a page with no per-visitor part; returns it shared.
+    pub fn insert_whole(&self, key: u64, html: String) -> Arc<String> {
+        let html = Arc::new(html);
+        self.pages.insert(key, Arc::clone(&html));
+        html
+    }
+
+    /// The page under `key` as stored (with the placeholder).
+    pub fn get_stored(&self, key: u64) -> Option<Arc<String>> {
+        self.pages.get(&key)
     }
 
     /// Keeps `html` (rendered with the placeholder) and returns it with `token` in place.
     pub fn insert(&self, key: u64, html: String, token: &str) -> String {
-        let personal = html.replace(&self.placeholder, token);
-        self.pages.insert(key, Arc::new(html));
-        personal
+        self.insert_shared(key, html)
+            .replace(&self.placeholder, token)
+    }
+
+    /// Keeps `html` (rendered with the placeholder); returns it shared.
+    pub fn insert_shared(&self, key: u64, html: String) -> Arc<String> {
+        let html = Arc::new(html);
+        self.pages.insert(key, Arc::clone(&html));
+        html
+    }
+
+    /// Puts the visitor's token into a stored page.
+    pub fn personalise(&self, html: &str, token: &str) -> String {
+        html.replace(&self.placeholder, token)
     }
 }
 
@@ -112,5 +162,19 @@ mod tests {
         assert!(!second.contains(cache.placeholder()));
         assert!(cache.get(8, "token-b").is_none());
         assert_ne!(PageCache::new().placeholder(), cache.placeholder());
+    }
+
+    #[test]
+    fn recent_pages_are_served_by_address_for_a_second() {
+        let cache = PageCache::new();
+        let a = PageCache::address(("question", 7, "slug"));
+        assert_ne!(a, PageCache::address(("question", 7, "other")));
+        assert!(cache.recent(a, "t").is_none());
+        let stored = cache.insert_shared(1, format!("<p>{}</p>", cache.placeholder()));
+        cache.remember(a, &stored);
+        assert_eq!(cache.recent(a, "tok").as_deref(), Some("<p>tok</p>"));
+        std::thread::sleep(RECENT_TTL + Duration::from_millis(200));
+        assert!(cache.recent(a, "tok").is_none(), "gone after RECENT_TTL");
+        assert!(cache.get_stored(1).is_some(), "the keyed page lives longer");
     }
 }

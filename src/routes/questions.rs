@@ -242,17 +242,30 @@ async fn show(
     slug: &str,
 ) -> AppResult<PageOrRedirect> {
     let id = parse_id(id)?;
+    // A visitor who cannot have a ballot (no voter cookie yet) and has no session or flash
+    // gets the page last rendered for this address, without any read (see `page_cache`).
+    let address = PageCache::address(("question", id.0, slug));
+    let anonymous = flash.is_none() && viewer.user().is_none();
+    if anonymous
+        && voter.ballot_key().is_none()
+        && let Some(html) = pages.recent(address, &voter.csrf_token(keys))
+    {
+        return Ok(PageOrRedirect::Html(RawHtml(html)));
+    }
     let view = load(db, cache, id, voter.ballot_key()).await?;
     if view.question.slug != slug {
         return Ok(PageOrRedirect::Redirect(Redirect::moved(
             view.question.path(),
         )));
     }
-    if flash.is_none() && viewer.user().is_none() && PageCache::shareable(&view) {
+    if anonymous && PageCache::shareable(&view) {
         let token = voter.csrf_token(keys);
         let key = PageCache::key(&view);
-        if let Some(html) = pages.get(key, &token) {
-            return Ok(PageOrRedirect::Html(RawHtml(html)));
+        if let Some(html) = pages.get_stored(key) {
+            pages.remember(address, &html);
+            return Ok(PageOrRedirect::Html(RawHtml(
+                pages.personalise(&html, &token),
+            )));
         }
         let context = page_context(
             &viewer,
@@ -263,8 +276,10 @@ async fn show(
             None,
         );
         if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
+            let stored = pages.insert_shared(key, html);
+            pages.remember(address, &stored);
             return Ok(PageOrRedirect::Html(RawHtml(
-                pages.insert(key, html, &token),
+                pages.personalise(&stored, &token),
             )));
         }
     }

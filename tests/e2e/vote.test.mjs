@@ -11,7 +11,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdtempSync, mkdirSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -228,6 +228,8 @@ before(async () => {
       ...process.env,
       BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
       BEEBETA_SECRET_FILE: join(tmp, "secret"),
+      BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
+      BEEBETA_LIMITS: "off",
       BEEBETA_SEED_DEMO: "true",
       BEEBETA_PUBLIC_URL: baseUrl,
       ROCKET_ADDRESS: "127.0.0.1",
@@ -497,5 +499,65 @@ test("live results: a vote from another browser shows up without a reload", { ti
   } finally {
     await watcher.close();
     await voter.close();
+  }
+});
+
+test("asking with images: the question page shows them responsively, and they load", { timeout: TEST_TIMEOUT }, async () => {
+  const photo = join(tmp, "view.jpg");
+  const thumb = join(tmp, "left.png");
+  execFileSync(BIN, ["media", "sample", "photo", "--width", "2400", "--height", "1600", photo], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(tmp, "secret") } });
+  execFileSync(BIN, ["media", "sample", "graphic", "--width", "500", "--height", "500", thumb], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(tmp, "secret") } });
+  const context = await newContext({ viewport: { width: 800, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto("/signup");
+    await page.fill('input[name="username"]', "painter");
+    await page.fill('input[name="email"]', "painter@example.com");
+    await page.fill('input[name="password"]', "correct horse battery staple");
+    const signedUp = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/signup");
+    await page.getByRole("button", { name: "Create account" }).click();
+    assert.equal((await signedUp).status(), 303, "signed up");
+    await page.waitForLoadState("load");
+    await page.goto("/ask");
+    await page.fill('input[name="title"]', "Which side of the valley is prettier?");
+    const choices = page.locator('input[name="choice"]');
+    await choices.nth(0).fill("Left");
+    await choices.nth(1).fill("Right");
+    await page.setInputFiles('input[name="image"]', photo);
+    await page.locator('input[name="choice_image"]').nth(0).setInputFiles(thumb);
+    const posted = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/ask");
+    await page.locator('.form-actions button[type="submit"]').click();
+    const resp = await posted;
+    assert.equal(resp.status(), 303, "the ask form redirects to the new question");
+    await page.waitForLoadState("load");
+    assert.match(new URL(page.url()).pathname, /^\/q\/\d+\/which-side-of-the-valley-is-prettier$/);
+
+    const hero = page.locator(".question-image img");
+    await hero.waitFor();
+    assert.equal(await hero.getAttribute("alt"), "Which side of the valley is prettier?");
+    assert.equal(await hero.getAttribute("loading"), "lazy");
+    assert.equal(await hero.getAttribute("width"), "1200");
+    assert.equal(await hero.getAttribute("height"), "800");
+    assert.match(await hero.getAttribute("srcset"), /\/media\/img\/[0-9a-f]{32}\.jpg 1200w, .* 600w, .* 160w$/);
+    // The browser picks a rendition and loads it (no layout shift: the box is sized before).
+    await page.waitForFunction(() => {
+      const img = document.querySelector(".question-image img");
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    const chosen = await hero.evaluate((img) => img.currentSrc);
+    assert.match(chosen, /\/media\/img\/[0-9a-f]{32}\.jpg$/);
+    const media = await context.request.get(chosen);
+    assert.equal(media.status(), 200);
+    assert.equal(media.headers()["cache-control"], "public, max-age=31536000, immutable");
+    const choiceImg = page.locator("img.choice-image");
+    assert.equal(await choiceImg.count(), 1);
+    assert.equal(await choiceImg.getAttribute("alt"), "Left");
+    assert.match(await choiceImg.getAttribute("src"), /\.png$/, "transparency is kept as PNG");
+    const og = await page.locator('meta[property="og:image"]').getAttribute("content");
+    assert.ok(og.startsWith(baseUrl + "/media/img/"), og);
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "question-with-images.png"), fullPage: true });
+  } finally {
+    await context.close();
   }
 });

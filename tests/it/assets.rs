@@ -219,11 +219,25 @@ async fn small_or_unaccepted_responses_are_not_compressed(b: Backend) {
 
 async fn cdn_base_url_in_pages_and_csp(b: Backend) {
     let app = TestApp::with(b, |f| {
-        f.merge(("static_base_url", "https://cdn.example.com/static/"))
+        f.merge(("static_url", "https://cdn.example.com/static/"))
+            .merge(("media_url", "https://media.example.net/beebeta"))
     })
     .await;
     let r = app.client.get("/").dispatch().await;
     let csp = header(&r, "Content-Security-Policy").expect("a CSP");
+    let img_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("img-src"))
+        .unwrap();
+    assert!(img_src.contains(" https://media.example.net"), "{csp}");
+    // The older setting name still works.
+    let old = TestApp::with(b, |f| {
+        f.merge(("static_base_url", "https://old.example.com/static"))
+    })
+    .await;
+    let (_, page) = old.get("/").await;
+    assert!(page.contains("https://old.example.com/static/css/site."));
     let html = r.into_string().await.unwrap();
     hashed_url(&html, "https://cdn.example.com/static/css/site.", ".css");
     hashed_url(&html, "https://cdn.example.com/static/js/vote.", ".js");
