@@ -86,25 +86,23 @@ async fn render(
     } else {
         sort.as_str()
     };
+    // Anonymous visitors all see the same list page: served by its address for a second,
+    // then by the list's data (see `routes::page_cache`).
+    let anonymous = view.user().is_none();
+    let address = list_address(&meta.base, sort_name, window, &tag, &q, page);
+    if anonymous && let Some(html) = shared.pages.recent(address, "") {
+        return Ok(PageOrRedirect::Html(RawHtml(html)));
+    }
     let now = models::now();
     let result = reading::list(db, cache, query, now).await?;
-    // Everything the page shows: which list, which page, and the list itself.
-    let key = view.user().is_none().then(|| {
+    let key = anonymous.then(|| {
         let mut h = DefaultHasher::new();
-        (
-            "list",
-            &meta.base,
-            sort_name,
-            window.as_str(),
-            &tag,
-            &q,
-            page.number(),
-        )
-            .hash(&mut h);
+        address.hash(&mut h);
         format!("{result:?}").hash(&mut h);
         h.finish()
     });
     if let Some(html) = key.and_then(|k| shared.pages.get_whole(k)) {
+        shared.pages.remember(address, &html);
         return Ok(PageOrRedirect::Html(RawHtml(html.as_ref().clone())));
     }
     let items: Vec<ItemView> = result
@@ -135,8 +133,9 @@ async fn render(
     if let Some(k) = key
         && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
     {
-        shared.pages.insert_whole(k, html.clone());
-        return Ok(PageOrRedirect::Html(RawHtml(html)));
+        let stored = shared.pages.insert_whole(k, html);
+        shared.pages.remember(address, &stored);
+        return Ok(PageOrRedirect::Html(RawHtml(stored.as_ref().clone())));
     }
     Ok(PageOrRedirect::Page(Template::render(
         LIST_TEMPLATE,
@@ -270,6 +269,21 @@ async fn by_tag(
     let page = Page::from_query(page)?;
     let tag_name = TagName::from_url(name)
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
+    // The page last rendered for this tag, before even the tag is looked up.
+    if view.user().is_none() {
+        let name = tag_name.as_str().to_string();
+        let address = list_address(
+            &format!("/t/{name}"),
+            "tag",
+            Window::All,
+            &Some(name),
+            &None,
+            page,
+        );
+        if let Some(html) = shared.pages.recent(address, "") {
+            return Ok(PageOrRedirect::Html(RawHtml(html)));
+        }
+    }
     let lookup = tag_name.clone();
     let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
     let row = found
@@ -295,6 +309,26 @@ async fn by_tag(
         None,
     )
     .await
+}
+
+/// The address of a list page for [`PageCache::recent`].
+fn list_address(
+    base: &str,
+    sort_name: &str,
+    window: Window,
+    tag: &Option<String>,
+    q: &Option<String>,
+    page: Page,
+) -> u64 {
+    PageCache::address((
+        "list",
+        base,
+        sort_name,
+        window.as_str(),
+        tag,
+        q,
+        page.number(),
+    ))
 }
 
 fn truncate(s: &str) -> String {
