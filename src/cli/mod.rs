@@ -155,7 +155,14 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
                 Some("large") => (1_000_000, 10_000_000),
                 Some(other) => return Err(format!("unknown scale `{other}`: use small or large")),
             };
-            let db = open(settings)?;
+            // Bulk loading and the counter rebuild over millions of rows run longer than a
+            // page's statement limit: on MariaDB this connection pool has none.
+            let mut pool = settings.app.pool_options();
+            if !settings.app.is_embedded() {
+                pool.statement_timeout = std::time::Duration::ZERO;
+            }
+            let db = Db::connect(&settings.app.database_url, &pool)?;
+            db.migrate()?;
             let started = std::time::Instant::now();
             let (first, last) = generate::generate(
                 &db,
