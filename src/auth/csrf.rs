@@ -14,6 +14,18 @@ use crate::auth::voter::Voter;
 use crate::config::AppConfig;
 use crate::error::set_failure_reason;
 
+/// Whether a form failed because its body was over Rocket's limit: Rocket reports that as an
+/// `InvalidLength` of the whole form (no field name), with a status other than 413.
+pub fn body_over_limit(errors: &rocket::form::Errors<'_>) -> bool {
+    errors.iter().any(|e| {
+        e.name.is_none()
+            && matches!(
+                e.kind,
+                rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
+            )
+    })
+}
+
 /// A form that carries a CSRF token field named `csrf_token`.
 pub trait CsrfProtected {
     /// The submitted token.
@@ -68,15 +80,7 @@ where
                     .next()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
-                // Rocket reports a body over its limit as an `InvalidLength` of the whole form.
-                let over_limit = errors.iter().any(|e| {
-                    e.name.is_none()
-                        && matches!(
-                            e.kind,
-                            rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
-                        )
-                });
-                let status = if over_limit {
+                let status = if body_over_limit(&errors) {
                     Status::PayloadTooLarge
                 } else {
                     status

@@ -37,8 +37,6 @@ pub struct ImageLimits {
     pub max_side: u32,
     /// Most memory the decoder may allocate, in bytes.
     pub max_alloc: u64,
-    /// Largest upload request (a form with several images), in bytes.
-    pub max_request: u64,
 }
 
 impl Default for ImageLimits {
@@ -49,7 +47,6 @@ impl Default for ImageLimits {
             max_side: 8_000,
             // 40 MP as RGBA (160 MB) plus the decoder's working buffers.
             max_alloc: 256 * 1024 * 1024,
-            max_request: 20 * 1024 * 1024,
         }
     }
 }

@@ -125,7 +125,6 @@ impl Media {
             max_bytes: usize::try_from(cfg.upload_max_bytes).unwrap_or(usize::MAX),
             max_pixels: cfg.image_max_pixels,
             max_side: cfg.image_max_side,
-            max_request: cfg.upload_request_max_bytes,
             ..ImageLimits::default()
         };
         Ok(Media::new(store, &cfg.media_url, limits, cfg.image_workers))

@@ -64,13 +64,6 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Whether `s` has the form of an upload id (so it may be looked up).
-pub fn is_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
-
 /// Stores an upload's row (after its objects are written).
 pub fn insert(conn: &mut AnyConnection, row: &MediaRow) -> QueryResult<()> {
     diesel::insert_into(media::table)

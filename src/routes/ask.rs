@@ -100,7 +100,7 @@ impl<'r> AskForm<'r> {
     fn upload_ids(&self) -> Vec<String> {
         std::iter::once(&self.image_id)
             .chain(self.choice_image_id.iter())
-            .filter(|id| models::media::is_id(id))
+            .filter(|id| crate::domain::UploadId::parse(id).is_ok())
             .cloned()
             .collect()
     }

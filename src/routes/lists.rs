@@ -101,7 +101,7 @@ async fn render(
         format!("{result:?}").hash(&mut h);
         h.finish()
     });
-    if let Some(html) = key.and_then(|k| shared.pages.get_whole(k)) {
+    if let Some(html) = key.and_then(|k| shared.pages.get_stored(k)) {
         shared.pages.remember(address, &html);
         return Ok(PageOrRedirect::Html(RawHtml(html.as_ref().clone())));
     }
@@ -133,7 +133,7 @@ async fn render(
     if let Some(k) = key
         && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
     {
-        let stored = shared.pages.insert_whole(k, html);
+        let stored = shared.pages.insert_shared(k, html);
         shared.pages.remember(address, &stored);
         return Ok(PageOrRedirect::Html(RawHtml(stored.as_ref().clone())));
     }

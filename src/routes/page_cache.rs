@@ -78,13 +78,6 @@ impl PageCache {
         h.finish()
     }
 
-    /// The page under `key`, with `token` in place of the placeholder.
-    pub fn get(&self, key: u64, token: &str) -> Option<String> {
-        self.pages
-            .get(&key)
-            .map(|html| html.replace(&self.placeholder, token))
-    }
-
     /// The key of an address: any hashable description of what was asked for.
     pub fn address(parts: impl Hash) -> u64 {
         let mut h = DefaultHasher::new();
@@ -105,27 +98,9 @@ impl PageCache {
         self.recent.insert(address, Arc::clone(html));
     }
 
-    /// A page with no per-visitor part at all (list pages for anonymous visitors).
-    pub fn get_whole(&self, key: u64) -> Option<Arc<String>> {
-        self.pages.get(&key)
-    }
-
-    /// Keeps a page with no per-visitor part; returns it shared.
-    pub fn insert_whole(&self, key: u64, html: String) -> Arc<String> {
-        let html = Arc::new(html);
-        self.pages.insert(key, Arc::clone(&html));
-        html
-    }
-
-    /// The page under `key` as stored (with the placeholder).
+    /// The page under `key` as stored (with the placeholder, if it has one).
     pub fn get_stored(&self, key: u64) -> Option<Arc<String>> {
         self.pages.get(&key)
-    }
-
-    /// Keeps `html` (rendered with the placeholder) and returns it with `token` in place.
-    pub fn insert(&self, key: u64, html: String, token: &str) -> String {
-        self.insert_shared(key, html)
-            .replace(&self.placeholder, token)
     }
 
     /// Keeps `html` (rendered with the placeholder); returns it shared.
@@ -152,15 +127,15 @@ mod tests {
             "<form><input name=csrf_token value=\"{0}\"></form><form value=\"{0}\">",
             cache.placeholder()
         );
-        let first = cache.insert(7, html, "token-a");
+        let first = cache.personalise(&cache.insert_shared(7, html), "token-a");
         assert_eq!(
             first,
             "<form><input name=csrf_token value=\"token-a\"></form><form value=\"token-a\">"
         );
-        let second = cache.get(7, "token-b").expect("kept");
+        let second = cache.personalise(&cache.get_stored(7).expect("kept"), "token-b");
         assert!(second.contains("token-b") && !second.contains("token-a"));
         assert!(!second.contains(cache.placeholder()));
-        assert!(cache.get(8, "token-b").is_none());
+        assert!(cache.get_stored(8).is_none());
         assert_ne!(PageCache::new().placeholder(), cache.placeholder());
     }
 

@@ -10,7 +10,7 @@ use rocket::tokio::io::AsyncReadExt;
 use rocket::{Responder, State, get, post, routes};
 
 use crate::auth::CurrentUser;
-use crate::auth::csrf::ApiCsrf;
+use crate::auth::csrf::{ApiCsrf, body_over_limit};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::limits::{Action, Limits};
@@ -98,10 +98,9 @@ pub async fn upload(
     limits: &State<Limits>,
     user: CurrentUser,
     _csrf: ApiCsrf,
-    length: ContentLength,
     form: Result<Form<UploadForm<'_>>, Errors<'_>>,
 ) -> AppResult<Created<Json<Uploaded>>> {
-    let form = form.map_err(|e| form_error(e, length.0 > media.limits().max_request))?;
+    let form = form.map_err(form_error)?;
     limits.check(Action::Upload, Some(format!("u:{}", user.user.id)))?;
     let bytes = read_file(&form.file, media.limits().max_bytes)
         .await
@@ -120,16 +119,9 @@ pub async fn upload(
     )
 }
 
-fn form_error(errors: Errors<'_>, too_long: bool) -> AppError {
-    // Rocket reports a body over the `data-form` limit as an `InvalidLength` of the whole form.
-    let over_limit = errors.iter().any(|e| {
-        matches!(
-            e.kind,
-            rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
-        ) && e.name.is_none()
-    });
+fn form_error(errors: Errors<'_>) -> AppError {
     match errors.status() {
-        _ if too_long || over_limit => AppError::PayloadTooLarge(
+        _ if body_over_limit(&errors) => AppError::PayloadTooLarge(
             "The upload is larger than allowed (5 MB per image, 20 MB per request).".into(),
         ),
         Status::PayloadTooLarge => AppError::PayloadTooLarge(
@@ -139,25 +131,6 @@ fn form_error(errors: Errors<'_>, too_long: bool) -> AppError {
             "invalid_upload",
             "Send the image as multipart/form-data in a field named `file`.",
         ),
-    }
-}
-
-/// The request's declared body length (0 when not declared).
-pub struct ContentLength(pub u64);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for ContentLength {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(
-        req: &'r rocket::Request<'_>,
-    ) -> rocket::request::Outcome<Self, Self::Error> {
-        let n = req
-            .headers()
-            .get_one("Content-Length")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        rocket::request::Outcome::Success(ContentLength(n))
     }
 }
 
