@@ -164,6 +164,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rollup_question_hourly (hour, question_id) {
+        hour -> Timestamp,
+        question_id -> BigInt,
+        views -> BigInt,
+        votes -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_question_daily (day, question_id) {
+        day -> Timestamp,
+        question_id -> BigInt,
+        views -> BigInt,
+        votes -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_tag_daily (day, tag_id) {
+        day -> Timestamp,
+        tag_id -> BigInt,
+        views -> BigInt,
+        votes -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_site_hourly (hour) {
+        hour -> Timestamp,
+        page_views -> BigInt,
+        votes -> BigInt,
+        vote_changes -> BigInt,
+        vote_withdrawals -> BigInt,
+        signups -> BigInt,
+        logins -> BigInt,
+        questions_asked -> BigInt,
+    }
+}
+
+diesel::table! {
+    analytics_batches (id) {
+        id -> Text,
+        events -> Integer,
+        applied_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -177,4 +225,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ballots,
     votes,
     vote_counts,
+    rollup_question_hourly,
+    rollup_question_daily,
+    rollup_tag_daily,
+    rollup_site_hourly,
+    analytics_batches,
 );
