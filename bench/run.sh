@@ -5,6 +5,8 @@
 #   bench/run.sh --mysql              # MariaDB on 127.0.0.1:3306 (database beebeta_bench, recreated)
 #   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
 #   bench/run.sh --mysql --memcached --scale large   # 1M questions, 10M votes
+#   bench/run.sh --mysql --memcached --votes-only   # only (a), (f), (g) and the counting check
+#   BENCH_BIN=target/release/beebeta bench/run.sh ...  # reuse a release binary (no cargo build)
 #   DURATION=20 CONNECTIONS=64 QUESTIONS=1000 VOTES=10000 bench/run.sh
 #
 # Each target runs ROUNDS times (default 3); the median run's requests/s, p50/p99 latency and
@@ -18,10 +20,12 @@ cd "$(dirname "$0")/.."
 BACKEND=sqlite
 MEMCACHED=no
 SCALE=small
+VOTES_ONLY=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --mysql) BACKEND=mysql ;;
     --memcached) MEMCACHED=yes ;;
+    --votes-only) VOTES_ONLY=yes ;;
     --scale) SCALE="${2:?--scale needs small or large}"; shift ;;
     --scale=*) SCALE="${1#--scale=}" ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -76,9 +80,14 @@ if [ "$MEMCACHED" = yes ]; then
   export BEEBETA_CACHE="memcache://127.0.0.1:$MC_PORT" BEEBETA_CACHE_PREFIX="bench$$"
 fi
 
-echo "building release binary (${FEATURES[*]:-default features})"
-cargo build --release "${FEATURES[@]}" -q
-BIN=target/release/beebeta
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+  echo "using $BIN (BENCH_BIN; not rebuilt)"
+else
+  echo "building release binary (${FEATURES[*]:-default features})"
+  cargo build --release "${FEATURES[@]}" -q
+  BIN=target/release/beebeta
+fi
 "$BIN" generate --questions "$QUESTIONS" --votes "$VOTES" --seed 1
 
 start_server() { # sets SERVER and COLD_MS (exec to first healthy answer)
@@ -152,6 +161,7 @@ ballots() {
   curl -fs "$BASE/api/v1/questions/$QID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_votes"])'
 }
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "backend=$BACKEND cache=${BEEBETA_CACHE:-memory} questions=$QUESTIONS votes=$VOTES duration=${DURATION}s connections=$CONNECTIONS rounds=$ROUNDS page=${PAGE_BYTES}B cold_start=${COLD_MS}ms"
 printf '%-40s %10s %9s %9s %7s %9s\n' target req/s p50_ms p99_ms errors "% of (a)"
 read -r base bp50 bp99 berr <<< "$(measure "$BASE/bench/bare")"
@@ -159,17 +169,21 @@ printf '%-40s %10s %9s %9s %7s %9s\n' "(a) bare route, ${PAGE_BYTES} B" "$base" 
 row() { # label rps p50 p99 errors
   printf '%-40s %10s %9s %9s %7s %9s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$2 $base" | awk '{printf "%.1f", 100*$1/$2}')"
 }
-read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
-read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(b) hot question page" "$r" "$p50" "$p99" "$e"
-read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(c) home page" "$r" "$p50" "$p99" "$e"
-read -r r p50 p99 e <<< "$(measure "$BASE/t/$TAG")"; row "(d) tag page /t/$TAG" "$r" "$p50" "$p99" "$e"
-read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/results")"; row "(e) JSON results" "$r" "$p50" "$p99" "$e"
+if [ "$VOTES_ONLY" = no ]; then
+  read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
+  read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(b) hot question page" "$r" "$p50" "$p99" "$e"
+  read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(c) home page" "$r" "$p50" "$p99" "$e"
+  read -r r p50 p99 e <<< "$(measure "$BASE/t/$TAG")"; row "(d) tag page /t/$TAG" "$r" "$p50" "$p99" "$e"
+  read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/results")"; row "(e) JSON results" "$r" "$p50" "$p99" "$e"
+fi
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"
+FRATE=$r
 sleep 2
 before=$(ballots)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")"; row "(g) votes on one question" "$r" "$p50" "$p99" "$e"
+echo "(g) / (f): $(echo "$r $FRATE" | awk '{printf "%.1f", 100*$1/$2}') %"
 acked=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
-if [ -n "$MC" ]; then
+if [ -n "$MC" ] && [ "$VOTES_ONLY" = no ]; then
   kill "$MC"; wait "$MC" 2>/dev/null || true
   read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(h) question page, memcached stopped" "$r" "$p50" "$p99" "$e"
   read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(h) home page, memcached stopped" "$r" "$p50" "$p99" "$e"

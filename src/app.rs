@@ -59,6 +59,19 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         media.external_origin().as_deref(),
     );
     let tera_assets = Arc::clone(&assets);
+    let refresher = crate::services::voting::CountRefresher::new(
+        Duration::from_millis(cfg.counts_refresh_ms.max(10)),
+        cfg.vote_count_slots,
+    );
+    let batcher = crate::services::vote_batcher::VoteBatcher::start(
+        db.clone(),
+        refresher.clone(),
+        crate::services::vote_batcher::BatcherOptions {
+            max_batch: cfg.vote_batch_max,
+            queue: cfg.vote_queue,
+            writers: cfg.vote_writers,
+        },
+    );
     let rocket = rocket::custom(figment)
         .manage(db)
         .manage(keys)
@@ -71,10 +84,8 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(crate::routes::page_cache::PageCache::new())
         .manage(crate::routes::ops::BenchBody::new(cfg.bench_bare_bytes))
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
-        .manage(crate::services::voting::CountRefresher::new(
-            Duration::from_millis(cfg.counts_refresh_ms.max(10)),
-            cfg.vote_count_slots,
-        ))
+        .manage(refresher.clone())
+        .manage(batcher)
         .manage(cfg.clone())
         .attach(crate::compress::Compression {
             enabled: cfg.compress,
@@ -88,6 +99,8 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .attach(security)
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))
         .attach(count_refresher())
+        .attach(crate::services::vote_batcher::on_shutdown())
+        .attach(crate::error::RetryAfterOn503)
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", assets.routes())

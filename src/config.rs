@@ -104,6 +104,12 @@ pub struct AppConfig {
     pub vote_count_slots: u16,
     /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
     pub counts_refresh_ms: u64,
+    /// Most votes written in one transaction by a vote writer (group commit).
+    pub vote_batch_max: usize,
+    /// Most votes waiting for a writer; past it a vote is refused with 503 and `Retry-After`.
+    pub vote_queue: usize,
+    /// Vote writer threads (MariaDB/MySQL; SQLite always has one).
+    pub vote_writers: usize,
     /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
     pub smtp_url: Secret,
     /// The From address of emails.
@@ -181,6 +187,9 @@ impl Default for AppConfig {
             bench_bare_bytes: 0,
             vote_count_slots: 16,
             counts_refresh_ms: 1000,
+            vote_batch_max: 128,
+            vote_queue: 4096,
+            vote_writers: 2,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             secret_key: None,

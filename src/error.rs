@@ -237,3 +237,25 @@ pub fn set_failure_reason(req: &Request<'_>, code: &'static str, message: impl I
     let msg = message.into();
     req.local_cache(|| FailureReason(Some((code, msg.clone()))));
 }
+
+/// Gives every 503 the app sends a `Retry-After` (a full vote queue, an exhausted pool, readiness,
+/// the live-stream limit): clients and proxies back off instead of retrying at once.
+pub struct RetryAfterOn503;
+
+#[rocket::async_trait]
+impl rocket::fairing::Fairing for RetryAfterOn503 {
+    fn info(&self) -> rocket::fairing::Info {
+        rocket::fairing::Info {
+            name: "Retry-After on 503",
+            kind: rocket::fairing::Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, _req: &'r Request<'_>, resp: &mut Response<'r>) {
+        if resp.status() == Status::ServiceUnavailable
+            && resp.headers().get_one("Retry-After").is_none()
+        {
+            resp.set_header(Header::new("Retry-After", "1"));
+        }
+    }
+}

@@ -25,6 +25,7 @@ use crate::db::schema::{ballots, choices, questions, votes};
 use crate::db::{AnyConnection, is_retryable, last_insert_id};
 use crate::domain::poll::{PollStatus, Protection, Trust};
 use crate::domain::{BallotChoices, BallotRules, Invalid};
+use crate::models::question::QuestionRow;
 use crate::models::{counts, question};
 
 /// Exact results of a question, counted from the ledger.
@@ -185,7 +186,8 @@ fn start_over(why: &str) -> VoteError {
     ))
 }
 
-fn should_retry(e: &VoteError) -> bool {
+/// Whether a vote transaction that failed with `e` should run again from a fresh snapshot.
+pub(crate) fn should_retry(e: &VoteError) -> bool {
     match e {
         VoteError::Db(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => true,
         VoteError::Db(e) => is_retryable(e),
@@ -221,38 +223,77 @@ fn vote_once(
     req: &VoteRequest,
 ) -> Result<(VoteOutcome, Vec<i64>), VoteError> {
     let q = question::find_visible(c, req.question_id)?;
-    let protection = q.protection();
-    if protection == Protection::Network {
-        // Serialise new ballots on this question before any read, so that the network count
-        // below sees every committed ballot (InnoDB takes its snapshot at the first read).
+    if q.protection() == Protection::Network {
+        // Serialise new ballots on this question before the ballot reads, so that the network
+        // count sees every committed ballot.
         diesel::update(questions::table.find(q.id))
             .set(questions::updated_at.eq(questions::updated_at))
             .execute(c)?;
     }
+    let ids = choice_ids(c, q.id)?;
+    let (outcome, stored, deltas) = apply_vote(c, &q, &ids, req)?;
+    counts::add(c, q.id, req.slot, &deltas)?;
+    Ok((outcome, stored))
+}
+
+/// The choice ids of a question.
+pub(crate) fn choice_ids(c: &mut AnyConnection, question_id: i64) -> QueryResult<Vec<i64>> {
+    choices::table
+        .filter(choices::question_id.eq(question_id))
+        .select(choices::id)
+        .load(c)
+}
+
+/// The checks a vote passes before anything is written: the question is open, an account if the
+/// question needs one, and a valid ballot for its rules.
+pub(crate) fn check_vote(
+    q: &QuestionRow,
+    choice_ids: &[i64],
+    req: &VoteRequest,
+) -> Result<BallotChoices, VoteError> {
     if q.status(req.now) == PollStatus::Closed {
         return Err(VoteError::Closed);
     }
-    if protection == Protection::Account && req.voter.user_id.is_none() {
+    if q.protection() == Protection::Account && req.voter.user_id.is_none() {
         return Err(VoteError::LoginRequired);
     }
-    let choice_ids: Vec<i64> = choices::table
-        .filter(choices::question_id.eq(q.id))
-        .select(choices::id)
-        .load(c)?;
     let rules = BallotRules {
         kind: q.kind(),
         min: q.min_choices.max(1) as u32,
         max: q.max_choices.max(1) as u32,
-        choice_ids: &choice_ids,
+        choice_ids,
     };
-    let ballot_choices = BallotChoices::parse(&req.choices, &rules)?;
+    Ok(BallotChoices::parse(&req.choices, &rules)?)
+}
+
+/// The trust level of a new ballot by `voter` under `protection`.
+pub(crate) fn trust_of(protection: Protection, voter: &Voter) -> Trust {
+    match (protection, voter.user_id) {
+        (_, Some(_)) if voter.verified => Trust::Verified,
+        (_, Some(_)) => Trust::Account,
+        (p, None) => p.anonymous_trust(),
+    }
+}
+
+/// Casts or changes a ballot inside the caller's transaction, given its question and choice ids.
+/// Returns the outcome, the stored choices and the counter deltas, which the caller adds (alone
+/// or summed with other votes). A refusal (closed, login, invalid ballot, network limit) is
+/// returned before anything is written.
+pub(crate) fn apply_vote(
+    c: &mut AnyConnection,
+    q: &QuestionRow,
+    choice_ids: &[i64],
+    req: &VoteRequest,
+) -> Result<(VoteOutcome, Vec<i64>, Vec<(i64, i64)>), VoteError> {
+    let protection = q.protection();
+    let ballot_choices = check_vote(q, choice_ids, req)?;
     let existing: Option<i64> = ballots::table
         .filter(ballots::question_id.eq(q.id))
         .filter(ballots::voter.eq(&req.voter.key))
         .select(ballots::id)
         .first(c)
         .optional()?;
-    let outcome = match existing {
+    let (outcome, deltas) = match existing {
         Some(ballot_id) => {
             // Lock the ballot; if it vanished (a concurrent withdrawal), start over.
             let locked = diesel::update(ballots::table.find(ballot_id))
@@ -269,8 +310,7 @@ fn vote_once(
                 .map(|c| (*c, -1))
                 .chain(ballot_choices.ids().iter().map(|c| (*c, 1)))
                 .collect();
-            counts::add(c, q.id, req.slot, &deltas)?;
-            VoteOutcome::Changed
+            (VoteOutcome::Changed, deltas)
         }
         None => {
             if protection == Protection::Network
@@ -287,11 +327,7 @@ fn vote_once(
                     return Err(VoteError::NetworkLimit);
                 }
             }
-            let trust = match (protection, req.voter.user_id) {
-                (_, Some(_)) if req.voter.verified => Trust::Verified,
-                (_, Some(_)) => Trust::Account,
-                (p, None) => p.anonymous_trust(),
-            };
+            let trust = trust_of(protection, &req.voter);
             diesel::insert_into(ballots::table)
                 .values((
                     ballots::question_id.eq(q.id),
@@ -308,11 +344,10 @@ fn vote_once(
             let deltas: Vec<(i64, i64)> = std::iter::once((counts::BALLOTS, 1))
                 .chain(ballot_choices.ids().iter().map(|c| (*c, 1)))
                 .collect();
-            counts::add(c, q.id, req.slot, &deltas)?;
-            VoteOutcome::Created
+            (VoteOutcome::Created, deltas)
         }
     };
-    Ok((outcome, ballot_choices.ids().to_vec()))
+    Ok((outcome, ballot_choices.ids().to_vec(), deltas))
 }
 
 #[derive(QueryableByName)]
@@ -378,6 +413,19 @@ fn withdraw_once(
     slot: i16,
 ) -> Result<bool, VoteError> {
     let q = question::find_visible(c, question_id)?;
+    let (had, deltas) = apply_withdraw(c, &q, voter, now)?;
+    counts::add(c, q.id, slot, &deltas)?;
+    Ok(had)
+}
+
+/// Withdraws `voter`'s ballot inside the caller's transaction; returns whether there was one and
+/// the counter deltas for the caller to add. A closed question is refused before any write.
+pub(crate) fn apply_withdraw(
+    c: &mut AnyConnection,
+    q: &QuestionRow,
+    voter: &str,
+    now: NaiveDateTime,
+) -> Result<(bool, Vec<(i64, i64)>), VoteError> {
     if q.status(now) == PollStatus::Closed {
         return Err(VoteError::Closed);
     }
@@ -388,7 +436,7 @@ fn withdraw_once(
         .first(c)
         .optional()?;
     let Some(ballot_id) = existing else {
-        return Ok(false);
+        return Ok((false, Vec::new()));
     };
     // Lock the ballot before its vote rows (the order a change uses). If it is gone, it was
     // withdrawn concurrently: start over.
@@ -406,8 +454,7 @@ fn withdraw_once(
     let deltas: Vec<(i64, i64)> = std::iter::once((counts::BALLOTS, -1))
         .chain(old.iter().map(|c| (*c, -1)))
         .collect();
-    counts::add(c, q.id, slot, &deltas)?;
-    Ok(true)
+    Ok((true, deltas))
 }
 
 /// Moves an anonymous voter's ballots to an account at login. Where the account already voted on

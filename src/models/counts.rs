@@ -36,23 +36,30 @@ pub fn add(
     slot: i16,
     deltas: &[(i64, i64)],
 ) -> QueryResult<()> {
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(deltas.len());
-    for &(choice, delta) in deltas {
-        match merged.iter_mut().find(|(c, _)| *c == choice) {
-            Some(m) => m.1 += delta,
-            None => merged.push((choice, delta)),
-        }
+    let all: Vec<(i64, i64, i64)> = deltas.iter().map(|&(c, d)| (question_id, c, d)).collect();
+    add_many(conn, slot, &all)
+}
+
+/// Adds `deltas` (`(question id, choice id or BALLOTS, delta)`, e.g. the summed deltas of a
+/// batch of votes) to `slot` of each question, in one statement.
+pub fn add_many(
+    conn: &mut AnyConnection,
+    slot: i16,
+    deltas: &[(i64, i64, i64)],
+) -> QueryResult<()> {
+    let mut merged: std::collections::BTreeMap<(i64, i64), i64> = Default::default();
+    for &(question, choice, delta) in deltas {
+        *merged.entry((question, choice)).or_default() += delta;
     }
-    merged.retain(|(_, d)| *d != 0);
+    merged.retain(|_, d| *d != 0);
     if merged.is_empty() {
         return Ok(());
     }
-    // Rows in one order (choice id ascending) in every transaction: no lock-order deadlocks.
-    merged.sort_unstable();
-    // Only integers are formatted into the statement.
+    // Rows in one order (question, then choice id ascending: the map's order) in every
+    // transaction: no lock-order deadlocks. Only integers are formatted into the statement.
     let values: Vec<String> = merged
         .iter()
-        .map(|(c, d)| format!("({question_id},{c},{slot},{d})"))
+        .map(|((q, c), d)| format!("({q},{c},{slot},{d})"))
         .collect();
     let upsert = match conn {
         #[cfg(feature = "mysql")]

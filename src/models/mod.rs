@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod ballot;
+pub mod ballot_batch;
 pub mod bulk;
 pub mod choice;
 pub mod counts;

@@ -14,6 +14,7 @@ use crate::media::Media;
 use crate::models::ballot::VoteOutcome;
 use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
 use crate::routes::viewer::Viewer;
+use crate::services::vote_batcher::VoteBatcher;
 use crate::services::voting;
 use crate::services::voting::CountRefresher;
 
@@ -89,6 +90,7 @@ async fn vote(
     db: &State<Db>,
     cache: &State<Cache>,
     refresher: &State<CountRefresher>,
+    batcher: &State<VoteBatcher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     media: &State<Media>,
@@ -114,7 +116,7 @@ async fn vote(
                 .map(Err);
         }
     };
-    match voting::cast(db, cfg, refresher, &voter, &client, id, choices).await {
+    match voting::cast(batcher, cfg, refresher, &voter, &client, id, choices).await {
         Ok((outcome, _, path)) => {
             let msg = match outcome {
                 VoteOutcome::Created => "Thanks, your vote was counted.",
@@ -132,7 +134,7 @@ async fn vote(
 async fn withdraw(
     db: &State<Db>,
     cache: &State<Cache>,
-    refresher: &State<CountRefresher>,
+    batcher: &State<VoteBatcher>,
     keys: &State<Keys>,
     cfg: &State<AppConfig>,
     media: &State<Media>,
@@ -143,7 +145,7 @@ async fn withdraw(
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
     let _ = form;
     let id = parse_id(id)?;
-    match voting::withdraw(db, refresher, &voter, id).await {
+    match voting::withdraw(batcher, &voter, id).await {
         Ok((had, path)) => {
             let msg = if had {
                 "Your vote was withdrawn."

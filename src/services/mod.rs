@@ -6,4 +6,5 @@ pub mod identities;
 pub mod reading;
 pub mod recovery;
 pub mod uploads;
+pub mod vote_batcher;
 pub mod voting;

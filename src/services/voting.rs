@@ -12,7 +12,9 @@ use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::{self, VoteError, VoteOutcome, VoteRequest};
+use crate::models::ballot_batch::{Applied, BallotOp};
 use crate::models::counts;
+use crate::services::vote_batcher::VoteBatcher;
 
 /// Keeps `questions.vote_count` / `hot_rank` (list sorting) following the vote counters without
 /// a write to the question row per vote: after a vote, a question not refreshed in the last
@@ -63,17 +65,23 @@ impl CountRefresher {
         }
     }
 
-    async fn after_write(&self, db: &Db, id: i64) {
-        if self.claim(id) {
-            let r = db
-                .write(move |c| Ok(counts::refresh_questions(c, &[id], crate::models::now())?))
-                .await;
-            if let Err(e) = r {
-                // The vote itself is committed; the list counters catch up on the next refresh.
-                tracing::warn!(question = id, error = %e, "list counter refresh failed");
-                self.pending.lock().expect("lock").insert(id);
-            }
-        }
+    /// Of `ids`, those the caller should refresh now (in its own commit); the others are
+    /// left for the background task.
+    pub fn claim_all(&self, ids: &[i64]) -> Vec<i64> {
+        ids.iter().copied().filter(|id| self.claim(*id)).collect()
+    }
+
+    /// Leaves `ids` for the background task (a refresh that could not run now).
+    pub fn defer(&self, ids: &[i64]) {
+        self.pending
+            .lock()
+            .expect("lock")
+            .extend(ids.iter().copied());
+    }
+
+    /// The number of counter slots votes spread over.
+    pub fn slots(&self) -> u16 {
+        self.slots
     }
 
     /// Refreshes the questions marked busy since the last run; returns how many.
@@ -90,8 +98,12 @@ impl CountRefresher {
             }
         }
         let n = ids.len();
-        db.write(move |c| Ok(counts::refresh_questions(c, &ids, crate::models::now())?))
-            .await?;
+        // One transaction: one commit for all of them.
+        db.write(move |c| {
+            use diesel::Connection as _;
+            Ok(c.transaction(|c| counts::refresh_questions(c, &ids, crate::models::now()))?)
+        })
+        .await?;
         Ok(n)
     }
 }
@@ -111,7 +123,8 @@ impl<'r> FromRequest<'r> for ClientNetwork {
     }
 }
 
-fn to_app_error(e: VoteError) -> AppError {
+/// The HTTP meaning of a refused vote.
+pub(crate) fn to_app_error(e: VoteError) -> AppError {
     match e {
         VoteError::NotFound => AppError::NotFound("There is no such question.".into()),
         VoteError::Closed => AppError::Conflict {
@@ -130,10 +143,10 @@ fn to_app_error(e: VoteError) -> AppError {
     }
 }
 
-/// Casts or changes the voter's ballot; returns the outcome, the stored choices and the
-/// question's canonical path.
+/// Casts or changes the voter's ballot through the batcher (acknowledged once committed);
+/// returns the outcome, the stored choices and the question's canonical path.
 pub async fn cast(
-    db: &Db,
+    batcher: &VoteBatcher,
     cfg: &AppConfig,
     refresher: &CountRefresher,
     voter: &Voter,
@@ -154,36 +167,32 @@ pub async fn cast(
         now: crate::models::now(),
         slot: counts::pick_slot(refresher.slots),
     };
-    let result = db
-        .write(move |c| {
-            let (outcome, ids) = ballot::vote(c, &req).map_err(to_app_error)?;
-            let path = crate::models::question::find_visible(c, req.question_id)?.path();
-            Ok((outcome, ids, path))
-        })
-        .await?;
-    refresher.after_write(db, id.0).await;
-    Ok(result)
+    match batcher.submit(BallotOp::Vote(req)).await? {
+        Applied::Voted {
+            outcome,
+            choices,
+            path,
+        } => Ok((outcome, choices, path)),
+        Applied::Withdrawn { .. } => {
+            Err(AppError::Internal("a vote answered as a withdrawal".into()))
+        }
+    }
 }
 
-/// Withdraws the voter's ballot; returns whether there was one, and the question's path.
+/// Withdraws the voter's ballot through the batcher; returns whether there was one, and the
+/// question's path.
 pub async fn withdraw(
-    db: &Db,
-    refresher: &CountRefresher,
+    batcher: &VoteBatcher,
     voter: &Voter,
     id: QuestionId,
 ) -> AppResult<(bool, String)> {
-    let key = voter.key();
-    let slot = counts::pick_slot(refresher.slots);
-    let (had, path) = db
-        .write(move |c| {
-            let had = ballot::withdraw(c, id.0, &key, crate::models::now(), slot)
-                .map_err(to_app_error)?;
-            let path = crate::models::question::find_visible(c, id.0)?.path();
-            Ok((had, path))
-        })
-        .await?;
-    if had {
-        refresher.after_write(db, id.0).await;
+    let op = BallotOp::Withdraw {
+        question_id: id.0,
+        voter: voter.key(),
+        now: crate::models::now(),
+    };
+    match batcher.submit(op).await? {
+        Applied::Withdrawn { had, path } => Ok((had, path)),
+        Applied::Voted { .. } => Err(AppError::Internal("a withdrawal answered as a vote".into())),
     }
-    Ok((had, path))
 }

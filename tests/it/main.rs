@@ -6,6 +6,7 @@ mod api;
 mod asking;
 mod assets;
 mod bad_input;
+mod batching;
 mod cache;
 mod cli;
 mod concurrency;

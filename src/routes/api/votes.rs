@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::limits::{Action, Limits};
 use crate::routes::questions::{load, parse_id};
+use crate::services::vote_batcher::VoteBatcher;
 use crate::services::voting::CountRefresher;
 use crate::services::voting::{self, ClientNetwork};
 
@@ -36,12 +37,14 @@ pub fn routes() -> Vec<rocket::Route> {
         (status = 415, body = ErrorBody, description = "not application/json"),
         (status = 422, body = ErrorBody, description = "JSON of the wrong shape"),
         (status = 429, body = ErrorBody, description = "network limit reached"),
+        (status = 503, body = ErrorBody, description = "too many votes waiting to be written (with Retry-After)"),
     ))]
 #[put("/questions/<id>/vote", data = "<body>")]
 pub async fn put_vote(
     db: &State<Db>,
     cache: &State<Cache>,
     refresher: &State<CountRefresher>,
+    batcher: &State<VoteBatcher>,
     cfg: &State<AppConfig>,
     voter: Voter,
     client: ClientNetwork,
@@ -60,7 +63,7 @@ pub async fn put_vote(
         .into());
     }
     let (_, choices, _) =
-        voting::cast(db, cfg, refresher, &voter, &client, id, body.0.choices).await?;
+        voting::cast(batcher, cfg, refresher, &voter, &client, id, body.0.choices).await?;
     let view = load(db, cache, id, Some(voter.key())).await?;
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
@@ -82,13 +85,12 @@ pub async fn put_vote(
     ))]
 #[delete("/questions/<id>/vote")]
 pub async fn delete_vote(
-    db: &State<Db>,
-    refresher: &State<CountRefresher>,
+    batcher: &State<VoteBatcher>,
     _csrf: ApiCsrf,
     voter: Voter,
     id: &str,
 ) -> AppResult<Status> {
     let id = parse_id(id)?;
-    voting::withdraw(db, refresher, &voter, id).await?;
+    voting::withdraw(batcher, &voter, id).await?;
     Ok(Status::NoContent)
 }

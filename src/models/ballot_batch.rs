@@ -1,0 +1,328 @@
+//! Many vote requests in one transaction (group commit): the SQL side of
+//! `services::vote_batcher`.
+//!
+//! Each request keeps the semantics of [`ballot::vote`] / [`ballot::withdraw`]: requests are
+//! applied in their order (so two by the same voter on the same question in one batch see each
+//! other), a refusal leaves nothing written and is that request's own result, and the counter
+//! deltas of the whole batch are summed into one upsert in the same transaction. A database error
+//! rolls the whole batch back; the caller then retries it or applies the requests one by one
+//! ([`apply_one`]). Votes on `network`-protected questions are not batched: their per-network
+//! count needs the question lock taken before the transaction's first read, so they come back as
+//! [`InBatch::Deferred`] and are applied alone after the batch.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{ballots, choices, questions};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+type Multi = <AnyConnection as diesel::Connection>::Backend;
+use crate::domain::poll::Protection;
+use crate::models::ballot::{self, VoteError, VoteOutcome, VoteRequest};
+use crate::models::counts;
+use crate::models::question::{self, QuestionRow};
+
+/// One request of a batch.
+#[derive(Debug, Clone)]
+pub enum BallotOp {
+    /// Cast or change a ballot.
+    Vote(VoteRequest),
+    /// Withdraw a ballot.
+    Withdraw {
+        /// The question.
+        question_id: i64,
+        /// The voter key.
+        voter: String,
+        /// Request time.
+        now: NaiveDateTime,
+    },
+}
+
+impl BallotOp {
+    /// The question the request is about.
+    pub fn question_id(&self) -> i64 {
+        match self {
+            BallotOp::Vote(r) => r.question_id,
+            BallotOp::Withdraw { question_id, .. } => *question_id,
+        }
+    }
+
+    /// The voter key of the request.
+    pub fn voter(&self) -> &str {
+        match self {
+            BallotOp::Vote(r) => &r.voter.key,
+            BallotOp::Withdraw { voter, .. } => voter,
+        }
+    }
+}
+
+/// What a committed request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The ballot was stored (created or changed) with these choices.
+    Voted {
+        /// Created or changed.
+        outcome: VoteOutcome,
+        /// The stored choice ids.
+        choices: Vec<i64>,
+        /// The question's canonical path.
+        path: String,
+    },
+    /// The ballot was withdrawn (`had`: there was one).
+    Withdrawn {
+        /// Whether there was a ballot.
+        had: bool,
+        /// The question's canonical path.
+        path: String,
+    },
+}
+
+/// A request's result inside a batch: `Deferred` when it must be applied alone.
+#[derive(Debug)]
+pub enum InBatch {
+    /// Applied (or refused) in the batch; final once the batch commits.
+    Done(Result<Applied, VoteError>),
+    /// Not applied: run it with [`apply_one`] after the batch.
+    Deferred,
+}
+
+/// The questions of a batch (visible ones, with their choice ids) and the (question, voter)
+/// pairs that already have a ballot: three statements for the whole batch.
+struct Context {
+    questions: HashMap<i64, (QuestionRow, Vec<i64>)>,
+    existing: HashSet<(i64, String)>,
+}
+
+impl Context {
+    fn load(c: &mut AnyConnection, ops: &[&BallotOp]) -> QueryResult<Context> {
+        let mut qids: Vec<i64> = ops.iter().map(|o| o.question_id()).collect();
+        qids.sort_unstable();
+        qids.dedup();
+        let rows: Vec<QuestionRow> = questions::table
+            .filter(questions::id.eq_any(&qids))
+            .filter(question::visible!())
+            .select(QuestionRow::as_select())
+            .load(c)?;
+        let mut questions: HashMap<i64, (QuestionRow, Vec<i64>)> =
+            rows.into_iter().map(|q| (q.id, (q, Vec::new()))).collect();
+        let pairs: Vec<(i64, i64)> = choices::table
+            .filter(choices::question_id.eq_any(&qids))
+            .select((choices::question_id, choices::id))
+            .load(c)?;
+        for (q, id) in pairs {
+            if let Some(entry) = questions.get_mut(&q) {
+                entry.1.push(id);
+            }
+        }
+        let mut voters: Vec<&str> = ops.iter().map(|o| o.voter()).collect();
+        voters.sort_unstable();
+        voters.dedup();
+        let existing: Vec<(i64, String)> = ballots::table
+            .filter(ballots::question_id.eq_any(&qids))
+            .filter(ballots::voter.eq_any(&voters))
+            .select((ballots::question_id, ballots::voter))
+            .load(c)?;
+        Ok(Context {
+            questions,
+            existing: existing.into_iter().collect(),
+        })
+    }
+}
+
+/// Applies `ops` in order in one transaction, the counters of all of them in one upsert into
+/// `slot`, and refreshes the list counters of `refresh` in the same commit. `Err` means the
+/// transaction was rolled back (a database error) and nothing of the batch is stored.
+pub fn apply_batch(
+    conn: &mut AnyConnection,
+    ops: &[&BallotOp],
+    slot: i16,
+    refresh: &[i64],
+    now: NaiveDateTime,
+) -> Result<Vec<InBatch>, VoteError> {
+    conn.transaction(|c| {
+        let ctx = Context::load(c, ops)?;
+        let mut results: Vec<Option<InBatch>> = ops.iter().map(|_| None).collect();
+        let mut deltas: Vec<(i64, i64, i64)> = Vec::new();
+        new_ballots(c, ops, &ctx, &mut results, &mut deltas)?;
+        let mut deferred: HashSet<i64> = HashSet::new();
+        for (op, result) in ops.iter().zip(results.iter_mut()) {
+            if result.is_some() {
+                continue;
+            }
+            let qid = op.question_id();
+            if deferred.contains(&qid) {
+                *result = Some(InBatch::Deferred);
+                continue;
+            }
+            let Some((q, ids)) = ctx.questions.get(&qid) else {
+                *result = Some(InBatch::Done(Err(VoteError::NotFound)));
+                continue;
+            };
+            let applied = match op {
+                BallotOp::Vote(_) if q.protection() == Protection::Network => {
+                    // Later requests on this question follow it, in order.
+                    deferred.insert(qid);
+                    *result = Some(InBatch::Deferred);
+                    continue;
+                }
+                BallotOp::Vote(req) => ballot::apply_vote(c, q, ids, req).map(|(o, ch, d)| {
+                    deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
+                    Applied::Voted {
+                        outcome: o,
+                        choices: ch,
+                        path: q.path(),
+                    }
+                }),
+                BallotOp::Withdraw { voter, now, .. } => ballot::apply_withdraw(c, q, voter, *now)
+                    .map(|(had, d)| {
+                        deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
+                        Applied::Withdrawn {
+                            had,
+                            path: q.path(),
+                        }
+                    }),
+            };
+            match applied {
+                // A database error fails the whole batch (rolled back by returning it).
+                Err(VoteError::Db(e)) => return Err(VoteError::Db(e)),
+                other => *result = Some(InBatch::Done(other)),
+            }
+        }
+        counts::add_many(c, slot, &deltas)?;
+        if !refresh.is_empty() {
+            counts::refresh_questions(c, refresh, now)?;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(InBatch::Deferred))
+            .collect())
+    })
+}
+
+/// The common case in bulk: a first vote whose (question, voter) appears once in the batch, on a
+/// question without `network` protection. Refusals are decided without writing; the accepted
+/// ballots and their vote rows are inserted with one multi-row statement each. Other requests
+/// are left (`None`) for the in-order path.
+fn new_ballots(
+    c: &mut AnyConnection,
+    ops: &[&BallotOp],
+    ctx: &Context,
+    results: &mut [Option<InBatch>],
+    deltas: &mut Vec<(i64, i64, i64)>,
+) -> Result<(), VoteError> {
+    let mut seen: HashMap<(i64, &str), usize> = HashMap::new();
+    for op in ops {
+        *seen.entry((op.question_id(), op.voter())).or_default() += 1;
+    }
+    let mut accepted: Vec<(usize, &VoteRequest, &QuestionRow, Vec<i64>)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let BallotOp::Vote(req) = op else { continue };
+        let key = (req.question_id, req.voter.key.as_str());
+        let Some((q, ids)) = ctx.questions.get(&req.question_id) else {
+            continue;
+        };
+        if seen[&key] > 1
+            || q.protection() == Protection::Network
+            || ctx.existing.contains(&(key.0, key.1.to_string()))
+        {
+            continue;
+        }
+        match ballot::check_vote(q, ids, req) {
+            Ok(choices) => accepted.push((i, req, q, choices.ids().to_vec())),
+            Err(e) => results[i] = Some(InBatch::Done(Err(e))),
+        }
+    }
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    // One multi-row INSERT with bound values (Diesel's batch insert is not available on the
+    // multi-backend connection).
+    let mut ballots_sql = diesel::sql_query(format!(
+        "INSERT INTO ballots (question_id, voter, user_id, ip_hash, trust, created_at, updated_at) VALUES {}",
+        vec!["(?, ?, ?, ?, ?, ?, ?)"; accepted.len()].join(",")
+    ))
+    .into_boxed::<Multi>();
+    for (_, req, q, _) in &accepted {
+        ballots_sql = ballots_sql
+            .bind::<BigInt, _>(req.question_id)
+            .bind::<Text, _>(req.voter.key.clone())
+            .bind::<Nullable<BigInt>, _>(req.voter.user_id)
+            .bind::<Nullable<Text>, _>(req.voter.ip_hash.clone())
+            .bind::<Text, _>(
+                ballot::trust_of(q.protection(), &req.voter)
+                    .as_str()
+                    .to_string(),
+            )
+            .bind::<Timestamp, _>(req.now)
+            .bind::<Timestamp, _>(req.now);
+    }
+    ballots_sql.execute(c)?;
+    let qids: Vec<i64> = accepted.iter().map(|a| a.1.question_id).collect();
+    let voters: Vec<&str> = accepted.iter().map(|a| a.1.voter.key.as_str()).collect();
+    let stored: HashMap<(i64, String), i64> = ballots::table
+        .filter(ballots::question_id.eq_any(&qids))
+        .filter(ballots::voter.eq_any(&voters))
+        .select((ballots::question_id, ballots::voter, ballots::id))
+        .load::<(i64, String, i64)>(c)?
+        .into_iter()
+        .map(|(q, v, id)| ((q, v), id))
+        .collect();
+    let mut vote_rows: Vec<(i64, i64, i64, NaiveDateTime)> = Vec::new();
+    for (i, req, q, choices) in &accepted {
+        let Some(ballot_id) = stored.get(&(req.question_id, req.voter.key.clone())) else {
+            return Err(VoteError::Db(diesel::result::Error::NotFound));
+        };
+        deltas.push((q.id, counts::BALLOTS, 1));
+        for choice in choices {
+            deltas.push((q.id, *choice, 1));
+            vote_rows.push((*ballot_id, *choice, q.id, req.now));
+        }
+        results[*i] = Some(InBatch::Done(Ok(Applied::Voted {
+            outcome: VoteOutcome::Created,
+            choices: choices.clone(),
+            path: q.path(),
+        })));
+    }
+    let mut votes_sql = diesel::sql_query(format!(
+        "INSERT INTO votes (ballot_id, choice_id, question_id, created_at) VALUES {}",
+        vec!["(?, ?, ?, ?)"; vote_rows.len()].join(",")
+    ))
+    .into_boxed::<Multi>();
+    for (ballot_id, choice, question_id, at) in vote_rows {
+        votes_sql = votes_sql
+            .bind::<BigInt, _>(ballot_id)
+            .bind::<BigInt, _>(choice)
+            .bind::<BigInt, _>(question_id)
+            .bind::<Timestamp, _>(at);
+    }
+    votes_sql.execute(c)?;
+    Ok(())
+}
+
+/// Applies one request in its own transaction (with the usual retries), as before batching; a
+/// withdrawal's counters go to `slot`.
+pub fn apply_one(conn: &mut AnyConnection, op: &BallotOp, slot: i16) -> Result<Applied, VoteError> {
+    match op {
+        BallotOp::Vote(req) => {
+            let (outcome, choices) = ballot::vote(conn, req)?;
+            let path = question::find_visible(conn, req.question_id)?.path();
+            Ok(Applied::Voted {
+                outcome,
+                choices,
+                path,
+            })
+        }
+        BallotOp::Withdraw {
+            question_id,
+            voter,
+            now,
+        } => {
+            let had = ballot::withdraw(conn, *question_id, voter, *now, slot)?;
+            let path = question::find_visible(conn, *question_id)?.path();
+            Ok(Applied::Withdrawn { had, path })
+        }
+    }
+}
