@@ -16,4 +16,6 @@ mod live;
 mod media;
 mod oauth;
 mod pages;
+mod sentry;
+mod telemetry;
 mod voting;
