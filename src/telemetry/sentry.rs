@@ -199,3 +199,60 @@ fn forced_error(n: u32, _form: Form<AnyForm>) -> AppResult<()> {
 fn forced_panic() -> &'static str {
     panic!("forced panic (sentry_test_route)")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry::protocol::{Map, Request as SentryRequest};
+
+    #[test]
+    fn scrub_removes_secrets_and_keeps_the_rest() {
+        let mut headers = Map::new();
+        for (k, v) in [
+            ("Cookie", "s=1"),
+            ("Authorization", "Bearer t"),
+            ("set-cookie", "s=2"),
+            ("Accept", "text/html"),
+        ] {
+            headers.insert(k.to_string(), v.to_string());
+        }
+        let mut fields = Map::new();
+        fields.insert("path".to_string(), "/q/12/x".into());
+        fields.insert("status".to_string(), 500.into());
+        let mut event = Event {
+            request: Some(SentryRequest {
+                url: "https://b.test/q/12?token=t#f".parse().ok(),
+                data: Some("secret=1".into()),
+                query_string: Some("token=t".into()),
+                cookies: Some("s=1".into()),
+                headers,
+                ..Default::default()
+            }),
+            user: Some(sentry::User {
+                ip_address: Some(sentry::protocol::IpAddress::Auto),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        event.extra.insert("form".into(), "secret=1".into());
+        event.extra.insert("cause".into(), "db down".into());
+        event
+            .contexts
+            .insert("Rust Tracing Fields".into(), Context::Other(fields));
+
+        let event = scrub(event);
+        let req = event.request.as_ref().unwrap();
+        assert_eq!(
+            (&req.data, &req.query_string, &req.cookies),
+            (&None, &None, &None)
+        );
+        assert_eq!(req.headers.keys().collect::<Vec<_>>(), vec!["Accept"]);
+        assert_eq!(req.url.as_ref().unwrap().as_str(), "https://b.test/q/12");
+        assert!(event.user.is_none());
+        assert_eq!(event.extra.keys().collect::<Vec<_>>(), vec!["cause"]);
+        let Some(Context::Other(fields)) = event.contexts.get("Rust Tracing Fields") else {
+            panic!("fields context kept");
+        };
+        assert_eq!(fields.keys().collect::<Vec<_>>(), vec!["status"]);
+    }
+}
