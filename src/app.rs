@@ -59,6 +59,8 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         media.external_origin().as_deref(),
     );
     let tera_assets = Arc::clone(&assets);
+    let metrics_allow = crate::telemetry::metrics::MetricsAllow::parse(&cfg.metrics_allow)?;
+    crate::telemetry::metrics::handle();
     let refresher = crate::services::voting::CountRefresher::new(
         Duration::from_millis(cfg.counts_refresh_ms.max(10)),
         cfg.vote_count_slots,
@@ -72,7 +74,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
             writers: cfg.vote_writers,
         },
     );
-    let rocket = rocket::custom(figment)
+    let mut rocket = rocket::custom(figment)
         .manage(db)
         .manage(keys)
         .manage(limits)
@@ -86,11 +88,15 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
         .manage(refresher.clone())
         .manage(batcher)
+        .manage(metrics_allow)
         .manage(cfg.clone())
         .attach(crate::compress::Compression {
             enabled: cfg.compress,
         })
+        .attach(crate::telemetry::RequestIds)
         .attach(crate::telemetry::RequestLog)
+        .attach(crate::telemetry::metrics::RequestMetrics)
+        .attach(crate::telemetry::sentry::ServerErrors)
         .attach(Template::custom(move |engines| {
             engines
                 .tera
@@ -104,8 +110,12 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", assets.routes())
+        .mount("/", crate::telemetry::metrics::routes())
         .register("/", routes::catchers::all())
         .register("/api", routes::catchers::all());
+    if cfg.sentry_test_route {
+        rocket = rocket.mount("/_sentry", crate::telemetry::sentry::test_routes());
+    }
     Ok(rocket)
 }
 

@@ -117,6 +117,20 @@ pub struct AppConfig {
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
+    /// Sentry DSN (`BEEBETA_SENTRY_DSN`); unset: no error reporting.
+    pub sentry_dsn: Option<Secret>,
+    /// Share of error events sent to Sentry, 0.0 to 1.0.
+    pub sentry_sample_rate: f32,
+    /// Mount `/_sentry/fail/<n>` and `/_sentry/panic`, which fail on purpose (for checking a
+    /// Sentry setup and for the tests).
+    pub sentry_test_route: bool,
+    /// The release reported to Sentry; unset: `beebeta@<crate version>`.
+    pub release: Option<String>,
+    /// The environment reported to Sentry, e.g. `production` or `staging`.
+    pub environment: String,
+    /// Comma-separated addresses or networks allowed to read `/metrics` (others get 403); the
+    /// client address is resolved through `trusted_proxies`.
+    pub metrics_allow: String,
 }
 
 /// A secret string that never shows in logs or debug output.
@@ -193,6 +207,12 @@ impl Default for AppConfig {
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             secret_key: None,
+            sentry_dsn: None,
+            sentry_sample_rate: 1.0,
+            sentry_test_route: false,
+            release: None,
+            environment: "production".into(),
+            metrics_allow: "127.0.0.1/32,::1/128".into(),
         }
     }
 }
@@ -277,7 +297,7 @@ impl Settings {
         dict.remove("limits");
         let oauth = crate::auth::oauth::providers::from_layers(&dict)?;
         // Client secrets stay out of Rocket's configuration.
-        dict.retain(|k, _| !k.starts_with("oauth_"));
+        dict.retain(|k, _| !k.starts_with("oauth_") && k != "sentry_dsn");
         let mut rocket = rocket::Config::figment()
             .merge(Serialized::global("limits", limits(&app)))
             // The client address is resolved by `auth::client_ip` (trusted proxies only).

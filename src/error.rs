@@ -206,6 +206,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         let status = self.status();
         if status.code >= 500 {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
+            req.local_cache(|| crate::telemetry::ErrorCause(Some(self.to_string())));
         }
         if let (AppError::Validation { message, fields }, true) = (&self, wants_json(req)) {
             let body =

@@ -8,7 +8,10 @@ fn main() {
         Ok(s) => s,
         Err(e) => fail(&e),
     };
-    beebeta::telemetry::init(&settings.app.log_format, &settings.app.log_filter);
+    let telemetry = match beebeta::telemetry::init(&settings.app) {
+        Ok(t) => t,
+        Err(e) => fail(&e),
+    };
     for notice in &settings.notices {
         tracing::warn!("{notice}");
     }
@@ -21,7 +24,10 @@ fn main() {
         Ok(r) => r,
         Err(e) => fail(&e),
     };
-    if let Err(e) = rocket::execute(rocket.launch()) {
+    let served = rocket::execute(rocket.launch());
+    // Sends what Sentry still holds; waits at most 2 s.
+    telemetry.shutdown();
+    if let Err(e) = served {
         fail(&format!("server error: {e}"));
     }
 }

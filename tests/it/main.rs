@@ -17,4 +17,6 @@ mod live;
 mod media;
 mod oauth;
 mod pages;
+mod sentry;
+mod telemetry;
 mod voting;

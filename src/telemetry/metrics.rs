@@ -1,0 +1,190 @@
+//! Prometheus metrics at `/metrics`: a `metrics` facade recorder installed once per process
+//! (tests build many apps), request counts and latency by method, route template and status
+//! ([`RequestMetrics`]), and at each scrape the cache counters, the database pool and the
+//! process's resident memory. Other modules emit through the facade (`metrics::counter!`).
+//! Only clients in `metrics_allow` may read it (403 for the others).
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::ContentType;
+use rocket::{Request, Response, State, get, routes};
+
+use super::{elapsed, route_template};
+use crate::auth::client_ip::{ClientIp, TrustedProxies};
+use crate::cache::Cache;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+
+/// The scrape route (which the request metrics skip).
+const PATH: &str = "/metrics";
+
+const REQUESTS: &str = "beebeta_http_requests_total";
+const DURATION: &str = "beebeta_http_request_duration_seconds";
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's recorder, installed on first use; `None` if another recorder was installed.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(DURATION.into()), BUCKETS)
+                .and_then(|b| b.install_recorder());
+            match installed {
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed; /metrics is off");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        REQUESTS,
+        "HTTP requests by method, route template and status"
+    );
+    describe_histogram!(DURATION, metrics::Unit::Seconds, "HTTP request latency");
+    describe_counter!(
+        "beebeta_cache_hits_total",
+        "Cache lookups that found a value"
+    );
+    describe_counter!(
+        "beebeta_cache_misses_total",
+        "Cache lookups that found nothing"
+    );
+    describe_counter!(
+        "beebeta_cache_errors_total",
+        "Cache backend calls that failed"
+    );
+    describe_gauge!("beebeta_db_pool_connections", "Open database connections");
+    describe_gauge!("beebeta_db_pool_in_use", "Database connections in use");
+    describe_gauge!("beebeta_db_pool_idle", "Idle database connections");
+    describe_gauge!(
+        "beebeta_process_resident_memory_bytes",
+        metrics::Unit::Bytes,
+        "Resident memory of the process"
+    );
+}
+
+/// Addresses allowed to read `/metrics`.
+#[derive(Debug, Clone)]
+pub struct MetricsAllow(TrustedProxies);
+
+impl MetricsAllow {
+    /// Parses a comma-separated list of addresses and CIDR networks.
+    pub fn parse(list: &str) -> Result<MetricsAllow, String> {
+        let items: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        TrustedProxies::parse(&items)
+            .map(MetricsAllow)
+            .map_err(|e| format!("metrics_allow: {e}"))
+    }
+
+    /// Whether the client may read the metrics.
+    pub fn allows(&self, client: ClientIp) -> bool {
+        client.0.is_some_and(|ip| self.0.contains(ip))
+    }
+}
+
+/// The scrape route.
+pub fn routes() -> Vec<rocket::Route> {
+    routes![scrape]
+}
+
+#[get("/metrics")]
+fn scrape(
+    client: ClientIp,
+    allow: &State<MetricsAllow>,
+    db: &State<Db>,
+    cache: &State<Cache>,
+) -> AppResult<(ContentType, String)> {
+    if !allow.allows(client) {
+        return Err(AppError::Forbidden {
+            code: "metrics_forbidden",
+            message: "Metrics are only served to configured addresses.".into(),
+        });
+    }
+    let handle = handle().ok_or_else(|| AppError::Unavailable("metrics are off".into()))?;
+    let stats = cache.stats();
+    metrics::counter!("beebeta_cache_hits_total").absolute(stats.hits);
+    metrics::counter!("beebeta_cache_misses_total").absolute(stats.misses);
+    metrics::counter!("beebeta_cache_errors_total").absolute(stats.errors);
+    let (in_use, idle) = db.pool_state();
+    metrics::gauge!("beebeta_db_pool_connections").set(f64::from(in_use + idle));
+    metrics::gauge!("beebeta_db_pool_in_use").set(f64::from(in_use));
+    metrics::gauge!("beebeta_db_pool_idle").set(f64::from(idle));
+    if let Some(rss) = resident_bytes() {
+        metrics::gauge!("beebeta_process_resident_memory_bytes").set(rss as f64);
+    }
+    handle.run_upkeep();
+    Ok((ContentType::Plain, handle.render()))
+}
+
+/// Resident memory from `/proc/self/status` (Linux; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Counts and times every request except the scrapes.
+pub struct RequestMetrics;
+
+#[rocket::async_trait]
+impl Fairing for RequestMetrics {
+    fn info(&self) -> Info {
+        Info {
+            name: "request metrics",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, resp: &mut Response<'r>) {
+        let route = route_template(req).unwrap_or_else(|| "unmatched".into());
+        if route == PATH {
+            return;
+        }
+        let labels = [
+            ("method", req.method().as_str().to_owned()),
+            ("route", route),
+            ("status", resp.status().code.to_string()),
+        ];
+        metrics::counter!(REQUESTS, &labels).increment(1);
+        metrics::histogram!(DURATION, &labels).record(elapsed(req).as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_matches_addresses_and_networks() {
+        let allow = MetricsAllow::parse("127.0.0.1/32, ::1/128,10.0.0.0/8").unwrap();
+        let ip = |s: &str| ClientIp(Some(s.parse().unwrap()));
+        assert!(allow.allows(ip("127.0.0.1")));
+        assert!(allow.allows(ip("10.1.2.3")));
+        assert!(allow.allows(ip("::1")));
+        assert!(!allow.allows(ip("203.0.113.9")));
+        assert!(!allow.allows(ClientIp(None)));
+        assert!(!MetricsAllow::parse("").unwrap().allows(ip("127.0.0.1")));
+        assert!(MetricsAllow::parse("nonsense").is_err());
+    }
+}
