@@ -53,13 +53,22 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         served_here = media.served_here(),
         "media storage ready"
     );
+    let analytics = crate::analytics::Analytics::from_config(&cfg, &db)?;
+    tracing::info!(
+        sinks = %crate::analytics::Analytics::describe(&cfg),
+        "analytics ready"
+    );
     let security = SecurityHeaders::new(
         cfg.cookie_secure,
         assets.external_origin().as_deref(),
         media.external_origin().as_deref(),
     );
     let tera_assets = Arc::clone(&assets);
+    let [analytics_start, analytics_flush] = crate::analytics::fairings();
     let rocket = rocket::custom(figment)
+        .manage(analytics)
+        .attach(analytics_start)
+        .attach(analytics_flush)
         .manage(db)
         .manage(keys)
         .manage(limits)

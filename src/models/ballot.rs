@@ -141,6 +141,8 @@ pub enum VoteOutcome {
     Created,
     /// An existing ballot now holds the new choices.
     Changed,
+    /// The ballot already held exactly these choices: nothing was written.
+    Unchanged,
 }
 
 /// Why a vote or a withdrawal was refused.
@@ -262,6 +264,11 @@ fn vote_once(
                 return Err(start_over("ballot withdrawn concurrently"));
             }
             let old = locked_choices(c, ballot_id)?;
+            let mut new = ballot_choices.ids().to_vec();
+            new.sort_unstable();
+            if old == new {
+                return Ok((VoteOutcome::Unchanged, ballot_choices.ids().to_vec()));
+            }
             diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
             insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
             let deltas: Vec<(i64, i64)> = old

@@ -1,5 +1,6 @@
 //! `PUT /questions/{id}/vote` and `DELETE /questions/{id}/vote`.
 
+use crate::analytics::{Event, Tracker};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, delete, put, routes};
@@ -47,6 +48,7 @@ pub async fn put_vote(
     client: ClientNetwork,
     ip: ClientIp,
     limits: &State<Limits>,
+    track: Tracker,
     id: &str,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
@@ -59,8 +61,9 @@ pub async fn put_vote(
         )
         .into());
     }
-    let (_, choices, _) =
+    let (outcome, choices, _) =
         voting::cast(db, cfg, refresher, &voter, &client, id, body.0.choices).await?;
+    crate::routes::votes::track_vote(&track, id.0, outcome, &choices);
     let view = load(db, cache, id, Some(voter.key())).await?;
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
@@ -86,9 +89,13 @@ pub async fn delete_vote(
     refresher: &State<CountRefresher>,
     _csrf: ApiCsrf,
     voter: Voter,
+    track: Tracker,
     id: &str,
 ) -> AppResult<Status> {
     let id = parse_id(id)?;
-    voting::withdraw(db, refresher, &voter, id).await?;
+    let (had, _) = voting::withdraw(db, refresher, &voter, id).await?;
+    if had {
+        track.emit(Event::vote_withdrawn(id.0));
+    }
     Ok(Status::NoContent)
 }
