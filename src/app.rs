@@ -53,6 +53,11 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         served_here = media.served_here(),
         "media storage ready"
     );
+    let analytics = crate::analytics::Analytics::from_config(&cfg, &db)?;
+    tracing::info!(
+        sinks = %crate::analytics::Analytics::describe(&cfg),
+        "analytics ready"
+    );
     let security = SecurityHeaders::new(
         cfg.cookie_secure,
         assets.external_origin().as_deref(),
@@ -74,7 +79,11 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
             writers: cfg.vote_writers,
         },
     );
+    let [analytics_start, analytics_flush] = crate::analytics::fairings();
     let mut rocket = rocket::custom(figment)
+        .manage(analytics)
+        .attach(analytics_start)
+        .attach(analytics_flush)
         .manage(db)
         .manage(keys)
         .manage(limits)

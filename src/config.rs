@@ -114,6 +114,23 @@ pub struct AppConfig {
     pub smtp_url: Secret,
     /// The From address of emails.
     pub mail_from: String,
+    /// Analytics HTTP endpoint (Mixpanel import format); empty: no HTTP sink.
+    pub analytics_url: String,
+    /// Token put into every event sent to `analytics_url`. Never logged.
+    pub analytics_token: Secret,
+    /// Undelivered batches the HTTP sink keeps during an outage (the oldest are dropped beyond).
+    pub analytics_max_batches: usize,
+    /// Storage URL for hourly gzip JSON-lines event files (`file://<dir>`, `s3://bucket/prefix`);
+    /// empty: no files.
+    pub events_dir: String,
+    /// Write events into the database rollups (what the admin reports read).
+    pub events_rollups: bool,
+    /// Capacity of the in-memory event queue; beyond it events are dropped (and counted).
+    pub events_queue: usize,
+    /// Events are batched and handed to the sinks at least this often, in milliseconds.
+    pub events_flush_ms: u64,
+    /// This server's name in event file names (default `<hostname>-<pid>`).
+    pub server_id: String,
     /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
@@ -206,6 +223,14 @@ impl Default for AppConfig {
             vote_writers: 2,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
+            analytics_url: String::new(),
+            analytics_token: Secret::new(""),
+            analytics_max_batches: 100,
+            events_dir: String::new(),
+            events_rollups: true,
+            events_queue: 10_000,
+            events_flush_ms: 1000,
+            server_id: crate::analytics::default_server_id(),
             secret_key: None,
             sentry_dsn: None,
             sentry_sample_rate: 1.0,

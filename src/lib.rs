@@ -1,5 +1,6 @@
 //! Beebeta: a public opinion polling site. See `docs/ARCHITECTURE.md` for the layout.
 
+pub mod analytics;
 pub mod app;
 pub mod assets;
 pub mod auth;

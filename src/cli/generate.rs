@@ -179,6 +179,9 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
         eprintln!("rebuilding counters and hot ranks...");
         bulk::rebuild_counters(c)?;
         question::refresh_hot_ranks(c, now)?;
+        eprintln!("filling the analytics rollups...");
+        // Three views per vote (plus one per active hour), at the hours the votes were cast.
+        models::rollup::rebuild_from_ballots(c, 3)?;
         Ok((first_q, first_q + nq - 1))
     })
 }

@@ -142,6 +142,8 @@ pub enum VoteOutcome {
     Created,
     /// An existing ballot now holds the new choices.
     Changed,
+    /// The ballot already held exactly these choices: nothing was written.
+    Unchanged,
 }
 
 /// Why a vote or a withdrawal was refused.
@@ -303,6 +305,11 @@ pub(crate) fn apply_vote(
                 return Err(start_over("ballot withdrawn concurrently"));
             }
             let old = locked_choices(c, ballot_id)?;
+            let mut new = ballot_choices.ids().to_vec();
+            new.sort_unstable();
+            if old == new {
+                return Ok((VoteOutcome::Unchanged, ballot_choices.ids().to_vec(), Vec::new()));
+            }
             diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
             insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;
             let deltas: Vec<(i64, i64)> = old

@@ -13,6 +13,7 @@ pub mod listing;
 pub mod media;
 pub mod poll;
 pub mod question;
+pub mod rollup;
 pub mod session;
 pub mod tag;
 pub mod user;

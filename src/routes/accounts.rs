@@ -1,5 +1,6 @@
 //! Sign-up, login and logout (HTML forms).
 
+use crate::analytics::{Event, Tracker};
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash as FlashRedirect, Redirect};
@@ -107,6 +108,7 @@ async fn signup(
     limits: &State<Limits>,
     ip: ClientIp,
     mailer: &State<Mailer>,
+    track: Tracker,
     form: CsrfForm<SignupForm>,
 ) -> AppResult<FormOutcome> {
     limits.check(Action::Signup, ip.key())?;
@@ -119,6 +121,7 @@ async fn signup(
             accounts::adopt_ballots(db, cookie_voter, &user).await?;
             recovery::send_verification(db, mailer, cfg, &user).await?;
             tracing::info!(user = user.id, "signed up");
+            track.emit(Event::signup(user.id));
             Ok(FormOutcome::Redirect(Redirect::to(next)))
         }
         Err(FormError::App(e)) => Err(e),
@@ -209,6 +212,7 @@ async fn login(
     ua: UserAgent,
     limits: &State<Limits>,
     ip: ClientIp,
+    track: Tracker,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<FormOutcome> {
     limits.check(Action::Login, ip.key())?;
@@ -231,6 +235,7 @@ async fn login(
             session::start(db, cfg, jar, user.id, ua.0).await?;
             accounts::adopt_ballots(db, cookie_voter, &user).await?;
             tracing::info!(user = user.id, "logged in");
+            track.emit(Event::login(user.id, "password"));
             Ok(FormOutcome::Redirect(Redirect::to(next)))
         }
         Err(FormError::App(e)) => Err(e),

@@ -2,6 +2,7 @@
 //! `/q/<id>/delete`. Choice rows are added and removed by submit buttons, so no JavaScript is
 //! needed.
 
+use crate::analytics::{Event, Tracker};
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash as FlashRedirect, Redirect};
@@ -423,6 +424,7 @@ async fn ask(
     voter: Voter,
     user: CurrentUser,
     limits: &State<Limits>,
+    track: Tracker,
     form: CsrfForm<AskForm<'_>>,
 ) -> AppResult<FormOutcome> {
     let uid = user.user.id;
@@ -434,8 +436,9 @@ async fn ask(
     let save = async |raw: RawQuestion| -> AppResult<Result<(String, &'static str), Problems>> {
         limits.check(Action::Ask, Some(format!("u:{uid}")))?;
         Ok(match asking::create(db, raw, uid).await? {
-            Ok((_, path)) => {
+            Ok((qid, path)) => {
                 reading::lists_changed(cache).await;
+                track.emit(Event::question_asked(qid));
                 Ok((path, "Your question is live."))
             }
             Err(p) => Err(p),
@@ -562,6 +565,7 @@ async fn close(
     db: &State<Db>,
     cache: &State<Cache>,
     user: CurrentUser,
+    track: Tracker,
     id: &str,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
@@ -575,6 +579,7 @@ async fn close(
         })
         .await?;
     reading::question_changed(cache, id).await;
+    track.emit(Event::question_closed(id));
     Ok(FlashRedirect::success(
         Redirect::to(path),
         "Voting is closed; the results are final.",

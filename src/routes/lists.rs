@@ -1,5 +1,6 @@
 //! Question lists: hot (`/`), new, top, by tag, search, and the tag index.
 
+use crate::analytics::{Event, Tracker};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rocket::request::{FromRequest, Outcome, Request};
@@ -162,9 +163,11 @@ async fn hot(
     media: &State<Media>,
     shared: Shared<'_>,
     view: Viewer,
+    track: Tracker,
     page: Option<&str>,
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
+    track.emit(Event::list_view());
     let meta = ListPage {
         page_title: "Hot questions".into(),
         heading: "Hot questions".into(),
@@ -193,9 +196,11 @@ async fn new(
     media: &State<Media>,
     shared: Shared<'_>,
     view: Viewer,
+    track: Tracker,
     page: Option<&str>,
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
+    track.emit(Event::list_view());
     let meta = ListPage {
         page_title: "New questions".into(),
         heading: "New questions".into(),
@@ -224,11 +229,13 @@ async fn top(
     media: &State<Media>,
     shared: Shared<'_>,
     view: Viewer,
+    track: Tracker,
     window: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<PageOrRedirect> {
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
+    track.emit(Event::list_view());
     let label = match window {
         Window::Day => "in the last 24 hours",
         Window::Week => "in the last 7 days",
@@ -263,6 +270,7 @@ async fn by_tag(
     media: &State<Media>,
     shared: Shared<'_>,
     view: Viewer,
+    track: Tracker,
     name: &str,
     page: Option<&str>,
 ) -> AppResult<PageOrRedirect> {
@@ -281,6 +289,7 @@ async fn by_tag(
             page,
         );
         if let Some(html) = shared.pages.recent(address, "") {
+            track.emit(Event::tag_view(tag_name.as_str()));
             return Ok(PageOrRedirect::Html(RawHtml(html)));
         }
     }
@@ -288,6 +297,7 @@ async fn by_tag(
     let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
     let row = found
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", tag_name.as_str())))?;
+    track.emit(Event::tag_view(&row.name));
     let meta = ListPage {
         page_title: format!("Questions tagged {}", row.name),
         heading: format!("#{}", row.name),

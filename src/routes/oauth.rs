@@ -1,6 +1,7 @@
 //! Login with OAuth2 / OpenID Connect providers: `/auth/<provider>/start`, its callback, and the
 //! first-login page that creates an account or links an existing one by its password.
 
+use crate::analytics::{Event, Tracker};
 use rocket::form::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash as FlashRedirect, Redirect};
@@ -130,6 +131,7 @@ async fn callback(
     ua: UserAgent,
     limits: &State<Limits>,
     ip: ClientIp,
+    track: Tracker,
     provider: &str,
     code: Option<&str>,
     state: Option<&str>,
@@ -157,6 +159,7 @@ async fn callback(
         Resolution::LogIn(user) => {
             log_in(db, cfg, jar, &user, ua).await?;
             tracing::info!(user = user.id, provider, "logged in through a provider");
+            track.emit(Event::login(user.id, provider));
             Ok(FormOutcome::Redirect(Redirect::to(pending.next)))
         }
         Resolution::Linked => {
@@ -313,6 +316,7 @@ async fn finish(
     ua: UserAgent,
     limits: &State<Limits>,
     ip: ClientIp,
+    track: Tracker,
     form: CsrfForm<FinishForm>,
 ) -> AppResult<FormOutcome> {
     limits.check(Action::Signup, ip.key())?;
@@ -326,6 +330,7 @@ async fn finish(
                 recovery::send_verification(db, mailer, cfg, &user).await?;
             }
             tracing::info!(user = user.id, provider = %new.who.provider, "signed up through a provider");
+            track.emit(Event::signup(user.id));
             Ok(FormOutcome::Redirect(Redirect::to(new.next)))
         }
         Err(FormError::App(e)) => Err(e),
@@ -374,6 +379,7 @@ async fn link(
     ua: UserAgent,
     limits: &State<Limits>,
     ip: ClientIp,
+    track: Tracker,
     form: CsrfForm<LinkForm>,
 ) -> AppResult<FormOutcome> {
     limits.check(Action::Login, ip.key())?;
@@ -392,6 +398,7 @@ async fn link(
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
             log_in(db, cfg, jar, &user, ua).await?;
             tracing::info!(user = user.id, provider = %new.who.provider, "identity linked after password confirmation");
+            track.emit(Event::login(user.id, &new.who.provider));
             Ok(FormOutcome::Redirect(Redirect::to(new.next)))
         }
         Err(FormError::App(e)) => Err(e),

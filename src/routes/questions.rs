@@ -1,5 +1,6 @@
 //! The question page `/q/<id>/<slug>` and its short form `/q/<id>`.
 
+use crate::analytics::{Event, Tracker};
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::Redirect;
@@ -238,10 +239,12 @@ async fn show(
     pages: &State<PageCache>,
     templates: Metadata<'_>,
     flash: Option<FlashMessage<'_>>,
+    track: Tracker,
     id: &str,
     slug: &str,
 ) -> AppResult<PageOrRedirect> {
     let id = parse_id(id)?;
+    let view_event = || track.emit(Event::question_view(id.0));
     // A visitor who cannot have a ballot (no voter cookie yet) and has no session or flash
     // gets the page last rendered for this address, without any read (see `page_cache`).
     let address = PageCache::address(("question", id.0, slug));
@@ -250,6 +253,7 @@ async fn show(
         && voter.ballot_key().is_none()
         && let Some(html) = pages.recent(address, &voter.csrf_token(keys))
     {
+        view_event();
         return Ok(PageOrRedirect::Html(RawHtml(html)));
     }
     let view = load(db, cache, id, voter.ballot_key()).await?;
@@ -258,6 +262,7 @@ async fn show(
             view.question.path(),
         )));
     }
+    view_event();
     if anonymous && PageCache::shareable(&view) {
         let token = voter.csrf_token(keys);
         let key = PageCache::key(&view);

@@ -1,5 +1,6 @@
 //! Voting by plain form posts: `POST /q/<id>/vote` and `POST /q/<id>/withdraw`.
 
+use crate::analytics::{Event, Tracker};
 use rocket::response::{Flash as FlashRedirect, Redirect};
 use rocket::{FromForm, State, post, routes};
 
@@ -85,6 +86,15 @@ async fn refuse(
     Ok(PageOrRedirect::Status((status, page)))
 }
 
+/// Emits the event of a vote's outcome (an identical re-submission is not an event).
+pub fn track_vote(track: &Tracker, question_id: i64, outcome: VoteOutcome, choices: &[i64]) {
+    match outcome {
+        VoteOutcome::Created => track.emit(Event::vote_cast(question_id, choices)),
+        VoteOutcome::Changed => track.emit(Event::vote_changed(question_id, choices)),
+        VoteOutcome::Unchanged => {}
+    }
+}
+
 #[post("/q/<id>/vote", data = "<form>")]
 async fn vote(
     db: &State<Db>,
@@ -99,6 +109,7 @@ async fn vote(
     client: voting::ClientNetwork,
     ip: ClientIp,
     limits: &State<Limits>,
+    track: Tracker,
     id: &str,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
@@ -117,10 +128,11 @@ async fn vote(
         }
     };
     match voting::cast(batcher, cfg, refresher, &voter, &client, id, choices).await {
-        Ok((outcome, _, path)) => {
+        Ok((outcome, choices, path)) => {
+            track_vote(&track, id.0, outcome, &choices);
             let msg = match outcome {
                 VoteOutcome::Created => "Thanks, your vote was counted.",
-                VoteOutcome::Changed => "Your vote was changed.",
+                VoteOutcome::Changed | VoteOutcome::Unchanged => "Your vote was changed.",
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
@@ -140,6 +152,7 @@ async fn withdraw(
     media: &State<Media>,
     voter: Voter,
     viewer: Viewer,
+    track: Tracker,
     id: &str,
     form: CsrfForm<WithdrawForm>,
 ) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
@@ -147,6 +160,9 @@ async fn withdraw(
     let id = parse_id(id)?;
     match voting::withdraw(batcher, &voter, id).await {
         Ok((had, path)) => {
+            if had {
+                track.emit(Event::vote_withdrawn(id.0));
+            }
             let msg = if had {
                 "Your vote was withdrawn."
             } else {

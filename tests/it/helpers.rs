@@ -539,3 +539,24 @@ pub fn header_csrf(html: &str) -> Option<String> {
         .or_else(|| html.find("action=\"&#x2F;logout\""))?;
     extract_csrf(&html[i..])
 }
+
+/// What remains of a [`TestApp`] after [`TestApp::shut_down`]: its database (dropped with this).
+pub struct Stopped {
+    /// The database, still there for checks.
+    pub db: Db,
+    _cleanup: Cleanup,
+}
+
+impl TestApp {
+    /// Shuts the app down gracefully (Rocket's shutdown fairings run), keeping the database.
+    pub async fn shut_down(self) -> Stopped {
+        let TestApp {
+            client,
+            db,
+            _cleanup,
+            ..
+        } = self;
+        client.terminate().await;
+        Stopped { db, _cleanup }
+    }
+}

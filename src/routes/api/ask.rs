@@ -1,5 +1,6 @@
 //! `POST /questions`: ask a question through the API.
 
+use crate::analytics::{Event, Tracker};
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::{State, post, routes};
@@ -99,6 +100,7 @@ pub async fn create_question(
     media: &State<Media>,
     voter: Voter,
     limits: &State<Limits>,
+    track: Tracker,
     body: JsonBody<NewQuestionBody>,
 ) -> AppResult<Created<Json<Question>>> {
     limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
@@ -136,6 +138,7 @@ pub async fn create_question(
         .await?
         .map_err(asking::problems_error)?;
     crate::services::reading::lists_changed(cache).await;
+    track.emit(Event::question_asked(id));
     let view = load(db, cache, QuestionId(id), Some(voter.key())).await?;
     Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view, media))))
 }

@@ -1,5 +1,6 @@
 //! `PUT /questions/{id}/vote` and `DELETE /questions/{id}/vote`.
 
+use crate::analytics::{Event, Tracker};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, delete, put, routes};
@@ -50,6 +51,7 @@ pub async fn put_vote(
     client: ClientNetwork,
     ip: ClientIp,
     limits: &State<Limits>,
+    track: Tracker,
     id: &str,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
@@ -62,8 +64,9 @@ pub async fn put_vote(
         )
         .into());
     }
-    let (_, choices, _) =
+    let (outcome, choices, _) =
         voting::cast(batcher, cfg, refresher, &voter, &client, id, body.0.choices).await?;
+    crate::routes::votes::track_vote(&track, id.0, outcome, &choices);
     let view = load(db, cache, id, Some(voter.key())).await?;
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
@@ -88,9 +91,13 @@ pub async fn delete_vote(
     batcher: &State<VoteBatcher>,
     _csrf: ApiCsrf,
     voter: Voter,
+    track: Tracker,
     id: &str,
 ) -> AppResult<Status> {
     let id = parse_id(id)?;
-    voting::withdraw(batcher, &voter, id).await?;
+    let (had, _) = voting::withdraw(batcher, &voter, id).await?;
+    if had {
+        track.emit(Event::vote_withdrawn(id.0));
+    }
     Ok(Status::NoContent)
 }
