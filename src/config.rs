@@ -104,6 +104,8 @@ pub struct AppConfig {
     pub vote_count_slots: u16,
     /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
     pub counts_refresh_ms: u64,
+    /// How long an admin report is reused per range, in seconds (0: built on every request).
+    pub report_cache_secs: u64,
     /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
     pub smtp_url: Secret,
     /// The From address of emails.
@@ -181,6 +183,7 @@ impl Default for AppConfig {
             bench_bare_bytes: 0,
             vote_count_slots: 16,
             counts_refresh_ms: 1000,
+            report_cache_secs: 120,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             secret_key: None,

@@ -2,6 +2,7 @@
 //! plus the joined reads pages need (`poll`, `listing`). No HTTP here.
 
 pub mod api_token;
+pub mod audit;
 pub mod ballot;
 pub mod bulk;
 pub mod choice;
@@ -10,8 +11,10 @@ pub mod email_token;
 pub mod identity;
 pub mod listing;
 pub mod media;
+pub mod moderation;
 pub mod poll;
 pub mod question;
+pub mod report;
 pub mod session;
 pub mod tag;
 pub mod user;

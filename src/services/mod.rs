@@ -3,7 +3,9 @@
 pub mod accounts;
 pub mod asking;
 pub mod identities;
+pub mod moderation;
 pub mod reading;
 pub mod recovery;
+pub mod reports;
 pub mod uploads;
 pub mod voting;
