@@ -110,6 +110,8 @@ pub struct AppConfig {
     pub vote_queue: usize,
     /// Vote writer threads (MariaDB/MySQL; SQLite always has one).
     pub vote_writers: usize,
+    /// How long an admin report is reused per range, in seconds (0: built on every request).
+    pub report_cache_secs: u64,
     /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
     pub smtp_url: Secret,
     /// The From address of emails.
@@ -221,6 +223,7 @@ impl Default for AppConfig {
             vote_batch_max: 128,
             vote_queue: 4096,
             vote_writers: 2,
+            report_cache_secs: 120,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             analytics_url: String::new(),

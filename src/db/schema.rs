@@ -212,6 +212,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(audit_log -> users (actor_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -230,4 +244,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_tag_daily,
     rollup_site_hourly,
     analytics_batches,
+    audit_log,
 );

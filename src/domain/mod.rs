@@ -6,6 +6,7 @@ pub mod ballot;
 pub mod draft;
 pub mod listing;
 pub mod poll;
+pub mod report;
 pub mod text;
 
 pub use account::{Email, NewPassword, Username};

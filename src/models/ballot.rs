@@ -277,6 +277,9 @@ pub(crate) fn trust_of(protection: Protection, voter: &Voter) -> Trust {
     }
 }
 
+/// What [`apply_vote`] did: the outcome, the stored choices and the counter deltas.
+pub(crate) type AppliedVote = (VoteOutcome, Vec<i64>, Vec<(i64, i64)>);
+
 /// Casts or changes a ballot inside the caller's transaction, given its question and choice ids.
 /// Returns the outcome, the stored choices and the counter deltas, which the caller adds (alone
 /// or summed with other votes). A refusal (closed, login, invalid ballot, network limit) is
@@ -286,7 +289,7 @@ pub(crate) fn apply_vote(
     q: &QuestionRow,
     choice_ids: &[i64],
     req: &VoteRequest,
-) -> Result<(VoteOutcome, Vec<i64>, Vec<(i64, i64)>), VoteError> {
+) -> Result<AppliedVote, VoteError> {
     let protection = q.protection();
     let ballot_choices = check_vote(q, choice_ids, req)?;
     let existing: Option<i64> = ballots::table
@@ -308,7 +311,11 @@ pub(crate) fn apply_vote(
             let mut new = ballot_choices.ids().to_vec();
             new.sort_unstable();
             if old == new {
-                return Ok((VoteOutcome::Unchanged, ballot_choices.ids().to_vec(), Vec::new()));
+                return Ok((
+                    VoteOutcome::Unchanged,
+                    ballot_choices.ids().to_vec(),
+                    Vec::new(),
+                ));
             }
             diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
             insert_votes(c, ballot_id, q.id, ballot_choices.ids(), req.now)?;

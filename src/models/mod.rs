@@ -2,6 +2,7 @@
 //! plus the joined reads pages need (`poll`, `listing`). No HTTP here.
 
 pub mod api_token;
+pub mod audit;
 pub mod ballot;
 pub mod ballot_batch;
 pub mod bulk;
@@ -11,8 +12,10 @@ pub mod email_token;
 pub mod identity;
 pub mod listing;
 pub mod media;
+pub mod moderation;
 pub mod poll;
 pub mod question;
+pub mod report;
 pub mod rollup;
 pub mod session;
 pub mod tag;

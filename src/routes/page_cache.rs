@@ -110,6 +110,13 @@ impl PageCache {
         html
     }
 
+    /// Forgets every page of this server (after a question is hidden: its page must not be
+    /// served by address any more).
+    pub fn clear(&self) {
+        self.pages.invalidate_all();
+        self.recent.invalidate_all();
+    }
+
     /// Puts the visitor's token into a stored page.
     pub fn personalise(&self, html: &str, token: &str) -> String {
         html.replace(&self.placeholder, token)

@@ -387,8 +387,7 @@ async fn shutdown_commits_what_was_queued_and_refuses_the_rest(b: Backend) {
     );
     let late = bat
         .enqueue(vote(q, "c:late", &[c[0]]))
-        .err()
-        .expect("refused after shutdown");
+        .expect_err("refused after shutdown");
     assert_eq!(late.status(), Status::ServiceUnavailable);
     let (counters, ledger) = app
         .db

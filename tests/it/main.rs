@@ -2,6 +2,7 @@
 //! MariaDB/MySQL when built with `--features mysql` (then `BEEBETA_TEST_MYSQL_URL` is required).
 
 mod accounts;
+mod admin;
 mod analytics;
 mod api;
 mod asking;

@@ -1,0 +1,90 @@
+//! The moderation audit log: one row per moderator action (who, what, which target, why, when).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{audit_log, users};
+use crate::domain::Page;
+
+/// Hiding a question.
+pub const HIDE_QUESTION: &str = "hide_question";
+/// Showing a hidden question again.
+pub const UNHIDE_QUESTION: &str = "unhide_question";
+/// Banning a user.
+pub const BAN_USER: &str = "ban_user";
+/// Lifting a ban.
+pub const UNBAN_USER: &str = "unban_user";
+/// Target kind of question actions.
+pub const QUESTION: &str = "question";
+/// Target kind of user actions.
+pub const USER: &str = "user";
+
+/// An audit entry to store.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit<'a> {
+    /// The moderator.
+    pub actor_id: i64,
+    /// One of the action constants above.
+    pub action: &'a str,
+    /// `question` or `user`.
+    pub target_kind: &'a str,
+    /// The target's id.
+    pub target_id: i64,
+    /// Why.
+    pub reason: &'a str,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// A stored audit entry with its actor's username.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct AuditEntry {
+    /// Primary key.
+    pub id: i64,
+    /// The moderator's username.
+    pub actor: String,
+    /// The action.
+    pub action: String,
+    /// `question` or `user`.
+    pub target_kind: String,
+    /// The target's id.
+    pub target_id: i64,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores entries.
+pub fn record(conn: &mut AnyConnection, entries: &[NewAudit<'_>]) -> QueryResult<()> {
+    for e in entries {
+        diesel::insert_into(audit_log::table)
+            .values(e)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One page of the log, newest first (plus whether another page exists).
+pub fn page(conn: &mut AnyConnection, page: Page) -> QueryResult<(Vec<AuditEntry>, bool)> {
+    let mut rows: Vec<AuditEntry> = audit_log::table
+        .inner_join(users::table)
+        .order((audit_log::created_at.desc(), audit_log::id.desc()))
+        .select((
+            audit_log::id,
+            users::username,
+            audit_log::action,
+            audit_log::target_kind,
+            audit_log::target_id,
+            audit_log::reason,
+            audit_log::created_at,
+        ))
+        .limit(Page::SIZE + 1)
+        .offset(page.offset())
+        .load(conn)?;
+    let more = rows.len() as i64 > Page::SIZE;
+    rows.truncate(Page::SIZE as usize);
+    Ok((rows, more))
+}

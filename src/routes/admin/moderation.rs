@@ -1,0 +1,292 @@
+//! `/admin/questions` and `/admin/users`: moderation lists and their actions. Every action is a
+//! CSRF-protected POST with a required reason, recorded in the audit log.
+
+use rocket::form::FromForm;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post};
+use rocket_dyn_templates::{Template, context};
+
+use crate::analytics::{Event, Tracker};
+use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::{AdminUser, Keys, Voter};
+use crate::cache::Cache;
+use crate::db::Db;
+use crate::domain::report::ModerationReason;
+use crate::domain::{Page, SearchQuery};
+use crate::error::{AppError, AppResult};
+use crate::models::moderation;
+use crate::routes::admin::{list_url, page_urls};
+use crate::routes::page_cache::PageCache;
+use crate::routes::viewer::Viewer;
+use crate::routes::views::iso;
+use crate::services::moderation as service;
+
+/// A moderation action's form.
+#[derive(Debug, FromForm)]
+pub struct ActionForm {
+    csrf_token: Option<String>,
+    reason: Option<String>,
+    /// With a ban: also hide all the user's questions.
+    hide_questions: Option<bool>,
+    /// The admin list to return to.
+    back: Option<String>,
+}
+
+impl CsrfProtected for ActionForm {
+    fn csrf_token(&self) -> &str {
+        self.csrf_token.as_deref().unwrap_or("")
+    }
+}
+
+impl ActionForm {
+    fn reason(&self) -> AppResult<ModerationReason> {
+        Ok(ModerationReason::parse(
+            self.reason.as_deref().unwrap_or(""),
+        )?)
+    }
+
+    /// Where to go afterwards: an admin page of this site, or `fallback`.
+    fn back(&self, fallback: &str) -> String {
+        match self.back.as_deref() {
+            Some(b) if b.starts_with("/admin/") && !b.contains("//") && !b.contains('\\') => {
+                b.to_string()
+            }
+            _ => fallback.to_string(),
+        }
+    }
+}
+
+fn target_id(id: &str, what: &str) -> AppResult<i64> {
+    crate::domain::QuestionId::parse(id)
+        .map(|q| q.0)
+        .ok_or_else(|| AppError::NotFound(format!("There is no such {what}.")))
+}
+
+#[get("/admin/questions?<q>&<page>")]
+pub async fn questions(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    admin: AdminUser,
+    viewer: Viewer,
+    voter: Voter,
+    flash: Option<FlashMessage<'_>>,
+    q: Option<&str>,
+    page: Option<&str>,
+) -> AppResult<Template> {
+    let _ = admin;
+    let search = SearchQuery::parse(q.unwrap_or(""))?;
+    let page = Page::from_query(page)?;
+    let s = search.clone();
+    let (rows, more) = db
+        .run(move |c| Ok(moderation::questions(c, s.as_ref(), page)?))
+        .await?;
+    let items: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            context! {
+                id: r.id,
+                title: &r.title,
+                url: format!("/q/{}/{}", r.id, r.slug),
+                author: &r.author,
+                votes: r.vote_count,
+                created_at: iso(r.created_at),
+                hidden: r.hidden_at.is_some(),
+                deleted: r.deleted_at.is_some(),
+            }
+        })
+        .collect();
+    let (prev_url, next_url) = page_urls("/admin/questions", &search, page, more);
+    Ok(viewer.render(
+        "admin/questions",
+        context! {
+            page_title: "Moderate questions",
+            nav: "admin",
+            admin_nav: "questions",
+            q: search.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            items,
+            page: page.number(),
+            prev_url,
+            next_url,
+            back: list_url("/admin/questions", &search, page.number()),
+            csrf_token: voter.csrf_token(keys),
+            flash: flash.map(|f| f.message().to_string()),
+        },
+    ))
+}
+
+async fn hide_or_show(
+    db: &Db,
+    cache: &Cache,
+    pages: &PageCache,
+    admin: &AdminUser,
+    track: &Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+    hide: bool,
+) -> AppResult<Flash<Redirect>> {
+    let id = target_id(id, "question")?;
+    let form = form.0;
+    let reason = form.reason()?;
+    let changed =
+        service::set_question_hidden(db, cache, admin.0.user.id, id, hide, reason).await?;
+    if changed {
+        pages.clear();
+        if hide {
+            track.emit(Event::question_hidden(id, admin.0.user.id));
+        }
+    }
+    let what = match (changed, hide) {
+        (false, true) => format!("Question {id} was already hidden."),
+        (false, false) => format!("Question {id} was not hidden."),
+        (true, true) => format!("Question {id} is hidden."),
+        (true, false) => format!("Question {id} is visible again."),
+    };
+    Ok(Flash::success(
+        Redirect::to(form.back("/admin/questions")),
+        what,
+    ))
+}
+
+#[post("/admin/questions/<id>/hide", data = "<form>")]
+pub async fn hide(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    pages: &State<PageCache>,
+    admin: AdminUser,
+    track: Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+) -> AppResult<Flash<Redirect>> {
+    hide_or_show(db, cache, pages, &admin, &track, id, form, true).await
+}
+
+#[post("/admin/questions/<id>/unhide", data = "<form>")]
+pub async fn unhide(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    pages: &State<PageCache>,
+    admin: AdminUser,
+    track: Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+) -> AppResult<Flash<Redirect>> {
+    hide_or_show(db, cache, pages, &admin, &track, id, form, false).await
+}
+
+#[get("/admin/users?<q>&<page>")]
+pub async fn users(
+    db: &State<Db>,
+    keys: &State<Keys>,
+    admin: AdminUser,
+    viewer: Viewer,
+    voter: Voter,
+    flash: Option<FlashMessage<'_>>,
+    q: Option<&str>,
+    page: Option<&str>,
+) -> AppResult<Template> {
+    let me = admin.0.user.id;
+    let search = SearchQuery::parse(q.unwrap_or(""))?;
+    let page = Page::from_query(page)?;
+    let s = search.clone();
+    let (rows, more) = db
+        .run(move |c| Ok(moderation::users(c, s.as_ref(), page)?))
+        .await?;
+    let items: Vec<_> = rows
+        .iter()
+        .map(|u| {
+            context! {
+                id: u.id,
+                username: &u.username,
+                email: &u.email,
+                admin: u.role == crate::models::user::ROLE_ADMIN,
+                me: u.id == me,
+                created_at: iso(u.created_at),
+                banned: u.banned_at.is_some(),
+            }
+        })
+        .collect();
+    let (prev_url, next_url) = page_urls("/admin/users", &search, page, more);
+    Ok(viewer.render(
+        "admin/users",
+        context! {
+            page_title: "Moderate users",
+            nav: "admin",
+            admin_nav: "users",
+            q: search.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            items,
+            page: page.number(),
+            prev_url,
+            next_url,
+            back: list_url("/admin/users", &search, page.number()),
+            csrf_token: voter.csrf_token(keys),
+            flash: flash.map(|f| f.message().to_string()),
+        },
+    ))
+}
+
+async fn ban_or_unban(
+    db: &Db,
+    cache: &Cache,
+    pages: &PageCache,
+    admin: &AdminUser,
+    track: &Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+    ban: bool,
+) -> AppResult<Flash<Redirect>> {
+    let id = target_id(id, "user")?;
+    let form = form.0;
+    let reason = form.reason()?;
+    let hide_all = ban && form.hide_questions.unwrap_or(false);
+    let out =
+        service::set_user_banned(db, cache, admin.0.user.id, id, ban, hide_all, reason).await?;
+    if !out.hidden.is_empty() {
+        pages.clear();
+    }
+    for qid in &out.hidden {
+        track.emit(Event::question_hidden(*qid, admin.0.user.id));
+    }
+    let mut what = match (out.changed, ban) {
+        (false, true) => format!("User {id} was already banned."),
+        (false, false) => format!("User {id} was not banned."),
+        (true, true) => format!("User {id} is banned and logged out everywhere."),
+        (true, false) => format!("User {id} is no longer banned."),
+    };
+    if hide_all {
+        what.push_str(&format!(
+            " {} of their questions were hidden.",
+            out.hidden.len()
+        ));
+    }
+    Ok(Flash::success(
+        Redirect::to(form.back("/admin/users")),
+        what,
+    ))
+}
+
+#[post("/admin/users/<id>/ban", data = "<form>")]
+pub async fn ban(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    pages: &State<PageCache>,
+    admin: AdminUser,
+    track: Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+) -> AppResult<Flash<Redirect>> {
+    ban_or_unban(db, cache, pages, &admin, &track, id, form, true).await
+}
+
+#[post("/admin/users/<id>/unban", data = "<form>")]
+pub async fn unban(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    pages: &State<PageCache>,
+    admin: AdminUser,
+    track: Tracker,
+    id: &str,
+    form: CsrfForm<ActionForm>,
+) -> AppResult<Flash<Redirect>> {
+    ban_or_unban(db, cache, pages, &admin, &track, id, form, false).await
+}

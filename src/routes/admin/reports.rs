@@ -1,0 +1,282 @@
+//! `/admin/reports?window=day|week|month` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`: top questions and
+//! tags, activity charts, and every table as CSV with `format=csv&table=<name>`.
+
+use std::time::Duration;
+
+use rocket::http::{ContentType, Status};
+use rocket::{State, get};
+use rocket_dyn_templates::{Template, context};
+
+use crate::auth::AdminUser;
+use crate::cache::Cache;
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::domain::Invalid;
+use crate::domain::report::ReportRange;
+use crate::error::{AppError, AppResult};
+use crate::models::report::{TopQuestion, TopTag};
+use crate::routes::admin::charts::{self, Line};
+use crate::routes::admin::csv::{self, CsvFile};
+use crate::routes::viewer::Viewer;
+use crate::services::reports::{self as service, Report};
+
+/// The CSV tables of a report.
+pub const TABLES: [&str; 6] = [
+    "questions_by_votes",
+    "questions_by_views",
+    "tags_by_votes",
+    "tags_by_views",
+    "activity",
+    "heatmap",
+];
+
+/// A report page, a CSV file, or a CSV request's plain-text error.
+#[derive(rocket::Responder)]
+pub enum ReportResponse {
+    /// The page.
+    Page(Template),
+    /// A table as CSV.
+    Csv(CsvFile),
+    /// A refused CSV request (400 with a plain-text reason).
+    Text((Status, (ContentType, String))),
+}
+
+fn bucket_label(report: &Report, i: usize) -> String {
+    let b = &report.series[i];
+    if report.range.hourly {
+        b.start.format("%H:00").to_string()
+    } else {
+        b.start.format("%m-%d").to_string()
+    }
+}
+
+fn question_rows(rows: &[TopQuestion]) -> Vec<Vec<String>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, q)| {
+            vec![
+                (i + 1).to_string(),
+                q.id.to_string(),
+                q.title.clone(),
+                q.votes.to_string(),
+                q.views.to_string(),
+                if q.hidden_at.is_some() { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn tag_rows(rows: &[TopTag]) -> Vec<Vec<String>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            vec![
+                (i + 1).to_string(),
+                t.id.to_string(),
+                t.name.clone(),
+                t.votes.to_string(),
+                t.views.to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// The rows of the activity table: bucket start, then its totals.
+fn activity_rows(report: &Report) -> Vec<Vec<String>> {
+    report
+        .series
+        .iter()
+        .map(|b| {
+            let t = &b.totals;
+            vec![
+                b.start.format("%Y-%m-%d %H:%M").to_string(),
+                t.page_views.to_string(),
+                t.votes.to_string(),
+                t.signups.to_string(),
+                t.questions_asked.to_string(),
+            ]
+        })
+        .collect()
+}
+
+const QUESTION_HEADER: [&str; 6] = ["rank", "question_id", "title", "votes", "views", "hidden"];
+const TAG_HEADER: [&str; 5] = ["rank", "tag_id", "tag", "votes", "views"];
+const ACTIVITY_HEADER: [&str; 5] = [
+    "start_utc",
+    "page_views",
+    "votes",
+    "signups",
+    "questions_asked",
+];
+
+fn csv_of(report: &Report, table: &str) -> Option<String> {
+    Some(match table {
+        "questions_by_votes" => {
+            csv::table(&QUESTION_HEADER, &question_rows(&report.questions_by_votes))
+        }
+        "questions_by_views" => {
+            csv::table(&QUESTION_HEADER, &question_rows(&report.questions_by_views))
+        }
+        "tags_by_votes" => csv::table(&TAG_HEADER, &tag_rows(&report.tags_by_votes)),
+        "tags_by_views" => csv::table(&TAG_HEADER, &tag_rows(&report.tags_by_views)),
+        "activity" => csv::table(&ACTIVITY_HEADER, &activity_rows(report)),
+        "heatmap" => {
+            let rows: Vec<Vec<String>> = report
+                .heatmap
+                .iter()
+                .enumerate()
+                .flat_map(|(d, row)| {
+                    row.iter().enumerate().map(move |(h, v)| {
+                        vec![
+                            charts::WEEKDAYS[d].to_string(),
+                            h.to_string(),
+                            v.to_string(),
+                        ]
+                    })
+                })
+                .collect();
+            csv::table(&["weekday", "hour_utc", "activity"], &rows)
+        }
+        _ => return None,
+    })
+}
+
+fn text_error(message: impl Into<String>) -> ReportResponse {
+    ReportResponse::Text((Status::BadRequest, (ContentType::Text, message.into())))
+}
+
+/// The query string of this report's range, for links (CSV, other windows).
+fn range_query(range: &ReportRange) -> String {
+    match range.window {
+        Some(w) => format!("window={}", w.as_str()),
+        None => format!("from={}&to={}", range.from_day(), range.to_day()),
+    }
+}
+
+#[get("/admin/reports?<window>&<from>&<to>&<format>&<table>")]
+pub async fn reports(
+    db: &State<Db>,
+    cache: &State<Cache>,
+    cfg: &State<AppConfig>,
+    admin: AdminUser,
+    viewer: Viewer,
+    window: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: Option<&str>,
+    table: Option<&str>,
+) -> AppResult<ReportResponse> {
+    let _ = admin;
+    let csv_wanted = match format.map(str::trim) {
+        None | Some("") | Some("html") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_format",
+                "Unknown format: use format=csv (or none for the page).",
+            ));
+        }
+    };
+    let range = ReportRange::parse(window, from, to, crate::models::now());
+    if csv_wanted {
+        let range = match range {
+            Ok(r) => r,
+            Err(Invalid { message, .. }) => return Ok(text_error(message)),
+        };
+        let Some(table) = table.filter(|t| TABLES.contains(t)) else {
+            return Ok(text_error(format!(
+                "Choose a table: table={}.",
+                TABLES.join(" | table=")
+            )));
+        };
+        let cache_for = Duration::from_secs(cfg.report_cache_secs);
+        let report = service::report(db, cache, range.clone(), cache_for).await?;
+        let body = csv_of(&report, table).unwrap_or_default();
+        return Ok(ReportResponse::Csv(CsvFile {
+            filename: format!(
+                "beebeta-{table}-{}-{}.csv",
+                range.from_day(),
+                range.to_day()
+            ),
+            body,
+        }));
+    }
+    let range = range?;
+    let cache_for = Duration::from_secs(cfg.report_cache_secs);
+    let report = service::report(db, cache, range.clone(), cache_for).await?;
+    let labels: Vec<String> = (0..report.series.len())
+        .map(|i| bucket_label(&report, i))
+        .collect();
+    let per = if range.hourly { "hour" } else { "day" };
+    let pick = |f: fn(&service::Totals) -> i64| -> Vec<i64> {
+        report.series.iter().map(|b| f(&b.totals)).collect()
+    };
+    let traffic = charts::line_chart(
+        "traffic",
+        &format!("Votes and page views per {per}"),
+        &labels,
+        &[
+            Line {
+                name: "Votes",
+                values: pick(|t| t.votes),
+                colour: "#2563eb",
+            },
+            Line {
+                name: "Page views",
+                values: pick(|t| t.page_views),
+                colour: "#f97316",
+            },
+        ],
+    );
+    let growth = charts::line_chart(
+        "growth",
+        &format!("Sign-ups and questions asked per {per}"),
+        &labels,
+        &[
+            Line {
+                name: "Sign-ups",
+                values: pick(|t| t.signups),
+                colour: "#16a34a",
+            },
+            Line {
+                name: "Questions asked",
+                values: pick(|t| t.questions_asked),
+                colour: "#9333ea",
+            },
+        ],
+    );
+    let heat = charts::heatmap(
+        "heat",
+        "Activity (page views and votes) by hour of day (UTC) and weekday",
+        &report.heatmap,
+    );
+    let q = range_query(&range);
+    let csv_url = |t: &str| format!("/admin/reports?{q}&format=csv&table={t}");
+    Ok(ReportResponse::Page(viewer.render(
+        "admin/reports",
+        context! {
+            page_title: "Reports",
+            nav: "admin",
+            admin_nav: "reports",
+            window: range.window,
+            from: range.from_day().to_string(),
+            to: range.to_day().to_string(),
+            hourly: range.hourly,
+            per,
+            questions_by_votes: question_rows(&report.questions_by_votes),
+            questions_by_views: question_rows(&report.questions_by_views),
+            question_paths: report.questions_by_votes.iter().chain(&report.questions_by_views)
+                .map(|q| (q.id.to_string(), format!("/q/{}/{}", q.id, q.slug)))
+                .collect::<std::collections::HashMap<_, _>>(),
+            tags_by_votes: tag_rows(&report.tags_by_votes),
+            tags_by_views: tag_rows(&report.tags_by_views),
+            activity: activity_rows(&report),
+            heatmap: &report.heatmap,
+            weekdays: charts::WEEKDAYS,
+            traffic_svg: traffic,
+            growth_svg: growth,
+            heatmap_svg: heat,
+            csv: TABLES.iter().map(|t| (t.to_string(), csv_url(t))).collect::<std::collections::HashMap<_, _>>(),
+        },
+    )))
+}

@@ -1,0 +1,255 @@
+//! Dashboard and reports from builder-inserted rollups; CSV exports; bad report input.
+
+use beebeta::models::report::{self, SiteHour};
+use beebeta::services::reports;
+use chrono::Duration;
+use rocket::http::{ContentType, Status};
+
+use super::{at, login_admin, question_stats, site_hour, tag_id, this_hour};
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, question};
+
+backend_tests!(
+    dashboard_compares_periods_of_the_same_length,
+    dashboard_page_shows_todays_totals,
+    reports_rank_questions_and_tags_and_export_csv,
+    reports_refuse_bad_input,
+);
+
+async fn dashboard_compares_periods_of_the_same_length(b: Backend) {
+    let app = TestApp::new(b).await;
+    let rows = [
+        ("2026-06-10 05:00:00", 30, 10, 2),
+        ("2026-06-09 20:00:00", 20, 0, 2),
+        ("2026-06-09 05:00:00", 1000, 0, 0),
+        ("2026-06-01 10:00:00", 2100, 0, 0),
+    ];
+    for (hour, page_views, votes, signups) in rows {
+        site_hour(
+            &app,
+            SiteHour {
+                hour: at(hour),
+                page_views,
+                votes,
+                signups,
+                ..SiteHour::default()
+            },
+        )
+        .await;
+    }
+    let periods = reports::dashboard(&app.db, at("2026-06-10 12:30:00"))
+        .await
+        .unwrap();
+    let figure = |p: usize, name: &str| {
+        let m = periods[p].metrics.iter().find(|m| m.name == name).unwrap();
+        (m.current, m.previous, m.change.clone())
+    };
+    assert_eq!(periods[0].label, "today");
+    assert_eq!(figure(0, "Page views"), (30, 20, "+50%".into()));
+    assert_eq!(figure(0, "Votes"), (10, 0, "new".into()));
+    assert_eq!(figure(0, "Sign-ups"), (2, 2, "0%".into()));
+    assert_eq!(figure(1, "Page views"), (1050, 2100, "-50%".into()));
+    assert_eq!(figure(2, "Page views"), (3150, 0, "new".into()));
+    assert_eq!(figure(2, "Logins"), (0, 0, "0%".into()));
+}
+
+async fn dashboard_page_shows_todays_totals(b: Backend) {
+    let app = TestApp::new(b).await;
+    site_hour(
+        &app,
+        SiteHour {
+            hour: this_hour(),
+            page_views: 424242,
+            questions_asked: 7,
+            ..SiteHour::default()
+        },
+    )
+    .await;
+    login_admin(&app).await;
+    let (s, body) = app.get("/admin").await;
+    assert_eq!(s, Status::Ok);
+    assert!(body.contains("Today so far"));
+    assert_eq!(body.matches("424242").count(), 3, "today, 7 and 30 days");
+    assert!(body.contains(">new <"), "no page views before");
+}
+
+async fn reports_rank_questions_and_tags_and_export_csv(b: Backend) {
+    let app = TestApp::new(b).await;
+    let a = app
+        .question(question("Alpha question?").tags(&["red"]))
+        .await;
+    let bq = app
+        .question(question("=HYPERLINK(\"x\"), beta").tags(&["blue"]))
+        .await;
+    let c = app
+        .question(question("Gamma question?").tags(&["red"]))
+        .await;
+    let now = this_hour();
+    question_stats(&app, now, a, 5, 50).await;
+    question_stats(&app, now, bq, 90, 30).await;
+    question_stats(&app, now - Duration::days(10), c, 1, 99).await;
+    let day = now.date().and_hms_opt(0, 0, 0).unwrap();
+    let (red, blue) = (tag_id(&app, "red").await, tag_id(&app, "blue").await);
+    for (tag, views, votes) in [(red, 5, 50), (blue, 90, 30)] {
+        app.db
+            .write(move |c| Ok(report::insert_tag_day(c, day, tag, views, votes)?))
+            .await
+            .unwrap();
+    }
+    site_hour(
+        &app,
+        SiteHour {
+            hour: now,
+            page_views: 95,
+            votes: 80,
+            signups: 3,
+            ..SiteHour::default()
+        },
+    )
+    .await;
+    login_admin(&app).await;
+
+    let (s, page) = app.get("/admin/reports?window=week").await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        page.contains("Alpha question?") && !page.contains("Gamma question?"),
+        "only the week's questions"
+    );
+    assert_eq!(
+        page.matches("role=\"img\"").count(),
+        3,
+        "two line charts and a heatmap"
+    );
+    assert!(page.contains("<title id=\"traffic-t\">Votes and page views per day</title>"));
+    assert!(page.contains("<details>"), "data tables behind the charts");
+
+    let (s, ct, cd, body) = csv(&app, "window=week&format=csv&table=questions_by_votes").await;
+    assert_eq!(s, Status::Ok);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    assert!(
+        cd.starts_with("attachment; filename=\"beebeta-questions_by_votes-"),
+        "{cd}"
+    );
+    assert_eq!(
+        body,
+        format!(
+            "rank,question_id,title,votes,views,hidden\r\n1,{a},Alpha question?,50,5,no\r\n\
+             2,{bq},\"'=HYPERLINK(\"\"x\"\"), beta\",30,90,no\r\n"
+        )
+    );
+    let (_, _, _, body) = csv(&app, "window=day&format=csv&table=questions_by_views").await;
+    let ids: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [bq.to_string(), a.to_string()],
+        "24 h from the hourly rollup, by views"
+    );
+    let (_, _, _, body) = csv(&app, "window=month&format=csv&table=questions_by_votes").await;
+    assert!(
+        body.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("1,{c},Gamma question?,99,"))
+    );
+    let (_, _, _, body) = csv(&app, "window=week&format=csv&table=tags_by_votes").await;
+    assert_eq!(
+        body,
+        format!("rank,tag_id,tag,votes,views\r\n1,{red},red,50,5\r\n2,{blue},blue,30,90\r\n")
+    );
+    let (_, _, _, body) = csv(&app, "window=week&format=csv&table=activity").await;
+    assert_eq!(body.lines().count(), 8, "header and 7 days");
+    assert!(body.contains(&format!("{} 00:00,95,80,3,0", now.date())));
+    let (_, _, _, body) = csv(&app, "window=week&format=csv&table=heatmap").await;
+    assert_eq!(body.lines().count(), 1 + 7 * 24);
+    // A custom range: only the day ten days ago.
+    let d = (now - Duration::days(10)).date();
+    let (_, _, _, body) = csv(
+        &app,
+        &format!("from={d}&to={d}&format=csv&table=questions_by_votes"),
+    )
+    .await;
+    assert_eq!(body.lines().count(), 2);
+    assert!(body.contains("Gamma question?"));
+    // A valid range without data: the header only.
+    let (s, _, _, body) = csv(
+        &app,
+        "from=2020-01-01&to=2020-01-31&format=csv&table=tags_by_views",
+    )
+    .await;
+    assert_eq!(
+        (s, body.as_str()),
+        (Status::Ok, "rank,tag_id,tag,votes,views\r\n")
+    );
+}
+
+async fn reports_refuse_bad_input(b: Backend) {
+    let app = TestApp::new(b).await;
+    login_admin(&app).await;
+    let today = beebeta::models::now().date();
+    let future = today + Duration::days(3);
+    let cases = [
+        (
+            "from=2026-03-10&to=2026-03-01".to_string(),
+            "ends (2026-03-01) before it starts",
+        ),
+        (format!("from={today}&to={future}"), "in the future"),
+        (
+            "from=2020-01-01&to=2026-01-01".to_string(),
+            "longer than two years",
+        ),
+        ("window=year".to_string(), "Unknown report window"),
+        ("from=2026-02-30&to=2026-03-01".to_string(), "is not a date"),
+        ("from=yesterday&to=2026-03-01".to_string(), "is not a date"),
+        ("from=&to=".to_string(), "Give both dates"),
+        ("from=2026-03-01".to_string(), "Give both dates"),
+        (
+            "window=week&from=2026-03-01&to=2026-03-02".to_string(),
+            "not both",
+        ),
+    ];
+    for (query, message) in &cases {
+        let (s, body) = app.get(&format!("/admin/reports?{query}")).await;
+        assert_eq!(s, Status::BadRequest, "{query}");
+        assert!(body.contains(message), "{query}: {body}");
+        assert!(body.contains("<html"), "an HTML error page for {query}");
+        let r = app
+            .client
+            .get(format!("/admin/reports?{query}&format=csv&table=activity"))
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::BadRequest, "csv {query}");
+        assert_eq!(r.content_type(), Some(ContentType::Text), "csv {query}");
+        let text = r.into_string().await.unwrap();
+        assert!(text.contains(message), "csv {query}: {text}");
+    }
+    let r = app
+        .client
+        .get("/admin/reports?window=week&format=csv&table=secrets")
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::BadRequest);
+    assert!(r.into_string().await.unwrap().contains("table=activity"));
+    let (s, _) = app.get("/admin/reports?window=week&format=xlsx").await;
+    assert_eq!(s, Status::BadRequest);
+}
+
+/// GETs `/admin/reports?<q>`: (status, content type, content disposition, body).
+async fn csv(app: &TestApp, q: &str) -> (Status, String, String, String) {
+    let r = app
+        .client
+        .get(format!("/admin/reports?{q}"))
+        .dispatch()
+        .await;
+    let status = r.status();
+    let ct = r.content_type().map(|c| c.to_string()).unwrap_or_default();
+    let cd = r
+        .headers()
+        .get_one("Content-Disposition")
+        .unwrap_or("")
+        .to_string();
+    (status, ct, cd, r.into_string().await.unwrap_or_default())
+}
