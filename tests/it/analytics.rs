@@ -28,6 +28,7 @@ backend_tests!(
     http_sink_sends_the_request_context,
     files_sink_writes_gzip_json_lines,
     shutdown_flushes_pending_events,
+    generate_fills_the_rollups_from_the_votes,
 );
 
 /// Site totals: page views, votes, changes, withdrawals, sign-ups, logins, questions asked.
@@ -550,4 +551,47 @@ async fn shutdown_flushes_pending_events(b: Backend) {
     );
     let stopped = app.shut_down().await;
     assert_eq!(question_totals(&stopped.db, id).await.0, (3, 0));
+}
+
+async fn generate_fills_the_rollups_from_the_votes(b: Backend) {
+    let app = TestApp::new(b).await;
+    let db = app.db.clone();
+    let opts = beebeta::cli::generate::GenerateOptions {
+        questions: 50,
+        votes: 2_000,
+        seed: 11,
+    };
+    let (first, last) =
+        tokio::task::spawn_blocking(move || beebeta::cli::generate::generate(&db, opts))
+            .await
+            .unwrap()
+            .unwrap();
+    let site = site_totals(&app.db).await;
+    assert_eq!(site[1], 2_000, "site votes = ballots");
+    assert_eq!(site[6], 50, "questions asked");
+    assert!(site[0] >= 3 * 2_000, "three views per vote at least");
+    let mut question_votes = 0;
+    for id in first..=last {
+        let (hourly, daily) = question_totals(&app.db, id).await;
+        assert_eq!(hourly, daily);
+        assert_eq!(
+            hourly.1,
+            app.ledger(id).await.0,
+            "question {id}: votes = its ballots"
+        );
+        question_votes += hourly.1;
+    }
+    assert_eq!(question_votes, 2_000);
+    // Every generated question has two different tags: each vote counts for both.
+    let tag_votes = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::rollup_tag_daily as r;
+            use diesel::prelude::*;
+            let v: Vec<i64> = r::table.select(r::votes).load(c)?;
+            Ok(v.iter().sum::<i64>())
+        })
+        .await
+        .unwrap();
+    assert_eq!(tag_votes, 4_000);
 }
