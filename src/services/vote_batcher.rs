@@ -207,6 +207,10 @@ impl Writer {
         match outcome {
             Ok(Ok(results)) => {
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                // The in-batch refresh read this transaction's snapshot: a concurrent batch (another
+                // writer or server) may have committed votes it did not see. The background task
+                // settles these questions from committed data within an interval.
+                self.refresher.defer(&refresh);
                 let mut deferred = Vec::new();
                 for (job, r) in jobs.into_iter().zip(results) {
                     match r {
