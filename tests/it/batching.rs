@@ -188,7 +188,8 @@ async fn concurrent_votes_across_questions_and_on_one_stay_exact(b: Backend) {
 }
 
 async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
-    let app = TestApp::new(b).await;
+    // One writer: the occupied writer holds the queue back, so the rest form one batch.
+    let app = TestApp::with(b, |f| f.merge(("vote_writers", 1))).await;
     let q = app
         .question(question("Are one voter's requests applied in order?"))
         .await;
@@ -252,7 +253,8 @@ async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
 }
 
 async fn a_failing_request_does_not_fail_its_batch(b: Backend) {
-    let app = TestApp::new(b).await;
+    // One writer: the occupied writer holds the queue back, so the rest form one batch.
+    let app = TestApp::with(b, |f| f.merge(("vote_writers", 1))).await;
     let q = app
         .question(question("Does one bad vote spoil the batch?"))
         .await;
@@ -304,7 +306,10 @@ async fn a_failing_request_does_not_fail_its_batch(b: Backend) {
 async fn a_full_queue_answers_503_with_retry_after(b: Backend) {
     const SENT: usize = 12;
     let app = TestApp::with(b, |f| {
-        f.merge(("vote_queue", 2)).merge(("vote_batch_max", 1))
+        // One writer, so exactly one request waits in it while the queue fills.
+        f.merge(("vote_queue", 2))
+            .merge(("vote_batch_max", 1))
+            .merge(("vote_writers", 1))
     })
     .await;
     let q = app.question(question("Is the queue bounded?")).await;
