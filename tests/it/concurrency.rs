@@ -3,6 +3,7 @@
 
 use futures::StreamExt;
 use rocket::http::{ContentType, Status};
+use std::time::Duration;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, question};
@@ -121,14 +122,27 @@ async fn parallel_votes_changes_and_withdrawals_stay_exact(b: Backend) {
     assert_eq!(ballots, (VOTERS / 2) as i64);
     assert_eq!(per_choice.iter().map(|(_, n)| n).sum::<i64>(), ballots);
 
-    // The API's results agree with the ledger.
-    let r = app
-        .client
-        .get(format!("/api/v1/questions/{id}/results"))
-        .dispatch()
-        .await;
-    let v: serde_json::Value = serde_json::from_str(&r.into_string().await.unwrap()).unwrap();
-    assert_eq!(v["total"], ballots);
+    // The API's results (a visitor without a ballot: shared counts, cached for about a second)
+    // agree with the ledger within the design's bound of a couple of seconds. A vote and a
+    // withdrawal of one voter often commit in one batch, so the vote's answer may have cached
+    // the counts just before the last withdrawals.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let v = loop {
+        let r = app
+            .client
+            .get(format!("/api/v1/questions/{id}/results"))
+            .dispatch()
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&r.into_string().await.unwrap()).unwrap();
+        if v["total"] == ballots || std::time::Instant::now() > deadline {
+            break v;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        v["total"], ballots,
+        "results agree with the ledger within 3 s"
+    );
     for (choice, n) in per_choice {
         let row = v["choices"]
             .as_array()
