@@ -176,8 +176,38 @@ if [ "$VOTES_ONLY" = no ]; then
   read -r r p50 p99 e <<< "$(measure "$BASE/t/$TAG")"; row "(d) tag page /t/$TAG" "$r" "$p50" "$p99" "$e"
   read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/results")"; row "(e) JSON results" "$r" "$p50" "$p99" "$e"
 fi
+# Where the CPU of a vote goes (the machine's two cores are shared by wrk, the app and the
+# database): jiffies of each process and of the whole machine, before and after (f).
+jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_sample() { # machine_busy machine_iowait app db memcached
+  local db_pid mc=0
+  db_pid=$(pgrep -o -x mariadbd || pgrep -o -x mysqld || true)
+  [ -n "$MC" ] && mc=$(jiffies "$MC")
+  echo "$(awk '/^cpu / {print $2+$3+$4+$7+$8, $6}' /proc/stat) $(jiffies "$SERVER") $( [ -n "$db_pid" ] && jiffies "$db_pid" || echo 0) $mc"
+}
+fsyncs() {
+  [ "$BACKEND" = mysql ] || { echo 0; return; }
+  mysql -h127.0.0.1 -uroot -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'" | awk '{print $2+0} END {if (NR == 0) print 0}'
+}
+cpu0=$(cpu_sample); fs0=$(fsyncs)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"
+cpu1=$(cpu_sample); fs1=$(fsyncs)
 FRATE=$r
+f_votes=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
+python3 - "$cpu0" "$cpu1" "$f_votes" "$fs0" "$fs1" "$(getconf CLK_TCK)" "$(nproc)" <<'PY'
+import sys
+a, b = [list(map(int, x.split())) for x in sys.argv[1:3]]
+votes, fs0, fs1, tck, cores = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+d = [y - x for x, y in zip(a, b)]
+busy, iowait, app, db, mc = d
+us = lambda j: j * 1e6 / tck / max(votes, 1)
+other = busy - app - db - mc
+total = us(busy)
+print(f"(f) CPU per vote over {votes} votes: app {us(app):.0f} us, database {us(db):.0f} us, "
+      f"memcached {us(mc):.0f} us, rest (wrk, kernel) {us(other):.0f} us = {total:.0f} us; "
+      f"{cores} cores fully busy would allow {cores * 1e6 / max(total, 1):.0f} votes/s; "
+      f"iowait {us(iowait):.0f} us/vote; InnoDB fsyncs per vote {(fs1 - fs0) / max(votes, 1):.3f}")
+PY
 sleep 2
 before=$(ballots)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")"; row "(g) votes on one question" "$r" "$p50" "$p99" "$e"

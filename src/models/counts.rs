@@ -95,6 +95,31 @@ pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
     Ok(Counts { total, by_choice })
 }
 
+/// The counts of several questions in one statement (each as [`read`] gives it).
+pub fn read_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Counts>> {
+    let rows: Vec<(i64, i64, i64)> = vote_counts::table
+        .filter(vote_counts::question_id.eq_any(ids))
+        .select((
+            vote_counts::question_id,
+            vote_counts::choice_id,
+            vote_counts::votes,
+        ))
+        .load(conn)?;
+    let mut all: HashMap<i64, Counts> = ids.iter().map(|id| (*id, Counts::default())).collect();
+    for (q, choice, votes) in rows {
+        let c = all.entry(q).or_default();
+        if choice == BALLOTS {
+            c.total += votes;
+        } else {
+            *c.by_choice.entry(choice).or_default() += votes;
+        }
+    }
+    for c in all.values_mut() {
+        c.by_choice.retain(|_, v| *v != 0);
+    }
+    Ok(all)
+}
+
 /// Ballot totals of several questions.
 pub fn ballot_totals(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, i64>> {
     let rows: Vec<(i64, i64)> = vote_counts::table

@@ -128,11 +128,12 @@ async fn vote(
         }
     };
     match voting::cast(batcher, cfg, refresher, &voter, &client, id, choices).await {
-        Ok((outcome, choices, path)) => {
+        Ok((outcome, choices, path, _)) => {
             track_vote(&track, id.0, outcome, &choices);
             let msg = match outcome {
                 VoteOutcome::Created => "Thanks, your vote was counted.",
-                VoteOutcome::Changed | VoteOutcome::Unchanged => "Your vote was changed.",
+                VoteOutcome::Changed => "Your vote was changed.",
+                VoteOutcome::Unchanged => "That is already your vote: nothing changed.",
             };
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }

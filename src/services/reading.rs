@@ -99,6 +99,32 @@ pub async fn poll_view(
     .await
 }
 
+/// The question as a voter sees it right after their vote committed with `choices`, given the
+/// counts read after that commit (they include the vote): the shared parts come from the cache,
+/// so usually nothing is read.
+pub async fn poll_view_after_vote(
+    db: &Db,
+    cache: &Cache,
+    id: i64,
+    choices: Vec<i64>,
+    counts: Counts,
+) -> AppResult<PollView> {
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || {
+        let shared: SharedPoll =
+            cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
+                db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
+            })?;
+        Ok(poll::assemble(
+            shared,
+            Some(choices),
+            counts,
+            crate::models::now(),
+        ))
+    })
+    .await
+}
+
 fn cached_counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Counts> {
     cache.get_or_rebuild(&counts_key(id), COUNTS_FRESH, COUNTS_STALE, || {
         db.run_blocking(|c| Ok(ballot::counts(c, id)?))

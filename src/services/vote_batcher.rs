@@ -12,6 +12,7 @@
 //! shutdown began, a request is refused at once with a 503 (which carries `Retry-After`). At
 //! shutdown the writers finish every request already queued, then stop.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -21,7 +22,7 @@ use rocket::tokio::sync::oneshot;
 
 use crate::db::{Backend, Db};
 use crate::error::{AppError, AppResult};
-use crate::models::ballot;
+use crate::models::ballot::{self, Counts};
 use crate::models::ballot_batch::{self, Applied, BallotOp, InBatch};
 use crate::models::counts;
 use crate::services::voting::{CountRefresher, to_app_error};
@@ -43,7 +44,27 @@ pub struct BatcherOptions {
 
 struct Job {
     op: BallotOp,
-    reply: oneshot::Sender<AppResult<Applied>>,
+    reply: oneshot::Sender<AppResult<Committed>>,
+}
+
+/// A committed request's answer.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// What it did.
+    pub applied: Applied,
+    /// For a vote applied in a batch: the question's counts read just after the commit (so
+    /// they include this vote), one statement per batch; the handler answers with them instead of
+    /// reading the ballot and the counts again. `None`: read them.
+    pub counts: Option<Counts>,
+}
+
+impl Committed {
+    fn bare(applied: Applied) -> Committed {
+        Committed {
+            applied,
+            counts: None,
+        }
+    }
 }
 
 /// Counters of what the writers did (for tests and the report).
@@ -108,7 +129,7 @@ impl VoteBatcher {
 
     /// Queues `op`; the receiver gets its result once it is committed (or refused). Fails at once
     /// with a 503 when the queue is full or the batcher has stopped.
-    pub fn enqueue(&self, op: BallotOp) -> AppResult<oneshot::Receiver<AppResult<Applied>>> {
+    pub fn enqueue(&self, op: BallotOp) -> AppResult<oneshot::Receiver<AppResult<Committed>>> {
         let (reply, rx) = oneshot::channel();
         let guard = self.tx.read().unwrap_or_else(|p| p.into_inner());
         let refused = match guard.as_ref() {
@@ -124,7 +145,7 @@ impl VoteBatcher {
     }
 
     /// Queues `op` and waits for its committed result.
-    pub async fn submit(&self, op: BallotOp) -> AppResult<Applied> {
+    pub async fn submit(&self, op: BallotOp) -> AppResult<Committed> {
         let rx = self.enqueue(op)?;
         rx.await
             .unwrap_or_else(|_| Err(AppError::Unavailable("the vote writer stopped".into())))
@@ -211,12 +232,22 @@ impl Writer {
                 // writer or server) may have committed votes it did not see. The background task
                 // settles these questions from committed data within an interval.
                 self.refresher.defer(&refresh);
+                let counted = self.counts_after_commit(&jobs, &results);
                 let mut deferred = Vec::new();
                 for (job, r) in jobs.into_iter().zip(results) {
                     match r {
                         InBatch::Done(r) => {
                             self.stats.batched.fetch_add(1, Ordering::Relaxed);
-                            let _ = job.reply.send(r.map_err(to_app_error));
+                            let counts = match &r {
+                                Ok(Applied::Voted { .. }) => {
+                                    counted.get(&job.op.question_id()).cloned()
+                                }
+                                _ => None,
+                            };
+                            let _ = job.reply.send(
+                                r.map(|applied| Committed { applied, counts })
+                                    .map_err(to_app_error),
+                            );
                         }
                         InBatch::Deferred => deferred.push(job),
                     }
@@ -243,13 +274,38 @@ impl Writer {
         }
     }
 
+    /// The counts of the questions that got votes in a committed batch, in one statement; empty
+    /// when the read fails (the handlers then read them themselves).
+    fn counts_after_commit(&self, jobs: &[Job], results: &[InBatch]) -> HashMap<i64, Counts> {
+        let mut ids: Vec<i64> = jobs
+            .iter()
+            .zip(results)
+            .filter_map(|(j, r)| match r {
+                InBatch::Done(Ok(Applied::Voted { .. })) => Some(j.op.question_id()),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        match self.db.run_blocking(|c| Ok(counts::read_many(c, &ids)?)) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading counts after a vote batch failed");
+                HashMap::new()
+            }
+        }
+    }
+
     fn one_by_one(&self, jobs: Vec<Job>, slot: i16) {
         for job in jobs {
             self.stats.solo.fetch_add(1, Ordering::Relaxed);
             let r = self.db.write_blocking(|c| {
                 ballot_batch::apply_one(c, &job.op, slot).map_err(to_app_error)
             });
-            let _ = job.reply.send(r);
+            let _ = job.reply.send(r.map(Committed::bare));
         }
     }
 

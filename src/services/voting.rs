@@ -11,7 +11,7 @@ use crate::config::AppConfig;
 use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::{AppError, AppResult};
-use crate::models::ballot::{self, VoteError, VoteOutcome, VoteRequest};
+use crate::models::ballot::{self, Counts, VoteError, VoteOutcome, VoteRequest};
 use crate::models::ballot_batch::{Applied, BallotOp};
 use crate::models::counts;
 use crate::services::vote_batcher::VoteBatcher;
@@ -153,7 +153,7 @@ pub async fn cast(
     client: &ClientNetwork,
     id: QuestionId,
     choices: Vec<i64>,
-) -> AppResult<(VoteOutcome, Vec<i64>, String)> {
+) -> AppResult<(VoteOutcome, Vec<i64>, String, Option<Counts>)> {
     let req = VoteRequest {
         question_id: id.0,
         voter: ballot::Voter {
@@ -167,12 +167,13 @@ pub async fn cast(
         now: crate::models::now(),
         slot: counts::pick_slot(refresher.slots),
     };
-    match batcher.submit(BallotOp::Vote(req)).await? {
+    let committed = batcher.submit(BallotOp::Vote(req)).await?;
+    match committed.applied {
         Applied::Voted {
             outcome,
             choices,
             path,
-        } => Ok((outcome, choices, path)),
+        } => Ok((outcome, choices, path, committed.counts)),
         Applied::Withdrawn { .. } => {
             Err(AppError::Internal("a vote answered as a withdrawal".into()))
         }
@@ -191,7 +192,7 @@ pub async fn withdraw(
         voter: voter.key(),
         now: crate::models::now(),
     };
-    match batcher.submit(op).await? {
+    match batcher.submit(op).await?.applied {
         Applied::Withdrawn { had, path } => Ok((had, path)),
         Applied::Voted { .. } => Err(AppError::Internal("a withdrawal answered as a vote".into())),
     }

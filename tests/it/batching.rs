@@ -8,7 +8,7 @@ use std::time::Duration;
 use beebeta::db::{Backend as DbBackend, Db};
 use beebeta::models::ballot::{self, VoteOutcome, VoteRequest, Voter};
 use beebeta::models::ballot_batch::{Applied, BallotOp};
-use beebeta::services::vote_batcher::VoteBatcher;
+use beebeta::services::vote_batcher::{Committed, VoteBatcher};
 use futures::StreamExt;
 use rocket::http::{ContentType, Status};
 use rocket::tokio::sync::oneshot;
@@ -112,7 +112,7 @@ async fn occupy_writer(
     b: &VoteBatcher,
     qid: i64,
     choice: i64,
-) -> oneshot::Receiver<beebeta::error::AppResult<Applied>> {
+) -> oneshot::Receiver<beebeta::error::AppResult<Committed>> {
     let rx = b
         .enqueue(vote(qid, "c:occupant", &[choice]))
         .expect("queued");
@@ -215,8 +215,11 @@ async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
     held.await.unwrap();
     assert!(occupant.await.unwrap().is_ok());
     let mut got = Vec::new();
+    let mut counted = Vec::new();
     for rx in receivers {
-        got.push(rx.await.expect("answered").expect("applied"));
+        let committed = rx.await.expect("answered").expect("applied");
+        counted.push(committed.counts);
+        got.push(committed.applied);
     }
     let path = app.path(q).await;
     let voted = |outcome, choice: i64| Applied::Voted {
@@ -250,6 +253,19 @@ async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
     let (ballots, per_choice) = app.ledger(q).await;
     assert_eq!(ballots, 3);
     assert_eq!(per_choice, vec![(c[0], 1), (c[1], 1), (c[2], 1)]);
+    // Each vote is answered with the counts read after its batch committed (so they include
+    // it); withdrawals carry none.
+    let after_commit = app
+        .db
+        .run(move |conn| Ok(ballot::counts(conn, q)?))
+        .await
+        .unwrap();
+    for (applied, counts) in got.iter().zip(&counted) {
+        match applied {
+            Applied::Voted { .. } => assert_eq!(counts.as_ref(), Some(&after_commit)),
+            Applied::Withdrawn { .. } => assert_eq!(counts, &None),
+        }
+    }
 }
 
 async fn a_failing_request_does_not_fail_its_batch(b: Backend) {

@@ -42,9 +42,11 @@ async fn vote_change_and_withdraw_by_form(b: Backend) {
     assert!(page.contains("Your vote was changed."));
     assert_eq!(app.ledger(id).await, (1, vec![(c[2], 1)]));
 
-    // The same vote again changes nothing.
+    // The same vote again changes nothing, and says so.
     app.post_vote(id, &[c[2]], &token).await;
     assert_eq!(app.ledger(id).await, (1, vec![(c[2], 1)]));
+    let (_, page) = app.get(&path).await;
+    assert!(page.contains("That is already your vote: nothing changed."));
 
     let r = app
         .client

@@ -64,10 +64,18 @@ pub async fn put_vote(
         )
         .into());
     }
-    let (outcome, choices, _) =
+    let (outcome, choices, _, counts) =
         voting::cast(batcher, cfg, refresher, &voter, &client, id, body.0.choices).await?;
     crate::routes::votes::track_vote(&track, id.0, outcome, &choices);
-    let view = load(db, cache, id, Some(voter.key())).await?;
+    // With the counts read after the batch's commit, nothing more is read (the question itself
+    // comes from the cache); otherwise the ballot and counts are read back.
+    let view = match counts {
+        Some(counts) => {
+            crate::services::reading::poll_view_after_vote(db, cache, id.0, choices.clone(), counts)
+                .await?
+        }
+        None => load(db, cache, id, Some(voter.key())).await?,
+    };
     Ok(Json(VoteResponse {
         ballot: Ballot { choices },
         results: view
