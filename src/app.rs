@@ -79,6 +79,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
             writers: cfg.vote_writers,
         },
     );
+    let reports = crate::services::reports::Reports::new(db.clone(), cache.clone(), &cfg);
     let [analytics_start, analytics_flush] = crate::analytics::fairings();
     let mut rocket = rocket::custom(figment)
         .manage(analytics)
@@ -97,6 +98,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
         .manage(refresher.clone())
         .manage(batcher)
+        .manage(reports)
         .manage(metrics_allow)
         .manage(cfg.clone())
         .attach(crate::compress::Compression {
@@ -114,6 +116,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .attach(security)
         .attach(hot_rank_refresher(cfg.hot_refresh_secs))
         .attach(count_refresher())
+        .attach(report_refresher())
         .attach(crate::services::vote_batcher::on_shutdown())
         .attach(crate::error::RetryAfterOn503)
         .mount("/", routes::html())
@@ -166,6 +169,38 @@ fn hot_rank_refresher(every_secs: u64) -> AdHoc {
                     match result {
                         Ok(n) => tracing::debug!(updated = n, "hot ranks refreshed"),
                         Err(e) => tracing::warn!(error = %e, "hot rank refresh failed"),
+                    }
+                }
+            });
+        })
+    })
+}
+
+/// Rebuilds the standard report windows in the background (see
+/// [`crate::services::reports::Reports`]); stops at shutdown.
+fn report_refresher() -> AdHoc {
+    AdHoc::on_liftoff("report refresher", |rocket| {
+        Box::pin(async move {
+            let reports = rocket
+                .state::<crate::services::reports::Reports>()
+                .expect("Reports is managed")
+                .clone();
+            let every = reports.refresh_every();
+            if every.is_zero() {
+                return;
+            }
+            let mut shutdown = rocket.shutdown();
+            rocket::tokio::spawn(async move {
+                let mut tick = rocket::tokio::time::interval(every);
+                tick.set_missed_tick_behavior(rocket::tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    rocket::tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = &mut shutdown => break,
+                    }
+                    rocket::tokio::select! {
+                        _ = reports.refresh_windows(models::now()) => {}
+                        _ = &mut shutdown => break,
                     }
                 }
             });

@@ -112,6 +112,12 @@ pub struct AppConfig {
     pub vote_writers: usize,
     /// How long an admin report is reused per range, in seconds (0: built on every request).
     pub report_cache_secs: u64,
+    /// Seconds between background rebuilds of the standard report windows (24 h, 7 d, 30 d),
+    /// so no admin waits for them; 0: built on request only.
+    pub report_refresh_secs: u64,
+    /// How long a report request waits for a report being built before it answers with a
+    /// "being prepared" page that refreshes itself (the build goes on).
+    pub report_wait_ms: u64,
     /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
     pub smtp_url: Secret,
     /// The From address of emails.
@@ -224,6 +230,8 @@ impl Default for AppConfig {
             vote_queue: 4096,
             vote_writers: 2,
             report_cache_secs: 120,
+            report_refresh_secs: 60,
+            report_wait_ms: 1500,
             smtp_url: Secret::new("log"),
             mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
             analytics_url: String::new(),

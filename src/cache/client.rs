@@ -192,6 +192,18 @@ impl Cache {
         }
     }
 
+    /// Takes the lease `key` for `ttl` when nobody holds it (memcached `add`): true for the one
+    /// caller that got it. A failing cache grants it (the work is then done as if uncached).
+    pub fn try_lease(&self, key: &str, ttl: Duration) -> bool {
+        match self.inner.backend.add(&self.full_key(key), b"1", ttl) {
+            Ok(won) => won,
+            Err(error) => {
+                self.report(&error);
+                true
+            }
+        }
+    }
+
     /// Removes `key`. Call it after the transaction that changed the data has committed:
     /// deleting before the commit lets a concurrent reader cache the old rows again.
     pub fn delete(&self, key: &str) {

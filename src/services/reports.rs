@@ -1,15 +1,18 @@
 //! The admin dashboard and popularity reports, computed from the analytics rollups. A report is
-//! five small queries (four top-20 lists and the site's hourly totals, from which the per-day
-//! series and the hour × weekday heatmap are summed here) and is cached per range for
-//! `report_cache_secs`, so repeated views and CSV downloads of the same range read nothing.
+//! five queries (four top-20 lists and the site's hourly totals, from which the per-day series
+//! and the hour × weekday heatmap are summed here). [`Reports`] builds them off the request path
+//! and keeps them for `report_cache_secs`; the standard windows are rebuilt in the background.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
+use rocket::tokio::sync::{Semaphore, watch};
 
 use crate::cache::Cache;
 use crate::db::Db;
-use crate::domain::report::ReportRange;
+use crate::domain::report::{ReportRange, ReportWindow};
 use crate::error::{AppError, AppResult};
 use crate::models::report::{self, SiteHour, TopBy, TopQuestion, TopTag};
 
@@ -195,29 +198,420 @@ pub fn build(c: &mut crate::db::AnyConnection, range: &ReportRange) -> AppResult
     })
 }
 
-/// The report of `range`, from the cache when it was built in the last `cache_for`.
-pub async fn report(
-    db: &Db,
-    cache: &Cache,
-    range: ReportRange,
-    cache_for: Duration,
-) -> AppResult<Report> {
-    let (db, cache) = (db.clone(), cache.clone());
-    rocket::tokio::task::spawn_blocking(move || {
-        let load = || db.run_blocking(|c| build(c, &range));
-        if cache_for.is_zero() {
-            return load();
+/// A report and when it was built.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Built {
+    /// When its queries ran (UTC).
+    pub built_at: NaiveDateTime,
+    /// The report.
+    pub report: Report,
+}
+
+/// What a report request gets.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// The report (possibly built up to `report_cache_secs` ago).
+    Ready(Arc<Built>),
+    /// Still being built after `report_wait_ms`: ask again shortly.
+    Preparing,
+}
+
+type Builder = dyn Fn(&ReportRange) -> AppResult<Report> + Send + Sync;
+
+/// Builds reports off the request path and keeps them.
+///
+/// A report over a month of a busy site aggregates millions of rollup rows (seconds of database
+/// time, see docs/ARCHITECTURE.md), so no request waits for one longer than `report_wait_ms`:
+/// - the standard windows (24 h, 7 d, 30 d) are rebuilt in the background every
+///   `report_refresh_secs` by one server at a time (a cache lease) and stored under the window's
+///   name, so an admin gets the latest one, at most `report_cache_secs` old, at once;
+/// - any other range (or a window nobody has built lately) is built by a background task,
+///   at most [`MAX_BUILDS`] at a time; requests for it wait up to `report_wait_ms` and otherwise
+///   get [`Lookup::Preparing`] (the page refreshes itself), and one build serves them all;
+/// - finished reports go to the shared cache and to a small in-process memo, so a failing
+///   memcached never makes a report impossible to get.
+#[derive(Clone)]
+pub struct Reports {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cache: Cache,
+    build: Arc<Builder>,
+    keep_for: Duration,
+    wait: Duration,
+    refresh: Duration,
+    memo: moka::sync::Cache<String, Arc<Built>>,
+    building: Mutex<HashMap<String, watch::Receiver<bool>>>,
+    permits: Arc<Semaphore>,
+}
+
+/// Reports built at once per server (the rest queue for a permit).
+pub const MAX_BUILDS: usize = 2;
+
+/// The standard windows the background task keeps warm.
+pub const WINDOWS: [ReportWindow; 3] = [ReportWindow::Day, ReportWindow::Week, ReportWindow::Month];
+
+impl Reports {
+    /// Reports built from `db`'s rollups.
+    pub fn new(db: Db, cache: Cache, cfg: &crate::config::AppConfig) -> Reports {
+        let build = move |range: &ReportRange| db.run_blocking(|c| build(c, range));
+        Reports::with_builder(
+            cache,
+            Duration::from_secs(cfg.report_cache_secs),
+            Duration::from_millis(cfg.report_wait_ms),
+            Duration::from_secs(cfg.report_refresh_secs),
+            build,
+        )
+    }
+
+    /// Reports made by `build` (tests give a builder they control). `keep_for` zero: every
+    /// request builds its report and waits for it.
+    pub fn with_builder(
+        cache: Cache,
+        keep_for: Duration,
+        wait: Duration,
+        refresh: Duration,
+        build: impl Fn(&ReportRange) -> AppResult<Report> + Send + Sync + 'static,
+    ) -> Reports {
+        Reports {
+            inner: Arc::new(Inner {
+                cache,
+                build: Arc::new(build),
+                keep_for,
+                wait,
+                refresh,
+                memo: moka::sync::Cache::builder()
+                    .max_capacity(64)
+                    .time_to_live(keep_for.max(Duration::from_secs(1)))
+                    .build(),
+                building: Mutex::new(HashMap::new()),
+                permits: Arc::new(Semaphore::new(MAX_BUILDS)),
+            }),
         }
-        let key = format!("report:{}", range.key());
-        cache.get_or_rebuild(&key, cache_for, cache_for, load)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("report task failed: {e}")))?
+    }
+
+    /// How often the background task rebuilds the standard windows (zero: it does not).
+    pub fn refresh_every(&self) -> Duration {
+        if self.inner.keep_for.is_zero() {
+            Duration::ZERO
+        } else {
+            self.inner.refresh
+        }
+    }
+
+    /// A named window is kept under its name (its range moves with the clock); a custom range
+    /// under its days.
+    fn key(range: &ReportRange) -> String {
+        match range.window {
+            Some(w) => format!("report:window:{}", w.as_str()),
+            None => format!("report:range:{}", range.key()),
+        }
+    }
+
+    /// The kept report of `range`, if it is recent enough to show at `now`.
+    fn kept(&self, key: &str, now: NaiveDateTime) -> Option<Arc<Built>> {
+        let keep = chrono::Duration::from_std(self.inner.keep_for).ok()?;
+        let fresh = |b: &Built| b.built_at + keep > now;
+        if let Some(b) = self.inner.memo.get(key).filter(|b| fresh(b)) {
+            return Some(b);
+        }
+        let b = self.inner.cache.get_json::<Built>(key).filter(fresh)?;
+        let b = Arc::new(b);
+        self.inner.memo.insert(key.to_string(), b.clone());
+        Some(b)
+    }
+
+    /// The report of `range` at `now`: kept, or built within `report_wait_ms`, or
+    /// [`Lookup::Preparing`] (always, for one not yet built, when the wait is zero).
+    pub async fn get(&self, range: ReportRange, now: NaiveDateTime) -> AppResult<Lookup> {
+        if self.inner.keep_for.is_zero() {
+            let built = self.build_now(range, now).await?;
+            return Ok(Lookup::Ready(Arc::new(built)));
+        }
+        let key = Reports::key(&range);
+        if let Some(b) = self.kept(&key, now) {
+            return Ok(Lookup::Ready(b));
+        }
+        let mut done = self.start(key.clone(), range, now);
+        if self.inner.wait.is_zero() {
+            // Never wait: the report is shown once built, on a later request.
+            return Ok(Lookup::Preparing);
+        }
+        let finished = rocket::tokio::time::timeout(self.inner.wait, async {
+            // The sender is dropped when the build ends, whatever its outcome.
+            while !*done.borrow_and_update() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok();
+        match self.inner.memo.get(&key) {
+            Some(b) if b.built_at >= now - chrono::Duration::seconds(1) || finished => {
+                Ok(Lookup::Ready(b))
+            }
+            _ if finished => Err(AppError::Unavailable(
+                "The report could not be built; try again shortly.".into(),
+            )),
+            _ => Ok(Lookup::Preparing),
+        }
+    }
+
+    async fn build_now(&self, range: ReportRange, now: NaiveDateTime) -> AppResult<Built> {
+        let build = self.inner.build.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            Ok(Built {
+                built_at: now,
+                report: build(&range)?,
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("report task failed: {e}")))?
+    }
+
+    /// Starts building `range` under `key` unless this server already is; the receiver turns
+    /// `true` (or closes) when the build ends.
+    fn start(&self, key: String, range: ReportRange, now: NaiveDateTime) -> watch::Receiver<bool> {
+        let mut building = self
+            .inner
+            .building
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = building.get(&key) {
+            return rx.clone();
+        }
+        let (tx, rx) = watch::channel(false);
+        building.insert(key.clone(), rx.clone());
+        drop(building);
+        let this = self.clone();
+        rocket::tokio::spawn(async move {
+            let permit = this.inner.permits.clone().acquire_owned().await;
+            let started = std::time::Instant::now();
+            match this.build_now(range, now).await {
+                Ok(built) => {
+                    let ttl = this.inner.keep_for + this.inner.refresh;
+                    this.inner.cache.set_json(&key, &built, ttl);
+                    this.inner.memo.insert(key.clone(), Arc::new(built));
+                    tracing::info!(report = %key, ms = started.elapsed().as_millis() as u64, "report built");
+                }
+                Err(error) => tracing::warn!(report = %key, %error, "report build failed"),
+            }
+            drop(permit);
+            this.inner
+                .building
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+            let _ = tx.send(true);
+        });
+        rx
+    }
+
+    /// One round of the background task: rebuilds each standard window that no server has
+    /// rebuilt in the last `report_refresh_secs`, one at a time, and waits for it.
+    pub async fn refresh_windows(&self, now: NaiveDateTime) {
+        let every = self.refresh_every();
+        if every.is_zero() {
+            return;
+        }
+        for w in WINDOWS {
+            let range = ReportRange::window(w, now);
+            let key = Reports::key(&range);
+            let recent = chrono::Duration::from_std(every).unwrap_or_default();
+            let stored = self.inner.cache.get_json::<Built>(&key);
+            if stored.is_some_and(|b| b.built_at + recent > now + chrono::Duration::seconds(1)) {
+                continue;
+            }
+            // One server per round: the lease lasts a little less than a round.
+            let lease = format!("lease:report-refresh:{}", w.as_str());
+            if !self.inner.cache.try_lease(
+                &lease,
+                every
+                    .saturating_sub(Duration::from_secs(1))
+                    .max(Duration::from_secs(1)),
+            ) {
+                continue;
+            }
+            let mut done = self.start(key, range, now);
+            while !*done.borrow_and_update() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    fn empty(range: &ReportRange) -> Report {
+        Report {
+            range: range.clone(),
+            questions_by_votes: vec![],
+            questions_by_views: vec![],
+            tags_by_votes: vec![],
+            tags_by_views: vec![],
+            series: vec![],
+            heatmap: vec![vec![0; 24]; 7],
+        }
+    }
+
+    fn cache() -> Cache {
+        Cache::new(crate::cache::MemoryBackend::new(1 << 20), "t").unwrap()
+    }
+
+    fn now() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 10)
+            .unwrap()
+            .and_hms_opt(12, 30, 0)
+            .unwrap()
+    }
+
+    fn custom() -> ReportRange {
+        ReportRange::parse(None, Some("2026-05-01"), Some("2026-05-31"), now()).unwrap()
+    }
+
+    /// Reports whose builder counts its calls and blocks until `open` is true.
+    fn counted(
+        cache: Cache,
+        keep: u64,
+        wait_ms: u64,
+        open: Arc<AtomicBool>,
+    ) -> (Reports, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let reports = Reports::with_builder(
+            cache,
+            Duration::from_secs(keep),
+            Duration::from_millis(wait_ms),
+            Duration::from_secs(60),
+            move |range: &ReportRange| {
+                while !open.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                c.fetch_add(1, Ordering::SeqCst);
+                Ok(empty(range))
+            },
+        );
+        (reports, calls)
+    }
+
+    #[rocket::async_test]
+    async fn a_slow_build_answers_preparing_and_one_build_serves_everyone() {
+        let open = Arc::new(AtomicBool::new(false));
+        let (reports, calls) = counted(cache(), 120, 50, open.clone());
+        for _ in 0..3 {
+            let got = reports.get(custom(), now()).await.unwrap();
+            assert!(matches!(got, Lookup::Preparing), "the build is held");
+        }
+        open.store(true, Ordering::SeqCst);
+        let mut ready = None;
+        for _ in 0..100 {
+            if let Lookup::Ready(b) = reports.get(custom(), now()).await.unwrap() {
+                ready = Some(b);
+                break;
+            }
+        }
+        let built = ready.expect("ready once the build is released");
+        assert_eq!(built.report.range, custom());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "one build for four requests"
+        );
+    }
+
+    #[rocket::async_test]
+    async fn a_kept_report_is_reused_until_report_cache_secs() {
+        let (reports, calls) = counted(cache(), 120, 5_000, Arc::new(AtomicBool::new(true)));
+        for _ in 0..3 {
+            assert!(matches!(
+                reports.get(custom(), now()).await.unwrap(),
+                Lookup::Ready(_)
+            ));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let later = now() + chrono::Duration::seconds(121);
+        let Lookup::Ready(b) = reports.get(custom(), later).await.unwrap() else {
+            panic!("rebuilt within the wait");
+        };
+        assert_eq!(b.built_at, later);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[rocket::async_test]
+    async fn with_keeping_off_every_request_builds() {
+        let (reports, calls) = counted(cache(), 0, 0, Arc::new(AtomicBool::new(true)));
+        for _ in 0..2 {
+            assert!(matches!(
+                reports.get(custom(), now()).await.unwrap(),
+                Lookup::Ready(_)
+            ));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert!(reports.refresh_every().is_zero());
+    }
+
+    #[rocket::async_test]
+    async fn a_failing_build_is_a_503_and_the_next_request_tries_again() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let reports = Reports::with_builder(
+            cache(),
+            Duration::from_secs(120),
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+            move |_: &ReportRange| {
+                c.fetch_add(1, Ordering::SeqCst);
+                Err(AppError::Internal("rollups unreadable".into()))
+            },
+        );
+        for n in 1..=2 {
+            let err = reports.get(custom(), now()).await.unwrap_err();
+            assert!(matches!(err, AppError::Unavailable(_)), "{err:?}");
+            assert_eq!(calls.load(Ordering::SeqCst), n);
+        }
+    }
+
+    #[rocket::async_test]
+    async fn two_servers_sharing_a_cache_refresh_each_window_once() {
+        let shared = cache();
+        let (a, a_calls) = counted(shared.clone(), 120, 5_000, Arc::new(AtomicBool::new(true)));
+        let (b, b_calls) = counted(shared, 120, 5_000, Arc::new(AtomicBool::new(true)));
+        a.refresh_windows(now()).await;
+        b.refresh_windows(now()).await;
+        assert_eq!(a_calls.load(Ordering::SeqCst), 3, "day, week and month");
+        assert_eq!(b_calls.load(Ordering::SeqCst), 0, "already fresh");
+        // The other server serves the windows from the shared cache, even an hour on for the
+        // 24 h window whose range has moved (within report_cache_secs of the build).
+        for w in WINDOWS {
+            let range = ReportRange::window(w, now() + chrono::Duration::seconds(60));
+            let Lookup::Ready(got) = b
+                .get(range, now() + chrono::Duration::seconds(60))
+                .await
+                .unwrap()
+            else {
+                panic!("{w:?} was refreshed");
+            };
+            assert_eq!(got.built_at, now());
+            assert_eq!(got.report.range.window, Some(w));
+        }
+        assert_eq!(b_calls.load(Ordering::SeqCst), 0);
+        // Even when the reports look old, nobody rebuilds while this round's leases are held
+        // (they last a round of wall-clock time).
+        let later = now() + chrono::Duration::seconds(61);
+        a.refresh_windows(later).await;
+        b.refresh_windows(later).await;
+        assert_eq!(
+            a_calls.load(Ordering::SeqCst) + b_calls.load(Ordering::SeqCst),
+            3
+        );
+    }
 
     #[test]
     fn changes() {

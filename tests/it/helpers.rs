@@ -103,6 +103,7 @@ impl TestApp {
             .merge(("secret_file", secret_file.display().to_string()))
             .merge(("seed_demo", false))
             .merge(("hot_refresh_secs", 0))
+            .merge(("report_refresh_secs", 0))
             .merge(("db_pool_size", 24))
             .merge(("db_acquire_timeout_ms", 30_000))
             .merge(("public_url", "http://beebeta.test"))

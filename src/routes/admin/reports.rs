@@ -1,16 +1,11 @@
 //! `/admin/reports?window=day|week|month` or `?from=YYYY-MM-DD&to=YYYY-MM-DD`: top questions and
 //! tags, activity charts, and every table as CSV with `format=csv&table=<name>`.
 
-use std::time::Duration;
-
 use rocket::http::{ContentType, Status};
 use rocket::{State, get};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
-use crate::cache::Cache;
-use crate::config::AppConfig;
-use crate::db::Db;
 use crate::domain::Invalid;
 use crate::domain::report::ReportRange;
 use crate::error::{AppError, AppResult};
@@ -18,7 +13,7 @@ use crate::models::report::{TopQuestion, TopTag};
 use crate::routes::admin::charts::{self, Line};
 use crate::routes::admin::csv::{self, CsvFile};
 use crate::routes::viewer::Viewer;
-use crate::services::reports::{self as service, Report};
+use crate::services::reports::{self as service, Lookup, Report, Reports};
 
 /// The CSV tables of a report.
 pub const TABLES: [&str; 6] = [
@@ -39,6 +34,37 @@ pub enum ReportResponse {
     Csv(CsvFile),
     /// A refused CSV request (400 with a plain-text reason).
     Text((Status, (ContentType, String))),
+    /// The report is still being built: a page that refreshes itself, or for CSV a 503 with
+    /// `Retry-After`.
+    Preparing(Preparing),
+}
+
+/// Seconds a client is asked to wait before asking again for a report being built.
+pub const RETRY_SECS: u64 = 2;
+
+/// The answer while a report is being built.
+pub enum Preparing {
+    /// The page (200, refreshes itself).
+    Page(Box<Template>),
+    /// A CSV request: 503 with `Retry-After`.
+    Csv,
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Preparing {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = match self {
+            Preparing::Page(t) => t.respond_to(req)?,
+            Preparing::Csv => {
+                let msg = "The report is being prepared; try again in a few seconds.\n";
+                let mut r = (ContentType::Text, msg).respond_to(req)?;
+                r.set_status(Status::ServiceUnavailable);
+                r
+            }
+        };
+        res.set_raw_header("Retry-After", RETRY_SECS.to_string());
+        res.set_raw_header("Cache-Control", "no-store");
+        Ok(res)
+    }
 }
 
 fn bucket_label(report: &Report, i: usize) -> String {
@@ -155,9 +181,7 @@ fn range_query(range: &ReportRange) -> String {
 
 #[get("/admin/reports?<window>&<from>&<to>&<format>&<table>")]
 pub async fn reports(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    cfg: &State<AppConfig>,
+    reports: &State<Reports>,
     admin: AdminUser,
     viewer: Viewer,
     window: Option<&str>,
@@ -177,7 +201,8 @@ pub async fn reports(
             ));
         }
     };
-    let range = ReportRange::parse(window, from, to, crate::models::now());
+    let now = crate::models::now();
+    let range = ReportRange::parse(window, from, to, now);
     if csv_wanted {
         let range = match range {
             Ok(r) => r,
@@ -189,9 +214,12 @@ pub async fn reports(
                 TABLES.join(" | table=")
             )));
         };
-        let cache_for = Duration::from_secs(cfg.report_cache_secs);
-        let report = service::report(db, cache, range.clone(), cache_for).await?;
-        let body = csv_of(&report, table).unwrap_or_default();
+        let built = match reports.get(range.clone(), now).await? {
+            Lookup::Ready(b) => b,
+            Lookup::Preparing => return Ok(ReportResponse::Preparing(Preparing::Csv)),
+        };
+        let report = &built.report;
+        let body = csv_of(report, table).unwrap_or_default();
         return Ok(ReportResponse::Csv(CsvFile {
             filename: format!(
                 "beebeta-{table}-{}-{}.csv",
@@ -202,10 +230,30 @@ pub async fn reports(
         }));
     }
     let range = range?;
-    let cache_for = Duration::from_secs(cfg.report_cache_secs);
-    let report = service::report(db, cache, range.clone(), cache_for).await?;
+    let built = match reports.get(range.clone(), now).await? {
+        Lookup::Ready(b) => b,
+        Lookup::Preparing => {
+            return Ok(ReportResponse::Preparing(Preparing::Page(Box::new(
+                viewer.render(
+                    "admin/preparing",
+                    context! {
+                        page_title: "Reports",
+                        nav: "admin",
+                        admin_nav: "reports",
+                        from: range.from_day().to_string(),
+                        to: range.to_day().to_string(),
+                        window: range.window,
+                        retry_secs: RETRY_SECS,
+                    },
+                ),
+            ))));
+        }
+    };
+    // A standard window is shown as last built (at most `report_cache_secs` ago).
+    let report = &built.report;
+    let range = report.range.clone();
     let labels: Vec<String> = (0..report.series.len())
-        .map(|i| bucket_label(&report, i))
+        .map(|i| bucket_label(report, i))
         .collect();
     let per = if range.hourly { "hour" } else { "day" };
     let pick = |f: fn(&service::Totals) -> i64| -> Vec<i64> {
@@ -270,7 +318,8 @@ pub async fn reports(
                 .collect::<std::collections::HashMap<_, _>>(),
             tags_by_votes: tag_rows(&report.tags_by_votes),
             tags_by_views: tag_rows(&report.tags_by_views),
-            activity: activity_rows(&report),
+            activity: activity_rows(report),
+            built_at: built.built_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             heatmap: &report.heatmap,
             weekdays: charts::WEEKDAYS,
             traffic_svg: traffic,

@@ -14,6 +14,8 @@ backend_tests!(
     dashboard_page_shows_todays_totals,
     reports_rank_questions_and_tags_and_export_csv,
     reports_refuse_bad_input,
+    a_report_still_being_built_is_a_page_that_refreshes_itself,
+    standard_windows_are_rebuilt_in_the_background,
 );
 
 async fn dashboard_compares_periods_of_the_same_length(b: Backend) {
@@ -252,4 +254,94 @@ async fn csv(app: &TestApp, q: &str) -> (Status, String, String, String) {
         .unwrap_or("")
         .to_string();
     (status, ct, cd, r.into_string().await.unwrap_or_default())
+}
+
+async fn a_report_still_being_built_is_a_page_that_refreshes_itself(b: Backend) {
+    // No wait at all: a request never sees a report it did not find already built.
+    let app = TestApp::with(b, |f| f.merge(("report_wait_ms", 0))).await;
+    let q = app.question(question("Slow range question?")).await;
+    let day = this_hour() - Duration::days(3);
+    question_stats(&app, day, q, 7, 70).await;
+    login_admin(&app).await;
+    let from = (day.date() - Duration::days(1)).to_string();
+    let to = day.date().to_string();
+    let path = format!("/admin/reports?from={from}&to={to}");
+
+    let r = app.client.get(path.clone()).dispatch().await;
+    assert_eq!(r.status(), Status::Ok);
+    assert_eq!(r.headers().get_one("Retry-After"), Some("2"));
+    assert_eq!(r.headers().get_one("Cache-Control"), Some("no-store"));
+    let page = r.into_string().await.unwrap();
+    assert!(page.contains("being prepared"), "{page}");
+    assert!(page.contains(r#"<meta http-equiv="refresh" content="2">"#));
+    assert!(!page.contains("Slow range question?"));
+
+    // The build goes on without the request; the page shows the report once it is done.
+    let mut shown = None;
+    for _ in 0..100 {
+        let (s, page) = app.get(&path).await;
+        assert_eq!(s, Status::Ok);
+        if !page.contains("being prepared") {
+            shown = Some(page);
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let page = shown.expect("the report is built within 5 s");
+    assert!(page.contains("Slow range question?"), "{page}");
+    assert!(page.contains("Built "));
+
+    // A CSV of a range nobody has built yet: 503 with Retry-After, then the file.
+    let csv_path = format!("/admin/reports?from={to}&to={to}&format=csv&table=questions_by_votes");
+    let (s, ct, _, body) = csv(&app, &csv_path["/admin/reports?".len()..]).await;
+    assert_eq!(s, Status::ServiceUnavailable, "{body}");
+    assert!(ct.starts_with("text/plain"), "{ct}");
+    assert!(body.contains("being prepared"));
+    let mut file = None;
+    for _ in 0..100 {
+        let (s, _, _, body) = csv(&app, &csv_path["/admin/reports?".len()..]).await;
+        if s == Status::Ok {
+            file = Some(body);
+            break;
+        }
+        assert_eq!(s, Status::ServiceUnavailable);
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let file = file.expect("the CSV is ready within 5 s");
+    assert!(file.contains("Slow range question?"), "{file}");
+}
+
+async fn standard_windows_are_rebuilt_in_the_background(b: Backend) {
+    let app = TestApp::with(b, |f| {
+        f.merge(("report_refresh_secs", 1))
+            .merge(("report_wait_ms", 0))
+    })
+    .await;
+    let q = app.question(question("Background window question?")).await;
+    question_stats(&app, this_hour(), q, 3, 30).await;
+    login_admin(&app).await;
+    // Without any request for it, the 30-day window is rebuilt within a round or two and
+    // stored in the shared cache; the page then serves it at once, although a request would
+    // not wait for a build (report_wait_ms = 0).
+    let cache = app
+        .client
+        .rocket()
+        .state::<beebeta::cache::Cache>()
+        .unwrap();
+    let mut stored = false;
+    for _ in 0..50 {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let built = cache.get_json::<reports::Built>("report:window:month");
+        if built.is_some_and(|b| b.report.questions_by_votes.iter().any(|t| t.id == q)) {
+            stored = true;
+            break;
+        }
+    }
+    assert!(
+        stored,
+        "the background refresh stored the month with the question"
+    );
+    let (s, page) = app.get("/admin/reports?window=month").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("Background window question?"), "{page}");
 }
