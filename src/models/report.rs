@@ -2,6 +2,8 @@
 //! inserts. Top lists aggregate in a subquery over the `(day|hour, id)` primary key range and
 //! join the 20 winners to their titles in the same statement.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
@@ -10,6 +12,8 @@ use crate::db::AnyConnection;
 use crate::db::schema::{
     rollup_question_daily, rollup_question_hourly, rollup_site_hourly, rollup_tag_daily,
 };
+
+type Multi = <AnyConnection as diesel::Connection>::Backend;
 
 /// Rows in each top list.
 pub const TOP_N: i64 = 20;
@@ -105,36 +109,112 @@ fn sum(conn: &AnyConnection, col: &str) -> String {
     }
 }
 
-/// The top questions of `[start, end)`, from the hourly or the daily rollup, with titles.
-pub fn top_questions(
+#[derive(QueryableByName)]
+struct QuestionSums {
+    #[diesel(sql_type = BigInt)]
+    question_id: i64,
+    #[diesel(sql_type = BigInt)]
+    views: i64,
+    #[diesel(sql_type = BigInt)]
+    votes: i64,
+}
+
+#[derive(QueryableByName)]
+struct QuestionName {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    slug: String,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    hidden_at: Option<NaiveDateTime>,
+}
+
+/// The first [`TOP_N`] of `sums` by `key` (largest first, then lowest id), sorted.
+fn top_by(
+    sums: &mut [(i64, i64, i64)],
+    key: impl Fn(&(i64, i64, i64)) -> i64,
+) -> Vec<(i64, i64, i64)> {
+    let order = |a: &(i64, i64, i64), b: &(i64, i64, i64)| key(b).cmp(&key(a)).then(a.0.cmp(&b.0));
+    let n = (TOP_N as usize).min(sums.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    if sums.len() > n {
+        sums.select_nth_unstable_by(n - 1, order);
+    }
+    let mut top = sums[..n].to_vec();
+    top.sort_by(order);
+    top
+}
+
+/// The top questions of `[start, end)` by votes and by views, from ONE scan of the hourly or
+/// daily rollup: the per-question sums are grouped by the database and ranked here (two
+/// `ORDER BY .. LIMIT` statements would scan the range twice, and a month of a busy site is
+/// millions of rows), then the at most 2 × [`TOP_N`] winners' titles are read in one statement.
+pub fn top_questions_both(
     conn: &mut AnyConnection,
     start: NaiveDateTime,
     end: NaiveDateTime,
     hourly: bool,
-    by: TopBy,
-) -> QueryResult<Vec<TopQuestion>> {
+) -> QueryResult<(Vec<TopQuestion>, Vec<TopQuestion>)> {
     let (table, time) = if hourly {
         ("rollup_question_hourly", "hour")
     } else {
         ("rollup_question_daily", "day")
     };
-    let order = by.column();
-    // Only fixed identifiers are formatted in; the times are bound.
     let sql = format!(
-        "SELECT q.id AS id, q.title AS title, q.slug AS slug, q.hidden_at AS hidden_at, \
-                t.views_sum AS views, t.votes_sum AS votes \
-         FROM (SELECT question_id, {views} AS views_sum, {votes} AS votes_sum FROM {table} \
-               WHERE {time} >= ? AND {time} < ? GROUP BY question_id \
-               ORDER BY {order}_sum DESC, question_id LIMIT {TOP_N}) t \
-         JOIN questions q ON q.id = t.question_id \
-         ORDER BY t.{order}_sum DESC, q.id",
+        "SELECT question_id, {views} AS views, {votes} AS votes FROM {table} \
+         WHERE {time} >= ? AND {time} < ? GROUP BY question_id",
         views = sum(conn, "views"),
         votes = sum(conn, "votes"),
     );
-    diesel::sql_query(sql)
+    let rows: Vec<QuestionSums> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(start)
         .bind::<Timestamp, _>(end)
-        .load(conn)
+        .load(conn)?;
+    let mut sums: Vec<(i64, i64, i64)> = rows
+        .into_iter()
+        .map(|r| (r.question_id, r.views, r.votes))
+        .collect();
+    let by_votes = top_by(&mut sums, |r| r.2);
+    let by_views = top_by(&mut sums, |r| r.1);
+    let mut ids: Vec<i64> = by_votes.iter().chain(&by_views).map(|r| r.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: HashMap<i64, QuestionName> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let placeholders = vec!["?"; ids.len()].join(",");
+        let mut q = diesel::sql_query(format!(
+            "SELECT id, title, slug, hidden_at FROM questions WHERE id IN ({placeholders})"
+        ))
+        .into_boxed::<Multi>();
+        for id in &ids {
+            q = q.bind::<BigInt, _>(*id);
+        }
+        q.load::<QuestionName>(conn)?
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect()
+    };
+    let named = |top: Vec<(i64, i64, i64)>| -> Vec<TopQuestion> {
+        top.into_iter()
+            .filter_map(|(id, views, votes)| {
+                let n = names.get(&id)?;
+                Some(TopQuestion {
+                    id,
+                    title: n.title.clone(),
+                    slug: n.slug.clone(),
+                    hidden_at: n.hidden_at,
+                    views,
+                    votes,
+                })
+            })
+            .collect()
+    };
+    Ok((named(by_votes), named(by_views)))
 }
 
 /// The top tags of the days in `[start, end)`, with names.
@@ -231,4 +311,29 @@ pub fn insert_tag_day(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_by_ranks_largest_first_then_lowest_id() {
+        let mut sums: Vec<(i64, i64, i64)> = (1..=50).map(|id| (id, 100 - id, id % 7)).collect();
+        let by_votes = top_by(&mut sums, |r| r.2);
+        assert_eq!(by_votes.len(), TOP_N as usize);
+        // Votes 6 for ids 6, 13, 20, 27, 34, 41, 48, then 5 for ids 5, 12, ...
+        assert_eq!(
+            by_votes.iter().map(|r| r.0).take(9).collect::<Vec<_>>(),
+            vec![6, 13, 20, 27, 34, 41, 48, 5, 12]
+        );
+        let by_views = top_by(&mut sums, |r| r.1);
+        assert_eq!(
+            by_views.iter().map(|r| r.0).collect::<Vec<_>>(),
+            (1..=20).collect::<Vec<_>>()
+        );
+        assert!(top_by(&mut [], |r| r.1).is_empty());
+        let mut few = vec![(3, 1, 1), (2, 1, 1)];
+        assert_eq!(top_by(&mut few, |r| r.1), vec![(2, 1, 1), (3, 1, 1)]);
+    }
 }

@@ -187,10 +187,11 @@ pub fn build(c: &mut crate::db::AnyConnection, range: &ReportRange) -> AppResult
         let wd = row.hour.weekday().num_days_from_monday() as usize;
         heatmap[wd][row.hour.hour() as usize] += row.page_views + row.votes;
     }
+    let (questions_by_votes, questions_by_views) = report::top_questions_both(c, s, e, h)?;
     Ok(Report {
         range: range.clone(),
-        questions_by_votes: report::top_questions(c, s, e, h, TopBy::Votes)?,
-        questions_by_views: report::top_questions(c, s, e, h, TopBy::Views)?,
+        questions_by_votes,
+        questions_by_views,
         tags_by_votes: report::top_tags(c, tag_start, e, TopBy::Votes)?,
         tags_by_views: report::top_tags(c, tag_start, e, TopBy::Views)?,
         series,
