@@ -28,6 +28,27 @@ const BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often histogram samples are folded into their buckets when nobody scrapes `/metrics`.
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The exporter keeps every histogram sample until upkeep folds it into the buckets, and by
+/// itself does that only when `/metrics` is rendered: a server nobody scrapes would grow by 8+
+/// bytes per request forever (measured: 46 → 119 MB RSS over one `bench/run.sh`). One thread
+/// per process runs the upkeep every [`UPKEEP_EVERY`].
+fn start_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread not started");
+    }
+}
+
 /// The process's recorder, installed on first use; `None` if another recorder was installed.
 pub fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE
@@ -38,6 +59,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             match installed {
                 Ok(handle) => {
                     describe();
+                    start_upkeep(handle.clone());
                     Some(handle)
                 }
                 Err(e) => {
