@@ -1,7 +1,8 @@
 //! Error reporting to Sentry, on only when `sentry_dsn` is set.
 //!
-//! Reported: panics (sentry's panic integration), every 5xx response ([`ServerErrors`], one event
-//! with the route template, never the raw URL), and error-level logs outside the request path
+//! Reported: every 5xx response ([`ServerErrors`], one event with the route template, never the
+//! raw URL; a panic in the request is folded into it), panics outside requests (sentry's panic
+//! integration), and error-level logs outside the request path
 //! ([`error_layer`]). Events go to sentry's background transport (a bounded queue; a full queue
 //! drops), so a request never waits for Sentry. [`scrub`] removes cookies, auth headers, bodies,
 //! query strings and user data from every event; `send_default_pii` is off.
@@ -24,7 +25,12 @@ pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Targets whose error-level logs are not sent as events: the 5xx of a request is reported once
 /// by [`ServerErrors`] (with the cause `AppError` logs), and Rocket's own errors come with a
 /// status that [`ServerErrors`] sees.
-const LOGGED_BY_FAIRING: &[&str] = &["beebeta::error", "beebeta::telemetry", "_"];
+const LOGGED_BY_FAIRING: &[&str] = &[
+    "beebeta::error",
+    "beebeta::telemetry",
+    "beebeta::routes::catchers",
+    "_",
+];
 
 /// Field and header names whose values never leave the process.
 const SENSITIVE: &[&str] = &[
@@ -60,7 +66,50 @@ pub fn init(cfg: &AppConfig) -> Result<Option<sentry::ClientInitGuard>, String> 
     options.before_send = Some(Arc::new(|event: Event<'static>| Some(scrub(event))));
     // Breadcrumbs would carry other requests' log lines into an event.
     options.max_breadcrumbs = 0;
-    Ok(Some(sentry::init(options)))
+    let guard = sentry::init(options);
+    install_request_panic_hook();
+    Ok(Some(guard))
+}
+
+/// Tokio tasks (Rocket runs each request in its own) currently serving a request, and the panic
+/// text of those that panicked: a panic inside a request becomes part of the one 5xx event
+/// [`ServerErrors`] sends (with the route and request id) instead of a second event without them.
+static REQUEST_TASKS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<rocket::tokio::task::Id, Option<String>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn request_tasks() -> std::sync::MutexGuard<
+    'static,
+    std::collections::HashMap<rocket::tokio::task::Id, Option<String>>,
+> {
+    REQUEST_TASKS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Wraps the panic hook sentry installed: a panic in a request's task is kept (message,
+/// location, backtrace) for that request's 5xx event; any other panic (a background task or
+/// thread) goes to sentry's hook as before.
+fn install_request_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(id) = rocket::tokio::task::try_id()
+            && let Some(slot) = request_tasks().get_mut(&id)
+        {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            *slot = Some(format!("{message}{location}\n{backtrace}"));
+            return;
+        }
+        previous(info)
+    }));
 }
 
 /// `release`, or `beebeta@<crate version>`.
@@ -137,13 +186,27 @@ impl Fairing for ServerErrors {
     fn info(&self) -> Info {
         Info {
             name: "sentry 5xx reports",
-            kind: Kind::Response,
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, _req: &mut Request<'_>, _data: &mut rocket::Data<'_>) {
+        if sentry::Hub::current().client().is_some()
+            && let Some(id) = rocket::tokio::task::try_id()
+        {
+            request_tasks().insert(id, None);
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, resp: &mut Response<'r>) {
+        if sentry::Hub::current().client().is_none() {
+            return;
+        }
+        let panicked = rocket::tokio::task::try_id()
+            .and_then(|id| request_tasks().remove(&id))
+            .flatten();
         let status = resp.status();
-        if status.code < 500 || sentry::Hub::current().client().is_none() {
+        if status.code < 500 {
             return;
         }
         let route = route_template(req).unwrap_or_else(|| "unmatched".into());
@@ -160,7 +223,7 @@ impl Fairing for ServerErrors {
             .into(),
             ..Default::default()
         };
-        event.tags.insert("route".into(), route);
+        event.tags.insert("route".into(), route.clone());
         event.tags.insert("method".into(), method.into());
         event.tags.insert("status".into(), status.code.to_string());
         event
@@ -169,13 +232,19 @@ impl Fairing for ServerErrors {
         if let Some(cause) = &req.local_cache(ErrorCause::default).0 {
             event.extra.insert("cause".into(), cause.clone().into());
         }
+        if let Some(panic) = panicked {
+            let first = panic.lines().next().unwrap_or("panic").to_string();
+            event.message = Some(format!("{status} on {method} {route}: panicked: {first}"));
+            event.tags.insert("panic".into(), "yes".into());
+            event.extra.insert("panic".into(), panic.into());
+        }
         sentry::capture_event(event);
     }
 }
 
 /// The routes that fail on purpose (`sentry_test_route`).
 pub fn test_routes() -> Vec<rocket::Route> {
-    routes![forced_error, forced_panic]
+    routes![forced_error, forced_panic, forced_log]
 }
 
 /// Any form; its fields are there to prove they are not sent.
@@ -192,6 +261,18 @@ fn forced_error(n: u32, _form: Form<AnyForm>) -> AppResult<()> {
     Err(AppError::Internal(
         "forced error (sentry_test_route)".into(),
     ))
+}
+
+/// An error-level log from work outside a request (as a background job would log it); the
+/// request itself succeeds.
+#[post("/log")]
+fn forced_log() -> &'static str {
+    std::thread::spawn(|| {
+        tracing::error!(target: "beebeta::jobs", job = "sentry_test_route", "forced error log (sentry_test_route)");
+    })
+    .join()
+    .ok();
+    "logged"
 }
 
 /// A panic in a handler (Rocket answers 500).

@@ -238,15 +238,43 @@ fn a_forced_error_sends_one_scrubbed_envelope() {
     }
     assert!(!body.contains("fail/4242"), "no raw URL with ids");
 
-    // A panic in a handler is reported too (the panic, and the 500 it became).
-    let (status, _) = server.request("GET /_sentry/panic", &[], "").unwrap();
+    // A panic in a handler is ONE event: the 500 it became, with the route, the request id and
+    // the panic's message.
+    let (status, _) = server
+        .request(
+            "GET /_sentry/panic",
+            &[("X-Request-Id", &format!("panic-{tag}"))],
+            "",
+        )
+        .unwrap();
     assert_eq!(status, 500);
-    let all = wait_for(&got, 3);
+    let all = wait_for(&got, 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    let later = got.lock().unwrap().clone();
+    assert_eq!(later.len(), 2, "one envelope for the panic: {later:?}");
+    let (_, body) = &all[1];
+    assert!(body.contains("forced panic"), "the panic message: {body}");
+    assert!(body.contains("/_sentry/panic"), "the route: {body}");
     assert!(
-        all.iter()
-            .any(|(_, b)| b.contains("forced panic") && b.contains(&server.release)),
-        "the panic is reported: {all:?}"
+        body.contains(&format!("panic-{tag}")),
+        "the request id: {body}"
     );
+    assert!(body.contains(&server.release), "the release: {body}");
+
+    // An error-level log outside a request is one event, with its message and fields.
+    let (status, _) = server.request("POST /_sentry/log", &[], "").unwrap();
+    assert_eq!(status, 200);
+    let all = wait_for(&got, 3);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        got.lock().unwrap().len(),
+        3,
+        "one envelope for the log: {all:?}"
+    );
+    let (_, body) = &all[2];
+    assert!(body.contains("forced error log"), "the message: {body}");
+    assert!(body.contains("beebeta::jobs"), "the logger: {body}");
+    assert!(body.contains(&server.release), "the release: {body}");
 
     let took = server.stop();
     eprintln!("shutdown with a working Sentry took {took:?}");
