@@ -26,6 +26,7 @@ backend_tests!(
     two_pipelines_writing_at_once_stay_exact,
     a_full_queue_drops_and_requests_still_succeed,
     http_sink_sends_the_request_context,
+    moderation_sends_question_hidden,
     files_sink_writes_gzip_json_lines,
     shutdown_flushes_pending_events,
     generate_fills_the_rollups_from_the_votes,
@@ -442,6 +443,64 @@ async fn http_sink_sends_the_request_context(b: Backend) {
         !raw.contains("secret=1") && !raw.contains(&path),
         "no raw URLs"
     );
+}
+
+async fn moderation_sends_question_hidden(b: Backend) {
+    let (receiver, url) = Receiver::start().await;
+    let app = TestApp::with(b, |f| f.merge(("analytics_url", url))).await;
+    let spam = app.question(question("Spam to hide?")).await;
+    app.signup("mallory", "mallory@example.com", crate::helpers::PASSWORD)
+        .await;
+    let uid = app.user_id("mallory").await;
+    let hers = app.question(question("Mallory's own?")).await;
+    app.db
+        .write(move |c| {
+            use beebeta::db::schema::questions as q;
+            use diesel::prelude::*;
+            diesel::update(q::table.find(hers))
+                .set(q::author_id.eq(Some(uid)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    crate::admin::login_admin(&app).await;
+    let admin = app.user_id("boss").await;
+    let hide = format!("/admin/questions/{spam}/hide");
+    let s = crate::admin::moderate(&app, "/admin/questions", &hide, &[("reason", "spam")]).await;
+    assert_eq!(s, Status::SeeOther);
+    let ban = format!("/admin/users/{uid}/ban");
+    let fields = [("reason", "brigading"), ("hide_questions", "true")];
+    let s = crate::admin::moderate(&app, "/admin/users", &ban, &fields).await;
+    assert_eq!(s, Status::SeeOther);
+    // Unhiding is not a `question_hidden`.
+    let unhide = format!("/admin/questions/{spam}/unhide");
+    let s = crate::admin::moderate(&app, "/admin/questions", &unhide, &[("reason", "ok")]).await;
+    assert_eq!(s, Status::SeeOther);
+    analytics(&app).flush().await;
+
+    let hidden: Vec<serde_json::Value> = receiver
+        .received()
+        .into_iter()
+        .filter(|e| e["event"] == "question_hidden")
+        .map(|e| e["properties"].clone())
+        .collect();
+    let ids: Vec<i64> = hidden
+        .iter()
+        .map(|p| p["question_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [spam, hers],
+        "one event per hidden question: {hidden:?}"
+    );
+    for p in &hidden {
+        assert_eq!(
+            p["distinct_id"],
+            format!("u:{admin}"),
+            "the admin who hid it"
+        );
+    }
 }
 
 #[rocket::async_test]

@@ -16,7 +16,7 @@ backend_tests!(guard_sends_anonymous_to_login_and_refuses_users);
 const ADMIN_PASS: &str = "a long admin passphrase";
 
 /// Creates the admin `boss` and logs the tracked browser in as them.
-async fn login_admin(app: &TestApp) {
+pub(crate) async fn login_admin(app: &TestApp) {
     let db = app.db.clone();
     rocket::tokio::task::spawn_blocking(move || {
         beebeta::cli::admin::create_admin(&db, "boss", "boss@example.com", ADMIN_PASS)
@@ -65,7 +65,12 @@ async fn tag_id(app: &TestApp, name: &str) -> i64 {
 }
 
 /// POSTs a moderation form with the token of the admin page `page`.
-async fn moderate(app: &TestApp, page: &str, action: &str, fields: &[(&str, &str)]) -> Status {
+pub(crate) async fn moderate(
+    app: &TestApp,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Status {
     app.post_form(page, action, fields).await.status()
 }
 
