@@ -226,6 +226,16 @@ impl Cache {
         keys::full_key(&self.inner.prefix, key)
     }
 
+    /// The bytes under a full key if they are in this process's memory (the near cache, or an
+    /// in-process backend); never waits for I/O. Counts nothing.
+    pub(crate) fn get_local_raw(&self, full: &str) -> Option<Vec<u8>> {
+        match &self.inner.near {
+            Some(near) => near.get(full).map(|b| b.as_ref().clone()),
+            None if self.inner.backend.in_process() => self.inner.backend.get(full).ok().flatten(),
+            None => None,
+        }
+    }
+
     /// A backend read by full key; errors are reported and read as a miss. Counts nothing else.
     pub(crate) fn get_raw(&self, full: &str) -> Option<Vec<u8>> {
         if let Some(near) = &self.inner.near

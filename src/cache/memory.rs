@@ -75,6 +75,10 @@ impl CacheBackend for MemoryBackend {
         Ok(self.cache.get(key).map(|e| e.value.to_vec()))
     }
 
+    fn in_process(&self) -> bool {
+        true
+    }
+
     fn get_multi(&self, keys: &[String]) -> Result<HashMap<String, Vec<u8>>, CacheError> {
         Ok(keys
             .iter()

@@ -131,4 +131,9 @@ pub trait CacheBackend: Send + Sync {
     fn breaker_open_events(&self) -> u64 {
         0
     }
+    /// Whether reads are in this process's memory (never wait for I/O), so they may run on an
+    /// async worker.
+    fn in_process(&self) -> bool {
+        false
+    }
 }

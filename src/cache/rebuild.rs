@@ -265,6 +265,20 @@ impl Cache {
     }
 
     /// Reads and decodes an envelope; counts errors only.
+    /// The fresh value under `key` (as stored by [`Cache::get_or_rebuild`]) if it can be read
+    /// without I/O — from the near cache, or an in-process backend — so an async handler can
+    /// skip the hop to a blocking thread; `None` otherwise (then use `get_or_rebuild` there).
+    pub fn peek_fresh<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let full = self.full_key(key);
+        let bytes = self.get_local_raw(&full)?;
+        let found = self.decode_envelope::<T>(&Arc::new(bytes))?;
+        if !found.fresh {
+            return None;
+        }
+        self.count_lookups(1, 0);
+        Some(found.value)
+    }
+
     fn lookup<T: DeserializeOwned>(&self, full: &str) -> Option<Found<T>> {
         let bytes = self.get_raw(full)?;
         self.decode_envelope(&Arc::new(bytes))

@@ -109,6 +109,15 @@ pub async fn poll_view_after_vote(
     choices: Vec<i64>,
     counts: Counts,
 ) -> AppResult<PollView> {
+    // Usually the question is in this process's memory: assembled here, no thread hop.
+    if let Some(shared) = cache.peek_fresh::<SharedPoll>(&question_key(id)) {
+        return Ok(poll::assemble(
+            shared,
+            Some(choices),
+            counts,
+            crate::models::now(),
+        ));
+    }
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let shared: SharedPoll =

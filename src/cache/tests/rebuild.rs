@@ -304,3 +304,48 @@ fn another_process_rebuilds_itself_when_the_lease_holder_is_slow() {
     release_tx.send(()).unwrap();
     assert_eq!(holder.join().unwrap(), Ok(2));
 }
+
+#[test]
+fn peek_fresh_reads_only_process_memory_and_only_fresh_values() {
+    let calls = Arc::new(AtomicU64::new(0));
+    let rebuild = counted(&calls, Duration::ZERO, 7);
+    // The in-process backend: a stored fresh value is there without I/O.
+    let cache = memory_cache();
+    assert_eq!(cache.peek_fresh::<u64>("k"), None, "nothing stored yet");
+    assert_eq!(
+        cache.get_or_rebuild("k", MINUTE, MINUTE, rebuild),
+        Ok::<u64, String>(7)
+    );
+    assert_eq!(cache.peek_fresh::<u64>("k"), Some(7));
+    cache.delete("k");
+    assert_eq!(cache.peek_fresh::<u64>("k"), None, "deleted");
+    store_stale(&cache, "s", 3);
+    assert_eq!(
+        cache.peek_fresh::<u64>("s"),
+        None,
+        "a stale value is not fresh"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // A remote backend without a near cache: never read from the async path.
+    let shared = Shared::new();
+    let remote = shared.process();
+    let rebuild = counted(&calls, Duration::ZERO, 9);
+    assert_eq!(
+        remote.get_or_rebuild("r", MINUTE, MINUTE, rebuild),
+        Ok::<u64, String>(9)
+    );
+    assert_eq!(remote.peek_fresh::<u64>("r"), None);
+    // ... but with a near cache in front of it, the near copy is.
+    let near = Cache::layered(shared.clone(), "shared", Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        near.peek_fresh::<u64>("r"),
+        None,
+        "not read through this one yet"
+    );
+    let rebuild = counted(&calls, Duration::ZERO, 0);
+    assert_eq!(
+        near.get_or_rebuild("r", MINUTE, MINUTE, rebuild),
+        Ok::<u64, String>(9)
+    );
+    assert_eq!(near.peek_fresh::<u64>("r"), Some(9));
+}
