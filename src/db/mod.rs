@@ -140,6 +140,15 @@ pub struct Manager {
     inner: ConnectionManager<AnyConnection>,
 }
 
+impl Manager {
+    /// A manager for connections to `target` (what Diesel's `establish` takes; see [`DbUrl`]).
+    pub fn new(target: &str) -> Manager {
+        Manager {
+            inner: ConnectionManager::new(target),
+        }
+    }
+}
+
 impl diesel::r2d2::ManageConnection for Manager {
     type Connection = Tracked;
     type Error = diesel::r2d2::Error;
@@ -207,9 +216,7 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let manager = Manager {
-            inner: ConnectionManager::<AnyConnection>::new(parsed.target.clone()),
-        };
+        let manager = Manager::new(&parsed.target);
         let pool = Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))

@@ -214,3 +214,45 @@ async fn a_big_tags_lists_are_ordered_like_any_list(b: Backend) {
         }
     }
 }
+
+/// The pool's alive-bypass window: a connection handed back just now is taken without a
+/// `SELECT 1`, one idle for longer is checked, so a connection the server dropped while idle
+/// is found before use.
+#[cfg(feature = "mysql")]
+#[test]
+fn the_pool_checks_idle_connections_but_not_just_returned_ones() {
+    use beebeta::db::{ALIVE_BYPASS, Manager};
+    use diesel::r2d2::ManageConnection;
+
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let url = std::env::var("BEEBETA_TEST_MYSQL_URL").expect(
+        "the mysql feature's tests need BEEBETA_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test",
+    );
+    let manager = Manager::new(&url);
+    let mut conn = manager.connect().expect("connect");
+    assert!(
+        manager.is_valid(&mut conn).is_ok(),
+        "a new connection is checked and fine"
+    );
+    let id = diesel::sql_query("SELECT CAST(CONNECTION_ID() AS SIGNED) AS id")
+        .get_result::<Id>(&mut *conn)
+        .expect("connection id")
+        .id;
+    assert!(!manager.has_broken(&mut conn), "handed back in good order");
+    let mut killer = diesel::MysqlConnection::establish(&url).expect("second connection");
+    diesel::connection::SimpleConnection::batch_execute(&mut killer, &format!("KILL {id}"))
+        .expect("kill the pooled connection");
+    assert!(
+        manager.is_valid(&mut conn).is_ok(),
+        "within the window it is not checked (no round trip)"
+    );
+    std::thread::sleep(ALIVE_BYPASS + std::time::Duration::from_millis(100));
+    assert!(
+        manager.is_valid(&mut conn).is_err(),
+        "after the window it is checked, and the dead connection is found"
+    );
+}
