@@ -181,6 +181,16 @@ impl Server {
     }
 }
 
+/// A test that fails before `stop` still ends its server (a child is not killed on drop).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Waits until `n` envelopes arrived (or 10 s passed); returns them all.
 fn wait_for(got: &Received, n: usize) -> Vec<(String, String)> {
     let deadline = Instant::now() + Duration::from_secs(10);
