@@ -82,17 +82,7 @@ pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
         .filter(vote_counts::question_id.eq(question_id))
         .select((vote_counts::choice_id, vote_counts::votes))
         .load(conn)?;
-    let mut total = 0;
-    let mut by_choice: HashMap<i64, i64> = HashMap::new();
-    for (choice, votes) in rows {
-        if choice == BALLOTS {
-            total += votes;
-        } else {
-            *by_choice.entry(choice).or_default() += votes;
-        }
-    }
-    by_choice.retain(|_, v| *v != 0);
-    Ok(Counts { total, by_choice })
+    Ok(fold(rows))
 }
 
 /// The counts of several questions in one statement (each as [`read`] gives it).
@@ -105,19 +95,30 @@ pub fn read_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i
             vote_counts::votes,
         ))
         .load(conn)?;
-    let mut all: HashMap<i64, Counts> = ids.iter().map(|id| (*id, Counts::default())).collect();
+    let mut per_question: HashMap<i64, Vec<(i64, i64)>> =
+        ids.iter().map(|id| (*id, Vec::new())).collect();
     for (q, choice, votes) in rows {
-        let c = all.entry(q).or_default();
+        per_question.entry(q).or_default().push((choice, votes));
+    }
+    Ok(per_question
+        .into_iter()
+        .map(|(q, rows)| (q, fold(rows)))
+        .collect())
+}
+
+/// Sums counter rows `(choice id or BALLOTS, votes)` of one question over their slots.
+fn fold(rows: Vec<(i64, i64)>) -> Counts {
+    let mut total = 0;
+    let mut by_choice: HashMap<i64, i64> = HashMap::new();
+    for (choice, votes) in rows {
         if choice == BALLOTS {
-            c.total += votes;
+            total += votes;
         } else {
-            *c.by_choice.entry(choice).or_default() += votes;
+            *by_choice.entry(choice).or_default() += votes;
         }
     }
-    for c in all.values_mut() {
-        c.by_choice.retain(|_, v| *v != 0);
-    }
-    Ok(all)
+    by_choice.retain(|_, v| *v != 0);
+    Counts { total, by_choice }
 }
 
 /// Ballot totals of several questions.

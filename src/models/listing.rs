@@ -88,14 +88,11 @@ pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> Quer
         Sort::New => query.order((questions::created_at.desc(), questions::id.desc())),
         Sort::Top => query.order((questions::vote_count.desc(), questions::id.desc())),
     };
-    let mut rows: Vec<(QuestionRow, Option<String>)> = query
+    let rows: Vec<(QuestionRow, Option<String>)> = query
         .limit(Page::SIZE + 1)
         .offset(q.page.offset())
         .load(conn)?;
-    let has_more = rows.len() as i64 > Page::SIZE;
-    rows.truncate(Page::SIZE as usize);
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    summaries(conn, rows, &ids, has_more)
+    page_of(conn, rows)
 }
 
 /// Whether a tag is big enough that walking the list's sort index and keeping the tag's
@@ -176,15 +173,12 @@ fn list_big_tag(
     let position: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|(r, _)| position.get(&r.id).copied().unwrap_or(usize::MAX));
-    let has_more = rows.len() as i64 > Page::SIZE;
-    rows.truncate(Page::SIZE as usize);
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    summaries(conn, rows, &ids, has_more)
+    page_of(conn, rows)
 }
 
 /// A user's visible questions, newest first.
 pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryResult<ListPage> {
-    let mut rows: Vec<(QuestionRow, Option<String>)> = questions::table
+    let rows: Vec<(QuestionRow, Option<String>)> = questions::table
         .left_join(users::table)
         .filter(visible!())
         .filter(questions::author_id.eq(author_id))
@@ -193,10 +187,7 @@ pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryR
         .limit(Page::SIZE + 1)
         .offset(page.offset())
         .load(conn)?;
-    let has_more = rows.len() as i64 > Page::SIZE;
-    rows.truncate(Page::SIZE as usize);
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    summaries(conn, rows, &ids, has_more)
+    page_of(conn, rows)
 }
 
 /// A user's number of visible questions and the ballots they received.
@@ -210,13 +201,15 @@ pub fn author_stats(conn: &mut AnyConnection, author_id: i64) -> QueryResult<(i6
 }
 
 /// List items from question rows: their tags and images in one query each.
-fn summaries(
+/// One page from up to `Page::SIZE + 1` rows (the extra one only says there is a next page).
+fn page_of(
     conn: &mut AnyConnection,
-    rows: Vec<(QuestionRow, Option<String>)>,
-    ids: &[i64],
-    has_more: bool,
+    mut rows: Vec<(QuestionRow, Option<String>)>,
 ) -> QueryResult<ListPage> {
-    let mut tags = tag::names_for(conn, ids)?;
+    let has_more = rows.len() as i64 > Page::SIZE;
+    rows.truncate(Page::SIZE as usize);
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut tags = tag::names_for(conn, &ids)?;
     let image_ids: Vec<String> = rows
         .iter()
         .filter_map(|(q, _)| q.image_id.clone())

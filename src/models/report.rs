@@ -10,10 +10,8 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use crate::db::AnyConnection;
 use crate::db::schema::{
-    rollup_question_daily, rollup_question_hourly, rollup_site_hourly, rollup_tag_daily,
+    questions, rollup_question_daily, rollup_question_hourly, rollup_site_hourly, rollup_tag_daily,
 };
-
-type Multi = <AnyConnection as diesel::Connection>::Backend;
 
 /// Rows in each top list.
 pub const TOP_N: i64 = 20;
@@ -119,18 +117,6 @@ struct QuestionSums {
     votes: i64,
 }
 
-#[derive(QueryableByName)]
-struct QuestionName {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Text)]
-    slug: String,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    hidden_at: Option<NaiveDateTime>,
-}
-
 /// The first [`TOP_N`] of `sums` by `key` (largest first, then lowest id), sorted.
 fn top_by(
     sums: &mut [(i64, i64, i64)],
@@ -183,31 +169,27 @@ pub fn top_questions_both(
     let mut ids: Vec<i64> = by_votes.iter().chain(&by_views).map(|r| r.0).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: HashMap<i64, QuestionName> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        let placeholders = vec!["?"; ids.len()].join(",");
-        let mut q = diesel::sql_query(format!(
-            "SELECT id, title, slug, hidden_at FROM questions WHERE id IN ({placeholders})"
+    let names: HashMap<i64, (String, String, Option<NaiveDateTime>)> = questions::table
+        .filter(questions::id.eq_any(&ids))
+        .select((
+            questions::id,
+            questions::title,
+            questions::slug,
+            questions::hidden_at,
         ))
-        .into_boxed::<Multi>();
-        for id in &ids {
-            q = q.bind::<BigInt, _>(*id);
-        }
-        q.load::<QuestionName>(conn)?
-            .into_iter()
-            .map(|n| (n.id, n))
-            .collect()
-    };
+        .load::<(i64, String, String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .map(|(id, title, slug, hidden_at)| (id, (title, slug, hidden_at)))
+        .collect();
     let named = |top: Vec<(i64, i64, i64)>| -> Vec<TopQuestion> {
         top.into_iter()
             .filter_map(|(id, views, votes)| {
-                let n = names.get(&id)?;
+                let (title, slug, hidden_at) = names.get(&id)?;
                 Some(TopQuestion {
                     id,
-                    title: n.title.clone(),
-                    slug: n.slug.clone(),
-                    hidden_at: n.hidden_at,
+                    title: title.clone(),
+                    slug: slug.clone(),
+                    hidden_at: *hidden_at,
                     views,
                     votes,
                 })

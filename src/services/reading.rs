@@ -73,10 +73,7 @@ pub async fn poll_view(
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let now = crate::models::now();
-        let shared: SharedPoll =
-            cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
-                db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
-            })?;
+        let shared = shared_poll(&db, &cache, id)?;
         let mine = match &voter {
             Some(v) => db.run_blocking(|c| Ok(ballot::ballot_of(c, id, v)?))?,
             None => None,
@@ -109,29 +106,27 @@ pub async fn poll_view_after_vote(
     choices: Vec<i64>,
     counts: Counts,
 ) -> AppResult<PollView> {
-    // Usually the question is in this process's memory: assembled here, no thread hop.
-    if let Some(shared) = cache.peek_fresh::<SharedPoll>(&question_key(id)) {
-        return Ok(poll::assemble(
-            shared,
-            Some(choices),
-            counts,
-            crate::models::now(),
-        ));
-    }
-    let (db, cache) = (db.clone(), cache.clone());
-    blocking(move || {
-        let shared: SharedPoll =
-            cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
-                db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
-            })?;
-        Ok(poll::assemble(
-            shared,
-            Some(choices),
-            counts,
-            crate::models::now(),
-        ))
+    // Usually the question is in this process's memory: read here, no thread hop.
+    let shared = match cache.peek_fresh::<SharedPoll>(&question_key(id)) {
+        Some(shared) => shared,
+        None => {
+            let (db, cache) = (db.clone(), cache.clone());
+            blocking(move || shared_poll(&db, &cache, id)).await?
+        }
+    };
+    Ok(poll::assemble(
+        shared,
+        Some(choices),
+        counts,
+        crate::models::now(),
+    ))
+}
+
+/// The parts of a question every visitor sees, from the cache (blocking).
+fn shared_poll(db: &Db, cache: &Cache, id: i64) -> AppResult<SharedPoll> {
+    cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
+        db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
     })
-    .await
 }
 
 fn cached_counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Counts> {

@@ -339,24 +339,16 @@ impl Reports {
             // Never wait: the report is shown once built, on a later request.
             return Ok(Lookup::Preparing);
         }
-        let finished = rocket::tokio::time::timeout(self.inner.wait, async {
-            // The sender is dropped when the build ends, whatever its outcome.
-            while !*done.borrow_and_update() {
-                if done.changed().await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await
-        .is_ok();
-        match self.inner.memo.get(&key) {
-            Some(b) if b.built_at >= now - chrono::Duration::seconds(1) || finished => {
-                Ok(Lookup::Ready(b))
-            }
-            _ if finished => Err(AppError::Unavailable(
+        // `wait_for` also ends (with an error) if the build task is gone.
+        let finished = rocket::tokio::time::timeout(self.inner.wait, done.wait_for(|d| *d))
+            .await
+            .is_ok();
+        match self.kept(&key, now) {
+            Some(b) => Ok(Lookup::Ready(b)),
+            None if finished => Err(AppError::Unavailable(
                 "The report could not be built; try again shortly.".into(),
             )),
-            _ => Ok(Lookup::Preparing),
+            None => Ok(Lookup::Preparing),
         }
     }
 
@@ -436,11 +428,7 @@ impl Reports {
                 continue;
             }
             let mut done = self.start(key, range, now);
-            while !*done.borrow_and_update() {
-                if done.changed().await.is_err() {
-                    break;
-                }
-            }
+            let _ = done.wait_for(|d| *d).await;
         }
     }
 }

@@ -453,17 +453,7 @@ async fn moderation_sends_question_hidden(b: Backend) {
         .await;
     let uid = app.user_id("mallory").await;
     let hers = app.question(question("Mallory's own?")).await;
-    app.db
-        .write(move |c| {
-            use beebeta::db::schema::questions as q;
-            use diesel::prelude::*;
-            diesel::update(q::table.find(hers))
-                .set(q::author_id.eq(Some(uid)))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.set_author(hers, uid).await;
     crate::admin::login_admin(&app).await;
     let admin = app.user_id("boss").await;
     let hide = format!("/admin/questions/{spam}/hide");

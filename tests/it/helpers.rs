@@ -522,6 +522,21 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// Makes user `uid` the author of question `qid`.
+    pub async fn set_author(&self, qid: i64, uid: i64) {
+        self.db
+            .write(move |c| {
+                use beebeta::db::schema::questions as q;
+                use diesel::prelude::*;
+                diesel::update(q::table.find(qid))
+                    .set(q::author_id.eq(Some(uid)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }
 
 /// `application/x-www-form-urlencoded` body from pairs.

@@ -38,7 +38,7 @@ fn timed(call: impl FnOnce()) -> Duration {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn two_servers_get_set_add_delete_and_multi() {
     let (m1, m2) = (MemcachedProcess::start(), MemcachedProcess::start());
     let url = format!("memcache://127.0.0.1:{},127.0.0.1:{}", m1.port, m2.port);
@@ -110,7 +110,7 @@ fn two_servers_get_set_add_delete_and_multi() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn expiration_is_passed_in_seconds() {
     let m = MemcachedProcess::start();
     let cache = cache_on(&m.url(), "ttl", MINUTE);
@@ -126,7 +126,7 @@ fn expiration_is_passed_in_seconds() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn two_prefixes_on_one_server_do_not_collide() {
     let m = MemcachedProcess::start();
     let (a, b) = (
@@ -146,7 +146,7 @@ fn two_prefixes_on_one_server_do_not_collide() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn a_killed_server_gives_quick_misses_then_none_at_all() {
     let mut m = MemcachedProcess::start();
     let cache = cache_on(&m.url(), "killed", MINUTE);
@@ -182,7 +182,7 @@ fn a_killed_server_gives_quick_misses_then_none_at_all() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn a_frozen_server_is_bounded_then_skipped_then_recovers() {
     let cooldown = Duration::from_millis(500);
     let m = MemcachedProcess::start();
@@ -229,7 +229,7 @@ fn a_frozen_server_is_bounded_then_skipped_then_recovers() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn a_restarted_server_costs_no_error() {
     let mut m = MemcachedProcess::start();
     let cache = cache_on(&m.url(), "restart", MINUTE);
@@ -255,7 +255,7 @@ fn a_restarted_server_costs_no_error() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn two_processes_on_a_cold_key_rebuild_once() {
     let m = MemcachedProcess::start();
     let processes = [
@@ -286,7 +286,7 @@ fn two_processes_on_a_cold_key_rebuild_once() {
 }
 
 #[test]
-#[ignore = "needs the memcached binary"]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn a_late_reply_is_never_read_as_the_next_answer() {
     let m = MemcachedProcess::start();
     let cache = cache_on(&m.url(), "late", MINUTE);

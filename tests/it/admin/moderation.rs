@@ -122,17 +122,7 @@ async fn banning_ends_sessions_and_blocks_login_and_votes(b: Backend) {
     let target = app
         .question(question("Members only?").protection("account"))
         .await;
-    app.db
-        .write(move |c| {
-            use beebeta::db::schema::questions as q;
-            use diesel::prelude::*;
-            diesel::update(q::table.find(mine))
-                .set(q::author_id.eq(Some(uid)))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.set_author(mine, uid).await;
     let session = app
         .client
         .cookies()
