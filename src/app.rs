@@ -9,100 +9,102 @@ use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
 use rocket_dyn_templates::Template;
 
+use crate::analytics::Analytics;
+use crate::assets::Assets;
 use crate::auth::Keys;
-use crate::config::{AppConfig, Settings};
+use crate::auth::client_ip::TrustedProxies;
+use crate::auth::oauth::OAuth;
+use crate::cache::Cache;
+use crate::config::{DatabaseConfig, Settings};
 use crate::db::{Backend, Db};
+use crate::limits::{Limits, LiveStreams};
+use crate::mail::Mailer;
+use crate::media::Media;
 use crate::models;
+use crate::page_cache::PageCache;
 use crate::routes;
+use crate::routes::ops::{BenchBody, MetricsAllow};
+use crate::services::count_refresher::CountRefresher;
+use crate::services::demo;
+use crate::services::reports::Reports;
+use crate::services::voting::Voting;
+use crate::state::AppState;
 
-/// Opens the database, applies migrations, seeds the demo when configured, and assembles the app.
+/// Opens the database, applies migrations, seeds the demo when configured, and assembles the app:
+/// the [`AppState`] handlers take, the pieces request guards read on their own (`Config`, `Db`,
+/// `Keys`, `TrustedProxies`, `Analytics`), fairings, routes and catchers.
 pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let Settings {
         app: cfg,
         rocket: figment,
-        oauth,
         ..
     } = settings;
-    let db = Db::connect(&cfg.database_url, &cfg.pool_options())?;
-    if cfg.migrate_on_start {
+    let db = Db::connect(&cfg.database)?;
+    if cfg.database.migrate_on_start {
         let n = db.migrate()?;
         if n > 0 {
             tracing::info!(applied = n, "database migrations applied");
         }
     }
-    maybe_seed(&db, &cfg)?;
-    let keys = Keys::new(&cfg.secret_bytes());
-    let limits = crate::limits::Limits::from_config(&cfg)?;
-    let mailer = crate::mail::Mailer::from_config(&cfg)?;
-    let proxies = crate::auth::client_ip::TrustedProxies::parse(&cfg.trusted_proxies)?;
-    let oauth = crate::auth::oauth::OAuth::new(oauth, &cfg.public_url)?;
-    let cache = crate::cache::Cache::from_url_layered(
-        Some(&cfg.cache),
-        &cfg.cache_prefix,
-        cfg.cache_memory_mb.saturating_mul(1024 * 1024),
-        std::time::Duration::from_millis(cfg.cache_near_ms),
+    maybe_seed(&db, &cfg.database)?;
+    let keys = Keys::new(&cfg.site.secret_bytes());
+    let proxies = TrustedProxies::parse(&cfg.auth.trusted_proxies)?;
+    let cache = Cache::from_url_layered(
+        Some(&cfg.cache.url),
+        &cfg.cache.prefix,
+        cfg.cache.memory_mb.saturating_mul(1024 * 1024),
+        Duration::from_millis(cfg.cache.near_ms),
     )?;
     tracing::info!(cache = cache.backend_name(), "cache ready");
-    let assets = Arc::new(crate::assets::Assets::load(
-        &cfg.static_dir,
-        &cfg.static_url,
-    )?);
-    let media = crate::media::Media::from_config(&cfg)?;
+    let assets = Arc::new(Assets::load(&cfg.site.static_dir, &cfg.site.static_url)?);
+    let media = Media::from_config(&cfg.media)?;
     tracing::info!(
         media = media.store().describe(),
         served_here = media.served_here(),
         "media storage ready"
     );
-    let analytics = crate::analytics::Analytics::from_config(&cfg, &db)?;
-    tracing::info!(
-        sinks = %crate::analytics::Analytics::describe(&cfg),
-        "analytics ready"
-    );
+    let analytics = Analytics::from_config(&cfg.analytics, &cfg.media.s3_endpoint, &db)?;
+    tracing::info!(sinks = %Analytics::describe(&cfg.analytics), "analytics ready");
     let security = SecurityHeaders::new(
-        cfg.cookie_secure,
+        cfg.auth.cookie_secure,
         assets.external_origin().as_deref(),
         media.external_origin().as_deref(),
     );
     let tera_assets = Arc::clone(&assets);
-    let metrics_allow = crate::telemetry::metrics::MetricsAllow::parse(&cfg.metrics_allow)?;
+    let metrics_allow = MetricsAllow::parse(&cfg.telemetry.metrics_allow)?;
     crate::telemetry::metrics::handle();
-    let refresher = crate::services::voting::CountRefresher::new(
-        Duration::from_millis(cfg.counts_refresh_ms.max(10)),
-        cfg.vote_count_slots,
-    );
-    let batcher = crate::services::vote_batcher::VoteBatcher::start(
-        db.clone(),
-        refresher.clone(),
-        crate::services::vote_batcher::BatcherOptions {
-            max_batch: cfg.vote_batch_max,
-            queue: cfg.vote_queue,
-            writers: cfg.vote_writers,
-        },
-    );
-    let reports = crate::services::reports::Reports::new(db.clone(), cache.clone(), &cfg);
+    let refresher =
+        CountRefresher::new(Duration::from_millis(cfg.voting.counts_refresh_ms.max(10)));
+    let state = AppState {
+        db: db.clone(),
+        cache: cache.clone(),
+        keys: keys.clone(),
+        limits: Limits::from_config(&cfg.limits)?,
+        live: LiveStreams::new(cfg.site.live_max_streams),
+        mailer: Mailer::from_config(&cfg.mail)?,
+        oauth: OAuth::from_config(&cfg.auth, &cfg.site.public_url)?,
+        voting: Voting::start(db.clone(), &cfg.voting, refresher.clone()),
+        refresher,
+        reports: Reports::new(db.clone(), cache, &cfg.reports),
+        analytics: analytics.clone(),
+        pages: PageCache::new(),
+        media,
+        config: cfg.clone(),
+    };
     let [analytics_start, analytics_flush] = crate::analytics::fairings();
     let mut rocket = rocket::custom(figment)
+        .manage(state)
         .manage(analytics)
-        .attach(analytics_start)
-        .attach(analytics_flush)
         .manage(db)
         .manage(keys)
-        .manage(limits)
-        .manage(mailer)
         .manage(proxies)
-        .manage(oauth)
-        .manage(cache)
-        .manage(media)
-        .manage(crate::routes::page_cache::PageCache::new())
-        .manage(crate::routes::ops::BenchBody::new(cfg.bench_bare_bytes))
-        .manage(crate::routes::live::LiveStreams::new(cfg.live_max_streams))
-        .manage(refresher.clone())
-        .manage(batcher)
-        .manage(reports)
         .manage(metrics_allow)
+        .manage(BenchBody::new(cfg.site.bench_bare_bytes))
         .manage(cfg.clone())
+        .attach(analytics_start)
+        .attach(analytics_flush)
         .attach(crate::compress::Compression {
-            enabled: cfg.compress,
+            enabled: cfg.site.compress,
         })
         .attach(crate::telemetry::RequestIds)
         .attach(crate::telemetry::RequestLog)
@@ -114,37 +116,45 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
                 .register_function("asset", tera_assets.tera_function());
         }))
         .attach(security)
-        .attach(hot_rank_refresher(cfg.hot_refresh_secs))
+        .attach(hot_rank_refresher(cfg.site.hot_refresh_secs))
         .attach(count_refresher())
         .attach(report_refresher())
-        .attach(crate::services::vote_batcher::on_shutdown())
+        .attach(vote_writers_shutdown())
         .attach(crate::error::RetryAfterOn503)
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", assets.routes())
-        .mount("/", crate::telemetry::metrics::routes())
         .register("/", routes::catchers::all())
         .register("/api", routes::catchers::all());
-    if cfg.sentry_test_route {
+    if cfg.telemetry.sentry_test_route {
         rocket = rocket.mount("/_sentry", crate::telemetry::sentry::test_routes());
     }
     Ok(rocket)
 }
 
-fn maybe_seed(db: &Db, cfg: &AppConfig) -> Result<(), String> {
+fn maybe_seed(db: &Db, cfg: &DatabaseConfig) -> Result<(), String> {
     let wanted = cfg.seed_demo.unwrap_or(db.backend() == Backend::Sqlite);
     if !wanted {
         return Ok(());
     }
-    let empty = db
-        .run_blocking(|c| Ok(crate::cli::seed::is_empty(c)?))
-        .map_err(|e| format!("cannot inspect the database: {e:?}"))?;
+    let empty = demo::is_empty(db).map_err(|e| format!("cannot inspect the database: {e:?}"))?;
     if empty {
-        let n = crate::cli::seed::seed_demo(db)
-            .map_err(|e| format!("cannot seed demo content: {e:?}"))?;
+        let n = demo::seed_demo(db).map_err(|e| format!("cannot seed demo content: {e:?}"))?;
         tracing::info!(questions = n, "seeded demo content into the empty database");
     }
     Ok(())
+}
+
+/// At shutdown: refuse new votes, commit the queued ones, stop the vote writers.
+fn vote_writers_shutdown() -> AdHoc {
+    AdHoc::on_shutdown("vote writers", |rocket| {
+        Box::pin(async move {
+            if let Some(state) = rocket.state::<AppState>() {
+                let voting = state.voting.clone();
+                let _ = rocket::tokio::task::spawn_blocking(move || voting.shutdown()).await;
+            }
+        })
+    })
 }
 
 /// Recomputes hot ranks in the background while the server runs; stops at shutdown.
@@ -176,14 +186,14 @@ fn hot_rank_refresher(every_secs: u64) -> AdHoc {
     })
 }
 
-/// Rebuilds the standard report windows in the background (see
-/// [`crate::services::reports::Reports`]); stops at shutdown.
+/// Rebuilds the standard report windows in the background (see [`Reports`]); stops at shutdown.
 fn report_refresher() -> AdHoc {
     AdHoc::on_liftoff("report refresher", |rocket| {
         Box::pin(async move {
             let reports = rocket
-                .state::<crate::services::reports::Reports>()
-                .expect("Reports is managed")
+                .state::<AppState>()
+                .expect("AppState is managed")
+                .reports
                 .clone();
             let every = reports.refresh_every();
             if every.is_zero() {
@@ -215,8 +225,9 @@ fn count_refresher() -> AdHoc {
             let db = rocket.state::<Db>().expect("Db is managed").clone();
             let mut shutdown = rocket.shutdown();
             let refresher = rocket
-                .state::<crate::services::voting::CountRefresher>()
-                .expect("CountRefresher is managed")
+                .state::<AppState>()
+                .expect("AppState is managed")
+                .refresher
                 .clone();
             rocket::tokio::spawn(async move {
                 let mut tick = rocket::tokio::time::interval(refresher.interval());

@@ -3,158 +3,318 @@
 //! Rocket's own settings (`address`, `port`, `workers`, `limits`, `secret_key`, ...) are read from
 //! the same layers, on top of Rocket's usual `Rocket.toml` and `ROCKET_*` variables.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
+use rocket::figment::Figment;
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
-use rocket::figment::{Figment, value::Dict};
+use rocket::figment::value::{Dict, Value};
 use serde::Deserialize;
 
-/// Settings read by Beebeta itself (Rocket reads its own from the same layers).
+/// Everything Beebeta reads from its layers, grouped by concern; each module is given only its
+/// group. The setting names (and so the `BEEBETA_*` variables) are the flat names in each
+/// field's documentation.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The site itself: its address, static files, secret key, background refreshes.
+    pub site: SiteConfig,
+    /// The database and its pool.
+    pub database: DatabaseConfig,
+    /// The shared cache.
+    pub cache: CacheConfig,
+    /// Uploaded images and their storage.
+    pub media: MediaConfig,
+    /// Outgoing email.
+    pub mail: MailConfig,
+    /// Sessions, cookies, the trusted proxies, OAuth providers.
+    pub auth: AuthConfig,
+    /// Rate limits.
+    pub limits: LimitsConfig,
+    /// The vote path: counters, group commit, the network window.
+    pub voting: VotingConfig,
+    /// Admin reports.
+    pub reports: ReportsConfig,
+    /// Analytics events and their sinks.
+    pub analytics: AnalyticsConfig,
+    /// Logs, Sentry, metrics.
+    pub telemetry: TelemetryConfig,
+}
+
+/// The site: `public_url`, `static_dir`, `static_url`, `compress`, `secret_key`, `secret_file`,
+/// `hot_refresh_secs`, `live_max_streams`, `bench_bare_bytes`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
-pub struct AppConfig {
-    /// `sqlite://PATH` (default `sqlite://beebeta.db`) or `mysql://user:pass@host:port/db`.
-    pub database_url: String,
-    /// Most pooled database connections.
-    pub db_pool_size: u32,
-    /// Wait for a free connection before answering 503, in milliseconds.
-    pub db_acquire_timeout_ms: u64,
-    /// Longest statement, in milliseconds.
-    pub db_statement_timeout_ms: u64,
-    /// Apply pending migrations at start-up.
-    pub migrate_on_start: bool,
-    /// Seed demo content into an empty database at start-up; unset means "only on SQLite".
-    pub seed_demo: Option<bool>,
-    /// New ballots allowed per client network per question per day (`network` protection).
-    pub network_votes_per_day: u32,
-    /// The site's public base URL, for canonical links and share cards.
+pub struct SiteConfig {
+    /// `public_url`: the site's public base URL, for canonical links and share cards.
     pub public_url: String,
-    /// Seconds between hot-rank refreshes (0 disables the background job).
-    pub hot_refresh_secs: u64,
-    /// Where static assets are served from.
+    /// `static_dir`: where static assets are served from.
     pub static_dir: String,
-    /// Base URL of static assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`
-    /// (`BEEBETA_STATIC_URL`; `static_base_url` is the older name).
+    /// `static_url` (`BEEBETA_STATIC_URL`; `static_base_url` is the older name): base URL of static
+    /// assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`.
     #[serde(alias = "static_base_url")]
     pub static_url: String,
-    /// Where uploaded images are stored: `file://<dir>` (embedded default `file://./media`),
-    /// `s3://<bucket>/<prefix>` (region and credentials from `AWS_*`) or `memory://` (tests).
-    pub media: String,
-    /// Base URL of media in pages: `/media` (served by the app from a local store), or a CDN
-    /// such as `https://d1234.cloudfront.net`.
-    pub media_url: String,
-    /// Endpoint of an S3-compatible server (`http://127.0.0.1:9000`); empty for AWS itself.
-    pub s3_endpoint: String,
-    /// Largest uploaded image file, in bytes.
-    pub upload_max_bytes: u64,
-    /// Largest upload request (a whole ask form with its images), in bytes.
-    pub upload_request_max_bytes: u64,
-    /// Most pixels of an uploaded image.
-    pub image_max_pixels: u64,
-    /// Longest side of an uploaded image, in pixels.
-    pub image_max_side: u32,
-    /// Images decoded and resized at once (each takes a blocking thread and up to ~4 bytes per
-    /// pixel of memory); further uploads wait their turn.
-    pub image_workers: usize,
-    /// Gzip dynamic text responses (off when a proxy in front compresses them).
+    /// `compress`: gzip dynamic text responses (off when a proxy in front compresses them).
     pub compress: bool,
-    /// `pretty` or `json` logs.
-    pub log_format: String,
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info,beebeta=debug`.
-    pub log_filter: String,
-    /// Where the embedded default keeps its generated secret key.
-    pub secret_file: String,
-    /// Mark cookies `Secure` and use the `__Host-` session cookie (set when served over TLS).
-    pub cookie_secure: bool,
-    /// A session ends after this many minutes without a request.
-    pub session_idle_minutes: u64,
-    /// A session ends this many days after login, whatever its activity.
-    pub session_max_days: u64,
-    /// Addresses or networks of proxies whose `X-Forwarded-For` / `X-Real-IP` are believed.
-    pub trusted_proxies: Vec<String>,
-    /// `on` or `off`: all rate limits.
-    pub limits: String,
-    /// Sign-ups per client address, e.g. `5/hour`.
-    pub limits_signup: String,
-    /// Login attempts per client address.
-    pub limits_login: String,
-    /// Password-reset requests per client address.
-    pub limits_reset: String,
-    /// New questions per account.
-    pub limits_ask: String,
-    /// Votes per client address.
-    pub limits_vote: String,
-    /// Image uploads per account.
-    pub limits_upload: String,
-    /// `memory` (in-process, the embedded default) or `memcache://host1:11211,host2:11211`.
-    pub cache: String,
-    /// Prefix of every cache key (servers sharing a memcached must share it; tests use their own).
-    pub cache_prefix: String,
-    /// Size of the in-process cache, in MiB.
-    pub cache_memory_mb: u64,
-    /// With memcached: how long each app server keeps its own copy of an entry it read (the
-    /// near cache), in milliseconds; 0 turns it off.
-    pub cache_near_ms: u64,
-    /// Size of the `/bench/bare` body, in bytes (0: the route is off). For `bench/run.sh` only.
-    pub bench_bare_bytes: usize,
-    /// Most live-results streams (`/q/<id>/live`) open at once on one server (503 beyond).
-    pub live_max_streams: usize,
-    /// Counter rows per question that concurrent votes spread over (1: one row).
-    pub vote_count_slots: u16,
-    /// A busy question's list counters (`vote_count`, `hot_rank`) are refreshed at most this often.
-    pub counts_refresh_ms: u64,
-    /// Most votes written in one transaction by a vote writer (group commit).
-    pub vote_batch_max: usize,
-    /// Most votes waiting for a writer; past it a vote is refused with 503 and `Retry-After`.
-    pub vote_queue: usize,
-    /// Vote writer threads (MariaDB/MySQL; SQLite always has one).
-    pub vote_writers: usize,
-    /// How long an admin report is reused per range, in seconds (0: built on every request).
-    pub report_cache_secs: u64,
-    /// Seconds between background rebuilds of the standard report windows (24 h, 7 d, 30 d),
-    /// so no admin waits for them; 0: built on request only.
-    pub report_refresh_secs: u64,
-    /// How long a report request waits for a report being built before it answers with a
-    /// "being prepared" page that refreshes itself (the build goes on).
-    pub report_wait_ms: u64,
-    /// `log` (default: emails go to the log), or `smtp://user:pass@host:port` / `smtps://...`.
-    pub smtp_url: Secret,
-    /// The From address of emails.
-    pub mail_from: String,
-    /// Analytics HTTP endpoint (Mixpanel import format); empty: no HTTP sink.
-    pub analytics_url: String,
-    /// Token put into every event sent to `analytics_url`. Never logged.
-    pub analytics_token: Secret,
-    /// Undelivered batches the HTTP sink keeps during an outage (the oldest are dropped beyond).
-    pub analytics_max_batches: usize,
-    /// Storage URL for hourly gzip JSON-lines event files (`file://<dir>`, `s3://bucket/prefix`);
-    /// empty: no files.
-    pub events_dir: String,
-    /// Write events into the database rollups (what the admin reports read).
-    pub events_rollups: bool,
-    /// Capacity of the in-memory event queue; beyond it events are dropped (and counted).
-    pub events_queue: usize,
-    /// Events are batched and handed to the sinks at least this often, in milliseconds.
-    pub events_flush_ms: u64,
-    /// This server's name in event file names (default `<hostname>-<pid>`).
-    pub server_id: String,
-    /// The secret key (base64 of 32 or 64 bytes): signs cookies and CSRF tokens. Never logged.
+    /// `secret_key`: base64 of 32 or 64 bytes; signs cookies and CSRF tokens. Never logged.
     #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
-    /// Sentry DSN (`BEEBETA_SENTRY_DSN`); unset: no error reporting.
+    /// `secret_file`: where the embedded default keeps its generated secret key.
+    pub secret_file: String,
+    /// `hot_refresh_secs`: seconds between hot-rank refreshes (0 disables the background job).
+    pub hot_refresh_secs: u64,
+    /// `live_max_streams`: most live-results streams (`/q/<id>/live`) open at once on one server
+    /// (503 beyond).
+    pub live_max_streams: usize,
+    /// `bench_bare_bytes`: size of the `/bench/bare` body, in bytes (0: the route is off). For
+    /// `bench/run.sh` only.
+    pub bench_bare_bytes: usize,
+}
+
+/// The database: `database_url`, `db_pool_size`, `db_acquire_timeout_ms`,
+/// `db_statement_timeout_ms`, `migrate_on_start`, `seed_demo`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `database_url`: `sqlite://PATH` (default `sqlite://beebeta.db`) or
+    /// `mysql://user:pass@host:port/db`.
+    #[serde(rename = "database_url")]
+    pub url: String,
+    /// `db_pool_size`: most pooled database connections.
+    #[serde(rename = "db_pool_size")]
+    pub pool_size: u32,
+    /// `db_acquire_timeout_ms`: wait for a free connection before answering 503.
+    #[serde(rename = "db_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+    /// `db_statement_timeout_ms`: longest statement.
+    #[serde(rename = "db_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// `migrate_on_start`: apply pending migrations at start-up.
+    pub migrate_on_start: bool,
+    /// `seed_demo`: seed demo content into an empty database at start-up; unset means "only on
+    /// SQLite".
+    pub seed_demo: Option<bool>,
+}
+
+/// The cache: `cache`, `cache_prefix`, `cache_memory_mb`, `cache_near_ms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    /// `cache`: `memory` (in-process, the embedded default) or
+    /// `memcache://host1:11211,host2:11211`.
+    #[serde(rename = "cache")]
+    pub url: String,
+    /// `cache_prefix`: prefix of every cache key (servers sharing a memcached must share it;
+    /// tests use their own).
+    #[serde(rename = "cache_prefix")]
+    pub prefix: String,
+    /// `cache_memory_mb`: size of the in-process cache, in MiB.
+    #[serde(rename = "cache_memory_mb")]
+    pub memory_mb: u64,
+    /// `cache_near_ms`: with memcached, how long each app server keeps its own copy of an entry
+    /// it read (the near cache); 0 turns it off.
+    #[serde(rename = "cache_near_ms")]
+    pub near_ms: u64,
+}
+
+/// Media: `media`, `media_url`, `s3_endpoint`, `upload_max_bytes`, `upload_request_max_bytes`,
+/// `image_max_pixels`, `image_max_side`, `image_workers`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MediaConfig {
+    /// `media`: where uploaded images are stored: `file://<dir>` (embedded default
+    /// `file://./media`), `s3://<bucket>/<prefix>` (region and credentials from `AWS_*`) or
+    /// `memory://` (tests).
+    #[serde(rename = "media")]
+    pub store: String,
+    /// `media_url`: base URL of media in pages: `/media` (served by the app from a local store),
+    /// or a CDN such as `https://d1234.cloudfront.net`.
+    #[serde(rename = "media_url")]
+    pub url: String,
+    /// `s3_endpoint`: endpoint of an S3-compatible server (`http://127.0.0.1:9000`); empty for
+    /// AWS itself.
+    pub s3_endpoint: String,
+    /// `upload_max_bytes`: largest uploaded image file, in bytes.
+    pub upload_max_bytes: u64,
+    /// `upload_request_max_bytes`: largest upload request (a whole ask form with its images).
+    pub upload_request_max_bytes: u64,
+    /// `image_max_pixels`: most pixels of an uploaded image.
+    pub image_max_pixels: u64,
+    /// `image_max_side`: longest side of an uploaded image, in pixels.
+    pub image_max_side: u32,
+    /// `image_workers`: images decoded and resized at once (each takes a blocking thread and up
+    /// to ~4 bytes per pixel of memory); further uploads wait their turn.
+    pub image_workers: usize,
+}
+
+/// Mail: `smtp_url`, `mail_from`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    /// `smtp_url`: `log` (default: emails go to the log), or `smtp://user:pass@host:port` /
+    /// `smtps://...`.
+    pub smtp_url: Secret,
+    /// `mail_from`: the From address of emails.
+    #[serde(rename = "mail_from")]
+    pub from: String,
+}
+
+/// Accounts and the client address: `cookie_secure`, `session_idle_minutes`, `session_max_days`,
+/// `trusted_proxies`, and the OAuth providers (`oauth_<name>_<field>`, see
+/// `auth::oauth::providers`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// `cookie_secure`: mark cookies `Secure` and use the `__Host-` session cookie (set when
+    /// served over TLS).
+    pub cookie_secure: bool,
+    /// `session_idle_minutes`: a session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// `session_max_days`: a session ends this many days after login, whatever its activity.
+    pub session_max_days: u64,
+    /// `trusted_proxies`: addresses or networks of proxies whose `X-Forwarded-For` /
+    /// `X-Real-IP` are believed.
+    pub trusted_proxies: Vec<String>,
+    /// The `oauth_<name>_<field>` settings as given, by provider name; `auth::oauth` checks them
+    /// and builds the clients.
+    #[serde(skip)]
+    pub oauth: Vec<OAuthSettings>,
+}
+
+/// One OAuth provider's settings as written (`BEEBETA_OAUTH_<NAME>_<FIELD>`), not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthSettings {
+    /// The provider's name, lowercase (`github`, `google`, `corp-sso`).
+    pub name: String,
+    /// `client_id`, `client_secret`, `issuer`, `kind`, `label`, `auth_url`, `token_url`,
+    /// `userinfo_url`: those given.
+    pub fields: BTreeMap<&'static str, Secret>,
+}
+
+/// Rate limits: `limits` (`on`/`off`), `limits_signup`, `limits_login`, `limits_reset`,
+/// `limits_ask`, `limits_vote`, `limits_upload` (each like `5/hour`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// `limits`: `on` or `off`: all rate limits.
+    #[serde(rename = "limits")]
+    pub switch: String,
+    /// `limits_signup`: sign-ups per client address, e.g. `5/hour`.
+    #[serde(rename = "limits_signup")]
+    pub signup: String,
+    /// `limits_login`: login attempts per client address.
+    #[serde(rename = "limits_login")]
+    pub login: String,
+    /// `limits_reset`: password-reset requests per client address.
+    #[serde(rename = "limits_reset")]
+    pub reset: String,
+    /// `limits_ask`: new questions per account.
+    #[serde(rename = "limits_ask")]
+    pub ask: String,
+    /// `limits_vote`: votes per client address.
+    #[serde(rename = "limits_vote")]
+    pub vote: String,
+    /// `limits_upload`: image uploads per account.
+    #[serde(rename = "limits_upload")]
+    pub upload: String,
+}
+
+/// The vote path: `network_votes_per_day`, `vote_count_slots`, `counts_refresh_ms`,
+/// `vote_batch_max`, `vote_queue`, `vote_writers`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct VotingConfig {
+    /// `network_votes_per_day`: new ballots allowed per client network per question per day
+    /// (`network` protection).
+    pub network_votes_per_day: u32,
+    /// `vote_count_slots`: counter rows per question that concurrent votes spread over (1: one
+    /// row).
+    #[serde(rename = "vote_count_slots")]
+    pub count_slots: u16,
+    /// `counts_refresh_ms`: a busy question's list counters (`vote_count`, `hot_rank`) are
+    /// refreshed at most this often.
+    pub counts_refresh_ms: u64,
+    /// `vote_batch_max`: most votes written in one transaction by a vote writer (group commit).
+    #[serde(rename = "vote_batch_max")]
+    pub batch_max: usize,
+    /// `vote_queue`: most votes waiting for a writer; past it a vote is refused with 503 and
+    /// `Retry-After`.
+    #[serde(rename = "vote_queue")]
+    pub queue: usize,
+    /// `vote_writers`: vote writer threads (MariaDB/MySQL; SQLite always has one).
+    #[serde(rename = "vote_writers")]
+    pub writers: usize,
+}
+
+/// Admin reports: `report_cache_secs`, `report_refresh_secs`, `report_wait_ms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ReportsConfig {
+    /// `report_cache_secs`: how long an admin report is reused per range (0: built on every
+    /// request).
+    #[serde(rename = "report_cache_secs")]
+    pub cache_secs: u64,
+    /// `report_refresh_secs`: seconds between background rebuilds of the standard report windows
+    /// (24 h, 7 d, 30 d), so no admin waits for them; 0: built on request only.
+    #[serde(rename = "report_refresh_secs")]
+    pub refresh_secs: u64,
+    /// `report_wait_ms`: how long a report request waits for a report being built before it
+    /// answers with a "being prepared" page that refreshes itself (the build goes on).
+    #[serde(rename = "report_wait_ms")]
+    pub wait_ms: u64,
+}
+
+/// Analytics: `analytics_url`, `analytics_token`, `analytics_max_batches`, `events_dir`,
+/// `events_rollups`, `events_queue`, `events_flush_ms`, `server_id`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AnalyticsConfig {
+    /// `analytics_url`: analytics HTTP endpoint (Mixpanel import format); empty: no HTTP sink.
+    #[serde(rename = "analytics_url")]
+    pub url: String,
+    /// `analytics_token`: token put into every event sent to `analytics_url`. Never logged.
+    #[serde(rename = "analytics_token")]
+    pub token: Secret,
+    /// `analytics_max_batches`: undelivered batches the HTTP sink keeps during an outage (the
+    /// oldest are dropped beyond).
+    #[serde(rename = "analytics_max_batches")]
+    pub max_batches: usize,
+    /// `events_dir`: storage URL for hourly gzip JSON-lines event files (`file://<dir>`,
+    /// `s3://bucket/prefix`); empty: no files.
+    pub events_dir: String,
+    /// `events_rollups`: write events into the database rollups (what the admin reports read).
+    pub events_rollups: bool,
+    /// `events_queue`: capacity of the in-memory event queue; beyond it events are dropped (and
+    /// counted).
+    pub events_queue: usize,
+    /// `events_flush_ms`: events are batched and handed to the sinks at least this often.
+    pub events_flush_ms: u64,
+    /// `server_id`: this server's name in event file names (default `<hostname>-<pid>`).
+    pub server_id: String,
+}
+
+/// Logs, errors and metrics: `log_format`, `log_filter`, `sentry_dsn`, `sentry_sample_rate`,
+/// `sentry_test_route`, `release`, `environment`, `metrics_allow`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetryConfig {
+    /// `log_format`: `pretty` or `json` logs.
+    pub log_format: String,
+    /// `log_filter`: log filter (tracing `EnvFilter` syntax), e.g. `info,beebeta=debug`.
+    pub log_filter: String,
+    /// `sentry_dsn` (`BEEBETA_SENTRY_DSN`); unset: no error reporting.
     pub sentry_dsn: Option<Secret>,
-    /// Share of error events sent to Sentry, 0.0 to 1.0.
+    /// `sentry_sample_rate`: share of error events sent to Sentry, 0.0 to 1.0.
     pub sentry_sample_rate: f32,
-    /// Mount `/_sentry/fail/<n>` and `/_sentry/panic`, which fail on purpose (for checking a
-    /// Sentry setup and for the tests).
+    /// `sentry_test_route`: mount `/_sentry/fail/<n>` and `/_sentry/panic`, which fail on
+    /// purpose (for checking a Sentry setup and for the tests).
     pub sentry_test_route: bool,
-    /// The release reported to Sentry; unset: `beebeta@<crate version>`.
+    /// `release`: the release reported to Sentry; unset: `beebeta@<crate version>`.
     pub release: Option<String>,
-    /// The environment reported to Sentry, e.g. `production` or `staging`.
+    /// `environment`: the environment reported to Sentry, e.g. `production` or `staging`.
     pub environment: String,
-    /// Comma-separated addresses or networks allowed to read `/metrics` (others get 403); the
-    /// client address is resolved through `trusted_proxies`.
+    /// `metrics_allow`: comma-separated addresses or networks allowed to read `/metrics`
+    /// (others get 403); the client address is resolved through `trusted_proxies`.
     pub metrics_allow: String,
 }
 
@@ -181,68 +341,139 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-impl Default for AppConfig {
+impl Default for SiteConfig {
     fn default() -> Self {
-        AppConfig {
-            database_url: "sqlite://beebeta.db".into(),
-            db_pool_size: 16,
-            db_acquire_timeout_ms: 1000,
-            db_statement_timeout_ms: 10_000,
-            migrate_on_start: true,
-            seed_demo: None,
-            network_votes_per_day: 5,
+        SiteConfig {
             public_url: "http://127.0.0.1:8000".into(),
-            hot_refresh_secs: 300,
             static_dir: "static".into(),
             static_url: "/static".into(),
-            media: "file://./media".into(),
-            media_url: "/media".into(),
+            compress: true,
+            secret_key: None,
+            secret_file: "beebeta.secret".into(),
+            hot_refresh_secs: 300,
+            live_max_streams: 1000,
+            bench_bare_bytes: 0,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://beebeta.db".into(),
+            pool_size: 16,
+            acquire_timeout_ms: 1000,
+            statement_timeout_ms: 10_000,
+            migrate_on_start: true,
+            seed_demo: None,
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            url: "memory".into(),
+            prefix: "bb".into(),
+            memory_mb: 64,
+            near_ms: 500,
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            store: "file://./media".into(),
+            url: "/media".into(),
             s3_endpoint: String::new(),
             upload_max_bytes: 5 * 1024 * 1024,
             upload_request_max_bytes: 20 * 1024 * 1024,
             image_max_pixels: 40_000_000,
             image_max_side: 8_000,
             image_workers: 2,
-            compress: true,
-            log_format: "pretty".into(),
-            log_filter: "info,rocket=warn".into(),
-            secret_file: "beebeta.secret".into(),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_url: Secret::new("log"),
+            from: "Beebeta <no-reply@beebeta.invalid>".into(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
             cookie_secure: false,
             session_idle_minutes: 7 * 24 * 60,
             session_max_days: 30,
             trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
-            limits: "on".into(),
-            limits_signup: "5/hour".into(),
-            limits_login: "20/minute".into(),
-            limits_reset: "5/hour".into(),
-            limits_ask: "20/hour".into(),
-            limits_vote: "120/minute".into(),
-            limits_upload: "60/hour".into(),
-            cache: "memory".into(),
-            cache_prefix: "bb".into(),
-            cache_memory_mb: 64,
-            cache_near_ms: 500,
-            live_max_streams: 1000,
-            bench_bare_bytes: 0,
-            vote_count_slots: 16,
+            oauth: Vec::new(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            switch: "on".into(),
+            signup: "5/hour".into(),
+            login: "20/minute".into(),
+            reset: "5/hour".into(),
+            ask: "20/hour".into(),
+            vote: "120/minute".into(),
+            upload: "60/hour".into(),
+        }
+    }
+}
+
+impl Default for VotingConfig {
+    fn default() -> Self {
+        VotingConfig {
+            network_votes_per_day: 5,
+            count_slots: 16,
             counts_refresh_ms: 1000,
-            vote_batch_max: 128,
-            vote_queue: 4096,
-            vote_writers: 2,
-            report_cache_secs: 120,
-            report_refresh_secs: 60,
-            report_wait_ms: 1500,
-            smtp_url: Secret::new("log"),
-            mail_from: "Beebeta <no-reply@beebeta.invalid>".into(),
-            analytics_url: String::new(),
-            analytics_token: Secret::new(""),
-            analytics_max_batches: 100,
+            batch_max: 128,
+            queue: 4096,
+            writers: 2,
+        }
+    }
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            cache_secs: 120,
+            refresh_secs: 60,
+            wait_ms: 1500,
+        }
+    }
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            url: String::new(),
+            token: Secret::new(""),
+            max_batches: 100,
             events_dir: String::new(),
             events_rollups: true,
             events_queue: 10_000,
             events_flush_ms: 1000,
-            server_id: crate::analytics::default_server_id(),
-            secret_key: None,
+            server_id: default_server_id(),
+        }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            log_format: "pretty".into(),
+            log_filter: "info,rocket=warn".into(),
             sentry_dsn: None,
             sentry_sample_rate: 1.0,
             sentry_test_route: false,
@@ -253,21 +484,25 @@ impl Default for AppConfig {
     }
 }
 
-impl AppConfig {
-    /// Whether this runs on the embedded defaults (SQLite, no servers).
+/// A default server id: `<hostname>-<pid>`.
+pub fn default_server_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}", std::process::id())
+}
+
+impl DatabaseConfig {
+    /// Whether this is the embedded default (SQLite, no servers).
     pub fn is_embedded(&self) -> bool {
-        !(self.database_url.starts_with("mysql://") || self.database_url.starts_with("mariadb://"))
+        !(self.url.starts_with("mysql://") || self.url.starts_with("mariadb://"))
     }
+}
 
-    /// Pool settings from this configuration.
-    pub fn pool_options(&self) -> crate::db::PoolOptions {
-        crate::db::PoolOptions {
-            max_size: self.db_pool_size.max(1),
-            acquire_timeout: std::time::Duration::from_millis(self.db_acquire_timeout_ms),
-            statement_timeout: std::time::Duration::from_millis(self.db_statement_timeout_ms),
-        }
-    }
-
+impl SiteConfig {
     /// The raw bytes of the secret key (decoded from base64 or hex when possible).
     pub fn secret_bytes(&self) -> Vec<u8> {
         let s = self
@@ -297,13 +532,11 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Beebeta's settings.
-    pub app: AppConfig,
+    pub app: Config,
     /// Rocket's configuration (address, port, limits, secret key, template dir, ...).
     pub rocket: Figment,
     /// Warnings found while loading, to log once logging is set up.
     pub notices: Vec<String>,
-    /// OAuth2 / OpenID Connect providers (`BEEBETA_OAUTH_<NAME>_*`).
-    pub oauth: Vec<crate::auth::oauth::Provider>,
 }
 
 /// The Beebeta layers: `Beebeta.toml` (or `$BEEBETA_CONFIG`), then `BEEBETA_*` variables.
@@ -314,6 +547,82 @@ pub fn layers() -> Figment {
         .merge(Env::prefixed("BEEBETA_").ignore(&["CONFIG"]))
 }
 
+impl Config {
+    /// Reads every group from the same flat layers (each takes the names it knows; figment's
+    /// errors name the offending setting).
+    pub fn from_figment(layers: &Figment) -> Result<Config, String> {
+        fn group<T: serde::de::DeserializeOwned>(layers: &Figment) -> Result<T, String> {
+            layers
+                .extract()
+                .map_err(|e| format!("invalid configuration: {e}"))
+        }
+        let dict: Dict = group(layers)?;
+        let mut auth: AuthConfig = group(layers)?;
+        auth.oauth = oauth_settings(&dict)?;
+        Ok(Config {
+            site: group(layers)?,
+            database: group(layers)?,
+            cache: group(layers)?,
+            media: group(layers)?,
+            mail: group(layers)?,
+            auth,
+            limits: group(layers)?,
+            voting: group(layers)?,
+            reports: group(layers)?,
+            analytics: group(layers)?,
+            telemetry: group(layers)?,
+        })
+    }
+}
+
+/// The fields of an OAuth provider's settings (`oauth_<name>_<field>`).
+const OAUTH_FIELDS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "issuer",
+    "kind",
+    "label",
+    "auth_url",
+    "token_url",
+    "userinfo_url",
+];
+
+/// Groups every `oauth_<name>_<field>` key of the layers by provider name.
+fn oauth_settings(dict: &Dict) -> Result<Vec<OAuthSettings>, String> {
+    let mut by_name: BTreeMap<String, BTreeMap<&'static str, Secret>> = BTreeMap::new();
+    for (key, value) in dict {
+        let Some(rest) = key.strip_prefix("oauth_") else {
+            continue;
+        };
+        let Some(field) = OAUTH_FIELDS
+            .iter()
+            .find(|f| rest.ends_with(&format!("_{f}")))
+        else {
+            return Err(format!("unknown OAuth setting `{key}`"));
+        };
+        let name = &rest[..rest.len() - field.len() - 1];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("invalid OAuth provider name in `{key}`"));
+        }
+        let text = match value {
+            Value::String(_, s) => s.clone(),
+            Value::Num(_, n) => n
+                .to_u128()
+                .map(|n| n.to_string())
+                .ok_or_else(|| format!("`{key}` must be text"))?,
+            _ => return Err(format!("`{key}` must be text")),
+        };
+        by_name
+            .entry(name.to_lowercase())
+            .or_default()
+            .insert(field, Secret::new(text));
+    }
+    Ok(by_name
+        .into_iter()
+        .map(|(name, fields)| OAuthSettings { name, fields })
+        .collect())
+}
+
 impl Settings {
     /// Reads the configuration from the file and the environment.
     pub fn load() -> Result<Settings, String> {
@@ -322,33 +631,30 @@ impl Settings {
 
     /// Builds the settings from Beebeta layers (tests pass their own).
     pub fn from_figment(layers: Figment) -> Result<Settings, String> {
-        let mut app: AppConfig = layers
-            .extract()
-            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut app = Config::from_figment(&layers)?;
         let mut dict: Dict = layers
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
         // `limits` is Beebeta's rate-limit switch; Rocket's body-size `limits` come from
         // `ROCKET_LIMITS` / `Rocket.toml` instead.
         dict.remove("limits");
-        let oauth = crate::auth::oauth::providers::from_layers(&dict)?;
         // Client secrets stay out of Rocket's configuration.
         dict.retain(|k, _| !k.starts_with("oauth_") && k != "sentry_dsn");
         let mut rocket = rocket::Config::figment()
-            .merge(Serialized::global("limits", limits(&app)))
+            .merge(Serialized::global("limits", limits(&app.media)))
             // The client address is resolved by `auth::client_ip` (trusted proxies only).
             .merge(Serialized::global("ip_header", false))
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
             .merge(Serialized::globals(dict));
         let mut notices = Vec::new();
-        if app.secret_key.is_none() {
-            let key = if app.is_embedded() {
-                let (key, created) = load_or_create_secret(Path::new(&app.secret_file))?;
+        if app.site.secret_key.is_none() {
+            let key = if app.database.is_embedded() {
+                let (key, created) = load_or_create_secret(Path::new(&app.site.secret_file))?;
                 notices.push(format!(
                     "no secret key configured: {} the embedded default's key in {} \
                      (set BEEBETA_SECRET_KEY in production)",
                     if created { "generated" } else { "using" },
-                    app.secret_file
+                    app.site.secret_file
                 ));
                 key
             } else if cfg!(debug_assertions) {
@@ -366,22 +672,21 @@ impl Settings {
                 );
             };
             rocket = rocket.merge(Serialized::global("secret_key", key.expose()));
-            app.secret_key = Some(key);
+            app.site.secret_key = Some(key);
         }
         Ok(Settings {
             app,
             rocket,
             notices,
-            oauth,
         })
     }
 }
 
-fn limits(app: &AppConfig) -> Dict {
+fn limits(media: &MediaConfig) -> Dict {
     let mut d = Dict::new();
     // Multipart forms (the ask form with its images, `POST /api/v1/uploads`) and each file in them.
-    d.insert("data-form".into(), app.upload_request_max_bytes.into());
-    d.insert("file".into(), app.upload_max_bytes.into());
+    d.insert("data-form".into(), media.upload_request_max_bytes.into());
+    d.insert("file".into(), media.upload_max_bytes.into());
     d.insert("form".into(), "64 KiB".into());
     d.insert("json".into(), "64 KiB".into());
     d.insert("string".into(), "64 KiB".into());
@@ -432,8 +737,8 @@ mod tests {
             .merge(("secret_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))
             .merge(("port", 9999));
         let s = Settings::from_figment(fig).unwrap();
-        assert_eq!(s.app.database_url, "sqlite:///tmp/x.db");
-        assert_eq!(s.app.network_votes_per_day, 5);
+        assert_eq!(s.app.database.url, "sqlite:///tmp/x.db");
+        assert_eq!(s.app.voting.network_votes_per_day, 5);
         let rc: rocket::Config = s.rocket.extract().unwrap();
         assert_eq!(rc.port, 9999);
         assert_eq!(rc.limits.get("json").unwrap().as_u64(), 64 * 1024);

@@ -1,13 +1,26 @@
 //! The one error type of the application and how it renders.
 //!
 //! Policy:
-//! - Handlers return [`AppResult`]; models return Diesel's `QueryResult`, converted here.
-//! - The status is decided in one place, [`AppError::status`].
+//! - Handlers and services return [`AppResult`]. Models return Diesel's `QueryResult`, or, where a
+//!   domain rule may refuse a write, `QueryResult<Result<T, Refusal>>` with a refusal type from the
+//!   domain crate (`VoteRefusal`, `ManageRefusal`); the domain knows nothing of HTTP.
+//! - Every conversion into [`AppError`] is in this file, below: domain refusals and invalid
+//!   values (votes, an author's changes, uploads), Diesel and pool errors, provider-login failures
+//!   ([`OAuthError`]). Its HTTP meaning
+//!   (status, code, message) is decided here and nowhere else; the status in one `match`,
+//!   [`AppError::status`].
 //! - Diesel's `NotFound` is a 404; an exhausted or unreachable pool is a 503; any other database
 //!   error is a 500.
+//! - Field problems have one shape, [`FieldErrors`] (messages by form field), carried by
+//!   [`AppError::Validation`]: an HTML form is shown again with them, the API answers 422 with
+//!   `fields`.
 //! - A 5xx logs its cause once (here) and shows a plain page or JSON with no internals; a 4xx shows
 //!   its message, which is written for the visitor.
 //! - Routes under `/api/` get `{"error":{"code","message"}}`; all others get the `error` page.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -17,6 +30,10 @@ use rocket_dyn_templates::{Template, context};
 
 /// Result of a handler or service call.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Messages by form field (`form` for the whole form): the one shape of field errors, for forms
+/// shown again and for the API's `fields`.
+pub type FieldErrors = BTreeMap<&'static str, String>;
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +62,12 @@ pub enum AppError {
     /// The body is well-formed but its content is not acceptable (422).
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
-    /// Several fields are invalid (422); the API lists them under `fields`.
+    /// Fields of a form or an API body are invalid (422): a form is shown again with the
+    /// messages, the API lists them under `fields`.
     #[error("{message}")]
     Validation {
         message: String,
-        fields: std::collections::BTreeMap<String, String>,
+        fields: FieldErrors,
     },
     /// Too many requests from this client (429).
     #[error("{message}")]
@@ -70,6 +88,21 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Field problems (422); the message is the first field's.
+    pub fn fields(fields: FieldErrors) -> Self {
+        let message = fields
+            .values()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "Some of the submitted values are not valid.".into());
+        AppError::Validation { message, fields }
+    }
+
+    /// One field's problem (422).
+    pub fn field(name: &'static str, message: impl Into<String>) -> Self {
+        AppError::fields(BTreeMap::from([(name, message.into())]))
+    }
+
     /// Shorthand for a 400 with a code.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         AppError::BadRequest {
@@ -126,6 +159,126 @@ impl AppError {
                 "The site is busy or a service is unavailable. Please try again shortly.".into()
             }
             other => other.to_string(),
+        }
+    }
+}
+
+/// Why a provider login (OAuth2 / OpenID Connect, `auth::oauth`) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// No provider of that name is configured.
+    #[error("unknown provider")]
+    UnknownProvider,
+    /// The user declined, or the provider refused the request (`error=` on the callback).
+    #[error("denied: {0}")]
+    Denied(String),
+    /// The callback's state does not match a login started in this browser (or expired).
+    #[error("state mismatch")]
+    StateMismatch,
+    /// The provider refused the code or sent something that does not verify.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The provider could not be reached or answered nonsense.
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<OAuthError> for AppError {
+    fn from(e: OAuthError) -> Self {
+        match e {
+            OAuthError::UnknownProvider => {
+                AppError::NotFound("No such sign-in provider is configured.".into())
+            }
+            OAuthError::Denied(why) => {
+                tracing::info!(reason = %why, "provider login denied");
+                AppError::Forbidden {
+                    code: "oauth_denied",
+                    message: "The sign-in was cancelled or refused at the provider; nothing was \
+                              changed. You can try again, or log in with a password."
+                        .into(),
+                }
+            }
+            OAuthError::StateMismatch => AppError::bad_request(
+                "oauth_state",
+                "This sign-in does not match one started in this browser, was already used, or \
+                 expired. Please start again.",
+            ),
+            OAuthError::Refused(why) => {
+                tracing::warn!(reason = %why, "provider login refused");
+                AppError::bad_request(
+                    "oauth_refused",
+                    "The provider did not confirm this sign-in (the code may have expired or \
+                     been used already). Please start again.",
+                )
+            }
+            OAuthError::Unavailable(cause) => AppError::BadGateway {
+                message: "The sign-in provider could not be reached. Please try again in a \
+                          moment, or log in with a password."
+                    .into(),
+                cause,
+            },
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        AppError::BadRequest {
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+impl From<VoteRefusal> for AppError {
+    fn from(r: VoteRefusal) -> Self {
+        match r {
+            VoteRefusal::NotFound => AppError::NotFound("There is no such question.".into()),
+            VoteRefusal::Closed => AppError::Conflict {
+                code: "question_closed",
+                message: "This question is closed and no longer takes votes.".into(),
+            },
+            VoteRefusal::LoginRequired => {
+                AppError::LoginRequired("Only logged-in members can vote on this question.".into())
+            }
+            VoteRefusal::NetworkLimit => AppError::TooManyRequests {
+                message: "Too many votes from your network on this question today.".into(),
+                retry_after_secs: 3600,
+            },
+            VoteRefusal::Invalid(i) => i.into(),
+        }
+    }
+}
+
+impl From<ManageRefusal> for AppError {
+    fn from(r: ManageRefusal) -> Self {
+        match r {
+            ManageRefusal::NotFound => AppError::NotFound("There is no such question.".into()),
+            ManageRefusal::NotAuthor => AppError::Forbidden {
+                code: "not_author",
+                message: "Only the author can change this question.".into(),
+            },
+            ManageRefusal::HasVotes => AppError::Conflict {
+                code: "has_votes",
+                message: "This question already has votes, so it can no longer be edited.".into(),
+            },
+            ManageRefusal::Closed => AppError::Conflict {
+                code: "question_closed",
+                message: "This question is already closed.".into(),
+            },
+        }
+    }
+}
+
+impl From<UploadRefusal> for AppError {
+    fn from(r: UploadRefusal) -> Self {
+        match r {
+            UploadRefusal::TooLarge { .. } => AppError::PayloadTooLarge(r.to_string()),
+            UploadRefusal::PathName => AppError::bad_request(r.code(), r.to_string()),
+            _ => AppError::Unprocessable {
+                code: r.code(),
+                message: r.to_string(),
+            },
         }
     }
 }
@@ -206,7 +359,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         let status = self.status();
         if status.code >= 500 {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
-            req.local_cache(|| crate::telemetry::ErrorCause(Some(self.to_string())));
+            req.local_cache(|| ErrorCause(Some(self.to_string())));
         }
         if let (AppError::Validation { message, fields }, true) = (&self, wants_json(req)) {
             let body =
@@ -228,6 +381,11 @@ impl<'r> Responder<'r, 'static> for AppError {
         Ok(resp)
     }
 }
+
+/// The cause of a 5xx, left in the request by `AppError`'s responder for the Sentry event
+/// (`telemetry::sentry`).
+#[derive(Debug, Default)]
+pub struct ErrorCause(pub Option<String>);
 
 /// A reason attached to a request by a guard that failed, shown by the catcher.
 #[derive(Debug, Default, Clone)]

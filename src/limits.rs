@@ -1,17 +1,19 @@
 //! Rate limits (governor, in memory per app server): sign-up, login, password reset, asking and
 //! voting, keyed by client address or account, plus a growing back-off per account after failed
 //! logins. Over a limit: 429 with `Retry-After`. With several app servers each enforces its own
-//! share; `limits = "off"` turns them all off (load tests).
+//! share; `limits = "off"` turns them all off (load tests). [`LiveStreams`] bounds the live-results
+//! streams open at once on one server.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::AppConfig;
+use crate::config::LimitsConfig;
 use crate::error::AppError;
 
 /// What is limited.
@@ -86,16 +88,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 impl Limits {
     /// Builds the limiters from the configuration.
-    pub fn from_config(cfg: &AppConfig) -> Result<Limits, String> {
-        let enabled = !matches!(cfg.limits.trim(), "off" | "false" | "0" | "no");
+    pub fn from_config(cfg: &LimitsConfig) -> Result<Limits, String> {
+        let enabled = !matches!(cfg.switch.trim(), "off" | "false" | "0" | "no");
         let mut limiters = HashMap::new();
         for (action, rate) in [
-            (Action::Signup, &cfg.limits_signup),
-            (Action::Login, &cfg.limits_login),
-            (Action::Reset, &cfg.limits_reset),
-            (Action::Ask, &cfg.limits_ask),
-            (Action::Vote, &cfg.limits_vote),
-            (Action::Upload, &cfg.limits_upload),
+            (Action::Signup, &cfg.signup),
+            (Action::Login, &cfg.login),
+            (Action::Reset, &cfg.reset),
+            (Action::Ask, &cfg.ask),
+            (Action::Vote, &cfg.vote),
+            (Action::Upload, &cfg.upload),
         ] {
             limiters.insert(action, RateLimiter::keyed(parse_quota(rate)?));
         }
@@ -176,14 +178,55 @@ fn too_many(what: &str, wait: Duration) -> AppError {
     }
 }
 
+/// Open live streams on this server, and the most allowed.
+#[derive(Debug)]
+pub struct LiveStreams {
+    open: AtomicUsize,
+    max: usize,
+}
+
+impl LiveStreams {
+    /// At most `max` streams at once.
+    pub fn new(max: usize) -> Arc<LiveStreams> {
+        Arc::new(LiveStreams {
+            open: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// A place for one more stream, or `None` when all are taken.
+    pub fn acquire(self: &Arc<Self>) -> Option<StreamSlot> {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| StreamSlot(Arc::clone(self)))
+    }
+}
+
+/// One open stream; gives its place back when the stream ends.
+pub struct StreamSlot(Arc<LiveStreams>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn limits(rate: &str) -> Limits {
-        let cfg = AppConfig {
-            limits_signup: rate.into(),
-            ..AppConfig::default()
+        let cfg = LimitsConfig {
+            signup: rate.into(),
+            ..LimitsConfig::default()
         };
         Limits::from_config(&cfg).unwrap()
     }
@@ -212,9 +255,9 @@ mod tests {
             l.check(Action::Signup, None).is_ok(),
             "unknown clients are not lumped together"
         );
-        let off = Limits::from_config(&AppConfig {
-            limits: "off".into(),
-            ..AppConfig::default()
+        let off = Limits::from_config(&LimitsConfig {
+            switch: "off".into(),
+            ..LimitsConfig::default()
         })
         .unwrap();
         for _ in 0..100 {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 
-use crate::config::AppConfig;
+use crate::config::MailConfig;
 
 /// A message handed to the mailer (kept by the in-memory mailer for tests).
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub enum Mailer {
 impl Mailer {
     /// `smtp_url`: `log` (default), `memory`, or `smtp://user:pass@host:port` / `smtps://...`
     /// (`?tls=required` for STARTTLS).
-    pub fn from_config(cfg: &AppConfig) -> Result<Mailer, String> {
+    pub fn from_config(cfg: &MailConfig) -> Result<Mailer, String> {
         let url = cfg.smtp_url.expose().trim();
         match url {
             "" | "log" => Ok(Mailer::Log),
@@ -51,9 +51,9 @@ impl Mailer {
                     .timeout(Some(Duration::from_secs(10)))
                     .build();
                 let from: Mailbox = cfg
-                    .mail_from
+                    .from
                     .parse()
-                    .map_err(|e| format!("invalid BEEBETA_MAIL_FROM `{}`: {e}", cfg.mail_from))?;
+                    .map_err(|e| format!("invalid BEEBETA_MAIL_FROM `{}`: {e}", cfg.from))?;
                 Ok(Mailer::Smtp {
                     transport: Box::new(transport),
                     from,

@@ -8,7 +8,7 @@ fn main() {
         Ok(s) => s,
         Err(e) => fail(&e),
     };
-    let telemetry = match beebeta::telemetry::init(&settings.app) {
+    let telemetry = match beebeta::telemetry::init(&settings.app.telemetry) {
         Ok(t) => t,
         Err(e) => fail(&e),
     };

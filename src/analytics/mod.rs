@@ -17,15 +17,20 @@ pub use event::{Event, EventName, PageKind, UaFamily};
 pub use pipeline::{Analytics, Batch, Sink};
 pub use tracker::Tracker;
 
-use crate::config::AppConfig;
+use crate::config::AnalyticsConfig;
 use crate::db::Db;
 
 /// How long graceful shutdown waits for the sinks.
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 impl Analytics {
-    /// The pipeline with the sinks the configuration asks for.
-    pub fn from_config(cfg: &AppConfig, db: &Db) -> Result<Analytics, String> {
+    /// The pipeline with the sinks the configuration asks for (`s3_endpoint`: the media
+    /// setting, which event files on S3 share).
+    pub fn from_config(
+        cfg: &AnalyticsConfig,
+        s3_endpoint: &str,
+        db: &Db,
+    ) -> Result<Analytics, String> {
         let flush = Duration::from_millis(cfg.events_flush_ms);
         // The sinks count what they give up in the pipeline's drop counter.
         let drops = std::sync::Arc::new(pipeline::Drops::default());
@@ -36,18 +41,18 @@ impl Analytics {
                 drops.clone(),
             )));
         }
-        if !cfg.analytics_url.trim().is_empty() {
+        if !cfg.url.trim().is_empty() {
             sinks.push(Box::new(sinks::http::HttpSink::new(
-                cfg.analytics_url.trim(),
-                cfg.analytics_token.clone(),
-                cfg.analytics_max_batches,
+                cfg.url.trim(),
+                cfg.token.clone(),
+                cfg.max_batches,
                 drops.clone(),
             )?));
         }
         if !cfg.events_dir.trim().is_empty() {
             sinks.push(Box::new(sinks::files::FileSink::open(
                 cfg.events_dir.trim(),
-                &cfg.s3_endpoint,
+                s3_endpoint,
                 &cfg.server_id,
                 drops.clone(),
             )?));
@@ -56,12 +61,12 @@ impl Analytics {
     }
 
     /// Names of the configured sinks, for the start-up log.
-    pub fn describe(cfg: &AppConfig) -> String {
+    pub fn describe(cfg: &AnalyticsConfig) -> String {
         let mut s = Vec::new();
         if cfg.events_rollups {
             s.push("rollups");
         }
-        if !cfg.analytics_url.trim().is_empty() {
+        if !cfg.url.trim().is_empty() {
             s.push("http");
         }
         if !cfg.events_dir.trim().is_empty() {
@@ -93,15 +98,4 @@ pub fn fairings() -> [AdHoc; 2] {
             })
         }),
     ]
-}
-
-/// A default server id: `<hostname>-<pid>`.
-pub fn default_server_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into());
-    format!("{host}-{}", std::process::id())
 }

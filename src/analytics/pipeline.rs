@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use rocket::tokio;
 use tokio::sync::{mpsc, oneshot};
 
 use super::event::{Event, EventName};

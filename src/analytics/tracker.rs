@@ -6,6 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use super::event::{Event, UaFamily, referrer_domain};
 use super::pipeline::Analytics;
 use crate::auth::{Voter, session, voter::VOTER_COOKIE};
+use crate::models::ballot::VoteOutcome;
 
 /// Emits events with this request's context. Infallible; does nothing if analytics is not managed.
 #[derive(Clone)]
@@ -36,6 +37,16 @@ impl Tracker {
         event.referrer = self.referrer.clone();
         event.ua = self.ua;
         analytics.emit(event);
+    }
+
+    /// Emits the event of a committed vote: cast or changed (an identical re-submission, which
+    /// wrote nothing, is no event).
+    pub fn vote(&self, question_id: i64, outcome: VoteOutcome, choices: &[i64]) {
+        match outcome {
+            VoteOutcome::Created => self.emit(Event::vote_cast(question_id, choices)),
+            VoteOutcome::Changed => self.emit(Event::vote_changed(question_id, choices)),
+            VoteOutcome::Unchanged => {}
+        }
     }
 }
 

@@ -73,6 +73,12 @@ impl ClientIp {
         self.0.map(|ip| ip.to_string())
     }
 
+    /// The keyed hash of the client's network (see `Keys::network_hash`), for the per-network
+    /// window of `network`-protected questions; `None` when the address is unknown.
+    pub fn network_hash(&self, keys: &crate::auth::Keys) -> Option<String> {
+        self.0.map(|ip| keys.network_hash(ip))
+    }
+
     /// Computes (once per request) the client address.
     pub fn of(req: &Request<'_>) -> ClientIp {
         *req.local_cache(|| {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Keys;
 use crate::auth::voter::Voter;
-use crate::config::AppConfig;
+use crate::config::Config;
 use crate::error::set_failure_reason;
 
 /// Whether a form failed because its body was over Rocket's limit: Rocket reports that as an
@@ -54,8 +54,8 @@ fn same_origin(req: &Request<'_>) -> bool {
     };
     let public = req
         .rocket()
-        .state::<AppConfig>()
-        .and_then(|c| host_of(&c.public_url).map(str::to_string));
+        .state::<Config>()
+        .and_then(|c| host_of(&c.site.public_url).map(str::to_string));
     let host = req.headers().get_one("Host");
     [host, public.as_deref()]
         .into_iter()

@@ -8,7 +8,7 @@ use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use sha2::{Digest, Sha256};
 
-use crate::config::AppConfig;
+use crate::config::{AuthConfig, Config};
 use crate::db::Db;
 use crate::error::set_failure_reason;
 use crate::models::api_token;
@@ -20,7 +20,7 @@ use crate::models::{self};
 const TOUCH_EVERY_SECS: i64 = 300;
 
 /// The session cookie's name: `__Host-` prefixed when cookies are Secure (served over TLS).
-pub fn cookie_name(cfg: &AppConfig) -> &'static str {
+pub fn cookie_name(cfg: &AuthConfig) -> &'static str {
     if cfg.cookie_secure {
         "__Host-bb_session"
     } else {
@@ -61,7 +61,7 @@ impl CurrentUser {
 /// Looks the session up once per request (cached), touching it now and then.
 pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
     req.local_cache_async(async {
-        let cfg = req.rocket().state::<AppConfig>()?;
+        let cfg = &req.rocket().state::<Config>()?.auth;
         let db = req.rocket().state::<Db>()?;
         if let Some(auth) = req.headers().get_one("Authorization") {
             return bearer(db, auth).await;
@@ -170,10 +170,72 @@ impl<'r> FromRequest<'r> for AdminUser {
     }
 }
 
+/// Logging in and out in this request: the cookie jar, the browser's `User-Agent` (recorded with a
+/// new session for the sessions list), and the database and settings sessions live in.
+pub struct Sessions<'r> {
+    db: &'r Db,
+    cfg: &'r AuthConfig,
+    jar: &'r CookieJar<'r>,
+    user_agent: Option<String>,
+}
+
+impl Sessions<'_> {
+    /// Starts a session for `user_id` (row and cookie); returns its id.
+    pub async fn start(&self, user_id: i64) -> crate::AppResult<String> {
+        start(
+            self.db,
+            self.cfg,
+            self.jar,
+            user_id,
+            self.user_agent.clone(),
+        )
+        .await
+    }
+
+    /// Ends `user`'s current session (row and cookie).
+    pub async fn end(&self, user: &CurrentUser) -> crate::AppResult<()> {
+        end(self.db, self.cfg, self.jar, user).await
+    }
+
+    /// Removes the session cookie from this browser (after its session ended elsewhere).
+    pub fn forget(&self) {
+        self.jar
+            .remove(Cookie::build(cookie_name(self.cfg)).path("/"));
+    }
+
+    /// The anonymous voter id in this browser's cookie, whose ballots a login adopts.
+    pub fn cookie_voter(&self) -> Option<String> {
+        crate::auth::Voter::cookie_id(self.jar)
+    }
+
+    /// The request's cookies.
+    pub fn jar(&self) -> &CookieJar<'_> {
+        self.jar
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Sessions<'r> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let (Some(db), Some(cfg)) = (req.rocket().state::<Db>(), req.rocket().state::<Config>())
+        else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        Outcome::Success(Sessions {
+            db,
+            cfg: &cfg.auth,
+            jar: req.cookies(),
+            user_agent: req.headers().get_one("User-Agent").map(str::to_string),
+        })
+    }
+}
+
 /// Starts a session for `user`: stores it and sets the cookie. Returns the session id.
 pub async fn start(
     db: &Db,
-    cfg: &AppConfig,
+    cfg: &AuthConfig,
     jar: &CookieJar<'_>,
     user_id: i64,
     user_agent: Option<String>,
@@ -203,7 +265,7 @@ pub async fn start(
 /// Ends the current session: deletes its row and the cookie.
 pub async fn end(
     db: &Db,
-    cfg: &AppConfig,
+    cfg: &AuthConfig,
     jar: &CookieJar<'_>,
     user: &CurrentUser,
 ) -> crate::AppResult<()> {

@@ -117,8 +117,8 @@ impl<'r> FromRequest<'r> for Voter {
         }
         let secure = req
             .rocket()
-            .state::<crate::config::AppConfig>()
-            .is_some_and(|c| c.cookie_secure);
+            .state::<crate::config::Config>()
+            .is_some_and(|c| c.auth.cookie_secure);
         Outcome::Success(Voter::create(req.cookies(), secure))
     }
 }

@@ -4,12 +4,12 @@
 pub mod admin;
 pub mod generate;
 pub mod media;
-pub mod seed;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::services::demo;
 
 /// Beebeta, a public opinion polling site.
 #[derive(Debug, Parser)]
@@ -107,7 +107,7 @@ pub enum MediaCommand {
 }
 
 fn open(settings: &Settings) -> Result<Db, String> {
-    let db = Db::connect(&settings.app.database_url, &settings.app.pool_options())?;
+    let db = Db::connect(&settings.app.database)?;
     db.migrate()?;
     Ok(db)
 }
@@ -117,22 +117,20 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
     match command.unwrap_or(Command::Serve) {
         Command::Serve => Ok(true),
         Command::Migrate => {
-            let db = Db::connect(&settings.app.database_url, &settings.app.pool_options())?;
+            let db = Db::connect(&settings.app.database)?;
             let n = db.migrate()?;
             println!("applied {n} migration(s)");
             Ok(false)
         }
         Command::SeedDemo { force } => {
             let db = open(settings)?;
-            let empty = db
-                .run_blocking(|c| Ok(seed::is_empty(c)?))
-                .map_err(|e| e.to_string())?;
+            let empty = demo::is_empty(&db).map_err(|e| e.to_string())?;
             if !empty && !force {
                 return Err(
                     "the database already has questions: use --force to add the demo anyway".into(),
                 );
             }
-            let n = seed::seed_demo(&db).map_err(|e| e.to_string())?;
+            let n = demo::seed_demo(&db).map_err(|e| e.to_string())?;
             println!("seeded {n} demo questions");
             Ok(false)
         }
@@ -157,11 +155,11 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             };
             // Bulk loading and the counter rebuild over millions of rows run longer than a
             // page's statement limit: on MariaDB this connection pool has none.
-            let mut pool = settings.app.pool_options();
-            if !settings.app.is_embedded() {
-                pool.statement_timeout = std::time::Duration::ZERO;
+            let mut database = settings.app.database.clone();
+            if !database.is_embedded() {
+                database.statement_timeout_ms = 0;
             }
-            let db = Db::connect(&settings.app.database_url, &pool)?;
+            let db = Db::connect(&database)?;
             db.migrate()?;
             let started = std::time::Instant::now();
             let (first, last) = generate::generate(
@@ -191,7 +189,7 @@ fn run_media(action: MediaCommand, settings: &Settings) -> Result<bool, String> 
             min_age_minutes,
         } => {
             let db = open(settings)?;
-            let media = crate::media::Media::from_config(&settings.app)?;
+            let media = crate::media::Media::from_config(&settings.app.media)?;
             let opts = media::GcOptions {
                 apply,
                 unattached_grace: std::time::Duration::from_secs(grace_hours * 3600),

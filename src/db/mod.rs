@@ -4,6 +4,9 @@
 //! which take a pooled connection on a blocking thread, so Diesel never runs on Rocket's async workers.
 
 pub mod schema;
+mod tx;
+
+pub use tx::{Abort, is_retryable, retry, transaction};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +17,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sql_types::BigInt;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::config::DatabaseConfig;
 use crate::error::{AppError, AppResult};
 
 /// A connection to either backend; which one is decided by the database URL.
@@ -183,31 +187,11 @@ pub struct Db {
     write_lock: Arc<std::sync::Mutex<()>>,
 }
 
-/// Pool settings.
-#[derive(Debug, Clone)]
-pub struct PoolOptions {
-    /// Most connections the pool keeps open.
-    pub max_size: u32,
-    /// How long a request waits for a free connection before it gets a 503.
-    pub acquire_timeout: Duration,
-    /// Longest a statement may run (MariaDB `max_statement_time`, SQLite busy timeout).
-    pub statement_timeout: Duration,
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        PoolOptions {
-            max_size: 16,
-            acquire_timeout: Duration::from_secs(1),
-            statement_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 impl Db {
-    /// Opens a pool on `url` (see [`DbUrl::parse`]); fails fast if the database is unreachable.
-    pub fn connect(url: &str, options: &PoolOptions) -> Result<Db, String> {
-        let parsed = DbUrl::parse(url)?;
+    /// Opens a pool on `cfg.url` (see [`DbUrl::parse`]); fails fast if the database is
+    /// unreachable.
+    pub fn connect(cfg: &DatabaseConfig) -> Result<Db, String> {
+        let parsed = DbUrl::parse(&cfg.url)?;
         if parsed.backend == Backend::Sqlite
             && let Some(dir) = std::path::Path::new(&parsed.target).parent()
             && !dir.as_os_str().is_empty()
@@ -217,12 +201,13 @@ impl Db {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let manager = Manager::new(&parsed.target);
+        let acquire_timeout = Duration::from_millis(cfg.acquire_timeout_ms);
         let pool = Pool::builder()
-            .max_size(options.max_size)
+            .max_size(cfg.pool_size.max(1))
             .min_idle(Some(1))
-            .connection_timeout(options.acquire_timeout.max(Duration::from_millis(100)))
+            .connection_timeout(acquire_timeout.max(Duration::from_millis(100)))
             .connection_customizer(Box::new(ConnectionSetup {
-                statement_timeout: options.statement_timeout,
+                statement_timeout: Duration::from_millis(cfg.statement_timeout_ms),
             }))
             .build(manager)
             .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -261,7 +246,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
         let db = self.clone();
-        rocket::tokio::task::spawn_blocking(move || db.run_blocking(f))
+        tokio::task::spawn_blocking(move || db.run_blocking(f))
             .await
             .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
     }
@@ -274,7 +259,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
     {
         let db = self.clone();
-        rocket::tokio::task::spawn_blocking(move || db.write_blocking(f))
+        tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
             .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
     }
@@ -333,21 +318,6 @@ pub fn last_insert_id(conn: &mut AnyConnection) -> QueryResult<i64> {
     diesel::sql_query(sql)
         .get_result::<LastId>(conn)
         .map(|r| r.id)
-}
-
-/// Whether a Diesel error is a transient conflict worth retrying (deadlock, lock wait, busy).
-pub fn is_retryable(err: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match err {
-        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        Error::DatabaseError(_, info) => {
-            let m = info.message().to_ascii_lowercase();
-            m.contains("deadlock")
-                || m.contains("lock wait timeout")
-                || m.contains("database is locked")
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
 
+use crate::domain::UploadRefusal;
+
 /// Widths of the renditions, widest first. An image narrower than a width is not enlarged, so
 /// small images get fewer renditions.
 pub const RENDITION_WIDTHS: [u32; 3] = [1200, 600, 160];
@@ -51,65 +53,6 @@ impl Default for ImageLimits {
     }
 }
 
-/// Why a file was refused: a stable code and a message for the uploader.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// No bytes at all.
-    #[error("The file is empty.")]
-    Empty,
-    /// Larger than the limit.
-    #[error("The image is larger than {} MB.", .max / (1024 * 1024))]
-    TooLarge {
-        /// The limit in bytes.
-        max: usize,
-    },
-    /// Text, HTML or SVG.
-    #[error("This is a text, HTML or SVG file, not an image. Upload a JPEG, PNG, WebP or GIF.")]
-    Markup,
-    /// An image format we do not take (BMP, TIFF, ...), or not an image at all.
-    #[error("This file is not a JPEG, PNG, WebP or GIF image.")]
-    NotAnImage,
-    /// A real image carrying HTML or script (a polyglot file).
-    #[error("This image carries HTML or script, so it was refused.")]
-    CarriesMarkup,
-    /// Too many pixels or too long a side.
-    #[error(
-        "The image is {width}×{height} pixels; the limit is {max_side} pixels a side and {max_mp} megapixels."
-    )]
-    TooManyPixels {
-        /// Declared width.
-        width: u32,
-        /// Declared height.
-        height: u32,
-        /// Longest side allowed.
-        max_side: u32,
-        /// Megapixels allowed.
-        max_mp: u64,
-    },
-    /// The bytes start like an image but do not decode (truncated or corrupt).
-    #[error("The image is damaged or incomplete and could not be read.")]
-    Corrupt,
-    /// A file name that looks like a path.
-    #[error("The file name must be a plain name, not a path.")]
-    PathName,
-}
-
-impl Refusal {
-    /// Machine-readable code for the API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::Empty => "empty_file",
-            Refusal::TooLarge { .. } => "file_too_large",
-            Refusal::Markup => "not_an_image",
-            Refusal::NotAnImage => "unsupported_image_type",
-            Refusal::CarriesMarkup => "image_carries_markup",
-            Refusal::TooManyPixels { .. } => "image_too_large",
-            Refusal::Corrupt => "corrupt_image",
-            Refusal::PathName => "invalid_file_name",
-        }
-    }
-}
-
 /// One published size of an image.
 #[derive(Debug, Clone)]
 pub struct Rendition {
@@ -141,7 +84,7 @@ pub struct Processed {
 /// Checks a client-supplied file name: a plain name, no path, no control characters. The name
 /// is never used for storage (keys are content hashes); a path-like name is still refused, as
 /// no browser sends one and a client that does is not to be trusted with the rest.
-pub fn check_file_name(raw: Option<&str>) -> Result<(), Refusal> {
+pub fn check_file_name(raw: Option<&str>) -> Result<(), UploadRefusal> {
     let Some(name) = raw else { return Ok(()) };
     let bad = name.contains(['/', '\\'])
         || name.chars().any(char::is_control)
@@ -149,23 +92,23 @@ pub fn check_file_name(raw: Option<&str>) -> Result<(), Refusal> {
         || name == "."
         || name.len() > 255;
     if bad {
-        return Err(Refusal::PathName);
+        return Err(UploadRefusal::PathName);
     }
     Ok(())
 }
 
 /// The accepted format of `bytes`, decided by their first bytes.
-pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, Refusal> {
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, UploadRefusal> {
     if bytes.is_empty() {
-        return Err(Refusal::Empty);
+        return Err(UploadRefusal::Empty);
     }
     match image::guess_format(bytes) {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif)) => {
             Ok(f)
         }
-        Ok(_) => Err(Refusal::NotAnImage),
-        Err(_) if looks_like_text(bytes) => Err(Refusal::Markup),
-        Err(_) => Err(Refusal::NotAnImage),
+        Ok(_) => Err(UploadRefusal::NotAnImage),
+        Err(_) if looks_like_text(bytes) => Err(UploadRefusal::Markup),
+        Err(_) => Err(UploadRefusal::NotAnImage),
     }
 }
 
@@ -220,15 +163,15 @@ fn decoder_limits(limits: &ImageLimits) -> Limits {
     l
 }
 
-fn check_dimensions(width: u32, height: u32, limits: &ImageLimits) -> Result<(), Refusal> {
+fn check_dimensions(width: u32, height: u32, limits: &ImageLimits) -> Result<(), UploadRefusal> {
     if width == 0 || height == 0 {
-        return Err(Refusal::Corrupt);
+        return Err(UploadRefusal::Corrupt);
     }
     if width > limits.max_side
         || height > limits.max_side
         || u64::from(width) * u64::from(height) > limits.max_pixels
     {
-        return Err(Refusal::TooManyPixels {
+        return Err(UploadRefusal::TooManyPixels {
             width,
             height,
             max_side: limits.max_side,
@@ -239,23 +182,26 @@ fn check_dimensions(width: u32, height: u32, limits: &ImageLimits) -> Result<(),
 }
 
 /// Decodes an upload within the limits and turns it upright.
-pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<(ImageFormat, DynamicImage), Refusal> {
+pub fn decode(
+    bytes: &[u8],
+    limits: &ImageLimits,
+) -> Result<(ImageFormat, DynamicImage), UploadRefusal> {
     if bytes.len() > limits.max_bytes {
-        return Err(Refusal::TooLarge {
+        return Err(UploadRefusal::TooLarge {
             max: limits.max_bytes,
         });
     }
     let format = sniff(bytes)?;
     if carries_markup(bytes) {
-        return Err(Refusal::CarriesMarkup);
+        return Err(UploadRefusal::CarriesMarkup);
     }
     if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
-        return Err(Refusal::Corrupt);
+        return Err(UploadRefusal::Corrupt);
     }
     // Header only: the declared size, before anything is allocated for pixels.
     let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
-        .map_err(|_| Refusal::Corrupt)?;
+        .map_err(|_| UploadRefusal::Corrupt)?;
     check_dimensions(w, h, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits(limits));
@@ -270,15 +216,15 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<(ImageFormat, Dynami
     Ok((format, img))
 }
 
-fn refusal_of(e: image::ImageError, w: u32, h: u32, limits: &ImageLimits) -> Refusal {
+fn refusal_of(e: image::ImageError, w: u32, h: u32, limits: &ImageLimits) -> UploadRefusal {
     match e {
-        image::ImageError::Limits(_) => Refusal::TooManyPixels {
+        image::ImageError::Limits(_) => UploadRefusal::TooManyPixels {
             width: w,
             height: h,
             max_side: limits.max_side,
             max_mp: limits.max_pixels / 1_000_000,
         },
-        _ => Refusal::Corrupt,
+        _ => UploadRefusal::Corrupt,
     }
 }
 
@@ -304,20 +250,20 @@ fn uses_alpha(img: &DynamicImage) -> bool {
 }
 
 /// Encodes one rendition and names it by its content.
-fn encode(img: &DynamicImage, alpha: bool) -> Result<Rendition, Refusal> {
+fn encode(img: &DynamicImage, alpha: bool) -> Result<Rendition, UploadRefusal> {
     let mut out = Vec::new();
     let (width, height) = (img.width(), img.height());
     let (content_type, ext) = if alpha {
         let rgba = img.to_rgba8();
         PngEncoder::new_with_quality(&mut out, CompressionType::Default, PngFilter::Adaptive)
             .write_image(&rgba, width, height, image::ExtendedColorType::Rgba8)
-            .map_err(|_| Refusal::Corrupt)?;
+            .map_err(|_| UploadRefusal::Corrupt)?;
         ("image/png", "png")
     } else {
         let rgb = img.to_rgb8();
         JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
             .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
-            .map_err(|_| Refusal::Corrupt)?;
+            .map_err(|_| UploadRefusal::Corrupt)?;
         ("image/jpeg", "jpg")
     };
     let digest = Sha256::digest(&out);
@@ -332,7 +278,7 @@ fn encode(img: &DynamicImage, alpha: bool) -> Result<Rendition, Refusal> {
 }
 
 /// Decodes, checks and re-encodes an upload into its renditions, widest first.
-pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<Processed, Refusal> {
+pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<Processed, UploadRefusal> {
     let (source_format, img) = decode(bytes, limits)?;
     let (source_width, source_height) = (img.width(), img.height());
     let alpha = uses_alpha(&img);
@@ -563,35 +509,35 @@ mod tests {
     #[test]
     fn bad_inputs_are_refused_with_their_reason() {
         let l = limits();
-        assert_eq!(process(b"", &l).unwrap_err(), Refusal::Empty);
+        assert_eq!(process(b"", &l).unwrap_err(), UploadRefusal::Empty);
         assert_eq!(
             process(b"just some text, named photo.jpg\n", &l).unwrap_err(),
-            Refusal::Markup
+            UploadRefusal::Markup
         );
         assert_eq!(
             process(b"<!DOCTYPE html><html><script>alert(1)</script>", &l).unwrap_err(),
-            Refusal::Markup
+            UploadRefusal::Markup
         );
         let svg =
             br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
-        assert_eq!(process(svg, &l).unwrap_err(), Refusal::Markup);
+        assert_eq!(process(svg, &l).unwrap_err(), UploadRefusal::Markup);
         assert_eq!(
             process(&png_with_script(), &l).unwrap_err(),
-            Refusal::CarriesMarkup
+            UploadRefusal::CarriesMarkup
         );
         let jpeg = encoded_photo(800, 600, ImageFormat::Jpeg);
         assert_eq!(
             process(&jpeg[..jpeg.len() / 2], &l).unwrap_err(),
-            Refusal::Corrupt
+            UploadRefusal::Corrupt
         );
         let png = encoded_photo(800, 600, ImageFormat::Png);
         assert_eq!(
             process(&png[..png.len() / 2], &l).unwrap_err(),
-            Refusal::Corrupt
+            UploadRefusal::Corrupt
         );
         assert!(matches!(
             process(&png_declaring(50_000, 50_000), &l).unwrap_err(),
-            Refusal::TooManyPixels {
+            UploadRefusal::TooManyPixels {
                 width: 50_000,
                 height: 50_000,
                 ..
@@ -599,16 +545,16 @@ mod tests {
         ));
         assert!(matches!(
             process(&png_declaring(7_000, 7_000), &l).unwrap_err(),
-            Refusal::TooManyPixels { .. }
+            UploadRefusal::TooManyPixels { .. }
         ));
         // BMP and TIFF are images, but not ones we take.
         assert_eq!(
             process(b"BM\x3a\0\0\0\0\0\0\0", &l).unwrap_err(),
-            Refusal::NotAnImage
+            UploadRefusal::NotAnImage
         );
         assert_eq!(
             process(b"II*\0\x08\0\0\0", &l).unwrap_err(),
-            Refusal::NotAnImage
+            UploadRefusal::NotAnImage
         );
         let tiny = ImageLimits {
             max_bytes: 100,
@@ -616,9 +562,12 @@ mod tests {
         };
         assert_eq!(
             process(&jpeg, &tiny).unwrap_err(),
-            Refusal::TooLarge { max: 100 }
+            UploadRefusal::TooLarge { max: 100 }
         );
-        assert_eq!(process(&[0u8; 64], &l).unwrap_err(), Refusal::NotAnImage);
+        assert_eq!(
+            process(&[0u8; 64], &l).unwrap_err(),
+            UploadRefusal::NotAnImage
+        );
     }
 
     #[test]
@@ -636,7 +585,7 @@ mod tests {
         ] {
             assert_eq!(
                 check_file_name(Some(bad)),
-                Err(Refusal::PathName),
+                Err(UploadRefusal::PathName),
                 "{bad:?}"
             );
         }

@@ -17,11 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rocket::tokio::sync::Semaphore;
+use tokio::sync::Semaphore;
 
-pub use self::image::{ImageLimits, Processed, Refusal, Rendition};
+pub use self::image::{ImageLimits, Processed, Rendition};
 pub use self::store::{MediaStore, StoreError, StoreOptions};
-use crate::config::AppConfig;
+use crate::config::MediaConfig;
+pub use crate::domain::UploadRefusal;
+pub use crate::models::media::{StoredImage, StoredRendition};
 
 /// How long an upload waits for a free image worker before it is refused with a 503.
 const WORKER_WAIT: Duration = Duration::from_secs(30);
@@ -29,39 +31,9 @@ const WORKER_WAIT: Duration = Duration::from_secs(30);
 /// Uploads processed at once beyond this many waiting are refused at once (503).
 const MAX_WAITING: usize = 64;
 
-/// One stored rendition, as kept in the `media.renditions` column (JSON).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StoredRendition {
-    /// Pixel width.
-    pub w: u32,
-    /// Pixel height.
-    pub h: u32,
-    /// Storage key.
-    pub key: String,
-    /// Content type.
-    #[serde(rename = "type")]
-    pub content_type: String,
-    /// Size in bytes.
-    pub bytes: u64,
-}
-
-/// An image as pages and the API need it: its renditions, widest first. No URLs: those depend
-/// on the configured media base URL and are built by [`Media::view`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StoredImage {
-    /// The upload id.
-    pub id: String,
-    /// Width of the widest rendition.
-    pub width: u32,
-    /// Height of the widest rendition.
-    pub height: u32,
-    /// Renditions, widest first.
-    pub renditions: Vec<StoredRendition>,
-}
-
 /// An image with its public URLs, as pages use it (`<img src srcset width height>`).
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ImageView {
+pub struct PublicImage {
     /// URL of the widest rendition.
     pub url: String,
     /// Every rendition's URL by its pixel width.
@@ -76,31 +48,6 @@ pub struct ImageView {
     pub thumb: String,
 }
 
-/// An image in the API: the widest rendition's URL and size, and every rendition's URL by its
-/// pixel width (for `srcset`). URLs are absolute when media are served from a CDN.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct ApiImage {
-    /// URL of the widest rendition.
-    pub url: String,
-    /// Every rendition's URL by its pixel width.
-    pub urls: BTreeMap<String, String>,
-    /// Pixel width of the widest rendition.
-    pub width: u32,
-    /// Pixel height of the widest rendition.
-    pub height: u32,
-}
-
-impl From<ImageView> for ApiImage {
-    fn from(v: ImageView) -> Self {
-        ApiImage {
-            url: v.url,
-            urls: v.urls,
-            width: v.width,
-            height: v.height,
-        }
-    }
-}
-
 /// The media service: storage, limits, the image worker bound and the public base URL.
 #[derive(Debug, Clone)]
 pub struct Media {
@@ -113,9 +60,9 @@ pub struct Media {
 
 impl Media {
     /// The media service described by the configuration.
-    pub fn from_config(cfg: &AppConfig) -> Result<Media, String> {
+    pub fn from_config(cfg: &MediaConfig) -> Result<Media, String> {
         let store = MediaStore::open(
-            &cfg.media,
+            &cfg.store,
             &StoreOptions {
                 s3_endpoint: Some(cfg.s3_endpoint.clone()),
             },
@@ -127,7 +74,7 @@ impl Media {
             max_side: cfg.image_max_side,
             ..ImageLimits::default()
         };
-        Ok(Media::new(store, &cfg.media_url, limits, cfg.image_workers))
+        Ok(Media::new(store, &cfg.url, limits, cfg.image_workers))
     }
 
     /// A media service over `store`.
@@ -196,7 +143,7 @@ impl Media {
     }
 
     /// An image with its URLs.
-    pub fn view(&self, image: &StoredImage) -> ImageView {
+    pub fn view(&self, image: &StoredImage) -> PublicImage {
         let urls = image
             .renditions
             .iter()
@@ -208,7 +155,7 @@ impl Media {
             .map(|r| format!("{} {}w", self.url(&r.key), r.w))
             .collect::<Vec<_>>()
             .join(", ");
-        ImageView {
+        PublicImage {
             url: image
                 .renditions
                 .first()
@@ -228,13 +175,13 @@ impl Media {
 
     /// Decodes and re-encodes an upload on the blocking pool, at most `image_workers` at once.
     /// `Ok(Err(_))` is a refused file; `Err(Busy)` means the workers are saturated.
-    pub async fn process(&self, bytes: Vec<u8>) -> Result<Result<Processed, Refusal>, Busy> {
+    pub async fn process(&self, bytes: Vec<u8>) -> Result<Result<Processed, UploadRefusal>, Busy> {
         use std::sync::atomic::Ordering;
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let permit = if waiting >= MAX_WAITING {
             None
         } else {
-            rocket::tokio::time::timeout(WORKER_WAIT, Arc::clone(&self.workers).acquire_owned())
+            tokio::time::timeout(WORKER_WAIT, Arc::clone(&self.workers).acquire_owned())
                 .await
                 .ok()
                 .and_then(Result::ok)
@@ -242,7 +189,7 @@ impl Media {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.ok_or(Busy)?;
         let limits = self.limits;
-        let done = rocket::tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             self::image::process(&bytes, &limits)
         })
@@ -251,7 +198,7 @@ impl Media {
             Ok(result) => Ok(result),
             Err(e) => {
                 tracing::error!(error = %e, "image processing panicked");
-                Ok(Err(Refusal::Corrupt))
+                Ok(Err(UploadRefusal::Corrupt))
             }
         }
     }

@@ -13,9 +13,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{questions, vote_counts};
+use crate::db::schema::{ballots, questions, vote_counts, votes};
 use crate::domain::poll;
-use crate::models::ballot::Counts;
+
+/// Exact results of a question: ballots, and votes per choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Number of ballots (voters).
+    pub total: i64,
+    /// Votes per choice id (choices without votes are absent).
+    pub by_choice: HashMap<i64, i64>,
+}
 
 /// The `choice_id` of a question's ballot count.
 pub const BALLOTS: i64 = 0;
@@ -119,6 +127,24 @@ fn fold(rows: Vec<(i64, i64)>) -> Counts {
     }
     by_choice.retain(|_, v| *v != 0);
     Counts { total, by_choice }
+}
+
+/// Counts ballots and per-choice votes of a question from the ledger rows themselves (the
+/// checks that the counters agree with it).
+pub fn ledger(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    let total: i64 = ballots::table
+        .filter(ballots::question_id.eq(question_id))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<(i64, i64)> = votes::table
+        .filter(votes::question_id.eq(question_id))
+        .group_by(votes::choice_id)
+        .select((votes::choice_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(Counts {
+        total,
+        by_choice: rows.into_iter().collect(),
+    })
 }
 
 /// Ballot totals of several questions.

@@ -80,6 +80,23 @@ pub fn is_live(
     Ok(n > 0)
 }
 
+/// The account a live (unused, unexpired) link of `purpose` belongs to, if it is one.
+pub fn live_owner(
+    conn: &mut AnyConnection,
+    id: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    email_tokens::table
+        .filter(email_tokens::id.eq(id))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .select(email_tokens::user_id)
+        .first(conn)
+        .optional()
+}
+
 /// Invalidates a user's other live links of a purpose (after one was used).
 pub fn expire_all(
     conn: &mut AnyConnection,

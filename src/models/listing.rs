@@ -35,12 +35,12 @@ pub struct QuestionSummary {
     pub tags: Vec<String>,
     /// Its image, if any.
     #[serde(default)]
-    pub image: Option<crate::media::StoredImage>,
+    pub image: Option<crate::models::media::StoredImage>,
 }
 
 /// One page of a list.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ListPage {
+pub struct ListView {
     /// The questions on this page.
     pub items: Vec<QuestionSummary>,
     /// Whether a next page exists.
@@ -48,7 +48,7 @@ pub struct ListPage {
 }
 
 /// Loads one page of questions.
-pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> QueryResult<ListPage> {
+pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> QueryResult<ListView> {
     #[cfg(feature = "mysql")]
     if let Some(tag_id) = q.tag_id
         && q.search.is_none()
@@ -127,7 +127,7 @@ fn list_big_tag(
     q: &ListQuery,
     tag_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<ListPage> {
+) -> QueryResult<ListView> {
     use diesel::sql_types::{BigInt, Timestamp};
 
     #[derive(QueryableByName)]
@@ -177,7 +177,7 @@ fn list_big_tag(
 }
 
 /// A user's visible questions, newest first.
-pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryResult<ListPage> {
+pub fn by_author(conn: &mut AnyConnection, author_id: i64, page: Page) -> QueryResult<ListView> {
     let rows: Vec<(QuestionRow, Option<String>)> = questions::table
         .left_join(users::table)
         .filter(visible!())
@@ -205,7 +205,7 @@ pub fn author_stats(conn: &mut AnyConnection, author_id: i64) -> QueryResult<(i6
 fn page_of(
     conn: &mut AnyConnection,
     mut rows: Vec<(QuestionRow, Option<String>)>,
-) -> QueryResult<ListPage> {
+) -> QueryResult<ListView> {
     let has_more = rows.len() as i64 > Page::SIZE;
     rows.truncate(Page::SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
@@ -232,5 +232,5 @@ fn page_of(
             }
         })
         .collect();
-    Ok(ListPage { items, has_more })
+    Ok(ListView { items, has_more })
 }

@@ -7,7 +7,36 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{choices, media, questions};
-use crate::media::{StoredImage, StoredRendition};
+
+/// One stored rendition, as kept in the `media.renditions` column (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredRendition {
+    /// Pixel width.
+    pub w: u32,
+    /// Pixel height.
+    pub h: u32,
+    /// Storage key.
+    pub key: String,
+    /// Content type.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// An image as pages and the API need it: its renditions, widest first. No URLs: those depend
+/// on the configured media base URL and are built by `media::Media::view`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredImage {
+    /// The upload id.
+    pub id: String,
+    /// Width of the widest rendition.
+    pub width: u32,
+    /// Height of the widest rendition.
+    pub height: u32,
+    /// Renditions, widest first.
+    pub renditions: Vec<StoredRendition>,
+}
 
 /// A stored upload.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -4,7 +4,6 @@
 pub mod api_token;
 pub mod audit;
 pub mod ballot;
-pub mod ballot_batch;
 pub mod bulk;
 pub mod choice;
 pub mod counts;

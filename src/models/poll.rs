@@ -10,11 +10,12 @@ use crate::db::AnyConnection;
 use crate::db::schema::users;
 use crate::domain::PollStatus;
 use crate::domain::poll::results_visible;
-use crate::media::StoredImage;
-use crate::models::ballot::{self, Counts};
+use crate::models::ballot;
 use crate::models::choice::{self, ChoiceRow};
+use crate::models::counts::{self, Counts};
+use crate::models::media::{self, StoredImage};
 use crate::models::question::{self, QuestionRow};
-use crate::models::{media, tag};
+use crate::models::tag;
 
 /// A question as one visitor sees it.
 #[derive(Debug, Clone)]
@@ -115,9 +116,9 @@ pub fn load(
 ) -> QueryResult<PollView> {
     let shared = load_shared(conn, id)?;
     let my_choices = match voter {
-        Some(v) => ballot::choices_of(conn, id, v)?,
+        Some(v) => ballot::ballot_of(conn, id, v)?.map(|b| b.choices),
         None => None,
     };
-    let counts = ballot::counts(conn, id)?;
+    let counts = counts::read(conn, id)?;
     Ok(assemble(shared, my_choices, counts, now))
 }

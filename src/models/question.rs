@@ -4,9 +4,12 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{choices, questions};
-use crate::db::{AnyConnection, last_insert_id};
+use crate::db::{Abort, AnyConnection, last_insert_id, transaction};
 use crate::domain::poll::{self, PollStatus};
-use crate::domain::{Kind, Protection, QuestionDraft, ResultsVisibility, slugify};
+use crate::domain::{
+    BallotRules, Kind, ManageRefusal, Protection, QuestionDraft, ResultsVisibility, VoteRules,
+    slugify,
+};
 use crate::models::choice::NewChoice;
 use crate::models::tag;
 
@@ -81,6 +84,20 @@ impl QuestionRow {
     /// The canonical path `/q/<id>/<slug>`.
     pub fn path(&self) -> String {
         format!("/q/{}/{}", self.id, self.slug)
+    }
+
+    /// What this question says about a vote at `now`, given its choice ids.
+    pub fn vote_rules<'a>(&self, choice_ids: &'a [i64], now: NaiveDateTime) -> VoteRules<'a> {
+        VoteRules {
+            status: self.status(now),
+            protection: self.protection(),
+            ballot: BallotRules {
+                kind: self.kind(),
+                min: self.min_choices.max(1) as u32,
+                max: self.max_choices.max(1) as u32,
+                choice_ids,
+            },
+        }
     }
 }
 
@@ -164,7 +181,12 @@ pub fn create(
     })
 }
 
-/// A visible question by id.
+/// Number of questions, whatever their state.
+pub fn count_all(conn: &mut AnyConnection) -> QueryResult<i64> {
+    questions::table.count().get_result(conn)
+}
+
+/// A visible question by id (neither hidden nor deleted).
 pub fn find_visible(conn: &mut AnyConnection, id: i64) -> QueryResult<QuestionRow> {
     questions::table
         .find(id)
@@ -206,33 +228,17 @@ pub fn refresh_hot_ranks(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryR
     Ok(updated)
 }
 
-/// Why an author's change to a question was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ManageError {
-    /// No such visible question.
-    #[error("no such question")]
-    NotFound,
-    /// The caller is not its author.
-    #[error("only the author may change this question")]
-    NotAuthor,
-    /// It already has votes (editing is only allowed before the first one).
-    #[error("the question already has votes")]
-    HasVotes,
-    /// It is already closed.
-    #[error("the question is closed")]
-    Closed,
-    /// A database failure.
-    #[error(transparent)]
-    Db(#[from] diesel::result::Error),
-}
-
-fn own(c: &mut AnyConnection, id: i64, author_id: i64) -> Result<QuestionRow, ManageError> {
-    let q = find_visible(c, id).map_err(|e| match e {
-        diesel::result::Error::NotFound => ManageError::NotFound,
-        e => ManageError::Db(e),
-    })?;
+/// The caller's own visible question, or why not.
+fn own(
+    c: &mut AnyConnection,
+    id: i64,
+    author_id: i64,
+) -> Result<QuestionRow, Abort<ManageRefusal>> {
+    let q = find_visible(c, id)
+        .optional()?
+        .ok_or(Abort::Refused(ManageRefusal::NotFound))?;
     if q.author_id != Some(author_id) {
-        return Err(ManageError::NotAuthor);
+        return Err(Abort::Refused(ManageRefusal::NotAuthor));
     }
     Ok(q)
 }
@@ -244,8 +250,8 @@ pub fn update(
     author_id: i64,
     draft: &QuestionDraft,
     now: NaiveDateTime,
-) -> Result<(), ManageError> {
-    conn.transaction(|c| {
+) -> QueryResult<Result<(), ManageRefusal>> {
+    transaction(conn, |c| {
         // Lock the row first: a vote arriving now waits for us, or we see its ballot below.
         diesel::update(questions::table.find(id))
             .set(questions::updated_at.eq(now))
@@ -256,10 +262,10 @@ pub fn update(
             .count()
             .get_result(c)?;
         if ballots > 0 || q.vote_count > 0 {
-            return Err(ManageError::HasVotes);
+            return Err(Abort::Refused(ManageRefusal::HasVotes));
         }
         if q.status(now) == PollStatus::Closed {
-            return Err(ManageError::Closed);
+            return Err(Abort::Refused(ManageRefusal::Closed));
         }
         diesel::update(questions::table.find(id))
             .set((
@@ -301,11 +307,11 @@ pub fn close(
     id: i64,
     author_id: i64,
     now: NaiveDateTime,
-) -> Result<(), ManageError> {
-    conn.transaction(|c| {
+) -> QueryResult<Result<(), ManageRefusal>> {
+    transaction(conn, |c| {
         let q = own(c, id, author_id)?;
         if q.status(now) == PollStatus::Closed {
-            return Err(ManageError::Closed);
+            return Err(Abort::Refused(ManageRefusal::Closed));
         }
         diesel::update(questions::table.find(id))
             .set((
@@ -323,8 +329,8 @@ pub fn soft_delete(
     id: i64,
     author_id: i64,
     now: NaiveDateTime,
-) -> Result<(), ManageError> {
-    conn.transaction(|c| {
+) -> QueryResult<Result<(), ManageRefusal>> {
+    transaction(conn, |c| {
         own(c, id, author_id)?;
         diesel::update(questions::table.find(id))
             .set((

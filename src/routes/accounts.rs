@@ -1,25 +1,21 @@
 //! Sign-up, login and logout (HTML forms).
 
-use crate::analytics::{Event, Tracker};
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{State, get, post, routes};
+use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
+use crate::analytics::{Event, Tracker};
+use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::oauth::OAuth;
-use crate::auth::session::{self, CurrentUser};
-use crate::auth::{Keys, Voter};
-use crate::config::AppConfig;
-use crate::db::Db;
-use crate::error::AppResult;
-use crate::limits::{Action, Limits};
-use crate::mail::Mailer;
+use crate::auth::session::{CurrentUser, Sessions};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::limits::Action;
 use crate::routes::viewer::Viewer;
-use crate::services::accounts::{self, FieldErrors, FormError};
-use crate::services::recovery;
+use crate::services::{accounts, recovery};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -59,19 +55,13 @@ fn errors_json(errors: &FieldErrors) -> serde_json::Value {
 }
 
 #[get("/signup?<next>")]
-async fn signup_form(
-    viewer: Viewer,
-    voter: Voter,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
-    next: Option<&str>,
-) -> Template {
+async fn signup_form(app: &AppState, viewer: Viewer, voter: Voter, next: Option<&str>) -> Template {
     viewer.render(
         "accounts/signup",
         context! {
             page_title: "Sign up",
-            csrf_token: voter.csrf_token(keys),
-            providers: oauth.buttons(),
+            csrf_token: voter.csrf_token(&app.keys),
+            providers: app.oauth.buttons(),
             next: safe_next(next),
             form: context! { username: "", email: "" },
             errors: context! {},
@@ -97,57 +87,50 @@ impl CsrfProtected for SignupForm {
 
 #[post("/signup", data = "<form>")]
 async fn signup(
-    db: &State<Db>,
-    cfg: &State<AppConfig>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    jar: &CookieJar<'_>,
-    ua: UserAgent,
-    limits: &State<Limits>,
+    sessions: Sessions<'_>,
     ip: ClientIp,
-    mailer: &State<Mailer>,
     track: Tracker,
     form: CsrfForm<SignupForm>,
 ) -> AppResult<FormOutcome> {
-    limits.check(Action::Signup, ip.key())?;
+    app.limits.check(Action::Signup, ip.key())?;
     let f = form.0;
     let next = safe_next(f.next.as_deref());
-    match accounts::signup(db, &f.username, &f.email, &f.password).await {
+    match accounts::signup(&app.db, &f.username, &f.email, &f.password).await {
         Ok(user) => {
-            let cookie_voter = Voter::cookie_id(jar);
-            session::start(db, cfg, jar, user.id, ua.0).await?;
-            accounts::adopt_ballots(db, cookie_voter, &user).await?;
-            recovery::send_verification(db, mailer, cfg, &user).await?;
+            let cookie_voter = sessions.cookie_voter();
+            sessions.start(user.id).await?;
+            accounts::adopt_ballots(&app.db, cookie_voter, &user).await?;
+            recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user).await?;
             tracing::info!(user = user.id, "signed up");
             track.emit(Event::signup(user.id));
             Ok(FormOutcome::Redirect(Redirect::to(next)))
         }
-        Err(FormError::App(e)) => Err(e),
-        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+        Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
             Status::UnprocessableEntity,
             viewer.render(
                 "accounts/signup",
                 context! {
                     page_title: "Sign up",
-                    csrf_token: voter.csrf_token(keys),
-                    providers: oauth.buttons(),
+                    csrf_token: voter.csrf_token(&app.keys),
+                    providers: app.oauth.buttons(),
                     next,
                     form: context! { username: f.username.trim(), email: f.email.trim() },
-                    errors: errors_json(&errors),
+                    errors: errors_json(&fields),
                 },
             ),
         ))),
+        Err(e) => Err(e),
     }
 }
 
 #[get("/login?<next>")]
 async fn login_form(
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
     flash: Option<rocket::request::FlashMessage<'_>>,
     next: Option<&str>,
 ) -> Template {
@@ -159,8 +142,8 @@ async fn login_form(
         "accounts/login",
         context! {
             page_title: "Log in",
-            csrf_token: voter.csrf_token(keys),
-            providers: oauth.buttons(),
+            csrf_token: voter.csrf_token(&app.keys),
+            providers: app.oauth.buttons(),
             next: safe_next(next),
             form: context! { username: "" },
             error: Option::<String>::None,
@@ -184,76 +167,56 @@ impl CsrfProtected for LoginForm {
     }
 }
 
-/// The request's `User-Agent`, for the sessions list.
-pub struct UserAgent(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for UserAgent {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(
-        req: &'r rocket::Request<'_>,
-    ) -> rocket::request::Outcome<Self, Self::Error> {
-        rocket::request::Outcome::Success(UserAgent(
-            req.headers().get_one("User-Agent").map(str::to_string),
-        ))
-    }
-}
-
 #[post("/login", data = "<form>")]
 async fn login(
-    db: &State<Db>,
-    cfg: &State<AppConfig>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    jar: &CookieJar<'_>,
-    ua: UserAgent,
-    limits: &State<Limits>,
+    sessions: Sessions<'_>,
     ip: ClientIp,
     track: Tracker,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<FormOutcome> {
+    let limits = &app.limits;
     limits.check(Action::Login, ip.key())?;
     let f = form.0;
     limits.check_login_backoff(f.username.trim())?;
     let next = safe_next(f.next.as_deref());
-    let result = accounts::authenticate(db, &f.username, &f.password).await;
+    let result = accounts::authenticate(&app.db, &f.username, &f.password).await;
     match &result {
         Ok(_) => limits.login_succeeded(f.username.trim()),
-        Err(FormError::Fields(_)) => limits.login_failed(f.username.trim()),
-        Err(FormError::App(_)) => {}
+        Err(AppError::Validation { .. }) => limits.login_failed(f.username.trim()),
+        Err(_) => {}
     }
     match result {
         Ok(user) => {
             // A new session id at every login: no fixation. An older session in this browser ends.
             if let Some(old) = viewer.user() {
-                session::end(db, cfg, jar, old).await?;
+                sessions.end(old).await?;
             }
-            let cookie_voter = Voter::cookie_id(jar);
-            session::start(db, cfg, jar, user.id, ua.0).await?;
-            accounts::adopt_ballots(db, cookie_voter, &user).await?;
+            let cookie_voter = sessions.cookie_voter();
+            sessions.start(user.id).await?;
+            accounts::adopt_ballots(&app.db, cookie_voter, &user).await?;
             tracing::info!(user = user.id, "logged in");
             track.emit(Event::login(user.id, "password"));
             Ok(FormOutcome::Redirect(Redirect::to(next)))
         }
-        Err(FormError::App(e)) => Err(e),
-        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+        Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
             Status::UnprocessableEntity,
             viewer.render(
                 "accounts/login",
                 context! {
                     page_title: "Log in",
-                    csrf_token: voter.csrf_token(keys),
-                    providers: oauth.buttons(),
+                    csrf_token: voter.csrf_token(&app.keys),
+                    providers: app.oauth.buttons(),
                     next,
                     form: context! { username: f.username.trim() },
-                    error: errors.values().next(),
+                    error: fields.values().next(),
                     notice: Option::<String>::None,
                 },
             ),
         ))),
+        Err(e) => Err(e),
     }
 }
 
@@ -271,14 +234,12 @@ impl CsrfProtected for TokenForm {
 
 #[post("/logout", data = "<form>")]
 async fn logout(
-    db: &State<Db>,
-    cfg: &State<AppConfig>,
     user: CurrentUser,
-    jar: &CookieJar<'_>,
+    sessions: Sessions<'_>,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
-    session::end(db, cfg, jar, &user).await?;
+    sessions.end(&user).await?;
     Ok(FlashRedirect::success(
         Redirect::to("/"),
         "You are logged out.",

@@ -2,29 +2,29 @@
 //! `/q/<id>/delete`. Choice rows are added and removed by submit buttons, so no JavaScript is
 //! needed.
 
-use crate::analytics::{Event, Tracker};
+use std::collections::BTreeMap;
+
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{State, get, post, routes};
+use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
+use crate::analytics::{Event, Tracker};
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::{CurrentUser, Keys, Voter};
-use crate::cache::Cache;
-use crate::db::Db;
+use crate::auth::{CurrentUser, Voter};
 use crate::domain::draft::CHOICES;
-use crate::error::{AppError, AppResult};
-use crate::limits::{Action, Limits};
-use crate::media::{ImageView, Media, Refusal};
-use crate::models::{self, choice, question};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::limits::Action;
+use crate::media::{PublicImage, UploadRefusal};
+use crate::models;
 use crate::routes::accounts::{FormOutcome, TokenForm};
-use crate::routes::questions::parse_id;
+use crate::routes::params::Qid;
 use crate::routes::uploads::{FileField, read_file};
 use crate::routes::viewer::Viewer;
-use crate::services::asking::{self, Problems, RawQuestion};
-use crate::services::{reading, uploads};
-use std::collections::BTreeMap;
+use crate::services::asking::{self, OwnQuestion, RawQuestion};
+use crate::services::uploads;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -155,23 +155,23 @@ struct FormPage<'a, 'r> {
     action: String,
     heading: &'static str,
     form: &'a AskForm<'r>,
-    errors: &'a Problems,
+    errors: &'a FieldErrors,
     previews: &'a Previews,
     max_upload_mb: usize,
 }
 
 /// Thumbnails of the images already uploaded into the form, by upload id.
-type Previews = BTreeMap<String, ImageView>;
+type Previews = BTreeMap<String, PublicImage>;
 
 /// One choice row of the form.
 #[derive(serde::Serialize)]
 struct ChoiceField<'a> {
     label: &'a str,
     image_id: &'a str,
-    image: Option<&'a ImageView>,
+    image: Option<&'a PublicImage>,
 }
 
-fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_, '_>) -> Template {
+fn render(app: &AppState, viewer: &Viewer, voter: &Voter, p: FormPage<'_, '_>) -> Template {
     let f = p.form;
     let mut choices: Vec<ChoiceField<'_>> = f
         .choice
@@ -200,7 +200,7 @@ fn render(viewer: &Viewer, voter: &Voter, keys: &Keys, p: FormPage<'_, '_>) -> T
         context! {
             page_title: p.heading,
             nav: "ask",
-            csrf_token: voter.csrf_token(keys),
+            csrf_token: voter.csrf_token(&app.keys),
             mode: p.mode,
             action: p.action,
             heading: p.heading,
@@ -254,24 +254,24 @@ fn apply_step(form: &mut AskForm<'_>) -> Option<()> {
 /// carries upload ids from here on (a form shown again keeps its images without re-uploading).
 /// Problems are keyed `image` and `choices`.
 async fn take_images(
+    app: &AppState,
     form: &mut AskForm<'_>,
-    media: &Media,
-    db: &Db,
-    limits: &Limits,
     user_id: i64,
-) -> AppResult<Problems> {
-    let mut problems = Problems::new();
+) -> AppResult<FieldErrors> {
+    let mut problems = FieldErrors::new();
+    let media = &app.media;
     form.choice_image_id
         .resize(form.choice.len(), String::new());
     let max = media.limits().max_bytes;
-    let store = async |field: &FileField<'_>| -> AppResult<Result<Option<String>, Refusal>> {
+    let store = async |field: &FileField<'_>| -> AppResult<Result<Option<String>, UploadRefusal>> {
         let bytes = match read_file(field, max).await {
             Ok(Some(b)) => b,
             Ok(None) => return Ok(Ok(None)),
             Err(r) => return Ok(Err(r)),
         };
-        limits.check(Action::Upload, Some(format!("u:{user_id}")))?;
-        Ok(uploads::store(media, db, user_id, bytes)
+        app.limits
+            .check(Action::Upload, Some(format!("u:{user_id}")))?;
+        Ok(uploads::store(media, &app.db, user_id, bytes)
             .await?
             .map(|image| Some(image.id)))
     };
@@ -310,28 +310,23 @@ async fn take_images(
 }
 
 /// Thumbnails of the uploads a form refers to.
-async fn previews(db: &Db, media: &Media, form: &AskForm<'_>) -> AppResult<Previews> {
+async fn previews(app: &AppState, form: &AskForm<'_>) -> AppResult<Previews> {
     let ids = form.upload_ids();
     if ids.is_empty() {
         return Ok(Previews::new());
     }
-    let found = db
+    let found = app
+        .db
         .run(move |c| Ok(models::media::find_many(c, &ids)?))
         .await?;
     Ok(found
         .into_iter()
-        .map(|(id, image)| (id, media.view(&image)))
+        .map(|(id, image)| (id, app.media.view(&image)))
         .collect())
 }
 
 #[get("/ask")]
-async fn ask_form(
-    viewer: Viewer,
-    voter: Voter,
-    keys: &State<Keys>,
-    media: &State<Media>,
-    user: CurrentUser,
-) -> Template {
+async fn ask_form(app: &AppState, viewer: Viewer, voter: Voter, user: CurrentUser) -> Template {
     let _ = user;
     let form = AskForm::blank();
     let page = FormPage {
@@ -339,11 +334,11 @@ async fn ask_form(
         action: "/ask".into(),
         heading: "Ask a question",
         form: &form,
-        errors: &Problems::new(),
+        errors: &FieldErrors::new(),
         previews: &Previews::new(),
-        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
+        max_upload_mb: app.media.limits().max_bytes / (1024 * 1024),
     };
-    render(&viewer, &voter, keys, page)
+    render(app, &viewer, &voter, page)
 }
 
 /// What a submitted ask/edit form is for.
@@ -356,10 +351,7 @@ struct Target {
 /// Handles a submitted ask or edit form: images first (so a form shown again keeps them),
 /// then add/remove-row steps, then the save itself (`save`), re-showing the form on problems.
 async fn submit<'r, F, Fut>(
-    db: &Db,
-    media: &Media,
-    limits: &Limits,
-    keys: &Keys,
+    app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
     user: &CurrentUser,
@@ -369,31 +361,31 @@ async fn submit<'r, F, Fut>(
 ) -> AppResult<FormOutcome>
 where
     F: FnOnce(RawQuestion) -> Fut,
-    Fut: std::future::Future<Output = AppResult<Result<(String, &'static str), Problems>>>,
+    Fut: std::future::Future<Output = AppResult<(String, &'static str)>>,
 {
-    let image_problems = take_images(&mut f, media, db, limits, user.user.id).await?;
+    let image_problems = take_images(app, &mut f, user.user.id).await?;
     let stepped = apply_step(&mut f).is_some();
     let problems = if !image_problems.is_empty() {
         let mut p = asking::validate(&f.raw(), user.user.id, models::now())
             .err()
             .unwrap_or_default();
         p.extend(image_problems);
-        Some(p)
+        p
     } else if stepped {
-        Some(Problems::new())
+        FieldErrors::new()
     } else {
-        match save(f.raw()).await? {
+        match save(f.raw()).await {
             Ok((path, message)) => {
                 return Ok(FormOutcome::Flash(FlashRedirect::success(
                     Redirect::to(path),
                     message,
                 )));
             }
-            Err(p) => Some(p),
+            Err(AppError::Validation { fields, .. }) => fields,
+            Err(e) => return Err(e),
         }
     };
-    let problems = problems.unwrap_or_default();
-    let previews = previews(db, media, &f).await?;
+    let previews = previews(app, &f).await?;
     let status = if problems.is_empty() {
         Status::Ok
     } else {
@@ -406,24 +398,20 @@ where
         form: &f,
         errors: &problems,
         previews: &previews,
-        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
+        max_upload_mb: app.media.limits().max_bytes / (1024 * 1024),
     };
     Ok(FormOutcome::Form((
         status,
-        render(viewer, voter, keys, page),
+        render(app, viewer, voter, page),
     )))
 }
 
 #[post("/ask", data = "<form>")]
 async fn ask(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
-    keys: &State<Keys>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
-    limits: &State<Limits>,
     track: Tracker,
     form: CsrfForm<AskForm<'_>>,
 ) -> AppResult<FormOutcome> {
@@ -433,63 +421,30 @@ async fn ask(
         action: "/ask".into(),
         heading: "Ask a question",
     };
-    let save = async |raw: RawQuestion| -> AppResult<Result<(String, &'static str), Problems>> {
-        limits.check(Action::Ask, Some(format!("u:{uid}")))?;
-        Ok(match asking::create(db, raw, uid).await? {
-            Ok((qid, path)) => {
-                reading::lists_changed(cache).await;
-                track.emit(Event::question_asked(qid));
-                Ok((path, "Your question is live."))
-            }
-            Err(p) => Err(p),
-        })
+    let save = async |raw: RawQuestion| -> AppResult<(String, &'static str)> {
+        app.limits.check(Action::Ask, Some(format!("u:{uid}")))?;
+        let (qid, path) = asking::create(&app.db, &app.cache, raw, uid).await?;
+        track.emit(Event::question_asked(qid));
+        Ok((path, "Your question is live."))
     };
-    submit(
-        db, media, limits, keys, &viewer, &voter, &user, target, form.0, save,
-    )
-    .await
-}
-
-async fn load_own(
-    db: &Db,
-    id: i64,
-    user: &CurrentUser,
-) -> AppResult<(question::QuestionRow, Vec<choice::ChoiceRow>, Vec<String>)> {
-    let uid = user.user.id;
-    db.run(move |c| {
-        let q = match question::find_visible(c, id) {
-            Ok(q) => q,
-            Err(diesel::result::Error::NotFound) => {
-                return Err(AppError::NotFound("There is no such question.".into()));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if q.author_id != Some(uid) {
-            return Err(asking::manage_error(question::ManageError::NotAuthor));
-        }
-        let choices = choice::for_question(c, id)?;
-        let tags = models::tag::names_for(c, &[id])?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok((q, choices, tags))
-    })
-    .await
+    submit(app, &viewer, &voter, &user, target, form.0, save).await
 }
 
 #[get("/q/<id>/edit")]
 async fn edit_form(
-    db: &State<Db>,
-    media: &State<Media>,
-    keys: &State<Keys>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
-    id: &str,
+    id: Qid,
 ) -> AppResult<Template> {
-    let id = parse_id(id)?.0;
-    let (q, choices, tags) = load_own(db, id, &user).await?;
+    let OwnQuestion {
+        question: q,
+        choices,
+        tags,
+    } = asking::own(&app.db, id.get(), user.user.id).await?;
     if q.vote_count > 0 {
-        return Err(asking::manage_error(question::ManageError::HasVotes));
+        return Err(crate::domain::ManageRefusal::HasVotes.into());
     }
     let form = AskForm {
         title: q.title.clone(),
@@ -512,74 +467,52 @@ async fn edit_form(
         duplicate_protection: q.protection.clone(),
         ..AskForm::blank()
     };
-    let previews = previews(db, media, &form).await?;
+    let previews = previews(app, &form).await?;
     let page = FormPage {
         mode: "edit",
-        action: format!("/q/{id}/edit"),
+        action: format!("/q/{id}/edit", id = id.get()),
         heading: "Edit your question",
         form: &form,
-        errors: &Problems::new(),
+        errors: &FieldErrors::new(),
         previews: &previews,
-        max_upload_mb: media.limits().max_bytes / (1024 * 1024),
+        max_upload_mb: app.media.limits().max_bytes / (1024 * 1024),
     };
-    Ok(render(&viewer, &voter, keys, page))
+    Ok(render(app, &viewer, &voter, page))
 }
 
 #[post("/q/<id>/edit", data = "<form>")]
 async fn edit(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
-    keys: &State<Keys>,
-    limits: &State<Limits>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
-    id: &str,
+    id: Qid,
     form: CsrfForm<AskForm<'_>>,
 ) -> AppResult<FormOutcome> {
-    let id = parse_id(id)?.0;
-    let uid = user.user.id;
+    let (id, uid) = (id.get(), user.user.id);
     let target = Target {
         mode: "edit",
         action: format!("/q/{id}/edit"),
         heading: "Edit your question",
     };
-    let save = async |raw: RawQuestion| -> AppResult<Result<(String, &'static str), Problems>> {
-        Ok(match asking::edit(db, id, raw, uid).await? {
-            Ok(path) => {
-                reading::question_changed(cache, id).await;
-                Ok((path, "Your changes are saved."))
-            }
-            Err(p) => Err(p),
-        })
+    let save = async |raw: RawQuestion| -> AppResult<(String, &'static str)> {
+        let path = asking::edit(&app.db, &app.cache, id, raw, uid).await?;
+        Ok((path, "Your changes are saved."))
     };
-    submit(
-        db, media, limits, keys, &viewer, &voter, &user, target, form.0, save,
-    )
-    .await
+    submit(app, &viewer, &voter, &user, target, form.0, save).await
 }
 
 #[post("/q/<id>/close", data = "<form>")]
 async fn close(
-    db: &State<Db>,
-    cache: &State<Cache>,
+    app: &AppState,
     user: CurrentUser,
     track: Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
-    let id = parse_id(id)?.0;
-    let uid = user.user.id;
-    let path = db
-        .write(move |c| {
-            question::close(c, id, uid, models::now()).map_err(asking::manage_error)?;
-            Ok(question::find_visible(c, id)?.path())
-        })
-        .await?;
-    reading::question_changed(cache, id).await;
-    track.emit(Event::question_closed(id));
+    let path = asking::close(&app.db, &app.cache, id.get(), user.user.id).await?;
+    track.emit(Event::question_closed(id.get()));
     Ok(FlashRedirect::success(
         Redirect::to(path),
         "Voting is closed; the results are final.",
@@ -588,23 +521,15 @@ async fn close(
 
 #[post("/q/<id>/delete", data = "<form>")]
 async fn delete(
-    db: &State<Db>,
-    cache: &State<Cache>,
+    app: &AppState,
     user: CurrentUser,
-    id: &str,
+    id: Qid,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
-    let id = parse_id(id)?.0;
-    let uid = user.user.id;
-    let name = user.user.username.clone();
-    db.write(move |c| {
-        question::soft_delete(c, id, uid, models::now()).map_err(asking::manage_error)
-    })
-    .await?;
-    reading::question_changed(cache, id).await;
+    asking::delete(&app.db, &app.cache, id.get(), user.user.id).await?;
     Ok(FlashRedirect::success(
-        Redirect::to(format!("/u/{name}")),
+        Redirect::to(format!("/u/{}", user.user.username)),
         "Your question was deleted.",
     ))
 }

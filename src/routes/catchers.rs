@@ -5,7 +5,8 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, catch, catchers};
 
-use crate::error::{self, FailureReason};
+use crate::error::{self, AppError, FailureReason};
+use crate::routes::params;
 
 /// A rendered error for a status, with the failing guard's reason when there is one.
 pub struct CaughtError(Status);
@@ -27,6 +28,10 @@ impl<'r> Responder<'r, 'static> for CaughtError {
             return rocket::response::Redirect::to(target).respond_to(req);
         }
         let reason = req.local_cache(FailureReason::default).0.clone();
+        if reason.is_none() && params::is_bad_question_id(status, req) {
+            let missing = AppError::NotFound("There is no such question.".into());
+            return missing.respond_to(req);
+        }
         let (code, message) =
             reason.unwrap_or_else(|| (default_code(status), default_message(status).to_string()));
         if status.code >= 500 {

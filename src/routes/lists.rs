@@ -1,25 +1,23 @@
 //! Question lists: hot (`/`), new, top, by tag, search, and the tag index.
 
-use crate::analytics::{Event, Tracker};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
-use rocket::{State, get, routes};
+use rocket::{get, routes};
 use rocket_dyn_templates::{Metadata, Template, context};
 
-use crate::cache::Cache;
-use crate::db::Db;
+use crate::analytics::{Event, Tracker};
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
-use crate::media::Media;
 use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
-use crate::routes::page_cache::PageCache;
+use crate::page_cache::PageCache;
 use crate::routes::questions::PageOrRedirect;
 use crate::routes::viewer::Viewer;
-use crate::routes::views::ItemView;
+use crate::routes::views::ItemPartial;
 use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -28,7 +26,7 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// The page cache and the template renderer: list pages are the same for every anonymous
 /// visitor (they carry no form and no per-visitor state), so each app server renders one per
-/// version of the list and hands the same HTML to all of them (see `routes::page_cache`).
+/// version of the list and hands the same HTML to all of them (see `page_cache`).
 pub struct Shared<'r> {
     pages: &'r PageCache,
     templates: Metadata<'r>,
@@ -39,9 +37,10 @@ impl<'r> FromRequest<'r> for Shared<'r> {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let Some(pages) = req.rocket().state::<PageCache>() else {
+        let Some(app) = req.rocket().state::<AppState>() else {
             return Outcome::Error((rocket::http::Status::InternalServerError, ()));
         };
+        let pages = &app.pages;
         match req.guard::<Metadata<'r>>().await {
             Outcome::Success(templates) => Outcome::Success(Shared { pages, templates }),
             _ => Outcome::Error((rocket::http::Status::InternalServerError, ())),
@@ -49,12 +48,17 @@ impl<'r> FromRequest<'r> for Shared<'r> {
     }
 }
 
-struct ListPage {
+/// What a list page says about itself: its title, heading and address.
+struct ListHeading {
     page_title: String,
     heading: String,
     subheading: Option<String>,
     nav: &'static str,
     base: String,
+    /// The tag listed, if the list is a tag's.
+    tag: Option<String>,
+    /// The search text, if the list is a search's.
+    q: Option<String>,
 }
 
 fn page_url(base: &str, page: u32) -> String {
@@ -67,16 +71,13 @@ fn page_url(base: &str, page: u32) -> String {
 }
 
 async fn render(
-    db: &Db,
-    cache: &Cache,
-    media: &Media,
+    app: &AppState,
     shared: &Shared<'_>,
     view: &Viewer,
     query: ListQuery,
-    meta: ListPage,
-    tag: Option<String>,
-    q: Option<String>,
+    meta: ListHeading,
 ) -> AppResult<PageOrRedirect> {
+    let (tag, q) = (meta.tag, meta.q);
     let page = query.page;
     let sort = query.sort;
     let window = query.window;
@@ -88,14 +89,14 @@ async fn render(
         sort.as_str()
     };
     // Anonymous visitors all see the same list page: served by its address for a second,
-    // then by the list's data (see `routes::page_cache`).
+    // then by the list's data (see `page_cache`).
     let anonymous = view.user().is_none();
     let address = list_address(&meta.base, sort_name, window, &tag, &q, page);
     if anonymous && let Some(html) = shared.pages.recent(address, "") {
         return Ok(PageOrRedirect::Html(RawHtml(html)));
     }
     let now = models::now();
-    let result = reading::list(db, cache, query, now).await?;
+    let result = reading::list(&app.db, &app.cache, query, now).await?;
     let key = anonymous.then(|| {
         let mut h = DefaultHasher::new();
         address.hash(&mut h);
@@ -106,10 +107,10 @@ async fn render(
         shared.pages.remember(address, &html);
         return Ok(PageOrRedirect::Html(RawHtml(html.as_ref().clone())));
     }
-    let items: Vec<ItemView> = result
+    let items: Vec<ItemPartial> = result
         .items
         .iter()
-        .map(|s| ItemView::new(s, now, media))
+        .map(|s| ItemPartial::new(s, now, &app.media))
         .collect();
     let next_url = if result.has_more {
         page.next().map(|n| page_url(&meta.base, n))
@@ -158,9 +159,7 @@ fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
 
 #[get("/?<page>")]
 async fn hot(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
+    app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     track: Tracker,
@@ -168,32 +167,28 @@ async fn hot(
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
-    let meta = ListPage {
+    let meta = ListHeading {
         page_title: "Hot questions".into(),
         heading: "Hot questions".into(),
         subheading: Some("What people are voting on right now.".into()),
         nav: "hot",
         base: "/".into(),
+        tag: None,
+        q: None,
     };
     render(
-        db,
-        cache,
-        media,
+        app,
         &shared,
         &view,
         list_query(Sort::Hot, Window::All, page),
         meta,
-        None,
-        None,
     )
     .await
 }
 
 #[get("/new?<page>")]
 async fn new(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
+    app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     track: Tracker,
@@ -201,32 +196,28 @@ async fn new(
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
-    let meta = ListPage {
+    let meta = ListHeading {
         page_title: "New questions".into(),
         heading: "New questions".into(),
         subheading: Some("The latest questions, newest first.".into()),
         nav: "new",
         base: "/new".into(),
+        tag: None,
+        q: None,
     };
     render(
-        db,
-        cache,
-        media,
+        app,
         &shared,
         &view,
         list_query(Sort::New, Window::All, page),
         meta,
-        None,
-        None,
     )
     .await
 }
 
 #[get("/top?<window>&<page>")]
 async fn top(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
+    app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     track: Tracker,
@@ -242,32 +233,28 @@ async fn top(
         Window::Month => "in the last 30 days",
         Window::All => "of all time",
     };
-    let meta = ListPage {
+    let meta = ListHeading {
         page_title: format!("Top questions {label}"),
         heading: "Top questions".into(),
         subheading: Some(format!("Most voted questions asked {label}.")),
         nav: "top",
         base: format!("/top?window={}", window.as_str()),
+        tag: None,
+        q: None,
     };
     render(
-        db,
-        cache,
-        media,
+        app,
         &shared,
         &view,
         list_query(Sort::Top, window, page),
         meta,
-        None,
-        None,
     )
     .await
 }
 
 #[get("/t/<name>?<page>")]
 async fn by_tag(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
+    app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     track: Tracker,
@@ -294,31 +281,22 @@ async fn by_tag(
         }
     }
     let lookup = tag_name.clone();
-    let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+    let found = app.db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
     let row = found
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", tag_name.as_str())))?;
     track.emit(Event::tag_view(&row.name));
-    let meta = ListPage {
+    let meta = ListHeading {
         page_title: format!("Questions tagged {}", row.name),
         heading: format!("#{}", row.name),
         subheading: Some(format!("{} questions", row.question_count)),
         nav: "tags",
         base: format!("/t/{}", row.name),
+        tag: Some(row.name.clone()),
+        q: None,
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(
-        db,
-        cache,
-        media,
-        &shared,
-        &view,
-        query,
-        meta,
-        Some(row.name),
-        None,
-    )
-    .await
+    render(app, &shared, &view, query, meta).await
 }
 
 /// The address of a list page for [`PageCache::recent`].
@@ -347,9 +325,7 @@ fn truncate(s: &str) -> String {
 
 #[get("/search?<q>&<page>")]
 async fn search(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
+    app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     q: Option<&str>,
@@ -364,13 +340,13 @@ async fn search(
                 page_title: "Search",
                 heading: "Search",
                 subheading: "Type a few words to find questions by title or description.",
-                nav: "search", sort: "search", window: "all", items: Vec::<ItemView>::new(),
+                nav: "search", sort: "search", window: "all", items: Vec::<ItemPartial>::new(),
                 page: 1, q: "",
             },
         )));
     };
     let text = query.as_str().to_string();
-    let meta = ListPage {
+    let meta = ListHeading {
         page_title: format!("Search: {text}"),
         heading: "Search results".into(),
         subheading: None,
@@ -379,21 +355,18 @@ async fn search(
             "/search?q={}",
             url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
         ),
+        tag: None,
+        q: Some(text),
     };
     let mut lq = list_query(Sort::Top, Window::All, page);
     lq.search = Some(query);
-    render(db, cache, media, &shared, &view, lq, meta, None, Some(text)).await
+    render(app, &shared, &view, lq, meta).await
 }
 
 #[get("/tags?<page>")]
-async fn tags(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    view: Viewer,
-    page: Option<&str>,
-) -> AppResult<Template> {
+async fn tags(app: &AppState, view: Viewer, page: Option<&str>) -> AppResult<Template> {
     let page = Page::from_query(page)?;
-    let (rows, more) = reading::popular_tags(db, cache, page).await?;
+    let (rows, more) = reading::popular_tags(&app.db, &app.cache, page).await?;
     let tags: Vec<_> = rows
         .iter()
         .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })

@@ -5,66 +5,23 @@
 //! they changed and only while the results are visible to this visitor. Streams per server are
 //! bounded (`live_max_streams`, 503 past it) and end at shutdown.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::stream::{Event, EventStream};
-use rocket::{Shutdown, State, get, routes};
+use rocket::{Shutdown, get, routes};
 use serde::Serialize;
 
 use crate::auth::Voter;
-use crate::cache::Cache;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::routes::api::types::Results;
-use crate::routes::questions::parse_id;
+use crate::routes::json::Results;
+use crate::routes::params::Qid;
 use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
     routes![live]
-}
-
-/// Open live streams on this server, and the most allowed.
-#[derive(Debug)]
-pub struct LiveStreams {
-    open: AtomicUsize,
-    max: usize,
-}
-
-impl LiveStreams {
-    /// At most `max` streams at once.
-    pub fn new(max: usize) -> Arc<LiveStreams> {
-        Arc::new(LiveStreams {
-            open: AtomicUsize::new(0),
-            max,
-        })
-    }
-
-    /// Streams open now.
-    pub fn open(&self) -> usize {
-        self.open.load(Ordering::Relaxed)
-    }
-
-    fn acquire(self: &Arc<Self>) -> Option<StreamSlot> {
-        self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| StreamSlot(Arc::clone(self)))
-    }
-}
-
-/// One open stream; gives its place back when the stream ends.
-struct StreamSlot(Arc<LiveStreams>);
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 /// The caller's voter key if they have one (never sets a cookie).
@@ -90,20 +47,18 @@ const TICK: Duration = Duration::from_secs(1);
 
 #[get("/q/<id>/live")]
 async fn live(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    streams: &State<Arc<LiveStreams>>,
+    app: &AppState,
     voter: KnownVoter,
-    id: &str,
+    id: Qid,
     mut shutdown: Shutdown,
 ) -> AppResult<EventStream![Event + 'static]> {
-    let id = parse_id(id)?.0;
-    let slot = streams
+    let slot = app
+        .live
         .acquire()
         .ok_or_else(|| AppError::Unavailable("live stream limit reached on this server".into()))?;
     // 404 for a question that does not exist, before the stream starts.
-    reading::poll_view(db, cache, id, voter.0.clone()).await?;
-    let (db, cache, voter) = (db.inner().clone(), cache.inner().clone(), voter.0);
+    app.poll_view(*id, voter.0.clone()).await?;
+    let (db, cache, voter, id) = (app.db.clone(), app.cache.clone(), voter.0, id.get());
     Ok(EventStream! {
         let _slot = slot;
         let mut last = String::new();

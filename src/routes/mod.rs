@@ -1,20 +1,18 @@
-//! HTTP routes, one module per area. Handlers parse input into domain values, call models through
-//! `Db`, and render; they hold no SQL.
-
-// Rocket handlers take their request guards as parameters; a signature listing who may call and
-// what it needs is clearer than a bundle struct.
-#![allow(clippy::too_many_arguments)]
+//! HTTP routes, one module per area. A handler takes the [`crate::state::AppState`] guard, the
+//! caller's identity guards and its typed parameters ([`params::Qid`]), calls services (or a
+//! model's read) and renders a template or JSON; it holds no SQL.
 
 pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod ask;
 pub mod catchers;
+pub mod json;
 pub mod lists;
 pub mod live;
 pub mod oauth;
 pub mod ops;
-pub mod page_cache;
+pub mod params;
 pub mod questions;
 pub mod recovery;
 pub mod settings;

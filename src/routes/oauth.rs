@@ -1,31 +1,29 @@
 //! Login with OAuth2 / OpenID Connect providers: `/auth/<provider>/start`, its callback, and the
 //! first-login page that creates an account or links an existing one by its password.
 
-use crate::analytics::{Event, Tracker};
 use rocket::form::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{State, get, post, routes};
+use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::{Deserialize, Serialize};
 
+use crate::analytics::{Event, Tracker};
+use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::oauth::{OAuth, OAuthError, PENDING_MINUTES, Pending, ProviderUser};
-use crate::auth::session;
-use crate::auth::{Keys, Voter};
-use crate::config::AppConfig;
-use crate::db::Db;
+use crate::auth::oauth::{OAuthError, PENDING_MINUTES, Pending, ProviderUser};
+use crate::auth::session::Sessions;
+use crate::config::AuthConfig;
 use crate::domain::Username;
-use crate::error::{AppError, AppResult};
-use crate::limits::{Action, Limits};
-use crate::mail::Mailer;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::limits::Action;
 use crate::models::user::UserRow;
-use crate::routes::accounts::{FormOutcome, UserAgent, safe_next};
+use crate::routes::accounts::{FormOutcome, safe_next};
 use crate::routes::viewer::Viewer;
-use crate::services::accounts::{self, FieldErrors, FormError};
 use crate::services::identities::{self, Resolution};
-use crate::services::recovery;
+use crate::services::{accounts, recovery};
+use crate::state::AppState;
 
 /// The login in progress (state, nonce, PKCE verifier), between start and callback.
 const PENDING_COOKIE: &str = "bb_oauth";
@@ -37,45 +35,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![start, callback, finish_form, finish, link]
 }
 
-impl From<OAuthError> for AppError {
-    fn from(e: OAuthError) -> Self {
-        match e {
-            OAuthError::UnknownProvider => {
-                AppError::NotFound("No such sign-in provider is configured.".into())
-            }
-            OAuthError::Denied(why) => {
-                tracing::info!(reason = %why, "provider login denied");
-                AppError::Forbidden {
-                    code: "oauth_denied",
-                    message: "The sign-in was cancelled or refused at the provider; nothing was \
-                              changed. You can try again, or log in with a password."
-                        .into(),
-                }
-            }
-            OAuthError::StateMismatch => AppError::bad_request(
-                "oauth_state",
-                "This sign-in does not match one started in this browser, was already used, or \
-                 expired. Please start again.",
-            ),
-            OAuthError::Refused(why) => {
-                tracing::warn!(reason = %why, "provider login refused");
-                AppError::bad_request(
-                    "oauth_refused",
-                    "The provider did not confirm this sign-in (the code may have expired or \
-                     been used already). Please start again.",
-                )
-            }
-            OAuthError::Unavailable(cause) => AppError::BadGateway {
-                message: "The sign-in provider could not be reached. Please try again in a \
-                          moment, or log in with a password."
-                    .into(),
-                cause,
-            },
-        }
-    }
-}
-
-fn private_cookie(cfg: &AppConfig, name: &'static str, value: String) -> Cookie<'static> {
+fn private_cookie(cfg: &AuthConfig, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/auth")
         .http_only(true)
@@ -98,17 +58,19 @@ fn peek<T: for<'de> Deserialize<'de>>(jar: &CookieJar<'_>, name: &'static str) -
 
 #[get("/auth/<provider>/start?<next>")]
 async fn start(
-    oauth: &State<OAuth>,
-    cfg: &State<AppConfig>,
+    app: &AppState,
     viewer: Viewer,
     jar: &CookieJar<'_>,
     provider: &str,
     next: Option<&str>,
 ) -> AppResult<Redirect> {
     let link_user = viewer.user().map(|u| u.user.id);
-    let (url, pending) = oauth.begin(provider, safe_next(next), link_user).await?;
+    let (url, pending) = app
+        .oauth
+        .begin(provider, safe_next(next), link_user)
+        .await?;
     let value = serde_json::to_string(&pending).map_err(|e| AppError::Internal(e.to_string()))?;
-    jar.add_private(private_cookie(cfg, PENDING_COOKIE, value));
+    jar.add_private(private_cookie(&app.config.auth, PENDING_COOKIE, value));
     Ok(Redirect::to(url))
 }
 
@@ -121,23 +83,27 @@ struct NewIdentity {
     expires: i64,
 }
 
-#[get("/auth/<provider>/callback?<code>&<state>&<error>")]
+/// What the provider sends back to the callback: a code and our state, or an error.
+#[derive(Debug, FromForm)]
+struct ProviderReply<'r> {
+    code: Option<&'r str>,
+    state: Option<&'r str>,
+    error: Option<&'r str>,
+}
+
+#[get("/auth/<provider>/callback?<reply..>")]
 async fn callback(
-    db: &State<Db>,
-    oauth: &State<OAuth>,
-    cfg: &State<AppConfig>,
+    app: &AppState,
     viewer: Viewer,
-    jar: &CookieJar<'_>,
-    ua: UserAgent,
-    limits: &State<Limits>,
+    sessions: Sessions<'_>,
     ip: ClientIp,
     track: Tracker,
     provider: &str,
-    code: Option<&str>,
-    state: Option<&str>,
-    error: Option<&str>,
+    reply: ProviderReply<'_>,
 ) -> AppResult<FormOutcome> {
-    limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key())?;
+    let (jar, oauth) = (sessions.jar(), &app.oauth);
+    let ProviderReply { code, state, error } = reply;
     // Single use: the pending login leaves the browser whatever happens next.
     let pending: Option<Pending> = take(jar, PENDING_COOKIE);
     let Some(pending) = pending.filter(|p| p.provider == provider) else {
@@ -155,9 +121,9 @@ async fn callback(
         .complete(&pending, state.unwrap_or(""), code.unwrap_or(""))
         .await?;
     let label = oauth.provider(provider)?.label.clone();
-    match identities::resolve(db, &who, current).await? {
+    match identities::resolve(&app.db, &who, current).await? {
         Resolution::LogIn(user) => {
-            log_in(db, cfg, jar, &user, ua).await?;
+            log_in(app, &sessions, &user).await?;
             tracing::info!(user = user.id, provider, "logged in through a provider");
             track.emit(Event::login(user.id, provider));
             Ok(FormOutcome::Redirect(Redirect::to(pending.next)))
@@ -182,23 +148,17 @@ async fn callback(
             };
             let value =
                 serde_json::to_string(&new).map_err(|e| AppError::Internal(e.to_string()))?;
-            jar.add_private(private_cookie(cfg, NEW_IDENTITY_COOKIE, value));
+            jar.add_private(private_cookie(&app.config.auth, NEW_IDENTITY_COOKIE, value));
             Ok(FormOutcome::Redirect(Redirect::to("/auth/finish")))
         }
     }
 }
 
 /// Starts a session (a new id: no fixation) and keeps the visitor's anonymous ballots.
-async fn log_in(
-    db: &Db,
-    cfg: &AppConfig,
-    jar: &CookieJar<'_>,
-    user: &UserRow,
-    ua: UserAgent,
-) -> AppResult<()> {
-    let cookie_voter = Voter::cookie_id(jar);
-    session::start(db, cfg, jar, user.id, ua.0).await?;
-    accounts::adopt_ballots(db, cookie_voter, user).await
+async fn log_in(app: &AppState, sessions: &Sessions<'_>, user: &UserRow) -> AppResult<()> {
+    let cookie_voter = sessions.cookie_voter();
+    sessions.start(user.id).await?;
+    accounts::adopt_ballots(&app.db, cookie_voter, user).await
 }
 
 fn pending_identity(jar: &CookieJar<'_>) -> AppResult<NewIdentity> {
@@ -238,15 +198,15 @@ fn suggested_username(hint: Option<&str>) -> String {
 }
 
 fn finish_page(
+    app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
-    keys: &Keys,
-    oauth: &OAuth,
     new: &NewIdentity,
     form: (String, String, String),
     errors: FieldErrors,
 ) -> Template {
-    let label = oauth
+    let label = app
+        .oauth
         .provider(&new.who.provider)
         .map(|p| p.label.clone())
         .unwrap_or_else(|_| new.who.provider.clone());
@@ -255,7 +215,7 @@ fn finish_page(
         "accounts/oauth_finish",
         context! {
             page_title: "Finish signing in",
-            csrf_token: voter.csrf_token(keys),
+            csrf_token: voter.csrf_token(&app.keys),
             provider: label,
             same_email_user: &new.same_email_user,
             form: context! { username, email, login },
@@ -266,8 +226,7 @@ fn finish_page(
 
 #[get("/auth/finish")]
 async fn finish_form(
-    oauth: &State<OAuth>,
-    keys: &State<Keys>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     jar: &CookieJar<'_>,
@@ -279,10 +238,9 @@ async fn finish_form(
         new.same_email_user.clone().unwrap_or_default(),
     );
     Ok(finish_page(
+        app,
         &viewer,
         &voter,
-        keys,
-        oauth,
         &new,
         form,
         FieldErrors::new(),
@@ -305,51 +263,45 @@ impl CsrfProtected for FinishForm {
 
 #[post("/auth/finish", data = "<form>")]
 async fn finish(
-    db: &State<Db>,
-    oauth: &State<OAuth>,
-    cfg: &State<AppConfig>,
-    keys: &State<Keys>,
-    mailer: &State<Mailer>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    jar: &CookieJar<'_>,
-    ua: UserAgent,
-    limits: &State<Limits>,
+    sessions: Sessions<'_>,
     ip: ClientIp,
     track: Tracker,
     form: CsrfForm<FinishForm>,
 ) -> AppResult<FormOutcome> {
-    limits.check(Action::Signup, ip.key())?;
+    app.limits.check(Action::Signup, ip.key())?;
+    let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
-    match identities::create_account(db, &new.who, &f.username, &f.email).await {
+    match identities::create_account(&app.db, &new.who, &f.username, &f.email).await {
         Ok(user) => {
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
-            log_in(db, cfg, jar, &user, ua).await?;
+            log_in(app, &sessions, &user).await?;
             if user.email_verified_at.is_none() {
-                recovery::send_verification(db, mailer, cfg, &user).await?;
+                recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user).await?;
             }
             tracing::info!(user = user.id, provider = %new.who.provider, "signed up through a provider");
             track.emit(Event::signup(user.id));
             Ok(FormOutcome::Redirect(Redirect::to(new.next)))
         }
-        Err(FormError::App(e)) => Err(e),
-        Err(FormError::Fields(errors)) => Ok(FormOutcome::Form((
+        Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
             Status::UnprocessableEntity,
             finish_page(
+                app,
                 &viewer,
                 &voter,
-                keys,
-                oauth,
                 &new,
                 (
                     f.username.trim().to_string(),
                     f.email.trim().to_string(),
                     new.same_email_user.clone().unwrap_or_default(),
                 ),
-                errors,
+                fields,
             ),
         ))),
+        Err(e) => Err(e),
     }
 }
 
@@ -369,49 +321,46 @@ impl CsrfProtected for LinkForm {
 
 #[post("/auth/link", data = "<form>")]
 async fn link(
-    db: &State<Db>,
-    oauth: &State<OAuth>,
-    cfg: &State<AppConfig>,
-    keys: &State<Keys>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    jar: &CookieJar<'_>,
-    ua: UserAgent,
-    limits: &State<Limits>,
+    sessions: Sessions<'_>,
     ip: ClientIp,
     track: Tracker,
     form: CsrfForm<LinkForm>,
 ) -> AppResult<FormOutcome> {
+    let limits = &app.limits;
     limits.check(Action::Login, ip.key())?;
+    let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
     limits.check_login_backoff(f.login.trim())?;
-    let result = accounts::authenticate(db, &f.login, &f.password).await;
+    let result = accounts::authenticate(&app.db, &f.login, &f.password).await;
     match &result {
         Ok(_) => limits.login_succeeded(f.login.trim()),
-        Err(FormError::Fields(_)) => limits.login_failed(f.login.trim()),
-        Err(FormError::App(_)) => {}
+        Err(AppError::Validation { .. }) => limits.login_failed(f.login.trim()),
+        Err(_) => {}
     }
     match result {
         Ok(user) => {
-            identities::link_existing(db, &new.who, user.id).await?;
+            identities::link_existing(&app.db, &new.who, user.id).await?;
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
-            log_in(db, cfg, jar, &user, ua).await?;
+            log_in(app, &sessions, &user).await?;
             tracing::info!(user = user.id, provider = %new.who.provider, "identity linked after password confirmation");
             track.emit(Event::login(user.id, &new.who.provider));
             Ok(FormOutcome::Redirect(Redirect::to(new.next)))
         }
-        Err(FormError::App(e)) => Err(e),
-        Err(FormError::Fields(mut errors)) => {
+        Err(AppError::Validation {
+            fields: mut errors, ..
+        }) => {
             let message = errors.remove("form").unwrap_or_default();
             errors.insert("link", message);
             Ok(FormOutcome::Form((
                 Status::UnprocessableEntity,
                 finish_page(
+                    app,
                     &viewer,
                     &voter,
-                    keys,
-                    oauth,
                     &new,
                     (
                         suggested_username(new.who.username_hint.as_deref()),
@@ -422,6 +371,7 @@ async fn link(
                 ),
             )))
         }
+        Err(e) => Err(e),
     }
 }
 

@@ -1,65 +1,48 @@
 //! The question page `/q/<id>/<slug>` and its short form `/q/<id>`.
 
-use crate::analytics::{Event, Tracker};
 use rocket::http::Status;
-use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::response::content::RawHtml;
-use rocket::{State, get, routes};
+use rocket::{get, routes};
 use rocket_dyn_templates::{Metadata, Template, context};
 
-use crate::auth::{Keys, Voter};
-use crate::cache::Cache;
-use crate::config::AppConfig;
-use crate::db::Db;
+use crate::analytics::{Event, Tracker};
+use crate::auth::Voter;
 use crate::domain::poll::results_hidden_reason;
-use crate::domain::{PollStatus, Protection, QuestionId};
-use crate::error::{AppError, AppResult};
-use crate::media::Media;
+use crate::domain::{PollStatus, Protection};
+use crate::error::AppResult;
 use crate::models::poll::PollView;
-use crate::routes::page_cache::PageCache;
-use crate::routes::viewer::Viewer;
-use crate::routes::views::{ResultsView, excerpt, human_time, iso};
+use crate::page_cache::PageCache;
+use crate::routes::params::Qid;
+use crate::routes::viewer::{Viewer, Visitor};
+use crate::routes::views::{ResultsPartial, excerpt, human_time, iso};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
     routes![short, show]
 }
 
-/// Parses a question id from the path, or 404.
-pub fn parse_id(id: &str) -> AppResult<QuestionId> {
-    QuestionId::parse(id).ok_or_else(|| AppError::NotFound("There is no such question.".into()))
-}
-
-/// Loads what `voter` sees of question `id`.
-pub async fn load(
-    db: &Db,
-    cache: &Cache,
-    id: QuestionId,
-    voter: Option<String>,
-) -> AppResult<PollView> {
-    crate::services::reading::poll_view(db, cache, id.0, voter).await
-}
-
-/// A message shown at the top of the question page.
+/// A message shown at the top of the question page (the template's `flash`): the one a redirect
+/// carried in Rocket's flash cookie, or a refusal shown with the page.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Flash {
+pub struct Notice {
     kind: &'static str,
     message: String,
 }
 
-impl Flash {
+impl Notice {
     /// A success message.
-    pub fn ok(message: impl Into<String>) -> Flash {
-        Flash {
+    pub fn ok(message: impl Into<String>) -> Notice {
+        Notice {
             kind: "ok",
             message: message.into(),
         }
     }
 
     /// An error message.
-    pub fn error(message: impl Into<String>) -> Flash {
-        Flash {
+    pub fn error(message: impl Into<String>) -> Notice {
+        Notice {
             kind: "error",
             message: message.into(),
         }
@@ -68,17 +51,15 @@ impl Flash {
 
 /// Renders the question page for this voter (also used to re-show it after a refused vote).
 pub fn render_page(
+    app: &AppState,
     viewer: &Viewer,
     view: &PollView,
     voter: &Voter,
-    keys: &Keys,
-    cfg: &AppConfig,
-    media: &Media,
-    flash: Option<Flash>,
+    notice: Option<Notice>,
 ) -> Template {
     Template::render(
         PAGE_TEMPLATE,
-        page_context(viewer, view, voter.csrf_token(keys), cfg, media, flash),
+        page_context(app, viewer, view, voter.csrf_token(&app.keys), notice),
     )
 }
 
@@ -86,13 +67,13 @@ const PAGE_TEMPLATE: &str = "questions/show";
 
 /// What the question page template is rendered with; `csrf_token` goes into its forms.
 fn page_context(
+    app: &AppState,
     viewer: &Viewer,
     view: &PollView,
     csrf_token: String,
-    cfg: &AppConfig,
-    media: &Media,
-    flash: Option<Flash>,
+    flash: Option<Notice>,
 ) -> serde_json::Value {
+    let media = &app.media;
     let image_of = |id: &Option<String>| {
         id.as_ref()
             .and_then(|id| view.images.get(id))
@@ -118,7 +99,7 @@ fn page_context(
     let results = view
         .results
         .as_ref()
-        .map(|r| ResultsView::new(r, &view.choices, &mine));
+        .map(|r| ResultsPartial::new(r, &view.choices, &mine));
     let hidden = results_hidden_reason(q.visibility(), view.my_choices.is_some(), view.status);
     let choices: Vec<_> = view
         .choices
@@ -132,7 +113,7 @@ fn page_context(
             }
         })
         .collect();
-    let public = cfg.public_url.trim_end_matches('/');
+    let public = app.config.site.public_url.trim_end_matches('/');
     let canonical = format!("{public}{}", q.path());
     let image = image_of(&q.image_id);
     // Share cards need an absolute URL; the 1200 px rendition is the size they ask for.
@@ -205,9 +186,8 @@ fn page_context(
 }
 
 #[get("/q/<id>", rank = 2)]
-async fn short(db: &State<Db>, cache: &State<Cache>, id: &str) -> AppResult<Redirect> {
-    let id = parse_id(id)?;
-    let view = load(db, cache, id, None).await?;
+async fn short(app: &AppState, id: Qid) -> AppResult<Redirect> {
+    let view = app.poll_view(*id, None).await?;
     Ok(Redirect::moved(view.question.path()))
 }
 
@@ -229,25 +209,24 @@ pub enum PageOrRedirect {
 
 #[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    keys: &State<Keys>,
-    cfg: &State<AppConfig>,
-    media: &State<Media>,
-    voter: Voter,
-    viewer: Viewer,
-    pages: &State<PageCache>,
-    templates: Metadata<'_>,
-    flash: Option<FlashMessage<'_>>,
+    app: &AppState,
+    visitor: Visitor<'_>,
     track: Tracker,
-    id: &str,
+    templates: Metadata<'_>,
+    id: Qid,
     slug: &str,
 ) -> AppResult<PageOrRedirect> {
-    let id = parse_id(id)?;
-    let view_event = || track.emit(Event::question_view(id.0));
+    let Visitor {
+        viewer,
+        voter,
+        flash,
+    } = visitor;
+    let pages = &app.pages;
+    let keys = &app.keys;
+    let view_event = || track.emit(Event::question_view(id.get()));
     // A visitor who cannot have a ballot (no voter cookie yet) and has no session or flash
     // gets the page last rendered for this address, without any read (see `page_cache`).
-    let address = PageCache::address(("question", id.0, slug));
+    let address = PageCache::address(("question", id.get(), slug));
     let anonymous = flash.is_none() && viewer.user().is_none();
     if anonymous
         && voter.ballot_key().is_none()
@@ -256,7 +235,7 @@ async fn show(
         view_event();
         return Ok(PageOrRedirect::Html(RawHtml(html)));
     }
-    let view = load(db, cache, id, voter.ballot_key()).await?;
+    let view = app.poll_view(*id, voter.ballot_key()).await?;
     if view.question.slug != slug {
         return Ok(PageOrRedirect::Redirect(Redirect::moved(
             view.question.path(),
@@ -272,14 +251,7 @@ async fn show(
                 pages.personalise(&html, &token),
             )));
         }
-        let context = page_context(
-            &viewer,
-            &view,
-            pages.placeholder().to_owned(),
-            cfg,
-            media,
-            None,
-        );
+        let context = page_context(app, &viewer, &view, pages.placeholder().to_owned(), None);
         if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
             let stored = pages.insert_shared(key, html);
             pages.remember(address, &stored);
@@ -288,11 +260,11 @@ async fn show(
             )));
         }
     }
-    let flash = flash.map(|f| match f.kind() {
-        "error" => Flash::error(f.message()),
-        _ => Flash::ok(f.message()),
+    let notice = flash.map(|f| match f.kind() {
+        "error" => Notice::error(f.message()),
+        _ => Notice::ok(f.message()),
     });
     Ok(PageOrRedirect::Page(render_page(
-        &viewer, &view, &voter, keys, cfg, media, flash,
+        app, &viewer, &view, &voter, notice,
     )))
 }

@@ -3,20 +3,18 @@
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{State, get, post, routes};
+use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::{CurrentUser, Keys, Voter};
-use crate::config::AppConfig;
-use crate::db::Db;
-use crate::error::AppResult;
-use crate::limits::{Action, Limits};
-use crate::mail::Mailer;
+use crate::auth::{CurrentUser, Voter};
+use crate::error::{AppError, AppResult};
+use crate::limits::Action;
 use crate::routes::accounts::TokenForm;
 use crate::routes::viewer::Viewer;
-use crate::services::recovery::{self, ResetError};
+use crate::services::recovery::{self, BadLink};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -52,11 +50,11 @@ const BAD_LINK: &str = "This link is invalid, was already used, or has expired."
 
 #[get("/verify?<token>")]
 async fn verify(
-    db: &State<Db>,
+    app: &AppState,
     viewer: Viewer,
     token: Option<&str>,
 ) -> AppResult<(Status, Template)> {
-    match recovery::verify(db, token.unwrap_or("")).await? {
+    match recovery::verify(&app.db, token.unwrap_or("")).await? {
         Some(_) => Ok(message(
             &viewer,
             Status::Ok,
@@ -78,16 +76,14 @@ async fn verify(
 
 #[post("/settings/verify", data = "<form>")]
 async fn resend(
-    db: &State<Db>,
-    mailer: &State<Mailer>,
-    cfg: &State<AppConfig>,
-    limits: &State<Limits>,
+    app: &AppState,
     user: CurrentUser,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
-    limits.check(Action::Reset, Some(format!("u:{}", user.user.id)))?;
-    recovery::send_verification(db, mailer, cfg, &user.user).await?;
+    app.limits
+        .check(Action::Reset, Some(format!("u:{}", user.user.id)))?;
+    recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user.user).await?;
     Ok(FlashRedirect::success(
         Redirect::to("/settings"),
         format!("We sent a confirmation link to {}.", user.user.email),
@@ -95,10 +91,10 @@ async fn resend(
 }
 
 #[get("/reset")]
-async fn reset_form(viewer: Viewer, voter: Voter, keys: &State<Keys>) -> Template {
+async fn reset_form(app: &AppState, viewer: Viewer, voter: Voter) -> Template {
     viewer.render(
         "accounts/reset_request",
-        context! { page_title: "Reset your password", csrf_token: voter.csrf_token(keys) },
+        context! { page_title: "Reset your password", csrf_token: voter.csrf_token(&app.keys) },
     )
 }
 
@@ -118,16 +114,13 @@ impl CsrfProtected for ResetRequestForm {
 
 #[post("/reset", data = "<form>")]
 async fn reset_request(
-    db: &State<Db>,
-    mailer: &State<Mailer>,
-    cfg: &State<AppConfig>,
-    limits: &State<Limits>,
+    app: &AppState,
     ip: ClientIp,
     viewer: Viewer,
     form: CsrfForm<ResetRequestForm>,
 ) -> AppResult<(Status, Template)> {
-    limits.check(Action::Reset, ip.key())?;
-    recovery::request_reset(db, mailer, cfg, &form.0.email).await?;
+    app.limits.check(Action::Reset, ip.key())?;
+    recovery::request_reset(&app.db, &app.mailer, &app.config.site, &form.0.email).await?;
     // The same answer whether or not an account uses the address.
     Ok(message(
         &viewer,
@@ -141,14 +134,13 @@ async fn reset_request(
 
 #[get("/reset/confirm?<token>")]
 async fn reset_confirm_form(
-    db: &State<Db>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    keys: &State<Keys>,
     token: Option<&str>,
 ) -> AppResult<(Status, Template)> {
     let token = token.unwrap_or("");
-    if !recovery::reset_link_live(db, token).await? {
+    if !recovery::reset_link_live(&app.db, token).await? {
         return Ok(message(
             &viewer,
             Status::BadRequest,
@@ -162,7 +154,7 @@ async fn reset_confirm_form(
         Status::Ok,
         viewer.render(
             "accounts/reset_confirm",
-            context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(keys), token, error: Option::<String>::None },
+            context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(&app.keys), token, error: Option::<String>::None },
         ),
     ))
 }
@@ -194,26 +186,25 @@ pub enum ResetOutcome {
 
 #[post("/reset/confirm", data = "<form>")]
 async fn reset_confirm(
-    db: &State<Db>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    keys: &State<Keys>,
     form: CsrfForm<ResetConfirmForm>,
 ) -> AppResult<ResetOutcome> {
     let f = form.0;
-    match recovery::reset(db, &f.token, &f.password).await {
-        Ok(()) => Ok(ResetOutcome::Done(FlashRedirect::success(
+    match recovery::reset(&app.db, &f.token, &f.password).await {
+        Ok(Ok(())) => Ok(ResetOutcome::Done(FlashRedirect::success(
             Redirect::to("/login"),
             "Your password was changed and every device was logged out. Log in with the new password.",
         ))),
-        Err(ResetError::BadLink) => Ok(ResetOutcome::Page(message(&viewer, Status::BadRequest, false, "Link not valid", BAD_LINK, Some(("/reset", "Ask for a new link"))))),
-        Err(ResetError::Password(m)) => Ok(ResetOutcome::Page((
+        Ok(Err(BadLink)) => Ok(ResetOutcome::Page(message(&viewer, Status::BadRequest, false, "Link not valid", BAD_LINK, Some(("/reset", "Ask for a new link"))))),
+        Err(AppError::Validation { mut fields, .. }) => Ok(ResetOutcome::Page((
             Status::UnprocessableEntity,
             viewer.render(
                 "accounts/reset_confirm",
-                context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(keys), token: f.token, error: m },
+                context! { page_title: "Choose a new password", csrf_token: voter.csrf_token(&app.keys), token: f.token, error: fields.remove("password") },
             ),
         ))),
-        Err(ResetError::App(e)) => Err(e),
+        Err(e) => Err(e),
     }
 }

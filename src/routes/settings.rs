@@ -1,25 +1,21 @@
 //! `/settings`: email, password, sessions ("log out everywhere").
 
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{State, get, post, routes};
+use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
+use crate::auth::Voter;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::oauth::OAuth;
-use crate::auth::session::{self, CurrentUser};
-use crate::auth::{Keys, Voter};
-use crate::config::AppConfig;
-use crate::db::Db;
-use crate::error::{AppError, AppResult};
-use crate::mail::Mailer;
+use crate::auth::session::{self, CurrentUser, Sessions};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::human_time;
-use crate::services::accounts::{self, FieldErrors, FormError};
-use crate::services::identities;
+use crate::services::{accounts, identities, recovery};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -35,17 +31,27 @@ pub fn routes() -> Vec<rocket::Route> {
     ]
 }
 
-async fn render(
-    db: &Db,
-    viewer: &Viewer,
-    voter: &Voter,
-    keys: &Keys,
-    oauth: &OAuth,
-    user: &CurrentUser,
+/// What the settings page shows besides the account: a message, field problems, a new token.
+#[derive(Debug, Default)]
+struct Shown {
     notice: Option<String>,
     errors: FieldErrors,
     new_token: Option<String>,
+}
+
+async fn render(
+    app: &AppState,
+    viewer: &Viewer,
+    voter: &Voter,
+    user: &CurrentUser,
+    shown: Shown,
 ) -> AppResult<Template> {
+    let (db, oauth) = (&app.db, &app.oauth);
+    let Shown {
+        notice,
+        errors,
+        new_token,
+    } = shown;
     let now = models::now();
     let uid = user.user.id;
     let (rows, tokens) = db
@@ -100,7 +106,7 @@ async fn render(
         "settings/index",
         context! {
             page_title: "Settings",
-            csrf_token: voter.csrf_token(keys),
+            csrf_token: voter.csrf_token(&app.keys),
             user: context! {
                 username: &user.user.username,
                 email: &user.user.email,
@@ -108,7 +114,7 @@ async fn render(
             },
             notice,
             errors: serde_json::to_value(&errors).unwrap_or_default(),
-                        sessions: list,
+            sessions: list,
             tokens,
             new_token,
             identities,
@@ -119,27 +125,18 @@ async fn render(
 
 #[get("/settings")]
 async fn show(
-    db: &State<Db>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
     flash: Option<rocket::request::FlashMessage<'_>>,
 ) -> AppResult<Template> {
     let notice = flash.map(|f| f.message().to_string());
-    render(
-        db,
-        &viewer,
-        &voter,
-        keys,
-        oauth,
-        &user,
+    let shown = Shown {
         notice,
-        FieldErrors::new(),
-        None,
-    )
-    .await
+        ..Shown::default()
+    };
+    render(app, &viewer, &voter, &user, shown).await
 }
 
 /// Change of email.
@@ -156,50 +153,49 @@ impl CsrfProtected for EmailForm {
     }
 }
 
+/// Back to the settings with `done`, or the page again with the form's problems.
 async fn outcome(
-    result: Result<(), FormError>,
+    result: AppResult<()>,
     done: &'static str,
-    ctx: (&Db, &Viewer, &Voter, &Keys, &OAuth, &CurrentUser),
+    ctx: (&AppState, &Viewer, &Voter, &CurrentUser),
 ) -> AppResult<FormOutcome> {
     match result {
         Ok(()) => Ok(FormOutcome::Flash(FlashRedirect::success(
             Redirect::to("/settings"),
             done,
         ))),
-        Err(FormError::App(e)) => Err(e),
-        Err(FormError::Fields(errors)) => {
-            let (db, viewer, voter, keys, oauth, user) = ctx;
-            let page = render(db, viewer, voter, keys, oauth, user, None, errors, None).await?;
+        Err(AppError::Validation { fields, .. }) => {
+            let (app, viewer, voter, user) = ctx;
+            let shown = Shown {
+                errors: fields,
+                ..Shown::default()
+            };
+            let page = render(app, viewer, voter, user, shown).await?;
             Ok(FormOutcome::Form((Status::UnprocessableEntity, page)))
         }
+        Err(e) => Err(e),
     }
 }
 
 #[post("/settings/email", data = "<form>")]
 async fn change_email(
-    db: &State<Db>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
-    mailer: &State<Mailer>,
-    cfg: &State<AppConfig>,
     form: CsrfForm<EmailForm>,
 ) -> AppResult<FormOutcome> {
-    let f = form.0;
+    let (db, f) = (&app.db, form.0);
     let result = accounts::change_email(db, &user.user, &f.email, &f.password).await;
     if result.is_ok() {
         let uid = user.user.id;
-        let updated = db
-            .run(move |c| Ok(crate::models::user::find(c, uid)?))
-            .await?;
-        crate::services::recovery::send_verification(db, mailer, cfg, &updated).await?;
+        let updated = db.run(move |c| Ok(models::user::find(c, uid)?)).await?;
+        recovery::send_verification(db, &app.mailer, &app.config.site, &updated).await?;
     }
     outcome(
         result,
         "Your email address was changed.",
-        (db, &viewer, &voter, keys, oauth, &user),
+        (app, &viewer, &voter, &user),
     )
     .await
 }
@@ -220,36 +216,37 @@ impl CsrfProtected for PasswordForm {
 
 #[post("/settings/password", data = "<form>")]
 async fn change_password(
-    db: &State<Db>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
     form: CsrfForm<PasswordForm>,
 ) -> AppResult<FormOutcome> {
     let f = form.0;
-    let result = accounts::change_password(db, &user.user, &f.current_password, &f.password).await;
+    let result =
+        accounts::change_password(&app.db, &user.user, &f.current_password, &f.password).await;
     outcome(
         result,
         "Your password was changed.",
-        (db, &viewer, &voter, keys, oauth, &user),
+        (app, &viewer, &voter, &user),
     )
     .await
 }
 
 #[post("/settings/sessions/revoke-all", data = "<form>")]
 async fn revoke_all(
-    db: &State<Db>,
-    cfg: &State<AppConfig>,
+    app: &AppState,
     user: CurrentUser,
-    jar: &CookieJar<'_>,
+    browser: Sessions<'_>,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
     let uid = user.user.id;
-    let n = db.write(move |c| Ok(sessions::delete_all(c, uid)?)).await?;
-    jar.remove(rocket::http::Cookie::build(session::cookie_name(cfg)).path("/"));
+    let n = app
+        .db
+        .write(move |c| Ok(sessions::delete_all(c, uid)?))
+        .await?;
+    browser.forget();
     tracing::info!(user = uid, sessions = n, "logged out everywhere");
     Ok(FlashRedirect::success(
         Redirect::to("/login"),
@@ -259,7 +256,7 @@ async fn revoke_all(
 
 #[post("/settings/sessions/<id>/revoke", data = "<form>")]
 async fn revoke(
-    db: &State<Db>,
+    app: &AppState,
     user: CurrentUser,
     id: &str,
     form: CsrfForm<TokenForm>,
@@ -270,7 +267,8 @@ async fn revoke(
     }
     let (uid, prefix) = (user.user.id, id.to_string());
     let now = models::now();
-    let removed = db
+    let removed = app
+        .db
         .write(move |c| {
             let target = sessions::for_user(c, uid, now)?
                 .into_iter()
@@ -306,9 +304,7 @@ impl CsrfProtected for TokenNameForm {
 
 #[post("/settings/tokens", data = "<form>")]
 async fn create_token(
-    db: &State<Db>,
-    keys: &State<Keys>,
-    oauth: &State<OAuth>,
+    app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
@@ -316,33 +312,29 @@ async fn create_token(
 ) -> AppResult<(Status, Template)> {
     let name = form.0.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 {
-        let errors = FieldErrors::from([(
-            "token",
-            "Give the token a name of 1 to 64 characters.".to_string(),
-        )]);
-        let page = render(db, &viewer, &voter, keys, oauth, &user, None, errors, None).await?;
+        let shown = Shown {
+            errors: FieldErrors::from([(
+                "token",
+                "Give the token a name of 1 to 64 characters.".to_string(),
+            )]),
+            ..Shown::default()
+        };
+        let page = render(app, &viewer, &voter, &user, shown).await?;
         return Ok((Status::UnprocessableEntity, page));
     }
-    let token = session::create_api_token(db, user.user.id, &name).await?;
-    let notice = Some("Copy your new token now: it is shown only once.".to_string());
-    let page = render(
-        db,
-        &viewer,
-        &voter,
-        keys,
-        oauth,
-        &user,
-        notice,
-        FieldErrors::new(),
-        Some(token),
-    )
-    .await?;
+    let token = session::create_api_token(&app.db, user.user.id, &name).await?;
+    let shown = Shown {
+        notice: Some("Copy your new token now: it is shown only once.".to_string()),
+        new_token: Some(token),
+        ..Shown::default()
+    };
+    let page = render(app, &viewer, &voter, &user, shown).await?;
     Ok((Status::Created, page))
 }
 
 #[post("/settings/tokens/<id>/revoke", data = "<form>")]
 async fn revoke_token(
-    db: &State<Db>,
+    app: &AppState,
     user: CurrentUser,
     id: i64,
     form: CsrfForm<TokenForm>,
@@ -350,7 +342,8 @@ async fn revoke_token(
     let _ = form;
     let uid = user.user.id;
     let now = models::now();
-    if !db
+    if !app
+        .db
         .write(move |c| Ok(api_token::revoke(c, uid, id, now)?))
         .await?
     {
@@ -364,13 +357,13 @@ async fn revoke_token(
 
 #[post("/settings/identities/<id>/unlink", data = "<form>")]
 async fn unlink_identity(
-    db: &State<Db>,
+    app: &AppState,
     user: CurrentUser,
     id: i64,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<FlashRedirect<Redirect>> {
     let _ = form;
-    identities::unlink(db, user.user.id, id).await?;
+    identities::unlink(&app.db, user.user.id, id).await?;
     Ok(FlashRedirect::success(
         Redirect::to("/settings"),
         "The account was unlinked.",

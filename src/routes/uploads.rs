@@ -1,28 +1,16 @@
-//! Images: `POST /api/v1/uploads` (multipart field `file`), the file fields of the ask form, and
-//! `GET /media/<key>` when this app serves a local store itself.
+//! Images: reading a file field (the ask form's, and `POST /api/v1/uploads` in `api::uploads`),
+//! and `GET /media/<key>` when this app serves a local store itself.
 
-use rocket::form::{Errors, Form, FromForm};
 use rocket::fs::TempFile;
-use rocket::http::{ContentType, Header, Status};
-use rocket::response::status::Created;
-use rocket::serde::json::Json;
+use rocket::http::{ContentType, Header};
 use rocket::tokio::io::AsyncReadExt;
-use rocket::{Responder, State, get, post, routes};
+use rocket::{Responder, get, routes};
 
-use crate::auth::CurrentUser;
-use crate::auth::csrf::{ApiCsrf, body_over_limit};
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::limits::{Action, Limits};
 use crate::media::image::check_file_name;
 use crate::media::store::{IMMUTABLE, content_type_of};
-use crate::media::{ApiImage, Media, Refusal, StoreError};
-use crate::services::uploads;
-
-/// Routes mounted under the API base.
-pub fn api_routes() -> Vec<rocket::Route> {
-    routes![upload]
-}
+use crate::media::{StoreError, UploadRefusal};
+use crate::state::AppState;
 
 /// Routes of the site (the local media files).
 pub fn routes() -> Vec<rocket::Route> {
@@ -36,7 +24,7 @@ pub type FileField<'r> = rocket::data::Capped<TempFile<'r>>;
 pub async fn read_file(
     field: &FileField<'_>,
     max_bytes: usize,
-) -> Result<Option<Vec<u8>>, Refusal> {
+) -> Result<Option<Vec<u8>>, UploadRefusal> {
     let raw_name = field
         .raw_name()
         .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str());
@@ -45,93 +33,18 @@ pub async fn read_file(
     }
     check_file_name(raw_name)?;
     if !field.is_complete() || field.len() > max_bytes as u64 {
-        return Err(Refusal::TooLarge { max: max_bytes });
+        return Err(UploadRefusal::TooLarge { max: max_bytes });
     }
     if field.is_empty() {
-        return Err(Refusal::Empty);
+        return Err(UploadRefusal::Empty);
     }
     let mut bytes = Vec::with_capacity(field.len() as usize);
-    let mut reader = field.open().await.map_err(|_| Refusal::Corrupt)?;
+    let mut reader = field.open().await.map_err(|_| UploadRefusal::Corrupt)?;
     reader
         .read_to_end(&mut bytes)
         .await
-        .map_err(|_| Refusal::Corrupt)?;
+        .map_err(|_| UploadRefusal::Corrupt)?;
     Ok(Some(bytes))
-}
-
-/// The multipart body of `POST /api/v1/uploads`.
-#[derive(Debug, FromForm)]
-pub struct UploadForm<'r> {
-    /// The image.
-    file: FileField<'r>,
-}
-
-/// Answer to an upload: the upload id and the image's URLs.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Uploaded {
-    /// Upload id, for `image` in `POST /api/v1/questions`.
-    pub id: String,
-    #[serde(flatten)]
-    pub image: ApiImage,
-}
-
-/// Uploads an image (multipart field `file`; JPEG, PNG, WebP or GIF, at most 5 MB, 40
-/// megapixels and 8,000 px a side). It is re-encoded into renditions (1200, 600 and 160 px
-/// wide, no metadata); the original is not kept. With a session cookie the request needs the
-/// `X-CSRF-Token` header.
-#[utoipa::path(post, path = "/api/v1/uploads", tag = "uploads",
-    security(("bearer_token" = []), ("session_cookie" = [])),
-    request_body(content_type = "multipart/form-data", description = "field `file`: the image"),
-    responses(
-        (status = 201, body = Uploaded, description = "stored; `id` goes into a question's `image`"),
-        (status = 400, body = crate::routes::api::types::ErrorBody, description = "no `file` field, or a path-like file name"),
-        (status = 401, body = crate::routes::api::types::ErrorBody, description = "not logged in"),
-        (status = 403, body = crate::routes::api::types::ErrorBody, description = "cookie request without the CSRF header"),
-        (status = 413, body = crate::routes::api::types::ErrorBody, description = "file or request too large"),
-        (status = 422, body = crate::routes::api::types::ErrorBody, description = "not an accepted image, damaged, or too many pixels"),
-        (status = 503, body = crate::routes::api::types::ErrorBody, description = "storage unavailable; nothing was stored"),
-    ))]
-#[post("/uploads", data = "<form>")]
-pub async fn upload(
-    db: &State<Db>,
-    media: &State<Media>,
-    limits: &State<Limits>,
-    user: CurrentUser,
-    _csrf: ApiCsrf,
-    form: Result<Form<UploadForm<'_>>, Errors<'_>>,
-) -> AppResult<Created<Json<Uploaded>>> {
-    let form = form.map_err(form_error)?;
-    limits.check(Action::Upload, Some(format!("u:{}", user.user.id)))?;
-    let bytes = read_file(&form.file, media.limits().max_bytes)
-        .await
-        .map_err(uploads::refusal_error)?
-        .ok_or(Refusal::Empty)
-        .map_err(uploads::refusal_error)?;
-    let image = uploads::store(media, db, user.user.id, bytes)
-        .await?
-        .map_err(uploads::refusal_error)?;
-    let id = image.id.clone();
-    Ok(
-        Created::new(format!("/api/v1/uploads/{id}")).body(Json(Uploaded {
-            id,
-            image: media.view(&image).into(),
-        })),
-    )
-}
-
-fn form_error(errors: Errors<'_>) -> AppError {
-    match errors.status() {
-        _ if body_over_limit(&errors) => AppError::PayloadTooLarge(
-            "The upload is larger than allowed (5 MB per image, 20 MB per request).".into(),
-        ),
-        Status::PayloadTooLarge => AppError::PayloadTooLarge(
-            "The upload is larger than allowed (5 MB per image, 20 MB per request).".into(),
-        ),
-        _ => AppError::bad_request(
-            "invalid_upload",
-            "Send the image as multipart/form-data in a field named `file`.",
-        ),
-    }
 }
 
 /// A media object with its type and the immutable cache policy.
@@ -145,7 +58,8 @@ pub struct MediaFile {
 /// A stored rendition, when this app serves the local store (the embedded default). Keys are
 /// content hashes, so the answer never changes: cached for a year, `immutable`.
 #[get("/media/<folder>/<name>", rank = 5)]
-pub async fn media_file(media: &State<Media>, folder: &str, name: &str) -> AppResult<MediaFile> {
+pub async fn media_file(app: &AppState, folder: &str, name: &str) -> AppResult<MediaFile> {
+    let media = &app.media;
     let not_found = || AppError::NotFound("There is no such image.".into());
     if !media.served_here() || folder != "img" {
         return Err(not_found());

@@ -1,15 +1,14 @@
 //! `/u/<username>`: a user's profile with their questions.
 
-use rocket::{State, get, routes};
+use rocket::{get, routes};
 use rocket_dyn_templates::{Template, context};
 
-use crate::db::Db;
 use crate::domain::Page;
 use crate::error::{AppError, AppResult};
-use crate::media::Media;
 use crate::models::{self, listing, user};
 use crate::routes::viewer::Viewer;
-use crate::routes::views::{ItemView, human_time};
+use crate::routes::views::{ItemPartial, human_time};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -18,8 +17,7 @@ pub fn routes() -> Vec<rocket::Route> {
 
 #[get("/u/<name>?<page>")]
 async fn profile(
-    db: &State<Db>,
-    media: &State<Media>,
+    app: &AppState,
     viewer: Viewer,
     name: &str,
     page: Option<&str>,
@@ -30,7 +28,8 @@ async fn profile(
     }
     let n = name.to_string();
     let now = models::now();
-    let found = db
+    let found = app
+        .db
         .run(move |c| {
             let Some(u) = user::find_by_username(c, &n)? else {
                 return Ok(None);
@@ -43,10 +42,10 @@ async fn profile(
     let Some((u, (questions, votes), list)) = found else {
         return Err(AppError::NotFound("There is no such user.".into()));
     };
-    let items: Vec<ItemView> = list
+    let items: Vec<ItemPartial> = list
         .items
         .iter()
-        .map(|s| ItemView::new(s, now, media))
+        .map(|s| ItemPartial::new(s, now, &app.media))
         .collect();
     let base = format!("/u/{}", u.username);
     let url = |n: u32| {

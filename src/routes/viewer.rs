@@ -1,13 +1,14 @@
 //! `Viewer`: renders a template with what every page shows about the visitor (the header's user
 //! menu and its logout token).
 
-use rocket::request::{FromRequest, Outcome, Request};
+use rocket::outcome::try_outcome;
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::Keys;
 use crate::auth::session::{self, CurrentUser};
+use crate::auth::{Keys, Voter};
 
 /// The visitor, as the page header needs it.
 #[derive(Debug, Clone)]
@@ -60,5 +61,29 @@ impl<'r> FromRequest<'r> for Viewer {
             _ => String::new(),
         };
         Outcome::Success(Viewer { user, header_csrf })
+    }
+}
+
+/// A page's visitor in full: the header's user menu ([`Viewer`]), the voter its forms are bound
+/// to ([`Voter`]), and the message the last action left (Rocket's flash cookie).
+pub struct Visitor<'r> {
+    /// The visitor as the header shows them.
+    pub viewer: Viewer,
+    /// The visitor as a voter (and the CSRF binding of the page's forms).
+    pub voter: Voter,
+    /// The message of the redirect that led here, if any.
+    pub flash: Option<FlashMessage<'r>>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Visitor<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Visitor {
+            voter: try_outcome!(req.guard::<Voter>().await),
+            viewer: try_outcome!(req.guard::<Viewer>().await),
+            flash: try_outcome!(req.guard::<Option<FlashMessage<'r>>>().await),
+        })
     }
 }

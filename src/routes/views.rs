@@ -1,11 +1,12 @@
-//! Page context structs shared by the HTML routes, built from model views.
+//! Template contexts shared by the HTML routes (`*Partial`: a piece of a page, e.g. a list item or
+//! the results bars), built from the models' read views, and the text helpers they use.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::domain::PollStatus;
-use crate::models::ballot::Counts;
 use crate::models::choice::ChoiceRow;
+use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
 
 /// "3 days ago" / "in 2 hours".
@@ -62,7 +63,7 @@ pub fn excerpt(text: &str, n: usize) -> String {
 
 /// A question in a list page.
 #[derive(Debug, Serialize)]
-pub struct ItemView {
+pub struct ItemPartial {
     id: i64,
     title: String,
     url: String,
@@ -75,14 +76,18 @@ pub struct ItemView {
     author: Option<String>,
     excerpt: Option<String>,
     kind: String,
-    image: Option<crate::media::ImageView>,
+    image: Option<crate::media::PublicImage>,
 }
 
-impl ItemView {
+impl ItemPartial {
     /// Builds the list item.
-    pub fn new(s: &QuestionSummary, now: NaiveDateTime, media: &crate::media::Media) -> ItemView {
+    pub fn new(
+        s: &QuestionSummary,
+        now: NaiveDateTime,
+        media: &crate::media::Media,
+    ) -> ItemPartial {
         let q = &s.question;
-        ItemView {
+        ItemPartial {
             image: s.image.as_ref().map(|i| media.view(i)),
             id: q.id,
             title: q.title.clone(),
@@ -102,7 +107,7 @@ impl ItemView {
 
 /// One row of the results bars.
 #[derive(Debug, Serialize)]
-pub struct ResultRow {
+pub struct ResultBar {
     id: i64,
     label: String,
     votes: i64,
@@ -113,20 +118,20 @@ pub struct ResultRow {
 
 /// The results section of a question page.
 #[derive(Debug, Serialize)]
-pub struct ResultsView {
+pub struct ResultsPartial {
     total: i64,
-    choices: Vec<ResultRow>,
+    choices: Vec<ResultBar>,
 }
 
-impl ResultsView {
+impl ResultsPartial {
     /// Builds bars for every choice in display order.
-    pub fn new(counts: &Counts, choices: &[ChoiceRow], mine: &[i64]) -> ResultsView {
+    pub fn new(counts: &Counts, choices: &[ChoiceRow], mine: &[i64]) -> ResultsPartial {
         let top = counts.by_choice.values().copied().max().unwrap_or(0);
         let rows = choices
             .iter()
             .map(|c| {
                 let votes = counts.by_choice.get(&c.id).copied().unwrap_or(0);
-                ResultRow {
+                ResultBar {
                     id: c.id,
                     label: c.label.clone(),
                     votes,
@@ -136,7 +141,7 @@ impl ResultsView {
                 }
             })
             .collect();
-        ResultsView {
+        ResultsPartial {
             total: counts.total,
             choices: rows,
         }

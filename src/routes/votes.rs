@@ -1,23 +1,20 @@
 //! Voting by plain form posts: `POST /q/<id>/vote` and `POST /q/<id>/withdraw`.
 
-use crate::analytics::{Event, Tracker};
 use rocket::response::{Flash as FlashRedirect, Redirect};
-use rocket::{FromForm, State, post, routes};
+use rocket::{FromForm, post, routes};
 
+use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{CsrfForm, CsrfProtected, Keys, Voter};
-use crate::cache::Cache;
-use crate::config::AppConfig;
-use crate::db::Db;
+use crate::auth::{CsrfForm, CsrfProtected, Voter};
+use crate::domain::ballot::parse_ids;
 use crate::error::{AppError, AppResult};
-use crate::limits::{Action, Limits};
-use crate::media::Media;
+use crate::limits::Action;
 use crate::models::ballot::VoteOutcome;
-use crate::routes::questions::{Flash, PageOrRedirect, load, parse_id, render_page};
+use crate::routes::params::Qid;
+use crate::routes::questions::{Notice, PageOrRedirect, render_page};
 use crate::routes::viewer::Viewer;
-use crate::services::vote_batcher::VoteBatcher;
-use crate::services::voting;
-use crate::services::voting::CountRefresher;
+use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -52,29 +49,23 @@ impl CsrfProtected for WithdrawForm {
 /// A refused vote re-shows the question page with the reason and a 4xx status; other errors
 /// use the error page.
 async fn refuse(
+    app: &AppState,
     viewer: &Viewer,
-    db: &Db,
-    cache: &Cache,
-    keys: &Keys,
-    cfg: &AppConfig,
-    media: &Media,
     voter: &Voter,
-    id: crate::domain::QuestionId,
+    id: Qid,
     err: AppError,
 ) -> AppResult<PageOrRedirect> {
     let status = err.status();
     if !matches!(status.code, 400 | 401 | 409 | 429) {
         return Err(err);
     }
-    let view = load(db, cache, id, Some(voter.key())).await?;
+    let view = app.poll_view(*id, Some(voter.key())).await?;
     let page = render_page(
+        app,
         viewer,
         &view,
         voter,
-        keys,
-        cfg,
-        media,
-        Some(Flash::error(err.public_message())),
+        Some(Notice::error(err.public_message())),
     );
     if let AppError::TooManyRequests {
         retry_after_secs, ..
@@ -86,93 +77,63 @@ async fn refuse(
     Ok(PageOrRedirect::Status((status, page)))
 }
 
-/// Emits the event of a vote's outcome (an identical re-submission is not an event).
-pub fn track_vote(track: &Tracker, question_id: i64, outcome: VoteOutcome, choices: &[i64]) {
-    match outcome {
-        VoteOutcome::Created => track.emit(Event::vote_cast(question_id, choices)),
-        VoteOutcome::Changed => track.emit(Event::vote_changed(question_id, choices)),
-        VoteOutcome::Unchanged => {}
-    }
-}
+/// A vote's answer: back to the question with a message, or the page again with the refusal.
+type Answer = AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>>;
 
 #[post("/q/<id>/vote", data = "<form>")]
 async fn vote(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    refresher: &State<CountRefresher>,
-    batcher: &State<VoteBatcher>,
-    keys: &State<Keys>,
-    cfg: &State<AppConfig>,
-    media: &State<Media>,
+    app: &AppState,
     voter: Voter,
     viewer: Viewer,
-    client: voting::ClientNetwork,
     ip: ClientIp,
-    limits: &State<Limits>,
     track: Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<VoteForm>,
-) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
-    let id = parse_id(id)?;
-    if let Err(e) = limits.check(Action::Vote, ip.key()) {
-        return refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
-            .await
-            .map(Err);
-    }
-    let choices = match crate::domain::ballot::parse_ids(&form.0.choice) {
-        Ok(c) => c,
-        Err(e) => {
-            return refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e.into())
-                .await
-                .map(Err);
-        }
+) -> Answer {
+    let cast = async {
+        app.limits.check(Action::Vote, ip.key())?;
+        let choices = parse_ids(&form.0.choice)?;
+        let network = ip.network_hash(&app.keys);
+        app.voting.cast(&voter, network, *id, choices).await
     };
-    match voting::cast(batcher, cfg, refresher, &voter, &client, id, choices).await {
-        Ok((outcome, choices, path, _)) => {
-            track_vote(&track, id.0, outcome, &choices);
-            let msg = match outcome {
+    match cast.await {
+        Ok(cast) => {
+            track.vote(id.get(), cast.outcome, &cast.choices);
+            let msg = match cast.outcome {
                 VoteOutcome::Created => "Thanks, your vote was counted.",
                 VoteOutcome::Changed => "Your vote was changed.",
                 VoteOutcome::Unchanged => "That is already your vote: nothing changed.",
             };
+            let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
-            .await
-            .map(Err),
+        Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
     }
 }
 
 #[post("/q/<id>/withdraw", data = "<form>")]
 async fn withdraw(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    batcher: &State<VoteBatcher>,
-    keys: &State<Keys>,
-    cfg: &State<AppConfig>,
-    media: &State<Media>,
+    app: &AppState,
     voter: Voter,
     viewer: Viewer,
     track: Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<WithdrawForm>,
-) -> AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>> {
+) -> Answer {
     let _ = form;
-    let id = parse_id(id)?;
-    match voting::withdraw(batcher, &voter, id).await {
-        Ok((had, path)) => {
+    match app.voting.withdraw(&voter, *id).await {
+        Ok(had) => {
             if had {
-                track.emit(Event::vote_withdrawn(id.0));
+                track.emit(Event::vote_withdrawn(id.get()));
             }
             let msg = if had {
                 "Your vote was withdrawn."
             } else {
                 "You had not voted on this question."
             };
+            let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(&viewer, db, cache, keys, cfg, media, &voter, id, e)
-            .await
-            .map(Err),
+        Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
     }
 }

@@ -1,50 +1,21 @@
 //! Sign-up, login and account changes: validation, password hashing off the async workers,
 //! and moving an anonymous visitor's ballots to their account at login.
 
-use std::collections::BTreeMap;
-
 use crate::auth::password;
 use crate::db::Db;
 use crate::domain::{Email, Invalid, NewPassword, Username};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
 use crate::models::{self, ballot};
 
-/// Messages per form field (`form` for the whole form), for re-showing a form.
-pub type FieldErrors = BTreeMap<&'static str, String>;
-
-/// Why a form was refused: field messages, or a failure that is not the user's.
-#[derive(Debug)]
-pub enum FormError {
-    /// Show the form again with these messages.
-    Fields(FieldErrors),
-    /// Something else failed.
-    App(AppError),
-}
-
-impl From<AppError> for FormError {
-    fn from(e: AppError) -> Self {
-        FormError::App(e)
-    }
-}
-
-fn one(field: &'static str, message: impl Into<String>) -> FormError {
-    FormError::Fields(BTreeMap::from([(field, message.into())]))
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    rocket::tokio::task::spawn_blocking(f)
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))
 }
 
 /// Creates an account; returns the new user.
-pub async fn signup(
-    db: &Db,
-    username: &str,
-    email: &str,
-    password: &str,
-) -> Result<UserRow, FormError> {
+pub async fn signup(db: &Db, username: &str, email: &str, password: &str) -> AppResult<UserRow> {
     let mut errors = FieldErrors::new();
     let name = Username::parse(username)
         .map_err(|e| errors.insert("username", e.message))
@@ -56,7 +27,7 @@ pub async fn signup(
         .map_err(|e| errors.insert("password", e.message))
         .ok();
     let (Some(name), Some(mail), Some(pass)) = (name, mail, pass) else {
-        return Err(FormError::Fields(errors));
+        return Err(AppError::fields(errors));
     };
     let (n, m) = (name.as_str().to_string(), mail.as_str().to_string());
     let (name_taken, email_taken) = db.run(move |c| Ok(user::taken(c, &n, &m)?)).await?;
@@ -70,7 +41,7 @@ pub async fn signup(
         );
     }
     if !errors.is_empty() {
-        return Err(FormError::Fields(errors));
+        return Err(AppError::fields(errors));
     }
     let hash = blocking(move || password::hash(pass.expose()))
         .await?
@@ -98,7 +69,7 @@ pub async fn signup(
         })
         .await?;
     created.map_err(|_| {
-        one(
+        AppError::field(
             "username",
             "That username or email was just taken; choose another.",
         )
@@ -107,8 +78,8 @@ pub async fn signup(
 
 /// Checks a login (username or email) and password; the same answer, in about the same time,
 /// for an unknown user and a wrong password. Banned users cannot log in.
-pub async fn authenticate(db: &Db, login: &str, password: &str) -> Result<UserRow, FormError> {
-    let wrong = || one("form", "Wrong username or password.");
+pub async fn authenticate(db: &Db, login: &str, password: &str) -> AppResult<UserRow> {
+    let wrong = || AppError::field("form", "Wrong username or password.");
     if login.trim().is_empty() || password.is_empty() || password.len() > 1024 || login.len() > 254
     {
         return Err(wrong());
@@ -120,7 +91,7 @@ pub async fn authenticate(db: &Db, login: &str, password: &str) -> Result<UserRo
     let ok = blocking(move || password::verify(stored.as_deref(), &pw)).await?;
     match found {
         Some(u) if ok && u.banned_at.is_none() => Ok(u),
-        Some(u) if ok => Err(one(
+        Some(u) if ok => Err(AppError::field(
             "form",
             format!("The account {} is suspended.", u.username),
         )),
@@ -157,19 +128,17 @@ pub async fn adopt_ballots(db: &Db, cookie_voter: Option<String>, user: &UserRow
 }
 
 /// Changes the password after checking the current one.
-pub async fn change_password(
-    db: &Db,
-    user: &UserRow,
-    current: &str,
-    new: &str,
-) -> Result<(), FormError> {
+pub async fn change_password(db: &Db, user: &UserRow, current: &str, new: &str) -> AppResult<()> {
     let stored = user.password_hash.clone();
     let cur = current.to_string();
     if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
-        return Err(one("password", "The current password is wrong."));
+        return Err(AppError::field(
+            "password",
+            "The current password is wrong.",
+        ));
     }
-    let pass =
-        NewPassword::parse(new, &user.username).map_err(|e: Invalid| one("password", e.message))?;
+    let pass = NewPassword::parse(new, &user.username)
+        .map_err(|e: Invalid| AppError::field("password", e.message))?;
     let hash = blocking(move || password::hash(pass.expose()))
         .await?
         .map_err(AppError::Internal)?;
@@ -180,17 +149,12 @@ pub async fn change_password(
 }
 
 /// Changes the email after checking the password; the new address is unverified.
-pub async fn change_email(
-    db: &Db,
-    user: &UserRow,
-    email: &str,
-    current: &str,
-) -> Result<(), FormError> {
-    let mail = Email::parse(email).map_err(|e| one("email", e.message))?;
+pub async fn change_email(db: &Db, user: &UserRow, email: &str, current: &str) -> AppResult<()> {
+    let mail = Email::parse(email).map_err(|e| AppError::field("email", e.message))?;
     let stored = user.password_hash.clone();
     let cur = current.to_string();
     if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
-        return Err(one("email", "The password is wrong."));
+        return Err(AppError::field("email", "The password is wrong."));
     }
     let (uid, m) = (user.id, mail.as_str().to_string());
     let result = db
@@ -203,5 +167,5 @@ pub async fn change_email(
             Err(e) => Err(e.into()),
         })
         .await?;
-    result.map_err(|_| one("email", "Another account uses that email."))
+    result.map_err(|_| AppError::field("email", "Another account uses that email."))
 }

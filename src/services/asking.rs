@@ -1,14 +1,16 @@
 //! Asking and managing questions: raw input to a validated draft, stored by the models.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDateTime;
+use diesel::OptionalExtension;
 
+use crate::cache::Cache;
 use crate::db::Db;
-use crate::domain::{DraftInput, QuestionDraft};
-use crate::error::{AppError, AppResult};
-use crate::models::question::{self, ManageError};
+use crate::domain::{DraftInput, ManageRefusal, QuestionDraft};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::models::choice::{self, ChoiceRow};
+use crate::models::question::{self, QuestionRow};
 use crate::models::{self};
+use crate::services::reading;
 
 /// A question as typed into the ask form or sent to the API, before validation.
 #[derive(Debug, Clone)]
@@ -39,9 +41,6 @@ pub struct RawQuestion {
     pub duplicate_protection: String,
 }
 
-/// Field problems, keyed by form field.
-pub type Problems = BTreeMap<&'static str, String>;
-
 fn limit(v: &Option<String>) -> Result<Option<u32>, ()> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
@@ -49,13 +48,13 @@ fn limit(v: &Option<String>) -> Result<Option<u32>, ()> {
     }
 }
 
-/// Validates raw input into a draft by `author_id`.
+/// Validates raw input into a draft by `author_id`; the problems by form field otherwise.
 pub fn validate(
     raw: &RawQuestion,
     author_id: i64,
     now: NaiveDateTime,
-) -> Result<QuestionDraft, Problems> {
-    let mut problems = Problems::new();
+) -> Result<QuestionDraft, FieldErrors> {
+    let mut problems = FieldErrors::new();
     let min = limit(&raw.min_choices);
     let max = limit(&raw.max_choices);
     if min.is_err() || max.is_err() {
@@ -112,43 +111,39 @@ pub fn parse_time(s: &str) -> Result<Option<NaiveDateTime>, String> {
     Err("Enter the closing date and time as YYYY-MM-DD HH:MM.".into())
 }
 
-/// Stores a new question; returns its id and canonical path.
+/// Stores a new question; returns its id and canonical path. Invalid input is
+/// `AppError::Validation` with the problems by form field.
 pub async fn create(
     db: &Db,
+    cache: &Cache,
     raw: RawQuestion,
     author_id: i64,
-) -> AppResult<Result<(i64, String), Problems>> {
+) -> AppResult<(i64, String)> {
     let now = models::now();
-    let draft = match validate(&raw, author_id, now) {
-        Ok(d) => d,
-        Err(p) => return Ok(Err(p)),
-    };
-    let created = db
+    let draft = validate(&raw, author_id, now).map_err(AppError::fields)?;
+    let (id, path) = db
         .write(move |c| {
-            if let Some(p) = foreign_uploads(c, &draft, author_id)? {
-                return Ok(Err(p));
-            }
+            refuse_foreign_uploads(c, &draft, author_id)?;
             let id = question::create(c, &draft, now)?;
-            Ok(Ok((id, question::find_visible(c, id)?.path())))
+            Ok((id, question::find_visible(c, id)?.path()))
         })
         .await?;
-    if let Ok((id, _)) = &created {
-        tracing::info!(question = id, author = author_id, "question asked");
-    }
-    Ok(created)
+    tracing::info!(question = id, author = author_id, "question asked");
+    reading::lists_changed(cache).await;
+    Ok((id, path))
 }
 
-/// Problems when the draft refers to uploads that do not exist or belong to someone else.
-fn foreign_uploads(
+/// Refuses a draft that refers to uploads that do not exist or belong to someone else.
+fn refuse_foreign_uploads(
     c: &mut crate::db::AnyConnection,
     draft: &QuestionDraft,
     author_id: i64,
-) -> AppResult<Option<Problems>> {
+) -> AppResult<()> {
     let bad = models::media::not_owned(c, &draft.upload_ids(), author_id)?;
     if bad.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
-    let mut problems = Problems::new();
+    let mut problems = FieldErrors::new();
     if draft
         .image
         .as_ref()
@@ -164,63 +159,80 @@ fn foreign_uploads(
     {
         problems.insert("choices", "A choice's image upload does not exist.".into());
     }
-    Ok(Some(problems))
+    Err(AppError::fields(problems))
 }
 
-/// Maps an author's refused change to an error.
-pub fn manage_error(e: ManageError) -> AppError {
-    match e {
-        ManageError::NotFound => AppError::NotFound("There is no such question.".into()),
-        ManageError::NotAuthor => AppError::Forbidden {
-            code: "not_author",
-            message: "Only the author can change this question.".into(),
-        },
-        ManageError::HasVotes => AppError::Conflict {
-            code: "has_votes",
-            message: "This question already has votes, so it can no longer be edited.".into(),
-        },
-        ManageError::Closed => AppError::Conflict {
-            code: "question_closed",
-            message: "This question is already closed.".into(),
-        },
-        ManageError::Db(e) => e.into(),
-    }
+/// An author's own question with its choices and tag names, for the edit form.
+#[derive(Debug, Clone)]
+pub struct OwnQuestion {
+    /// The question.
+    pub question: QuestionRow,
+    /// Its choices in order.
+    pub choices: Vec<ChoiceRow>,
+    /// Its tags' names.
+    pub tags: Vec<String>,
 }
 
-/// Replaces a question's content; field problems, or the stored path.
-pub async fn edit(
-    db: &Db,
-    id: i64,
-    raw: RawQuestion,
-    author_id: i64,
-) -> AppResult<Result<String, Problems>> {
-    let now = models::now();
-    let draft = match validate(&raw, author_id, now) {
-        Ok(d) => d,
-        Err(p) => return Ok(Err(p)),
-    };
-    db.write(move |c| {
-        if let Some(p) = foreign_uploads(c, &draft, author_id)? {
-            return Ok(Err(p));
+/// `author_id`'s visible question `id` (403 for someone else's, 404 for none).
+pub async fn own(db: &Db, id: i64, author_id: i64) -> AppResult<OwnQuestion> {
+    db.run(move |c| {
+        let question = question::find_visible(c, id)
+            .optional()?
+            .ok_or(ManageRefusal::NotFound)?;
+        if question.author_id != Some(author_id) {
+            return Err(ManageRefusal::NotAuthor.into());
         }
-        question::update(c, id, author_id, &draft, now).map_err(manage_error)?;
-        Ok(Ok(question::find_visible(c, id)?.path()))
+        let choices = choice::for_question(c, id)?;
+        let tags = models::tag::names_for(c, &[id])?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(OwnQuestion {
+            question,
+            choices,
+            tags,
+        })
     })
     .await
 }
 
-/// The problems as an API error (422 with `fields`).
-pub fn problems_error(problems: Problems) -> AppError {
-    let message = problems
-        .values()
-        .next()
-        .cloned()
-        .unwrap_or_else(|| "Invalid question.".into());
-    AppError::Validation {
-        message,
-        fields: problems
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    }
+/// Replaces a question's content; returns its canonical path. Invalid input is
+/// `AppError::Validation`.
+pub async fn edit(
+    db: &Db,
+    cache: &Cache,
+    id: i64,
+    raw: RawQuestion,
+    author_id: i64,
+) -> AppResult<String> {
+    let now = models::now();
+    let draft = validate(&raw, author_id, now).map_err(AppError::fields)?;
+    let path = db
+        .write(move |c| {
+            refuse_foreign_uploads(c, &draft, author_id)?;
+            question::update(c, id, author_id, &draft, now)??;
+            Ok(question::find_visible(c, id)?.path())
+        })
+        .await?;
+    reading::question_changed(cache, id).await;
+    Ok(path)
+}
+
+/// Closes voting on the author's question now; returns its canonical path.
+pub async fn close(db: &Db, cache: &Cache, id: i64, author_id: i64) -> AppResult<String> {
+    let path = db
+        .write(move |c| {
+            question::close(c, id, author_id, models::now())??;
+            Ok(question::find_visible(c, id)?.path())
+        })
+        .await?;
+    reading::question_changed(cache, id).await;
+    Ok(path)
+}
+
+/// Deletes the author's question (softly: hidden everywhere, rows kept).
+pub async fn delete(db: &Db, cache: &Cache, id: i64, author_id: i64) -> AppResult<()> {
+    db.write(move |c| Ok(question::soft_delete(c, id, author_id, models::now())??))
+        .await?;
+    reading::question_changed(cache, id).await;
+    Ok(())
 }

@@ -7,11 +7,10 @@ use diesel::Connection;
 use crate::auth::oauth::ProviderUser;
 use crate::db::Db;
 use crate::domain::{Email, Username};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::identity::{self, IdentityRow};
 use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
 use crate::models::{self};
-use crate::services::accounts::{FieldErrors, FormError};
 
 /// What a completed provider login leads to.
 #[derive(Debug)]
@@ -94,7 +93,7 @@ pub async fn create_account(
     who: &ProviderUser,
     username: &str,
     email: &str,
-) -> Result<UserRow, FormError> {
+) -> AppResult<UserRow> {
     let mut errors = FieldErrors::new();
     let name = Username::parse(username)
         .map_err(|e| errors.insert("username", e.message))
@@ -103,7 +102,7 @@ pub async fn create_account(
         .map_err(|e| errors.insert("email", e.message))
         .ok();
     let (Some(name), Some(mail)) = (name, mail) else {
-        return Err(FormError::Fields(errors));
+        return Err(AppError::fields(errors));
     };
     let verified = who.email_verified
         && who
@@ -165,7 +164,7 @@ pub async fn create_account(
             }
         })
         .await?;
-    outcome.map_err(FormError::Fields)
+    outcome.map_err(AppError::fields)
 }
 
 /// Links the identity to `user` (whose password the caller has just checked).

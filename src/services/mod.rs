@@ -1,7 +1,10 @@
-//! Use cases that join request identity to models: what a vote needs besides its ballot.
+//! Use cases: what a request does, given who asks, in terms of the models. No HTTP here: services
+//! return `AppResult`, and the routes turn that into pages and JSON.
 
 pub mod accounts;
 pub mod asking;
+pub mod count_refresher;
+pub mod demo;
 pub mod identities;
 pub mod moderation;
 pub mod reading;

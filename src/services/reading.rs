@@ -22,8 +22,9 @@ use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::Page;
 use crate::error::{AppError, AppResult};
-use crate::models::ballot::{self, Counts};
-use crate::models::listing::{self, ListPage, ListQuery};
+use crate::models::ballot;
+use crate::models::counts::{self, Counts};
+use crate::models::listing::{self, ListQuery, ListView};
 use crate::models::poll::{self, PollView, SharedPoll};
 use crate::models::tag::{self, TagRow};
 
@@ -50,7 +51,7 @@ fn counts_key(id: i64) -> String {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    rocket::tokio::task::spawn_blocking(f)
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
@@ -80,18 +81,13 @@ pub async fn poll_view(
         };
         let own_recent = mine
             .as_ref()
-            .is_some_and(|(_, at)| *at > now - OWN_VOTE_WINDOW);
+            .is_some_and(|b| b.changed_at > now - OWN_VOTE_WINDOW);
         let counts = if own_recent {
-            db.run_blocking(|c| Ok(ballot::counts(c, id)?))?
+            db.run_blocking(|c| Ok(counts::read(c, id)?))?
         } else {
             cached_counts(&db, &cache, id)?
         };
-        Ok(poll::assemble(
-            shared,
-            mine.map(|(ids, _)| ids),
-            counts,
-            now,
-        ))
+        Ok(poll::assemble(shared, mine.map(|b| b.choices), counts, now))
     })
     .await
 }
@@ -122,6 +118,17 @@ pub async fn poll_view_after_vote(
     ))
 }
 
+/// The canonical path of a visible question (`/q/<id>/<slug>`), from the cache.
+pub async fn question_path(db: &Db, cache: &Cache, id: i64) -> AppResult<String> {
+    if let Some(shared) = cache.peek_fresh::<SharedPoll>(&question_key(id)) {
+        return Ok(shared.question.path());
+    }
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || shared_poll(&db, &cache, id))
+        .await
+        .map(|shared| shared.question.path())
+}
+
 /// The parts of a question every visitor sees, from the cache (blocking).
 fn shared_poll(db: &Db, cache: &Cache, id: i64) -> AppResult<SharedPoll> {
     cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
@@ -131,7 +138,7 @@ fn shared_poll(db: &Db, cache: &Cache, id: i64) -> AppResult<SharedPoll> {
 
 fn cached_counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Counts> {
     cache.get_or_rebuild(&counts_key(id), COUNTS_FRESH, COUNTS_STALE, || {
-        db.run_blocking(|c| Ok(ballot::counts(c, id)?))
+        db.run_blocking(|c| Ok(counts::read(c, id)?))
     })
 }
 
@@ -156,7 +163,7 @@ pub async fn list(
     cache: &Cache,
     query: ListQuery,
     now: NaiveDateTime,
-) -> AppResult<ListPage> {
+) -> AppResult<ListView> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let load = || db.run_blocking(|c| Ok(listing::list(c, &query, now)?));
@@ -192,7 +199,7 @@ pub async fn popular_tags(db: &Db, cache: &Cache, page: Page) -> AppResult<(Vec<
 /// start a new list generation. Call after the commit.
 pub async fn question_changed(cache: &Cache, id: i64) {
     let cache = cache.clone();
-    let _ = rocket::tokio::task::spawn_blocking(move || {
+    let _ = tokio::task::spawn_blocking(move || {
         cache.delete_many(&[question_key(id), counts_key(id)]);
         lists_changed_blocking(&cache);
     })
@@ -202,7 +209,7 @@ pub async fn question_changed(cache: &Cache, id: i64) {
 /// After a question was asked: a new list generation (lists and tag cloud rebuild).
 pub async fn lists_changed(cache: &Cache) {
     let cache = cache.clone();
-    let _ = rocket::tokio::task::spawn_blocking(move || lists_changed_blocking(&cache)).await;
+    let _ = tokio::task::spawn_blocking(move || lists_changed_blocking(&cache)).await;
 }
 
 fn lists_changed_blocking(cache: &Cache) {

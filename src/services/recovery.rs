@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use crate::auth::password;
 use crate::auth::session::{new_token, token_id};
-use crate::config::AppConfig;
+use crate::config::SiteConfig;
 use crate::db::Db;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
@@ -16,7 +16,7 @@ pub const VERIFY_HOURS: i64 = 48;
 /// How long a reset link works.
 pub const RESET_MINUTES: i64 = 60;
 
-fn link(cfg: &AppConfig, path: &str, token: &str) -> String {
+fn link(cfg: &SiteConfig, path: &str, token: &str) -> String {
     format!(
         "{}{path}?token={token}",
         cfg.public_url.trim_end_matches('/')
@@ -27,7 +27,7 @@ fn link(cfg: &AppConfig, path: &str, token: &str) -> String {
 pub async fn send_verification(
     db: &Db,
     mailer: &Mailer,
-    cfg: &AppConfig,
+    cfg: &SiteConfig,
     user: &user::UserRow,
 ) -> AppResult<()> {
     let token = new_token();
@@ -81,7 +81,7 @@ pub async fn verify(db: &Db, token: &str) -> AppResult<Option<String>> {
 pub async fn request_reset(
     db: &Db,
     mailer: &Mailer,
-    cfg: &AppConfig,
+    cfg: &SiteConfig,
     email: &str,
 ) -> AppResult<()> {
     let Ok(email) = Email::parse(email) else {
@@ -130,57 +130,41 @@ pub async fn reset_link_live(db: &Db, token: &str) -> AppResult<bool> {
         .await
 }
 
-/// Why a reset was refused.
-#[derive(Debug)]
-pub enum ResetError {
-    /// The link is unknown, used or expired.
-    BadLink,
-    /// The new password is not acceptable.
-    Password(String),
-    /// Something else failed.
-    App(AppError),
-}
+/// A reset link that is unknown, used or expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadLink;
 
-/// Sets a new password from a reset link; ends every session of the account.
-pub async fn reset(db: &Db, token: &str, new_password: &str) -> Result<(), ResetError> {
+/// Sets a new password from a reset link; ends every session of the account. A dead link is
+/// `Ok(Err(BadLink))`; an unacceptable password is `AppError::Validation` on `password` (the link
+/// stays usable, so the password can be corrected).
+pub async fn reset(db: &Db, token: &str, new_password: &str) -> AppResult<Result<(), BadLink>> {
     if token.is_empty() || token.len() > 100 {
-        return Err(ResetError::BadLink);
+        return Ok(Err(BadLink));
     }
     let id = token_id(token);
     let now = models::now();
     let check_id = id.clone();
-    let live = db
-        .run(move |c| Ok(email_token::is_live(c, &check_id, email_token::RESET, now)?))
-        .await
-        .map_err(ResetError::App)?;
-    if !live {
-        return Err(ResetError::BadLink);
-    }
-    // Validate before using the link up, so a weak password can be corrected with the same link.
     let owner = db
-        .run({
-            let id = id.clone();
-            move |c| {
-                use crate::db::schema::email_tokens;
-                use diesel::prelude::*;
-                Ok(email_tokens::table
-                    .find(id)
-                    .select(email_tokens::user_id)
-                    .first::<i64>(c)?)
-            }
+        .run(move |c| {
+            Ok(email_token::live_owner(
+                c,
+                &check_id,
+                email_token::RESET,
+                now,
+            )?)
         })
-        .await
-        .map_err(ResetError::App)?;
-    let u = db
-        .run(move |c| Ok(user::find(c, owner)?))
-        .await
-        .map_err(ResetError::App)?;
+        .await?;
+    let Some(owner) = owner else {
+        return Ok(Err(BadLink));
+    };
+    // Validate before using the link up, so a weak password can be corrected with the same link.
+    let u = db.run(move |c| Ok(user::find(c, owner)?)).await?;
     let pass = NewPassword::parse(new_password, &u.username)
-        .map_err(|e| ResetError::Password(e.message))?;
-    let hash = rocket::tokio::task::spawn_blocking(move || password::hash(pass.expose()))
+        .map_err(|e| AppError::field("password", e.message))?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(pass.expose()))
         .await
-        .map_err(|e| ResetError::App(AppError::Internal(e.to_string())))?
-        .map_err(|e| ResetError::App(AppError::Internal(e)))?;
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::Internal)?;
     db.write(move |c| {
         let Some((uid, _)) = email_token::consume(c, &id, email_token::RESET, now)? else {
             return Ok(false);
@@ -191,7 +175,5 @@ pub async fn reset(db: &Db, token: &str, new_password: &str) -> Result<(), Reset
         Ok(true)
     })
     .await
-    .map_err(ResetError::App)?
-    .then_some(())
-    .ok_or(ResetError::BadLink)
+    .map(|reset| if reset { Ok(()) } else { Err(BadLink) })
 }

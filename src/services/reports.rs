@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use rocket::tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::cache::Cache;
 use crate::db::Db;
@@ -255,13 +255,13 @@ pub const WINDOWS: [ReportWindow; 3] = [ReportWindow::Day, ReportWindow::Week, R
 
 impl Reports {
     /// Reports built from `db`'s rollups.
-    pub fn new(db: Db, cache: Cache, cfg: &crate::config::AppConfig) -> Reports {
+    pub fn new(db: Db, cache: Cache, cfg: &crate::config::ReportsConfig) -> Reports {
         let build = move |range: &ReportRange| db.run_blocking(|c| build(c, range));
         Reports::with_builder(
             cache,
-            Duration::from_secs(cfg.report_cache_secs),
-            Duration::from_millis(cfg.report_wait_ms),
-            Duration::from_secs(cfg.report_refresh_secs),
+            Duration::from_secs(cfg.cache_secs),
+            Duration::from_millis(cfg.wait_ms),
+            Duration::from_secs(cfg.refresh_secs),
             build,
         )
     }
@@ -340,7 +340,7 @@ impl Reports {
             return Ok(Lookup::Preparing);
         }
         // `wait_for` also ends (with an error) if the build task is gone.
-        let finished = rocket::tokio::time::timeout(self.inner.wait, done.wait_for(|d| *d))
+        let finished = tokio::time::timeout(self.inner.wait, done.wait_for(|d| *d))
             .await
             .is_ok();
         match self.kept(&key, now) {
@@ -354,7 +354,7 @@ impl Reports {
 
     async fn build_now(&self, range: ReportRange, now: NaiveDateTime) -> AppResult<Built> {
         let build = self.inner.build.clone();
-        rocket::tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             Ok(Built {
                 built_at: now,
                 report: build(&range)?,
@@ -379,7 +379,7 @@ impl Reports {
         building.insert(key.clone(), rx.clone());
         drop(building);
         let this = self.clone();
-        rocket::tokio::spawn(async move {
+        tokio::spawn(async move {
             let permit = this.inner.permits.clone().acquire_owned().await;
             let started = std::time::Instant::now();
             match this.build_now(range, now).await {

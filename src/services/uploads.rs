@@ -4,7 +4,7 @@
 
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::media::{Media, Refusal, StoredImage};
+use crate::media::{Media, StoredImage, UploadRefusal};
 use crate::models::{self, media::MediaRow};
 
 /// Processes and stores an image uploaded by `owner_id`. `Ok(Err(_))` is a refused file.
@@ -13,7 +13,7 @@ pub async fn store(
     db: &Db,
     owner_id: i64,
     bytes: Vec<u8>,
-) -> AppResult<Result<StoredImage, Refusal>> {
+) -> AppResult<Result<StoredImage, UploadRefusal>> {
     let processed = match media.process(bytes).await {
         Ok(Ok(p)) => p,
         Ok(Err(refusal)) => return Ok(Err(refusal)),
@@ -42,16 +42,4 @@ pub async fn store(
         "image uploaded"
     );
     Ok(Ok(image))
-}
-
-/// A refused file as an API error.
-pub fn refusal_error(r: Refusal) -> AppError {
-    match r {
-        Refusal::TooLarge { .. } => AppError::PayloadTooLarge(r.to_string()),
-        Refusal::PathName => AppError::bad_request(r.code(), r.to_string()),
-        _ => AppError::Unprocessable {
-            code: r.code(),
-            message: r.to_string(),
-        },
-    }
 }

@@ -1,7 +1,7 @@
 //! Group commit of concurrent votes: handlers hand their vote or withdrawal to the managed
 //! [`VoteBatcher`] and await its reply; a few writer threads (plain OS threads, not Rocket's async
 //! workers nor the blocking pool) each take up to `vote_batch_max` waiting requests and apply them
-//! in ONE transaction (`models::ballot_batch`), so one commit (one fsync with
+//! in ONE transaction (`models::ballot::batch`), so one commit (one fsync with
 //! `innodb_flush_log_at_trx_commit=1`) acknowledges the whole batch. A request is answered only
 //! after the commit that stored it.
 //!
@@ -18,14 +18,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use rocket::tokio::sync::oneshot;
+use tokio::sync::oneshot;
 
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, retry};
 use crate::error::{AppError, AppResult};
-use crate::models::ballot::{self, Counts};
-use crate::models::ballot_batch::{self, Applied, BallotOp, InBatch};
-use crate::models::counts;
-use crate::services::voting::{CountRefresher, to_app_error};
+use crate::models::ballot::{self, Applied, BallotOp, InBatch};
+use crate::models::counts::{self, Counts};
+use crate::services::count_refresher::CountRefresher;
 
 /// A batch that fails with a transient conflict runs this many times before its requests are
 /// applied one by one.
@@ -40,6 +39,8 @@ pub struct BatcherOptions {
     pub queue: usize,
     /// Writer threads (always 1 on SQLite, which has one writer at a time).
     pub writers: usize,
+    /// Counter slots a batch's votes go to (one chosen at random per batch).
+    pub slots: u16,
 }
 
 struct Job {
@@ -112,6 +113,7 @@ impl VoteBatcher {
                     rx: rx.clone(),
                     refresher: refresher.clone(),
                     max_batch: opts.max_batch.max(1),
+                    slots: opts.slots,
                     stats: Arc::clone(&stats),
                 };
                 std::thread::Builder::new()
@@ -180,6 +182,7 @@ struct Writer {
     rx: Receiver<Job>,
     refresher: CountRefresher,
     max_batch: usize,
+    slots: u16,
     stats: Arc<Stats>,
 }
 
@@ -206,25 +209,14 @@ impl Writer {
         // Quiet questions get their list counters refreshed in this same commit; busy ones are
         // left to the background task (at most once per interval).
         let refresh = self.refresher.claim_all(&qids);
-        let slot = counts::pick_slot(self.refresher.slots());
+        let slot = counts::pick_slot(self.slots);
         let now = crate::models::now();
         let ops: Vec<&BallotOp> = jobs.iter().map(|j| &j.op).collect();
-        let mut attempt = 0;
-        let outcome = loop {
-            attempt += 1;
-            let r = self
-                .db
-                .write_blocking(|c| Ok(ballot_batch::apply_batch(c, &ops, slot, &refresh, now)));
-            match r {
-                Ok(Err(e)) if attempt < BATCH_ATTEMPTS && ballot::should_retry(&e) => {
-                    let backoff = 1u64 << attempt;
-                    std::thread::sleep(std::time::Duration::from_millis(
-                        rand::random::<u64>() % (backoff + 1),
-                    ));
-                }
-                other => break other,
-            }
-        };
+        let outcome = self.db.write_blocking(|c| {
+            Ok(retry(BATCH_ATTEMPTS, ballot::should_retry, || {
+                ballot::batch::apply_batch(c, &ops, slot, &refresh, now)
+            }))
+        });
         match outcome {
             Ok(Ok(results)) => {
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -239,14 +231,14 @@ impl Writer {
                         InBatch::Done(r) => {
                             self.stats.batched.fetch_add(1, Ordering::Relaxed);
                             let counts = match &r {
-                                Ok(Applied::Voted { .. }) => {
+                                Ok(Applied::Voted(_)) => {
                                     counted.get(&job.op.question_id()).cloned()
                                 }
                                 _ => None,
                             };
                             let _ = job.reply.send(
                                 r.map(|applied| Committed { applied, counts })
-                                    .map_err(to_app_error),
+                                    .map_err(AppError::from),
                             );
                         }
                         InBatch::Deferred => deferred.push(job),
@@ -281,7 +273,7 @@ impl Writer {
             .iter()
             .zip(results)
             .filter_map(|(j, r)| match r {
-                InBatch::Done(Ok(Applied::Voted { .. })) => Some(j.op.question_id()),
+                InBatch::Done(Ok(Applied::Voted(_))) => Some(j.op.question_id()),
                 _ => None,
             })
             .collect();
@@ -302,10 +294,12 @@ impl Writer {
     fn one_by_one(&self, jobs: Vec<Job>, slot: i16) {
         for job in jobs {
             self.stats.solo.fetch_add(1, Ordering::Relaxed);
-            let r = self.db.write_blocking(|c| {
-                ballot_batch::apply_one(c, &job.op, slot).map_err(to_app_error)
-            });
-            let _ = job.reply.send(r.map(Committed::bare));
+            let r = self
+                .db
+                .write_blocking(|c| Ok(ballot::batch::apply_one(c, &job.op, slot)?));
+            let _ = job
+                .reply
+                .send(r.and_then(|r| r.map(Committed::bare).map_err(AppError::from)));
         }
     }
 
@@ -321,15 +315,4 @@ impl Writer {
             self.refresher.defer(ids);
         }
     }
-}
-
-/// At shutdown: refuse new votes, commit the queued ones, stop the writers.
-pub fn on_shutdown() -> rocket::fairing::AdHoc {
-    rocket::fairing::AdHoc::on_shutdown("vote batcher", |rocket| {
-        Box::pin(async move {
-            if let Some(b) = rocket.state::<VoteBatcher>().cloned() {
-                let _ = rocket::tokio::task::spawn_blocking(move || b.shutdown()).await;
-            }
-        })
-    })
 }

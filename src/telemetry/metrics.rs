@@ -1,24 +1,20 @@
 //! Prometheus metrics at `/metrics`: a `metrics` facade recorder installed once per process
 //! (tests build many apps), request counts and latency by method, route template and status
-//! ([`RequestMetrics`]), and at each scrape the cache counters, the database pool and the
-//! process's resident memory. Other modules emit through the facade (`metrics::counter!`).
-//! Only clients in `metrics_allow` may read it (403 for the others).
+//! ([`RequestMetrics`]), and at each scrape ([`render`]) the cache counters, the database pool and
+//! the process's resident memory. Other modules emit through the facade (`metrics::counter!`).
+//! The route and who may read it are `routes::ops`.
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::ContentType;
-use rocket::{Request, Response, State, get, routes};
+use rocket::{Request, Response};
 
 use super::{elapsed, route_template};
-use crate::auth::client_ip::{ClientIp, TrustedProxies};
-use crate::cache::Cache;
-use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::cache::CacheStats;
 
-/// The scrape route (which the request metrics skip).
-const PATH: &str = "/metrics";
+/// The scrape route (`routes::ops`), which the request metrics skip.
+pub const PATH: &str = "/metrics";
 
 const REQUESTS: &str = "beebeta_http_requests_total";
 const DURATION: &str = "beebeta_http_request_duration_seconds";
@@ -100,54 +96,15 @@ fn describe() {
     );
 }
 
-/// Addresses allowed to read `/metrics`.
-#[derive(Debug, Clone)]
-pub struct MetricsAllow(TrustedProxies);
-
-impl MetricsAllow {
-    /// Parses a comma-separated list of addresses and CIDR networks.
-    pub fn parse(list: &str) -> Result<MetricsAllow, String> {
-        let items: Vec<String> = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        TrustedProxies::parse(&items)
-            .map(MetricsAllow)
-            .map_err(|e| format!("metrics_allow: {e}"))
-    }
-
-    /// Whether the client may read the metrics.
-    pub fn allows(&self, client: ClientIp) -> bool {
-        client.0.is_some_and(|ip| self.0.contains(ip))
-    }
-}
-
-/// The scrape route.
-pub fn routes() -> Vec<rocket::Route> {
-    routes![scrape]
-}
-
-#[get("/metrics")]
-fn scrape(
-    client: ClientIp,
-    allow: &State<MetricsAllow>,
-    db: &State<Db>,
-    cache: &State<Cache>,
-) -> AppResult<(ContentType, String)> {
-    if !allow.allows(client) {
-        return Err(AppError::Forbidden {
-            code: "metrics_forbidden",
-            message: "Metrics are only served to configured addresses.".into(),
-        });
-    }
-    let handle = handle().ok_or_else(|| AppError::Unavailable("metrics are off".into()))?;
-    let stats = cache.stats();
-    metrics::counter!("beebeta_cache_hits_total").absolute(stats.hits);
-    metrics::counter!("beebeta_cache_misses_total").absolute(stats.misses);
-    metrics::counter!("beebeta_cache_errors_total").absolute(stats.errors);
-    let (in_use, idle) = db.pool_state();
+/// The scrape's text: the registered metrics plus the values read at scrape time (the cache's
+/// counters, the database pool's `(in use, idle)` connections, resident memory); `None` when the
+/// recorder is not installed.
+pub fn render(cache: CacheStats, pool: (u32, u32)) -> Option<String> {
+    let handle = handle()?;
+    metrics::counter!("beebeta_cache_hits_total").absolute(cache.hits);
+    metrics::counter!("beebeta_cache_misses_total").absolute(cache.misses);
+    metrics::counter!("beebeta_cache_errors_total").absolute(cache.errors);
+    let (in_use, idle) = pool;
     metrics::gauge!("beebeta_db_pool_connections").set(f64::from(in_use + idle));
     metrics::gauge!("beebeta_db_pool_in_use").set(f64::from(in_use));
     metrics::gauge!("beebeta_db_pool_idle").set(f64::from(idle));
@@ -155,7 +112,7 @@ fn scrape(
         metrics::gauge!("beebeta_process_resident_memory_bytes").set(rss as f64);
     }
     handle.run_upkeep();
-    Ok((ContentType::Plain, handle.render()))
+    Some(handle.render())
 }
 
 /// Resident memory from `/proc/self/status` (Linux; `None` elsewhere).
@@ -190,23 +147,5 @@ impl Fairing for RequestMetrics {
         ];
         metrics::counter!(REQUESTS, &labels).increment(1);
         metrics::histogram!(DURATION, &labels).record(elapsed(req).as_secs_f64());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allow_list_matches_addresses_and_networks() {
-        let allow = MetricsAllow::parse("127.0.0.1/32, ::1/128,10.0.0.0/8").unwrap();
-        let ip = |s: &str| ClientIp(Some(s.parse().unwrap()));
-        assert!(allow.allows(ip("127.0.0.1")));
-        assert!(allow.allows(ip("10.1.2.3")));
-        assert!(allow.allows(ip("::1")));
-        assert!(!allow.allows(ip("203.0.113.9")));
-        assert!(!allow.allows(ClientIp(None)));
-        assert!(!MetricsAllow::parse("").unwrap().allows(ip("127.0.0.1")));
-        assert!(MetricsAllow::parse("nonsense").is_err());
     }
 }

@@ -11,7 +11,7 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::config::AppConfig;
+use crate::config::TelemetryConfig;
 pub use request_id::{RequestId, RequestIds};
 
 /// What [`init`] set up that needs an orderly end: the Sentry client, flushed at most 2 s.
@@ -38,7 +38,7 @@ impl Drop for Telemetry {
 
 /// Starts Sentry (when `sentry_dsn` is set) and installs the global subscriber once (later
 /// calls only log through the first one, e.g. in tests).
-pub fn init(cfg: &AppConfig) -> Result<Telemetry, String> {
+pub fn init(cfg: &TelemetryConfig) -> Result<Telemetry, String> {
     let guard = sentry::init(cfg)?;
     let filter = EnvFilter::try_new(&cfg.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
@@ -76,10 +76,6 @@ pub(crate) fn elapsed(req: &rocket::Request<'_>) -> std::time::Duration {
 pub(crate) fn route_template(req: &rocket::Request<'_>) -> Option<String> {
     req.route().map(|r| r.uri.to_string())
 }
-
-/// The cause of a 5xx, left by `AppError`'s responder for the Sentry event.
-#[derive(Debug, Default)]
-pub struct ErrorCause(pub Option<String>);
 
 /// Logs one structured line per request: request id, method, route, status and latency (never
 /// the query string, cookies or bodies).

@@ -15,8 +15,9 @@ use rocket::form::{Form, FromForm};
 use rocket::{Request, Response, get, post, routes};
 use sentry::protocol::{Context, Event, Level};
 
-use super::{ErrorCause, RequestId, route_template};
-use crate::config::AppConfig;
+use super::{RequestId, route_template};
+use crate::config::TelemetryConfig;
+use crate::error::ErrorCause;
 use crate::error::{AppError, AppResult};
 
 /// The longest shutdown waits for Sentry.
@@ -47,7 +48,7 @@ const SENSITIVE: &[&str] = &[
 ];
 
 /// Starts the Sentry client when `sentry_dsn` is set; the guard must live until shutdown.
-pub fn init(cfg: &AppConfig) -> Result<Option<sentry::ClientInitGuard>, String> {
+pub fn init(cfg: &TelemetryConfig) -> Result<Option<sentry::ClientInitGuard>, String> {
     let Some(dsn) = cfg.sentry_dsn.as_ref().filter(|d| !d.expose().is_empty()) else {
         return Ok(None);
     };
@@ -113,7 +114,7 @@ fn install_request_panic_hook() {
 }
 
 /// `release`, or `beebeta@<crate version>`.
-pub fn release(cfg: &AppConfig) -> String {
+pub fn release(cfg: &TelemetryConfig) -> String {
     cfg.release
         .clone()
         .filter(|r| !r.is_empty())

@@ -221,10 +221,10 @@ async fn two_pipelines_writing_at_once_stay_exact(b: Backend) {
     // Two "servers": their own database pools and pipelines, small batches.
     let mut pipelines = Vec::new();
     for _ in 0..2 {
-        let db = Db::connect(&app.cfg.database_url, &app.cfg.pool_options()).unwrap();
-        let mut cfg = app.cfg.clone();
+        let db = Db::connect(&app.cfg.database).unwrap();
+        let mut cfg = app.cfg.analytics.clone();
         cfg.events_flush_ms = 5;
-        let a = Analytics::from_config(&cfg, &db).unwrap();
+        let a = Analytics::from_config(&cfg, "", &db).unwrap();
         a.start();
         pipelines.push(a);
     }

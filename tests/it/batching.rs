@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use beebeta::db::{Backend as DbBackend, Db};
-use beebeta::models::ballot::{self, VoteOutcome, VoteRequest, Voter};
-use beebeta::models::ballot_batch::{Applied, BallotOp};
+use beebeta::models::ballot::{Applied, BallotOp, Caster, VoteOutcome, VoteRequest, Voted};
+use beebeta::models::counts;
 use beebeta::services::vote_batcher::{Committed, VoteBatcher};
+use beebeta::state::AppState;
 use futures::StreamExt;
 use rocket::http::{ContentType, Status};
 use rocket::tokio::sync::oneshot;
@@ -35,7 +36,7 @@ fn vote(qid: i64, voter: &str, choices: &[i64]) -> BallotOp {
 fn vote_as(qid: i64, voter: &str, user_id: Option<i64>, choices: &[i64]) -> BallotOp {
     BallotOp::Vote(VoteRequest {
         question_id: qid,
-        voter: Voter {
+        voter: Caster {
             key: voter.to_string(),
             user_id,
             ip_hash: None,
@@ -59,8 +60,10 @@ fn withdraw(qid: i64, voter: &str) -> BallotOp {
 fn batcher(app: &TestApp) -> VoteBatcher {
     app.client
         .rocket()
-        .state::<VoteBatcher>()
-        .expect("the batcher is managed")
+        .state::<AppState>()
+        .expect("the app state is managed")
+        .voting
+        .batcher()
         .clone()
 }
 
@@ -221,16 +224,13 @@ async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
         counted.push(committed.counts);
         got.push(committed.applied);
     }
-    let path = app.path(q).await;
-    let voted = |outcome, choice: i64| Applied::Voted {
-        outcome,
-        choices: vec![choice],
-        path: path.clone(),
+    let voted = |outcome, choice: i64| {
+        Applied::Voted(Voted {
+            outcome,
+            choices: vec![choice],
+        })
     };
-    let withdrawn = |had| Applied::Withdrawn {
-        had,
-        path: path.clone(),
-    };
+    let withdrawn = Applied::Withdrawn;
     assert_eq!(
         got,
         vec![
@@ -257,13 +257,13 @@ async fn one_voters_requests_in_one_batch_apply_in_order(b: Backend) {
     // it); withdrawals carry none.
     let after_commit = app
         .db
-        .run(move |conn| Ok(ballot::counts(conn, q)?))
+        .run(move |conn| Ok(counts::read(conn, q)?))
         .await
         .unwrap();
     for (applied, counts) in got.iter().zip(&counted) {
         match applied {
-            Applied::Voted { .. } => assert_eq!(counts.as_ref(), Some(&after_commit)),
-            Applied::Withdrawn { .. } => assert_eq!(counts, &None),
+            Applied::Voted(_) => assert_eq!(counts.as_ref(), Some(&after_commit)),
+            Applied::Withdrawn(_) => assert_eq!(counts, &None),
         }
     }
 }
@@ -412,7 +412,7 @@ async fn shutdown_commits_what_was_queued_and_refuses_the_rest(b: Backend) {
     assert_eq!(late.status(), Status::ServiceUnavailable);
     let (counters, ledger) = app
         .db
-        .run(move |conn| Ok((ballot::counts(conn, q)?, ballot::ledger_counts(conn, q)?)))
+        .run(move |conn| Ok((counts::read(conn, q)?, counts::ledger(conn, q)?)))
         .await
         .unwrap();
     assert_eq!(ledger.total, ok as i64, "acknowledged == ballots");

@@ -11,7 +11,6 @@ use rocket::http::Status;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, json_of, question};
-use beebeta::cache::Cache;
 
 /// A memcached child process on a free loopback port, killed when dropped.
 struct Memcached {
@@ -239,11 +238,7 @@ async fn votes_show_to_the_voter_at_once(app: &TestApp) {
 async fn one_rebuild_per_cold_key(app: &TestApp) {
     let id = app.question(question("Many readers at once")).await;
     let path = app.path(id).await;
-    let cache = app
-        .client
-        .rocket()
-        .state::<Cache>()
-        .expect("Cache is managed");
+    let cache = &app.state().cache;
     let before = cache.stats().rebuilds;
     let requests = (0..16).map(|_| {
         let p = path.clone();
@@ -288,7 +283,7 @@ async fn memcached_down(b: Backend) {
         "with the breaker open, pages cost no cache delay: {:?}",
         t.elapsed()
     );
-    let stats = app.client.rocket().state::<Cache>().unwrap().stats();
+    let stats = app.state().cache.stats();
     assert!(stats.errors > 0 && stats.hits == 0, "{stats:?}");
 }
 
@@ -298,7 +293,7 @@ async fn with_memcached(b: Backend) {
     writes_show_at_once(&app).await;
     votes_show_to_the_voter_at_once(&app).await;
     one_rebuild_per_cold_key(&app).await;
-    let stats = app.client.rocket().state::<Cache>().unwrap().stats();
+    let stats = app.state().cache.stats();
     assert!(stats.hits > 0 && stats.errors == 0, "{stats:?}");
 }
 

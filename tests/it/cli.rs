@@ -1,6 +1,7 @@
 //! The demo seed and the synthetic generator load consistent data.
 
-use beebeta::cli::{generate, seed};
+use beebeta::cli::generate;
+use beebeta::services::demo;
 use rocket::http::Status;
 
 use crate::backend_tests;
@@ -14,7 +15,7 @@ backend_tests!(
 async fn demo_seed_looks_alive(b: Backend) {
     let app = TestApp::new(b).await;
     let db = app.db.clone();
-    let n = rocket::tokio::task::spawn_blocking(move || seed::seed_demo(&db))
+    let n = rocket::tokio::task::spawn_blocking(move || demo::seed_demo(&db))
         .await
         .unwrap()
         .unwrap();

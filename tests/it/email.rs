@@ -1,6 +1,5 @@
 //! Email links: verification and password reset (in-memory outbox), and a real SMTP round trip.
 
-use beebeta::mail::Mailer;
 use rocket::http::{ContentType, Status};
 
 use crate::backend_tests;
@@ -16,7 +15,7 @@ async fn app(b: Backend) -> TestApp {
 }
 
 fn outbox(app: &TestApp) -> Vec<beebeta::mail::Sent> {
-    app.client.rocket().state::<Mailer>().unwrap().outbox()
+    app.state().mailer.outbox()
 }
 
 /// The path and query of the link in a message to `to`.

@@ -2,7 +2,7 @@
 //! (a temporary SQLite file, or a fresh MariaDB database dropped afterwards), plus data builders.
 
 use beebeta::auth::Keys;
-use beebeta::config::{AppConfig, Settings};
+use beebeta::config::{Config, Settings};
 use beebeta::db::Db;
 use beebeta::domain::{DraftInput, QuestionDraft};
 use beebeta::models;
@@ -43,7 +43,7 @@ pub struct TestApp {
     /// Direct database access for setup and ledger checks.
     pub db: Db,
     /// The app's configuration.
-    pub cfg: AppConfig,
+    pub cfg: Config,
     _cleanup: Cleanup,
 }
 
@@ -113,7 +113,7 @@ impl TestApp {
             .merge(("port", 0));
         let settings = Settings::from_figment(configure(figment)).expect("settings");
         let cfg = settings.app.clone();
-        let db = Db::connect(&cfg.database_url, &cfg.pool_options()).expect("db");
+        let db = Db::connect(&cfg.database).expect("db");
         let rocket = beebeta::app::build(settings).expect("app builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
         TestApp {
@@ -124,9 +124,17 @@ impl TestApp {
         }
     }
 
+    /// The app's shared services (what the handlers take).
+    pub fn state(&self) -> &beebeta::state::AppState {
+        self.client
+            .rocket()
+            .state::<beebeta::state::AppState>()
+            .expect("the app state is managed")
+    }
+
     /// The CSRF token of a voter id (the uuid in the voter cookie).
     pub fn csrf_for(&self, voter_uuid: &str) -> String {
-        Keys::new(&self.cfg.secret_bytes()).csrf_token(&format!("c:{voter_uuid}"))
+        Keys::new(&self.cfg.site.secret_bytes()).csrf_token(&format!("c:{voter_uuid}"))
     }
 
     /// Creates a question from a builder; returns its id.
@@ -247,7 +255,7 @@ impl TestApp {
                     .select((votes::choice_id, diesel::dsl::count_star()))
                     .load(c)?;
                 per_choice.sort();
-                let counters = beebeta::models::ballot::counts(c, qid)?;
+                let counters = beebeta::models::counts::read(c, qid)?;
                 let mut from_counters: Vec<(i64, i64)> = counters.by_choice.into_iter().collect();
                 from_counters.sort();
                 assert_eq!(

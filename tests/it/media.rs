@@ -52,10 +52,7 @@ fn multipart_type() -> ContentType {
 }
 
 fn media(app: &TestApp) -> &Media {
-    app.client
-        .rocket()
-        .state::<Media>()
-        .expect("media is managed")
+    &app.state().media
 }
 
 async fn media_rows(app: &TestApp) -> usize {

@@ -214,7 +214,7 @@ async fn hsts_when_served_over_tls() {
     );
     // Secure cookies use the __Host- session cookie name.
     assert_eq!(
-        beebeta::auth::session::cookie_name(&app.cfg),
+        beebeta::auth::session::cookie_name(&app.cfg.auth),
         "__Host-bb_session"
     );
 }

@@ -105,8 +105,7 @@ impl FileSink {
                 Ok(()) => return,
                 Err(e) if attempt < 3 => {
                     tracing::warn!(error = %e, attempt, "analytics: writing an events file failed; retrying");
-                    rocket::tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt)))
-                        .await;
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                 }
                 Err(e) => {
                     tracing::error!(error = %e, key, "analytics: events file not written");

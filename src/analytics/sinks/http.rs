@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rocket::tokio::time::Instant;
+use tokio::time::Instant;
 
 use crate::analytics::pipeline::{Batch, Drops, Sink};
 use crate::config::Secret;

@@ -114,7 +114,7 @@ impl Sink for RollupSink {
                 }
                 Err(e) if attempt < ATTEMPTS => {
                     tracing::warn!(error = %e, attempt, "analytics: rollup batch failed; retrying");
-                    rocket::tokio::time::sleep(wait).await;
+                    tokio::time::sleep(wait).await;
                     wait *= 2;
                 }
                 Err(e) => {

@@ -29,6 +29,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::OAuthError;
 pub use providers::{Kind, Provider};
 
 /// How long a started login may take before its callback is refused.
@@ -69,26 +70,6 @@ pub struct ProviderUser {
     pub username_hint: Option<String>,
 }
 
-/// Why a provider login failed.
-#[derive(Debug, thiserror::Error)]
-pub enum OAuthError {
-    /// No provider of that name is configured.
-    #[error("unknown provider")]
-    UnknownProvider,
-    /// The user declined, or the provider refused the request (`error=` on the callback).
-    #[error("denied: {0}")]
-    Denied(String),
-    /// The callback's state does not match a login started in this browser (or expired).
-    #[error("state mismatch")]
-    StateMismatch,
-    /// The provider refused the code or sent something that does not verify.
-    #[error("refused: {0}")]
-    Refused(String),
-    /// The provider could not be reached or answered nonsense.
-    #[error("provider unavailable: {0}")]
-    Unavailable(String),
-}
-
 /// The configured providers and the HTTP client that talks to them.
 pub struct OAuth {
     providers: Vec<Provider>,
@@ -98,6 +79,15 @@ pub struct OAuth {
 }
 
 impl OAuth {
+    /// The providers configured in `auth` (`oauth_<name>_<field>`), checked; `public_url` is the
+    /// site's external base URL.
+    pub fn from_config(
+        auth: &crate::config::AuthConfig,
+        public_url: &str,
+    ) -> Result<OAuth, String> {
+        OAuth::new(providers::from_settings(&auth.oauth)?, public_url)
+    }
+
     /// Sets up the providers; `public_url` is the site's external base URL.
     pub fn new(providers: Vec<Provider>, public_url: &str) -> Result<OAuth, String> {
         let http = reqwest::Client::builder()
@@ -439,13 +429,12 @@ mod tests {
     }
 
     fn oauth() -> OAuth {
-        let d: rocket::figment::value::Dict = rocket::figment::Figment::new()
+        let f = rocket::figment::Figment::new()
             .merge(("oauth_corp_issuer", "http://127.0.0.1:9"))
             .merge(("oauth_corp_client_id", "id"))
-            .merge(("oauth_corp_client_secret", "secret"))
-            .extract()
-            .unwrap();
-        OAuth::new(providers::from_layers(&d).unwrap(), "http://beebeta.test").unwrap()
+            .merge(("oauth_corp_client_secret", "secret"));
+        let cfg = crate::config::Config::from_figment(&f).unwrap();
+        OAuth::from_config(&cfg.auth, "http://beebeta.test").unwrap()
     }
 
     #[rocket::async_test]

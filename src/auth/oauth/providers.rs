@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use rocket::figment::value::{Dict, Value};
-
-use crate::config::Secret;
+use crate::config::{OAuthSettings, Secret};
 
 /// How a provider identifies users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,109 +40,81 @@ pub struct Provider {
     pub userinfo_url: Option<String>,
 }
 
-const FIELDS: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "issuer",
-    "kind",
-    "label",
-    "auth_url",
-    "token_url",
-    "userinfo_url",
-];
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(_, s) => Some(s.clone()),
-        Value::Num(_, n) => n.to_u128().map(|n| n.to_string()),
-        _ => None,
-    }
-}
-
-/// Reads every `oauth_<name>_<field>` key of the Beebeta layers.
-pub fn from_layers(dict: &Dict) -> Result<Vec<Provider>, String> {
-    let mut raw: BTreeMap<String, BTreeMap<&'static str, String>> = BTreeMap::new();
-    for (key, value) in dict {
-        let Some(rest) = key.strip_prefix("oauth_") else {
-            continue;
-        };
-        let Some(field) = FIELDS.iter().find(|f| rest.ends_with(&format!("_{f}"))) else {
-            return Err(format!("unknown OAuth setting `{key}`"));
-        };
-        let name = &rest[..rest.len() - field.len() - 1];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(format!("invalid OAuth provider name in `{key}`"));
-        }
-        let v = text(value).ok_or_else(|| format!("`{key}` must be text"))?;
-        raw.entry(name.to_lowercase()).or_default().insert(field, v);
-    }
-    raw.into_iter()
-        .map(|(name, mut f)| {
-            let kind = match f.get("kind").map(String::as_str) {
-                Some("oidc") => Kind::Oidc,
-                Some("github") => Kind::Github,
-                Some(other) => {
-                    return Err(format!("OAuth provider {name}: unknown kind `{other}`"));
-                }
-                None if name == "github" => Kind::Github,
-                None => Kind::Oidc,
-            };
-            let issuer = f
-                .remove("issuer")
-                .or_else(|| (name == "google").then(|| "https://accounts.google.com".into()));
-            let (auth_url, token_url, userinfo_url) = match kind {
-                Kind::Github => (
-                    Some(
-                        f.remove("auth_url")
-                            .unwrap_or_else(|| "https://github.com/login/oauth/authorize".into()),
-                    ),
-                    Some(
-                        f.remove("token_url").unwrap_or_else(|| {
-                            "https://github.com/login/oauth/access_token".into()
-                        }),
-                    ),
-                    Some(
-                        f.remove("userinfo_url")
-                            .unwrap_or_else(|| "https://api.github.com/user".into()),
-                    ),
-                ),
-                Kind::Oidc => (None, None, None),
-            };
-            if kind == Kind::Oidc && issuer.is_none() {
-                return Err(format!(
-                    "OAuth provider {name}: set BEEBETA_OAUTH_{}_ISSUER",
-                    name.to_uppercase()
-                ));
+/// Checks the providers' settings and fills in the defaults of `github` and `google`.
+pub fn from_settings(settings: &[OAuthSettings]) -> Result<Vec<Provider>, String> {
+    let raw = settings.iter().map(|p| {
+        let fields: BTreeMap<&'static str, String> = p
+            .fields
+            .iter()
+            .map(|(k, v)| (*k, v.expose().to_string()))
+            .collect();
+        (p.name.clone(), fields)
+    });
+    raw.map(|(name, mut f)| {
+        let kind = match f.get("kind").map(String::as_str) {
+            Some("oidc") => Kind::Oidc,
+            Some("github") => Kind::Github,
+            Some(other) => {
+                return Err(format!("OAuth provider {name}: unknown kind `{other}`"));
             }
-            let client_id = f
-                .remove("client_id")
-                .ok_or_else(|| format!("OAuth provider {name}: client_id is missing"))?;
-            let client_secret = f
-                .remove("client_secret")
-                .ok_or_else(|| format!("OAuth provider {name}: client_secret is missing"))?;
-            let label = f.remove("label").unwrap_or_else(|| match name.as_str() {
-                "github" => "GitHub".into(),
-                "google" => "Google".into(),
-                other => {
-                    let mut c = other.chars();
-                    c.next()
-                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                        .unwrap_or_default()
-                }
-            });
-            Ok(Provider {
-                name,
-                label,
-                kind,
-                client_id,
-                client_secret: Secret::new(client_secret),
-                issuer,
-                auth_url,
-                token_url,
-                userinfo_url,
-            })
+            None if name == "github" => Kind::Github,
+            None => Kind::Oidc,
+        };
+        let issuer = f
+            .remove("issuer")
+            .or_else(|| (name == "google").then(|| "https://accounts.google.com".into()));
+        let (auth_url, token_url, userinfo_url) = match kind {
+            Kind::Github => (
+                Some(
+                    f.remove("auth_url")
+                        .unwrap_or_else(|| "https://github.com/login/oauth/authorize".into()),
+                ),
+                Some(
+                    f.remove("token_url")
+                        .unwrap_or_else(|| "https://github.com/login/oauth/access_token".into()),
+                ),
+                Some(
+                    f.remove("userinfo_url")
+                        .unwrap_or_else(|| "https://api.github.com/user".into()),
+                ),
+            ),
+            Kind::Oidc => (None, None, None),
+        };
+        if kind == Kind::Oidc && issuer.is_none() {
+            return Err(format!(
+                "OAuth provider {name}: set BEEBETA_OAUTH_{}_ISSUER",
+                name.to_uppercase()
+            ));
+        }
+        let client_id = f
+            .remove("client_id")
+            .ok_or_else(|| format!("OAuth provider {name}: client_id is missing"))?;
+        let client_secret = f
+            .remove("client_secret")
+            .ok_or_else(|| format!("OAuth provider {name}: client_secret is missing"))?;
+        let label = f.remove("label").unwrap_or_else(|| match name.as_str() {
+            "github" => "GitHub".into(),
+            "google" => "Google".into(),
+            other => {
+                let mut c = other.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
+            }
+        });
+        Ok(Provider {
+            name,
+            label,
+            kind,
+            client_id,
+            client_secret: Secret::new(client_secret),
+            issuer,
+            auth_url,
+            token_url,
+            userinfo_url,
         })
-        .collect()
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -152,17 +122,18 @@ mod tests {
     use super::*;
     use rocket::figment::Figment;
 
-    fn dict(pairs: &[(&str, &str)]) -> Dict {
+    /// The providers of these settings, read as the app reads them.
+    fn from_layers(pairs: &[(&str, &str)]) -> Result<Vec<Provider>, String> {
         let mut f = Figment::new();
         for (k, v) in pairs {
             f = f.merge((*k, *v));
         }
-        f.extract().unwrap()
+        from_settings(&crate::config::Config::from_figment(&f)?.auth.oauth)
     }
 
     #[test]
     fn reads_providers() {
-        let d = dict(&[
+        let p = from_layers(&[
             ("oauth_github_client_id", "gh-id"),
             ("oauth_github_client_secret", "gh-secret"),
             ("oauth_google_client_id", "g-id"),
@@ -171,8 +142,8 @@ mod tests {
             ("oauth_corp-sso_client_id", "c"),
             ("oauth_corp-sso_client_secret", "s"),
             ("database_url", "x"),
-        ]);
-        let p = from_layers(&d).unwrap();
+        ])
+        .unwrap();
         assert_eq!(p.len(), 3);
         let gh = p.iter().find(|p| p.name == "github").unwrap();
         assert_eq!(gh.kind, Kind::Github);
@@ -193,19 +164,15 @@ mod tests {
     #[test]
     fn refuses_incomplete_providers() {
         assert!(
-            from_layers(&dict(&[
-                ("oauth_x_client_id", "a"),
-                ("oauth_x_client_secret", "b")
-            ]))
-            .is_err(),
+            from_layers(&[("oauth_x_client_id", "a"), ("oauth_x_client_secret", "b")]).is_err(),
             "no issuer"
         );
         assert!(
-            from_layers(&dict(&[("oauth_github_client_id", "a")])).is_err(),
+            from_layers(&[("oauth_github_client_id", "a")]).is_err(),
             "no secret"
         );
         assert!(
-            from_layers(&dict(&[("oauth_github_colour", "a")])).is_err(),
+            from_layers(&[("oauth_github_colour", "a")]).is_err(),
             "unknown field"
         );
     }

@@ -1,27 +1,27 @@
 //! `/admin/audit`: the moderation audit log, newest first.
 
-use rocket::{State, get};
+use rocket::get;
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
-use crate::db::Db;
 use crate::domain::Page;
 use crate::error::AppResult;
 use crate::models::audit;
 use crate::routes::admin::page_urls;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::iso;
+use crate::state::AppState;
 
 #[get("/admin/audit?<page>")]
 pub async fn audit_log(
-    db: &State<Db>,
+    app: &AppState,
     admin: AdminUser,
     viewer: Viewer,
     page: Option<&str>,
 ) -> AppResult<Template> {
     let _ = admin;
     let page = Page::from_query(page)?;
-    let (rows, more) = db.run(move |c| Ok(audit::page(c, page)?)).await?;
+    let (rows, more) = app.db.run(move |c| Ok(audit::page(c, page)?)).await?;
     let items: Vec<_> = rows
         .iter()
         .map(|e| {

@@ -1,18 +1,18 @@
 //! `/admin`: the dashboard (site totals for today, 7 and 30 days against the period before).
 
-use rocket::{State, get};
+use rocket::get;
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
-use crate::db::Db;
 use crate::error::AppResult;
 use crate::routes::viewer::Viewer;
 use crate::services::reports;
+use crate::state::AppState;
 
 #[get("/admin")]
-pub async fn index(db: &State<Db>, admin: AdminUser, viewer: Viewer) -> AppResult<Template> {
+pub async fn index(app: &AppState, admin: AdminUser, viewer: Viewer) -> AppResult<Template> {
     let _ = admin;
-    let periods = reports::dashboard(db, crate::models::now()).await?;
+    let periods = reports::dashboard(&app.db, crate::models::now()).await?;
     Ok(viewer.render(
         "admin/index",
         context! {

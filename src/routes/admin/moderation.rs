@@ -2,25 +2,23 @@
 //! CSRF-protected POST with a required reason, recorded in the audit log.
 
 use rocket::form::FromForm;
-use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{State, get, post};
+use rocket::{get, post};
 use rocket_dyn_templates::{Template, context};
 
 use crate::analytics::{Event, Tracker};
+use crate::auth::AdminUser;
 use crate::auth::csrf::{CsrfForm, CsrfProtected};
-use crate::auth::{AdminUser, Keys, Voter};
-use crate::cache::Cache;
-use crate::db::Db;
 use crate::domain::report::ModerationReason;
 use crate::domain::{Page, SearchQuery};
 use crate::error::{AppError, AppResult};
 use crate::models::moderation;
 use crate::routes::admin::{list_url, page_urls};
-use crate::routes::page_cache::PageCache;
-use crate::routes::viewer::Viewer;
+use crate::routes::params::Qid;
+use crate::routes::viewer::Visitor;
 use crate::routes::views::iso;
 use crate::services::moderation as service;
+use crate::state::AppState;
 
 /// A moderation action's form.
 #[derive(Debug, FromForm)]
@@ -57,28 +55,32 @@ impl ActionForm {
     }
 }
 
-fn target_id(id: &str, what: &str) -> AppResult<i64> {
+/// A user id in the path: a positive integer, or "there is no such user" (404).
+fn user_id(id: &str) -> AppResult<i64> {
     crate::domain::QuestionId::parse(id)
         .map(|q| q.0)
-        .ok_or_else(|| AppError::NotFound(format!("There is no such {what}.")))
+        .ok_or_else(|| AppError::NotFound("There is no such user.".into()))
 }
 
 #[get("/admin/questions?<q>&<page>")]
 pub async fn questions(
-    db: &State<Db>,
-    keys: &State<Keys>,
+    app: &AppState,
     admin: AdminUser,
-    viewer: Viewer,
-    voter: Voter,
-    flash: Option<FlashMessage<'_>>,
+    visitor: Visitor<'_>,
     q: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<Template> {
     let _ = admin;
+    let Visitor {
+        viewer,
+        voter,
+        flash,
+    } = visitor;
     let search = SearchQuery::parse(q.unwrap_or(""))?;
     let page = Page::from_query(page)?;
     let s = search.clone();
-    let (rows, more) = db
+    let (rows, more) = app
+        .db
         .run(move |c| Ok(moderation::questions(c, s.as_ref(), page)?))
         .await?;
     let items: Vec<_> = rows
@@ -109,29 +111,28 @@ pub async fn questions(
             prev_url,
             next_url,
             back: list_url("/admin/questions", &search, page.number()),
-            csrf_token: voter.csrf_token(keys),
+            csrf_token: voter.csrf_token(&app.keys),
             flash: flash.map(|f| f.message().to_string()),
         },
     ))
 }
 
 async fn hide_or_show(
-    db: &Db,
-    cache: &Cache,
-    pages: &PageCache,
+    app: &AppState,
     admin: &AdminUser,
     track: &Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<ActionForm>,
     hide: bool,
 ) -> AppResult<Flash<Redirect>> {
-    let id = target_id(id, "question")?;
+    let id = id.get();
     let form = form.0;
     let reason = form.reason()?;
     let changed =
-        service::set_question_hidden(db, cache, admin.0.user.id, id, hide, reason).await?;
+        service::set_question_hidden(&app.db, &app.cache, admin.0.user.id, id, hide, reason)
+            .await?;
     if changed {
-        pages.clear();
+        app.pages.clear();
         if hide {
             track.emit(Event::question_hidden(id, admin.0.user.id));
         }
@@ -150,46 +151,45 @@ async fn hide_or_show(
 
 #[post("/admin/questions/<id>/hide", data = "<form>")]
 pub async fn hide(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    pages: &State<PageCache>,
+    app: &AppState,
     admin: AdminUser,
     track: Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<ActionForm>,
 ) -> AppResult<Flash<Redirect>> {
-    hide_or_show(db, cache, pages, &admin, &track, id, form, true).await
+    hide_or_show(app, &admin, &track, id, form, true).await
 }
 
 #[post("/admin/questions/<id>/unhide", data = "<form>")]
 pub async fn unhide(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    pages: &State<PageCache>,
+    app: &AppState,
     admin: AdminUser,
     track: Tracker,
-    id: &str,
+    id: Qid,
     form: CsrfForm<ActionForm>,
 ) -> AppResult<Flash<Redirect>> {
-    hide_or_show(db, cache, pages, &admin, &track, id, form, false).await
+    hide_or_show(app, &admin, &track, id, form, false).await
 }
 
 #[get("/admin/users?<q>&<page>")]
 pub async fn users(
-    db: &State<Db>,
-    keys: &State<Keys>,
+    app: &AppState,
     admin: AdminUser,
-    viewer: Viewer,
-    voter: Voter,
-    flash: Option<FlashMessage<'_>>,
+    visitor: Visitor<'_>,
     q: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<Template> {
     let me = admin.0.user.id;
+    let Visitor {
+        viewer,
+        voter,
+        flash,
+    } = visitor;
     let search = SearchQuery::parse(q.unwrap_or(""))?;
     let page = Page::from_query(page)?;
     let s = search.clone();
-    let (rows, more) = db
+    let (rows, more) = app
+        .db
         .run(move |c| Ok(moderation::users(c, s.as_ref(), page)?))
         .await?;
     let items: Vec<_> = rows
@@ -219,30 +219,29 @@ pub async fn users(
             prev_url,
             next_url,
             back: list_url("/admin/users", &search, page.number()),
-            csrf_token: voter.csrf_token(keys),
+            csrf_token: voter.csrf_token(&app.keys),
             flash: flash.map(|f| f.message().to_string()),
         },
     ))
 }
 
 async fn ban_or_unban(
-    db: &Db,
-    cache: &Cache,
-    pages: &PageCache,
+    app: &AppState,
     admin: &AdminUser,
     track: &Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
     ban: bool,
 ) -> AppResult<Flash<Redirect>> {
-    let id = target_id(id, "user")?;
+    let id = user_id(id)?;
     let form = form.0;
     let reason = form.reason()?;
     let hide_all = ban && form.hide_questions.unwrap_or(false);
+    let admin_id = admin.0.user.id;
     let out =
-        service::set_user_banned(db, cache, admin.0.user.id, id, ban, hide_all, reason).await?;
+        service::set_user_banned(&app.db, &app.cache, admin_id, id, ban, hide_all, reason).await?;
     if !out.hidden.is_empty() {
-        pages.clear();
+        app.pages.clear();
     }
     for qid in &out.hidden {
         track.emit(Event::question_hidden(*qid, admin.0.user.id));
@@ -267,26 +266,22 @@ async fn ban_or_unban(
 
 #[post("/admin/users/<id>/ban", data = "<form>")]
 pub async fn ban(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    pages: &State<PageCache>,
+    app: &AppState,
     admin: AdminUser,
     track: Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
 ) -> AppResult<Flash<Redirect>> {
-    ban_or_unban(db, cache, pages, &admin, &track, id, form, true).await
+    ban_or_unban(app, &admin, &track, id, form, true).await
 }
 
 #[post("/admin/users/<id>/unban", data = "<form>")]
 pub async fn unban(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    pages: &State<PageCache>,
+    app: &AppState,
     admin: AdminUser,
     track: Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
 ) -> AppResult<Flash<Redirect>> {
-    ban_or_unban(db, cache, pages, &admin, &track, id, form, false).await
+    ban_or_unban(app, &admin, &track, id, form, false).await
 }

@@ -2,7 +2,7 @@
 //! tags, activity charts, and every table as CSV with `format=csv&table=<name>`.
 
 use rocket::http::{ContentType, Status};
-use rocket::{State, get};
+use rocket::{FromForm, get};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
@@ -13,7 +13,8 @@ use crate::models::report::{TopQuestion, TopTag};
 use crate::routes::admin::charts::{self, Line};
 use crate::routes::admin::csv::{self, CsvFile};
 use crate::routes::viewer::Viewer;
-use crate::services::reports::{self as service, Lookup, Report, Reports};
+use crate::services::reports::{self as service, Lookup, Report};
+use crate::state::AppState;
 
 /// The CSV tables of a report.
 pub const TABLES: [&str; 6] = [
@@ -179,18 +180,32 @@ fn range_query(range: &ReportRange) -> String {
     }
 }
 
-#[get("/admin/reports?<window>&<from>&<to>&<format>&<table>")]
+/// The report asked for: a standard `window` or a `from`/`to` range, as a page or as the CSV of
+/// one `table`.
+#[derive(Debug, FromForm)]
+pub struct ReportQuery<'r> {
+    window: Option<&'r str>,
+    from: Option<&'r str>,
+    to: Option<&'r str>,
+    format: Option<&'r str>,
+    table: Option<&'r str>,
+}
+
+#[get("/admin/reports?<query..>")]
 pub async fn reports(
-    reports: &State<Reports>,
+    app: &AppState,
     admin: AdminUser,
     viewer: Viewer,
-    window: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
-    format: Option<&str>,
-    table: Option<&str>,
+    query: ReportQuery<'_>,
 ) -> AppResult<ReportResponse> {
     let _ = admin;
+    let ReportQuery {
+        window,
+        from,
+        to,
+        format,
+        table,
+    } = query;
     let csv_wanted = match format.map(str::trim) {
         None | Some("") | Some("html") => false,
         Some("csv") => true,
@@ -214,7 +229,7 @@ pub async fn reports(
                 TABLES.join(" | table=")
             )));
         };
-        let built = match reports.get(range.clone(), now).await? {
+        let built = match app.reports.get(range.clone(), now).await? {
             Lookup::Ready(b) => b,
             Lookup::Preparing => return Ok(ReportResponse::Preparing(Preparing::Csv)),
         };
@@ -230,7 +245,7 @@ pub async fn reports(
         }));
     }
     let range = range?;
-    let built = match reports.get(range.clone(), now).await? {
+    let built = match app.reports.get(range.clone(), now).await? {
         Lookup::Ready(b) => b,
         Lookup::Preparing => {
             return Ok(ReportResponse::Preparing(Preparing::Page(Box::new(

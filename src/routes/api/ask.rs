@@ -1,23 +1,19 @@
 //! `POST /questions`: ask a question through the API.
 
-use crate::analytics::{Event, Tracker};
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
-use rocket::{State, post, routes};
+use rocket::{post, routes};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::questions::question_json;
-use super::types::{ErrorBody, Question};
+use crate::analytics::{Event, Tracker};
 use crate::auth::{CurrentUser, JsonBody, Voter};
-use crate::cache::Cache;
-use crate::db::Db;
 use crate::domain::QuestionId;
 use crate::error::AppResult;
-use crate::limits::{Action, Limits};
-use crate::media::Media;
-use crate::routes::questions::load;
+use crate::limits::Action;
+use crate::routes::json::{ErrorBody, Question};
 use crate::services::asking::{self, RawQuestion};
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -94,16 +90,14 @@ pub struct ChoiceWithImage {
     ))]
 #[post("/questions", data = "<body>")]
 pub async fn create_question(
-    db: &State<Db>,
-    cache: &State<Cache>,
+    app: &AppState,
     user: CurrentUser,
-    media: &State<Media>,
     voter: Voter,
-    limits: &State<Limits>,
     track: Tracker,
     body: JsonBody<NewQuestionBody>,
 ) -> AppResult<Created<Json<Question>>> {
-    limits.check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
+    app.limits
+        .check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
     let b = body.0;
     let (choices, choice_images) = b
         .choices
@@ -134,11 +128,11 @@ pub async fn create_question(
         results_visibility: b.results_visibility.unwrap_or_else(|| "always".into()),
         duplicate_protection: b.duplicate_protection.unwrap_or_else(|| "browser".into()),
     };
-    let (id, _) = asking::create(db, raw, user.user.id)
-        .await?
-        .map_err(asking::problems_error)?;
-    crate::services::reading::lists_changed(cache).await;
+    let (id, _) = asking::create(&app.db, &app.cache, raw, user.user.id).await?;
     track.emit(Event::question_asked(id));
-    let view = load(db, cache, QuestionId(id), Some(voter.key())).await?;
-    Ok(Created::new(format!("/api/v1/questions/{id}")).body(Json(question_json(&view, media))))
+    let view = app.poll_view(QuestionId(id), Some(voter.key())).await?;
+    Ok(
+        Created::new(format!("/api/v1/questions/{id}"))
+            .body(Json(Question::new(&view, &app.media))),
+    )
 }

@@ -3,12 +3,14 @@
 pub mod ask;
 pub mod questions;
 pub mod tags;
-pub mod types;
+pub mod uploads;
 pub mod votes;
 
 use rocket::serde::json::Json;
 use rocket::{get, routes};
 use utoipa::OpenApi;
+
+use crate::routes::json;
 
 /// Where the API is mounted.
 pub const BASE: &str = "/api/v1";
@@ -25,28 +27,28 @@ pub const BASE: &str = "/api/v1";
         votes::put_vote,
         votes::delete_vote,
         tags::list_tags,
-        crate::routes::uploads::upload,
+        uploads::upload,
         openapi_json,
     ),
     components(schemas(
-        types::QuestionItem,
-        types::QuestionList,
-        types::Question,
-        types::Choice,
-        types::Results,
-        types::ChoiceResult,
-        types::Ballot,
-        types::VoteBody,
-        types::VoteResponse,
-        types::Tag,
-        types::TagList,
-        types::ErrorBody,
+        json::QuestionItem,
+        json::QuestionList,
+        json::Question,
+        json::Choice,
+        json::Results,
+        json::ChoiceResult,
+        json::Ballot,
+        json::VoteBody,
+        json::VoteResponse,
+        json::Tag,
+        json::TagList,
+        json::ErrorBody,
         ask::NewQuestionBody,
         ask::ChoiceInput,
         ask::ChoiceWithImage,
-        crate::media::ApiImage,
-        crate::routes::uploads::Uploaded,
-        types::ErrorDetail,
+        json::ApiImage,
+        json::Uploaded,
+        json::ErrorDetail,
     )),
         tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "uploads"), (name = "meta")),
     modifiers(&SecuritySchemes)
@@ -88,7 +90,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(ask::routes());
     r.extend(votes::routes());
     r.extend(tags::routes());
-    r.extend(crate::routes::uploads::api_routes());
+    r.extend(uploads::routes());
     r
 }
 

@@ -1,22 +1,18 @@
 //! `GET /questions`, `GET /questions/{id}`, `GET /questions/{id}/results`.
 
 use rocket::serde::json::Json;
-use rocket::{State, get, routes};
+use rocket::{get, routes};
 
-use super::types::{Ballot, Choice, ErrorBody, Question, QuestionItem, QuestionList, Results};
 use crate::auth::Voter;
-use crate::cache::Cache;
-use crate::db::Db;
 use crate::domain::poll::results_visible;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
-use crate::media::Media;
 use crate::models::listing::ListQuery;
-use crate::models::poll::PollView;
 use crate::models::{self, tag};
-use crate::routes::questions::{load, parse_id};
-use crate::routes::views::iso;
+use crate::routes::json::{ErrorBody, Question, QuestionItem, QuestionList, Results};
+use crate::routes::params::Qid;
 use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -39,8 +35,7 @@ pub fn routes() -> Vec<rocket::Route> {
     ))]
 #[get("/questions?<sort>&<window>&<tag>&<q>&<page>")]
 pub async fn list(
-    db: &State<Db>,
-    cache: &State<Cache>,
+    app: &AppState,
     sort: Option<&str>,
     window: Option<&str>,
     tag: Option<&str>,
@@ -59,7 +54,7 @@ pub async fn list(
     let tag_id = match tag {
         Some(t) => {
             let lookup = t.clone();
-            let found = db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+            let found = app.db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
             Some(
                 found
                     .ok_or_else(|| {
@@ -77,7 +72,7 @@ pub async fn list(
         search,
         page,
     };
-    let result = reading::list(db, cache, query, now).await?;
+    let result = reading::list(&app.db, &app.cache, query, now).await?;
     Ok(Json(QuestionList {
         items: result
             .items
@@ -89,64 +84,14 @@ pub async fn list(
     }))
 }
 
-/// Builds the API view of a question for the caller.
-pub fn question_json(view: &PollView, media: &Media) -> Question {
-    let q = &view.question;
-    let image = |id: &Option<String>| {
-        id.as_ref()
-            .and_then(|id| view.images.get(id))
-            .map(|i| media.view(i).into())
-    };
-    Question {
-        id: q.id,
-        title: q.title.clone(),
-        slug: q.slug.clone(),
-        url: q.path(),
-        description: q.description.clone(),
-        kind: q.kind.clone(),
-        min_choices: q.min_choices,
-        max_choices: q.max_choices,
-        results_visibility: q.results_visibility.clone(),
-        protection: q.protection.clone(),
-        status: view.status.as_str().into(),
-        tags: view.tags.clone(),
-        author: view.author.clone(),
-        created_at: iso(q.created_at),
-        closes_at: q.closes_at.map(iso),
-        total_votes: view.total_votes,
-        choices: view
-            .choices
-            .iter()
-            .map(|c| Choice {
-                id: c.id,
-                label: c.label.clone(),
-                image: image(&c.image_id),
-            })
-            .collect(),
-        image: image(&q.image_id),
-        ballot: view.my_choices.clone().map(|choices| Ballot { choices }),
-        results: view
-            .results
-            .as_ref()
-            .map(|r| Results::new(r, &view.choices)),
-    }
-}
-
 /// One question, with results when they are visible to the caller.
 #[utoipa::path(get, path = "/api/v1/questions/{id}", tag = "questions",
     params(("id" = i64, Path, description = "question id")),
     responses((status = 200, body = Question), (status = 404, body = ErrorBody)))]
 #[get("/questions/<id>")]
-pub async fn get_question(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    media: &State<Media>,
-    voter: Voter,
-    id: &str,
-) -> AppResult<Json<Question>> {
-    let id = parse_id(id)?;
-    let view = load(db, cache, id, voter.ballot_key()).await?;
-    Ok(Json(question_json(&view, media)))
+pub async fn get_question(app: &AppState, voter: Voter, id: Qid) -> AppResult<Json<Question>> {
+    let view = app.poll_view(*id, voter.ballot_key()).await?;
+    Ok(Json(Question::new(&view, &app.media)))
 }
 
 /// The results of a question; 403 when they are not visible to the caller.
@@ -158,14 +103,8 @@ pub async fn get_question(
         (status = 404, body = ErrorBody),
     ))]
 #[get("/questions/<id>/results")]
-pub async fn results(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    voter: Voter,
-    id: &str,
-) -> AppResult<Json<Results>> {
-    let id = parse_id(id)?;
-    let view = load(db, cache, id, voter.ballot_key()).await?;
+pub async fn results(app: &AppState, voter: Voter, id: Qid) -> AppResult<Json<Results>> {
+    let view = app.poll_view(*id, voter.ballot_key()).await?;
     let visible = results_visible(
         view.question.visibility(),
         view.my_choices.is_some(),

@@ -1,15 +1,14 @@
 //! `GET /tags`.
 
 use rocket::serde::json::Json;
-use rocket::{State, get, routes};
+use rocket::{get, routes};
 
-use super::types::{ErrorBody, Tag, TagList};
-use crate::cache::Cache;
-use crate::db::Db;
-use crate::domain::Page;
+use crate::domain::{Page, TagName};
 use crate::error::AppResult;
 use crate::models::tag;
+use crate::routes::json::{ErrorBody, Tag, TagList};
 use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -25,18 +24,19 @@ pub fn routes() -> Vec<rocket::Route> {
     responses((status = 200, body = TagList), (status = 400, body = ErrorBody)))]
 #[get("/tags?<page>&<prefix>")]
 pub async fn list_tags(
-    db: &State<Db>,
-    cache: &State<Cache>,
+    app: &AppState,
     page: Option<&str>,
     prefix: Option<&str>,
 ) -> AppResult<Json<TagList>> {
     let page = Page::from_query(page)?;
     if let Some(prefix) = prefix.map(str::trim).filter(|p| !p.is_empty()) {
-        let p = slug::slugify(prefix.chars().take(32).collect::<String>());
-        let rows = if p.is_empty() {
-            Vec::new()
-        } else {
-            db.run(move |c| Ok(tag::with_prefix(c, &p, 10)?)).await?
+        let rows = match TagName::prefix(prefix) {
+            None => Vec::new(),
+            Some(p) => {
+                app.db
+                    .run(move |c| Ok(tag::with_prefix(c, &p, 10)?))
+                    .await?
+            }
         };
         return Ok(Json(TagList {
             items: rows
@@ -51,7 +51,7 @@ pub async fn list_tags(
             next_page: None,
         }));
     }
-    let (rows, more) = reading::popular_tags(db, cache, page).await?;
+    let (rows, more) = reading::popular_tags(&app.db, &app.cache, page).await?;
     Ok(Json(TagList {
         items: rows
             .into_iter()

@@ -1,23 +1,19 @@
 //! `PUT /questions/{id}/vote` and `DELETE /questions/{id}/vote`.
 
-use crate::analytics::{Event, Tracker};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, put, routes};
+use rocket::{delete, put, routes};
 
-use super::types::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
+use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::ApiCsrf;
 use crate::auth::{JsonBody, Voter};
-use crate::cache::Cache;
-use crate::config::AppConfig;
-use crate::db::Db;
 use crate::error::AppResult;
-use crate::limits::{Action, Limits};
-use crate::routes::questions::{load, parse_id};
-use crate::services::vote_batcher::VoteBatcher;
-use crate::services::voting::CountRefresher;
-use crate::services::voting::{self, ClientNetwork};
+use crate::limits::Action;
+use crate::routes::json::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
+use crate::routes::params::Qid;
+use crate::services::reading;
+use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
@@ -42,42 +38,33 @@ pub fn routes() -> Vec<rocket::Route> {
     ))]
 #[put("/questions/<id>/vote", data = "<body>")]
 pub async fn put_vote(
-    db: &State<Db>,
-    cache: &State<Cache>,
-    refresher: &State<CountRefresher>,
-    batcher: &State<VoteBatcher>,
-    cfg: &State<AppConfig>,
+    app: &AppState,
     voter: Voter,
-    client: ClientNetwork,
     ip: ClientIp,
-    limits: &State<Limits>,
     track: Tracker,
-    id: &str,
+    id: Qid,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
-    limits.check(Action::Vote, ip.key())?;
-    let id = parse_id(id)?;
-    if body.0.choices.len() > crate::domain::ballot::MAX_IDS {
-        return Err(crate::domain::Invalid::new(
-            "too_many_choices",
-            "Too many choices on one ballot.",
-        )
-        .into());
-    }
-    let (outcome, choices, _, counts) =
-        voting::cast(batcher, cfg, refresher, &voter, &client, id, body.0.choices).await?;
-    crate::routes::votes::track_vote(&track, id.0, outcome, &choices);
+    app.limits.check(Action::Vote, ip.key())?;
+    let network = ip.network_hash(&app.keys);
+    let cast = app
+        .voting
+        .cast(&voter, network, *id, body.0.choices)
+        .await?;
+    track.vote(id.get(), cast.outcome, &cast.choices);
     // With the counts read after the batch's commit, nothing more is read (the question itself
     // comes from the cache); otherwise the ballot and counts are read back.
-    let view = match counts {
+    let view = match cast.counts {
         Some(counts) => {
-            crate::services::reading::poll_view_after_vote(db, cache, id.0, choices.clone(), counts)
-                .await?
+            let choices = cast.choices.clone();
+            reading::poll_view_after_vote(&app.db, &app.cache, id.get(), choices, counts).await?
         }
-        None => load(db, cache, id, Some(voter.key())).await?,
+        None => app.poll_view(*id, Some(voter.key())).await?,
     };
     Ok(Json(VoteResponse {
-        ballot: Ballot { choices },
+        ballot: Ballot {
+            choices: cast.choices,
+        },
         results: view
             .results
             .as_ref()
@@ -96,16 +83,14 @@ pub async fn put_vote(
     ))]
 #[delete("/questions/<id>/vote")]
 pub async fn delete_vote(
-    batcher: &State<VoteBatcher>,
+    app: &AppState,
     _csrf: ApiCsrf,
     voter: Voter,
     track: Tracker,
-    id: &str,
+    id: Qid,
 ) -> AppResult<Status> {
-    let id = parse_id(id)?;
-    let (had, _) = voting::withdraw(batcher, &voter, id).await?;
-    if had {
-        track.emit(Event::vote_withdrawn(id.0));
+    if app.voting.withdraw(&voter, *id).await? {
+        track.emit(Event::vote_withdrawn(id.get()));
     }
     Ok(Status::NoContent)
 }

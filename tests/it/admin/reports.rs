@@ -323,11 +323,7 @@ async fn standard_windows_are_rebuilt_in_the_background(b: Backend) {
     // Without any request for it, the 30-day window is rebuilt within a round or two and
     // stored in the shared cache; the page then serves it at once, although a request would
     // not wait for a build (report_wait_ms = 0).
-    let cache = app
-        .client
-        .rocket()
-        .state::<beebeta::cache::Cache>()
-        .unwrap();
+    let cache = &app.state().cache;
     let mut stored = false;
     for _ in 0..50 {
         rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -7,7 +7,7 @@ use super::Invalid;
 
 /// The 10,000 most common passwords (see `data/README.md`), lowercase.
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/common-passwords.txt")
+    include_str!("../../../data/common-passwords.txt")
         .lines()
         .collect()
 });

@@ -8,13 +8,15 @@ pub mod listing;
 pub mod poll;
 pub mod report;
 pub mod text;
+pub mod upload;
 
 pub use account::{Email, NewPassword, Username};
-pub use ballot::{BallotChoices, BallotRules};
+pub use ballot::{BallotChoices, BallotRules, VoteRefusal, VoteRules};
 pub use draft::{DraftInput, QuestionDraft};
 pub use listing::{Page, Sort, Window};
-pub use poll::{Kind, PollStatus, Protection, ResultsVisibility, Trust};
+pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust};
 pub use text::{ChoiceLabel, Description, QuestionTitle, SearchQuery, TagName};
+pub use upload::UploadRefusal;
 
 /// Why an input value was refused: a stable code and a message for the visitor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,15 +34,6 @@ impl Invalid {
         Invalid {
             code,
             message: message.into(),
-        }
-    }
-}
-
-impl From<Invalid> for crate::error::AppError {
-    fn from(e: Invalid) -> Self {
-        crate::error::AppError::BadRequest {
-            code: e.code,
-            message: e.message,
         }
     }
 }

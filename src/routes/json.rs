@@ -1,11 +1,16 @@
-//! JSON shapes of the API (the contract other clients rely on).
+//! JSON shapes of the API (the contract other clients rely on), also sent by the live-results
+//! stream.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::models::ballot::Counts;
+use crate::media::{Media, PublicImage};
 use crate::models::choice::ChoiceRow;
+use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
+use crate::models::poll::PollView;
 use crate::routes::views::{iso, percent};
 
 /// A question in a list.
@@ -61,8 +66,42 @@ pub struct Choice {
     pub image: Option<Image>,
 }
 
-/// An image (see [`crate::media::ApiImage`]).
-pub type Image = crate::media::ApiImage;
+/// An image in the API: the widest rendition's URL and size, and every rendition's URL by its
+/// pixel width (for `srcset`). URLs are absolute when media are served from a CDN.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiImage {
+    /// URL of the widest rendition.
+    pub url: String,
+    /// Every rendition's URL by its pixel width.
+    pub urls: BTreeMap<String, String>,
+    /// Pixel width of the widest rendition.
+    pub width: u32,
+    /// Pixel height of the widest rendition.
+    pub height: u32,
+}
+
+impl From<PublicImage> for ApiImage {
+    fn from(v: PublicImage) -> Self {
+        ApiImage {
+            url: v.url,
+            urls: v.urls,
+            width: v.width,
+            height: v.height,
+        }
+    }
+}
+
+/// An image.
+pub type Image = ApiImage;
+
+/// Answer to an upload: the upload id and the image's URLs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Uploaded {
+    /// Upload id, for `image` in `POST /api/v1/questions`.
+    pub id: String,
+    #[serde(flatten)]
+    pub image: ApiImage,
+}
 
 /// Votes of one choice.
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,6 +176,51 @@ pub struct Question {
     pub ballot: Option<Ballot>,
     /// `null` when the results are not visible to the caller.
     pub results: Option<Results>,
+}
+
+impl Question {
+    /// The question as the caller sees it.
+    pub fn new(view: &PollView, media: &Media) -> Question {
+        let q = &view.question;
+        let image = |id: &Option<String>| {
+            id.as_ref()
+                .and_then(|id| view.images.get(id))
+                .map(|i| media.view(i).into())
+        };
+        Question {
+            id: q.id,
+            title: q.title.clone(),
+            slug: q.slug.clone(),
+            url: q.path(),
+            description: q.description.clone(),
+            kind: q.kind.clone(),
+            min_choices: q.min_choices,
+            max_choices: q.max_choices,
+            results_visibility: q.results_visibility.clone(),
+            protection: q.protection.clone(),
+            status: view.status.as_str().into(),
+            tags: view.tags.clone(),
+            author: view.author.clone(),
+            created_at: iso(q.created_at),
+            closes_at: q.closes_at.map(iso),
+            total_votes: view.total_votes,
+            choices: view
+                .choices
+                .iter()
+                .map(|c| Choice {
+                    id: c.id,
+                    label: c.label.clone(),
+                    image: image(&c.image_id),
+                })
+                .collect(),
+            image: image(&q.image_id),
+            ballot: view.my_choices.clone().map(|choices| Ballot { choices }),
+            results: view
+                .results
+                .as_ref()
+                .map(|r| Results::new(r, &view.choices)),
+        }
+    }
 }
 
 /// Body of `PUT /questions/{id}/vote`.

@@ -113,6 +113,13 @@ impl TagName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What a visitor typed to complete a tag, in slug form (its first 32 characters); `None`
+    /// when nothing of it is left.
+    pub fn prefix(typed: &str) -> Option<String> {
+        let p = slug::slugify(typed.trim().chars().take(32).collect::<String>());
+        (!p.is_empty()).then_some(p)
+    }
 }
 
 /// A search query: trimmed, 1 to 200 characters.

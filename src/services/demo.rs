@@ -1,13 +1,13 @@
-//! `beebeta seed-demo`: about forty realistic questions across a dozen tags, with votes spread
-//! over the past weeks so that hot, top and tags look alive.
+//! The demo content: about forty realistic questions across a dozen tags, with votes spread over
+//! the past weeks so that hot, top and tags look alive. The embedded default seeds it into an
+//! empty database at start-up (`app::build`); `beebeta seed-demo` does it on demand.
 
 use chrono::Duration;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::schema::questions;
-use crate::db::{AnyConnection, Db};
+use crate::db::Db;
 use crate::domain::{DraftInput, QuestionDraft};
 use crate::error::{AppError, AppResult};
 use crate::models::bulk::{self, BulkBallot};
@@ -583,9 +583,8 @@ const DEMO: &[Demo] = &[
 const AUTHORS: &[&str] = &["alice", "bruno", "chen", "dara", "emeka", "farah"];
 
 /// Whether the database has no questions yet.
-pub fn is_empty(conn: &mut AnyConnection) -> QueryResult<bool> {
-    let n: i64 = questions::table.count().get_result(conn)?;
-    Ok(n == 0)
+pub fn is_empty(db: &Db) -> AppResult<bool> {
+    db.run_blocking(|c| Ok(question::count_all(c)? == 0))
 }
 
 /// Inserts the demo content; returns the number of questions created.

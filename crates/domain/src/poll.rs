@@ -111,6 +111,23 @@ impl Protection {
     }
 }
 
+/// Why an author's change to their question was refused (nothing was written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ManageRefusal {
+    /// No such visible question.
+    #[error("no such question")]
+    NotFound,
+    /// The caller is not its author.
+    #[error("only the author may change this question")]
+    NotAuthor,
+    /// It already has votes (editing is only allowed before the first one).
+    #[error("the question already has votes")]
+    HasVotes,
+    /// It is already closed.
+    #[error("the question is closed")]
+    Closed,
+}
+
 /// A question's status at `now`: closed once its closing time passed or its author closed it.
 pub fn status_at(
     closes_at: Option<NaiveDateTime>,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{FailingBackend, memory_cache};
-use crate::cache::{Cache, CacheStats, MemoryBackend};
+use crate::{Cache, CacheStats, MemoryBackend};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -125,7 +125,7 @@ fn keys_are_prefixed_and_versioned() {
     )
     .unwrap();
     cache.set_bytes("k", b"v", MINUTE);
-    use crate::cache::CacheBackend;
+    use crate::CacheBackend;
     assert_eq!(backend.get("shared:v2:k").unwrap(), None);
     assert_eq!(
         backend.get("run1:v2:k").unwrap().as_deref(),

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{FailingBackend, Shared, memory_cache};
-use crate::cache::Cache;
+use crate::Cache;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

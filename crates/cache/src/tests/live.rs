@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::memcached_server::MemcachedProcess;
-use crate::cache::{
+use crate::{
     BreakerConfig, Cache, CacheBackend, MemcachedBackend, MemcachedOptions, hashing, keys,
 };
 

@@ -1,7 +1,7 @@
 //! Many vote requests in one transaction (group commit): the SQL side of
 //! `services::vote_batcher`.
 //!
-//! Each request keeps the semantics of [`ballot::vote`] / [`ballot::withdraw`]: requests are
+//! Each request keeps the semantics of [`super::vote`] / [`super::withdraw`]: requests are
 //! applied in their order (so two by the same voter on the same question in one batch see each
 //! other), a refusal leaves nothing written and is that request's own result, and the counter
 //! deltas of the whole batch are summed into one upsert in the same transaction. A database error
@@ -14,16 +14,17 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-
-use crate::db::AnyConnection;
-use crate::db::schema::{ballots, choices, questions};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-type Multi = <AnyConnection as diesel::Connection>::Backend;
-use crate::domain::poll::Protection;
-use crate::models::ballot::{self, VoteError, VoteOutcome, VoteRequest};
+use super::{Abort, VoteOutcome, VoteRequest, Voted, apply_vote, apply_withdraw};
+use crate::db::AnyConnection;
+use crate::db::schema::{ballots, choices, questions};
+use crate::domain::ballot::{check_vote, trust_of};
+use crate::domain::{Protection, VoteRefusal};
 use crate::models::counts;
 use crate::models::question::{self, QuestionRow};
+
+type Multi = <AnyConnection as diesel::Connection>::Backend;
 
 /// One request of a batch.
 #[derive(Debug, Clone)]
@@ -62,29 +63,17 @@ impl BallotOp {
 /// What a committed request did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// The ballot was stored (created or changed) with these choices.
-    Voted {
-        /// Created or changed.
-        outcome: VoteOutcome,
-        /// The stored choice ids.
-        choices: Vec<i64>,
-        /// The question's canonical path.
-        path: String,
-    },
-    /// The ballot was withdrawn (`had`: there was one).
-    Withdrawn {
-        /// Whether there was a ballot.
-        had: bool,
-        /// The question's canonical path.
-        path: String,
-    },
+    /// The ballot was stored (created, changed, or already so).
+    Voted(Voted),
+    /// The ballot was withdrawn (`true`: there was one).
+    Withdrawn(bool),
 }
 
 /// A request's result inside a batch: `Deferred` when it must be applied alone.
 #[derive(Debug)]
 pub enum InBatch {
     /// Applied (or refused) in the batch; final once the batch commits.
-    Done(Result<Applied, VoteError>),
+    Done(Result<Applied, VoteRefusal>),
     /// Not applied: run it with [`apply_one`] after the batch.
     Deferred,
 }
@@ -141,7 +130,7 @@ pub fn apply_batch(
     slot: i16,
     refresh: &[i64],
     now: NaiveDateTime,
-) -> Result<Vec<InBatch>, VoteError> {
+) -> QueryResult<Vec<InBatch>> {
     conn.transaction(|c| {
         let ctx = Context::load(c, ops)?;
         let mut results: Vec<Option<InBatch>> = ops.iter().map(|_| None).collect();
@@ -158,7 +147,7 @@ pub fn apply_batch(
                 continue;
             }
             let Some((q, ids)) = ctx.questions.get(&qid) else {
-                *result = Some(InBatch::Done(Err(VoteError::NotFound)));
+                *result = Some(InBatch::Done(Err(VoteRefusal::NotFound)));
                 continue;
             };
             let applied = match op {
@@ -168,28 +157,23 @@ pub fn apply_batch(
                     *result = Some(InBatch::Deferred);
                     continue;
                 }
-                BallotOp::Vote(req) => ballot::apply_vote(c, q, ids, req).map(|(o, ch, d)| {
+                BallotOp::Vote(req) => apply_vote(c, q, ids, req).map(|(voted, d)| {
                     deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
-                    Applied::Voted {
-                        outcome: o,
-                        choices: ch,
-                        path: q.path(),
-                    }
+                    Applied::Voted(voted)
                 }),
-                BallotOp::Withdraw { voter, now, .. } => ballot::apply_withdraw(c, q, voter, *now)
-                    .map(|(had, d)| {
+                BallotOp::Withdraw { voter, now, .. } => {
+                    apply_withdraw(c, q, voter, *now).map(|(had, d)| {
                         deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
-                        Applied::Withdrawn {
-                            had,
-                            path: q.path(),
-                        }
-                    }),
+                        Applied::Withdrawn(had)
+                    })
+                }
             };
-            match applied {
+            *result = Some(InBatch::Done(match applied {
+                Ok(applied) => Ok(applied),
+                Err(Abort::Refused(r)) => Err(r),
                 // A database error fails the whole batch (rolled back by returning it).
-                Err(VoteError::Db(e)) => return Err(VoteError::Db(e)),
-                other => *result = Some(InBatch::Done(other)),
-            }
+                Err(Abort::Db(e)) => return Err(e),
+            }));
         }
         counts::add_many(c, slot, &deltas)?;
         if !refresh.is_empty() {
@@ -212,7 +196,7 @@ fn new_ballots(
     ctx: &Context,
     results: &mut [Option<InBatch>],
     deltas: &mut Vec<(i64, i64, i64)>,
-) -> Result<(), VoteError> {
+) -> QueryResult<()> {
     let mut seen: HashMap<(i64, &str), usize> = HashMap::new();
     for op in ops {
         *seen.entry((op.question_id(), op.voter())).or_default() += 1;
@@ -230,9 +214,10 @@ fn new_ballots(
         {
             continue;
         }
-        match ballot::check_vote(q, ids, req) {
+        let rules = q.vote_rules(ids, req.now);
+        match check_vote(&rules, req.voter.user_id.is_some(), &req.choices) {
             Ok(choices) => accepted.push((i, req, q, choices.ids().to_vec())),
-            Err(e) => results[i] = Some(InBatch::Done(Err(e))),
+            Err(refused) => results[i] = Some(InBatch::Done(Err(refused))),
         }
     }
     if accepted.is_empty() {
@@ -252,7 +237,7 @@ fn new_ballots(
             .bind::<Nullable<BigInt>, _>(req.voter.user_id)
             .bind::<Nullable<Text>, _>(req.voter.ip_hash.clone())
             .bind::<Text, _>(
-                ballot::trust_of(q.protection(), &req.voter)
+                trust_of(q.protection(), req.voter.user_id, req.voter.verified)
                     .as_str()
                     .to_string(),
             )
@@ -273,18 +258,17 @@ fn new_ballots(
     let mut vote_rows: Vec<(i64, i64, i64, NaiveDateTime)> = Vec::new();
     for (i, req, q, choices) in &accepted {
         let Some(ballot_id) = stored.get(&(req.question_id, req.voter.key.clone())) else {
-            return Err(VoteError::Db(diesel::result::Error::NotFound));
+            return Err(diesel::result::Error::NotFound);
         };
         deltas.push((q.id, counts::BALLOTS, 1));
         for choice in choices {
             deltas.push((q.id, *choice, 1));
             vote_rows.push((*ballot_id, *choice, q.id, req.now));
         }
-        results[*i] = Some(InBatch::Done(Ok(Applied::Voted {
+        results[*i] = Some(InBatch::Done(Ok(Applied::Voted(Voted {
             outcome: VoteOutcome::Created,
             choices: choices.clone(),
-            path: q.path(),
-        })));
+        }))));
     }
     let mut votes_sql = diesel::sql_query(format!(
         "INSERT INTO votes (ballot_id, choice_id, question_id, created_at) VALUES {}",
@@ -304,25 +288,17 @@ fn new_ballots(
 
 /// Applies one request in its own transaction (with the usual retries), as before batching; a
 /// withdrawal's counters go to `slot`.
-pub fn apply_one(conn: &mut AnyConnection, op: &BallotOp, slot: i16) -> Result<Applied, VoteError> {
-    match op {
-        BallotOp::Vote(req) => {
-            let (outcome, choices) = ballot::vote(conn, req)?;
-            let path = question::find_visible(conn, req.question_id)?.path();
-            Ok(Applied::Voted {
-                outcome,
-                choices,
-                path,
-            })
-        }
+pub fn apply_one(
+    conn: &mut AnyConnection,
+    op: &BallotOp,
+    slot: i16,
+) -> QueryResult<Result<Applied, VoteRefusal>> {
+    Ok(match op {
+        BallotOp::Vote(req) => super::vote(conn, req)?.map(Applied::Voted),
         BallotOp::Withdraw {
             question_id,
             voter,
             now,
-        } => {
-            let had = ballot::withdraw(conn, *question_id, voter, *now, slot)?;
-            let path = question::find_visible(conn, *question_id)?.path();
-            Ok(Applied::Withdrawn { had, path })
-        }
-    }
+        } => super::withdraw(conn, *question_id, voter, *now, slot)?.map(Applied::Withdrawn),
+    })
 }

@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 
-use crate::domain::Invalid;
+use crate::Invalid;
 
 /// Longest custom range, in days (two years).
 pub const MAX_RANGE_DAYS: i64 = 731;

@@ -1,0 +1,110 @@
+//! Transactions a domain rule may refuse, and retries of transient conflicts: the two shapes every
+//! write in the models takes.
+
+use diesel::Connection as _;
+use diesel::QueryResult;
+use diesel::result::{DatabaseErrorKind, Error};
+
+use super::AnyConnection;
+
+/// What ends a transaction early, rolling it back: a database error, or a refusal by a domain
+/// rule (a typed outcome the caller answers, not a failure).
+#[derive(Debug)]
+pub enum Abort<R> {
+    /// The database failed.
+    Db(Error),
+    /// A rule refused the change.
+    Refused(R),
+}
+
+impl<R> From<Error> for Abort<R> {
+    fn from(e: Error) -> Self {
+        Abort::Db(e)
+    }
+}
+
+/// Runs `f` in a transaction, committed when it returns `Ok`. A refusal rolls it back and comes
+/// back as `Ok(Err(refusal))`; a database error rolls it back and comes back as `Err`.
+pub fn transaction<T, R>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, Abort<R>>,
+) -> QueryResult<Result<T, R>> {
+    match conn.transaction(f) {
+        Ok(t) => Ok(Ok(t)),
+        Err(Abort::Refused(r)) => Ok(Err(r)),
+        Err(Abort::Db(e)) => Err(e),
+    }
+}
+
+/// Whether a Diesel error is a transient conflict worth retrying (deadlock, lock wait, busy,
+/// a serialization failure).
+pub fn is_retryable(err: &Error) -> bool {
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            m.contains("deadlock")
+                || m.contains("lock wait timeout")
+                || m.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `f` up to `attempts` times while it fails with an error that `transient` accepts,
+/// sleeping a random 0..2^n ms (n = the attempt, at most 6) between tries so that colliding
+/// transactions spread out. For code on a blocking thread.
+pub fn retry<T>(
+    attempts: u32,
+    transient: impl Fn(&Error) -> bool,
+    mut f: impl FnMut() -> QueryResult<T>,
+) -> QueryResult<T> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match f() {
+            Err(e) if attempt < attempts && transient(&e) => {
+                let backoff = 1u64 << attempt.min(6);
+                let jitter = rand::random::<u64>() % (backoff + 1);
+                std::thread::sleep(std::time::Duration::from_millis(jitter));
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy() -> Error {
+        Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("try again".to_string()),
+        )
+    }
+
+    #[test]
+    fn retries_transient_errors_up_to_the_limit() {
+        let mut calls = 0;
+        let r: QueryResult<()> = retry(3, is_retryable, || {
+            calls += 1;
+            Err(busy())
+        });
+        assert!(r.is_err());
+        assert_eq!(calls, 3);
+        let mut calls = 0;
+        let r = retry(3, is_retryable, || {
+            calls += 1;
+            if calls < 2 { Err(busy()) } else { Ok(calls) }
+        });
+        assert_eq!(r.unwrap(), 2);
+        let mut calls = 0;
+        let r: QueryResult<()> = retry(5, is_retryable, || {
+            calls += 1;
+            Err(Error::NotFound)
+        });
+        assert!(matches!(r, Err(Error::NotFound)));
+        assert_eq!(calls, 1, "other errors are not retried");
+    }
+}
