@@ -731,6 +731,202 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_keeps_its_flat_name() {
+        let toml = r#"
+            public_url = "https://polls.example"
+            static_dir = "/srv/static"
+            static_base_url = "https://cdn.example/static"
+            compress = false
+            secret_file = "/tmp/k"
+            hot_refresh_secs = 7
+            live_max_streams = 8
+            bench_bare_bytes = 9
+            database_url = "sqlite:///tmp/a.db"
+            db_pool_size = 10
+            db_acquire_timeout_ms = 11
+            db_statement_timeout_ms = 12
+            migrate_on_start = false
+            seed_demo = true
+            cache = "memcache://h:1"
+            cache_prefix = "p"
+            cache_memory_mb = 13
+            cache_near_ms = 14
+            media = "memory://"
+            media_url = "https://m.example"
+            s3_endpoint = "http://s3"
+            upload_max_bytes = 15
+            upload_request_max_bytes = 16
+            image_max_pixels = 17
+            image_max_side = 18
+            image_workers = 19
+            smtp_url = "smtp://x"
+            mail_from = "a@b.c"
+            cookie_secure = true
+            session_idle_minutes = 20
+            session_max_days = 21
+            trusted_proxies = ["10.0.0.1"]
+            oauth_github_client_id = "gh"
+            limits = "off"
+            limits_signup = "1/hour"
+            limits_login = "2/hour"
+            limits_reset = "3/hour"
+            limits_ask = "4/hour"
+            limits_vote = "5/hour"
+            limits_upload = "6/hour"
+            network_votes_per_day = 22
+            vote_count_slots = 23
+            counts_refresh_ms = 24
+            vote_batch_max = 25
+            vote_queue = 26
+            vote_writers = 27
+            report_cache_secs = 28
+            report_refresh_secs = 29
+            report_wait_ms = 30
+            analytics_url = "http://a"
+            analytics_token = "t"
+            analytics_max_batches = 31
+            events_dir = "file:///tmp/e"
+            events_rollups = false
+            events_queue = 32
+            events_flush_ms = 33
+            server_id = "s1"
+            log_format = "json"
+            log_filter = "debug"
+            sentry_dsn = "https://k@sentry.example/1"
+            sentry_sample_rate = 0.5
+            sentry_test_route = true
+            release = "r1"
+            environment = "staging"
+            metrics_allow = "10.0.0.0/8"
+        "#;
+        let c = Config::from_figment(&Figment::from(Toml::string(toml))).unwrap();
+        let site = &c.site;
+        assert_eq!(
+            (
+                site.public_url.as_str(),
+                site.static_dir.as_str(),
+                site.static_url.as_str()
+            ),
+            (
+                "https://polls.example",
+                "/srv/static",
+                "https://cdn.example/static"
+            )
+        );
+        assert_eq!(
+            (
+                site.compress,
+                site.secret_file.as_str(),
+                site.hot_refresh_secs
+            ),
+            (false, "/tmp/k", 7)
+        );
+        assert_eq!((site.live_max_streams, site.bench_bare_bytes), (8, 9));
+        let db = &c.database;
+        assert_eq!(
+            (
+                db.url.as_str(),
+                db.pool_size,
+                db.acquire_timeout_ms,
+                db.statement_timeout_ms
+            ),
+            ("sqlite:///tmp/a.db", 10, 11, 12)
+        );
+        assert_eq!((db.migrate_on_start, db.seed_demo), (false, Some(true)));
+        let cache = &c.cache;
+        assert_eq!(
+            (
+                cache.url.as_str(),
+                cache.prefix.as_str(),
+                cache.memory_mb,
+                cache.near_ms
+            ),
+            ("memcache://h:1", "p", 13, 14)
+        );
+        let m = &c.media;
+        assert_eq!(
+            (m.store.as_str(), m.url.as_str(), m.s3_endpoint.as_str()),
+            ("memory://", "https://m.example", "http://s3")
+        );
+        assert_eq!(
+            (
+                m.upload_max_bytes,
+                m.upload_request_max_bytes,
+                m.image_max_pixels
+            ),
+            (15, 16, 17)
+        );
+        assert_eq!((m.image_max_side, m.image_workers), (18, 19));
+        assert_eq!(
+            (c.mail.smtp_url.expose(), c.mail.from.as_str()),
+            ("smtp://x", "a@b.c")
+        );
+        let a = &c.auth;
+        assert_eq!(
+            (a.cookie_secure, a.session_idle_minutes, a.session_max_days),
+            (true, 20, 21)
+        );
+        assert_eq!(a.trusted_proxies, vec!["10.0.0.1".to_string()]);
+        assert_eq!(a.oauth[0].name, "github");
+        assert_eq!(a.oauth[0].fields["client_id"].expose(), "gh");
+        let l = &c.limits;
+        assert_eq!(
+            [
+                &l.switch, &l.signup, &l.login, &l.reset, &l.ask, &l.vote, &l.upload
+            ],
+            [
+                "off", "1/hour", "2/hour", "3/hour", "4/hour", "5/hour", "6/hour"
+            ]
+        );
+        let v = &c.voting;
+        assert_eq!(
+            (v.network_votes_per_day, v.count_slots, v.counts_refresh_ms),
+            (22, 23, 24)
+        );
+        assert_eq!((v.batch_max, v.queue, v.writers), (25, 26, 27));
+        let r = &c.reports;
+        assert_eq!((r.cache_secs, r.refresh_secs, r.wait_ms), (28, 29, 30));
+        let an = &c.analytics;
+        assert_eq!(
+            (an.url.as_str(), an.token.expose(), an.max_batches),
+            ("http://a", "t", 31)
+        );
+        assert_eq!(
+            (an.events_dir.as_str(), an.events_rollups, an.events_queue),
+            ("file:///tmp/e", false, 32)
+        );
+        assert_eq!((an.events_flush_ms, an.server_id.as_str()), (33, "s1"));
+        let t = &c.telemetry;
+        assert_eq!(
+            (t.log_format.as_str(), t.log_filter.as_str()),
+            ("json", "debug")
+        );
+        assert_eq!(
+            t.sentry_dsn.as_ref().map(Secret::expose),
+            Some("https://k@sentry.example/1")
+        );
+        assert_eq!((t.sentry_sample_rate, t.sentry_test_route), (0.5, true));
+        assert_eq!(
+            (
+                t.release.as_deref(),
+                t.environment.as_str(),
+                t.metrics_allow.as_str()
+            ),
+            (Some("r1"), "staging", "10.0.0.0/8")
+        );
+        // Both names of the static URL setting work.
+        let c = Config::from_figment(&Figment::from(Toml::string("static_url = \"/s\""))).unwrap();
+        assert_eq!(c.site.static_url, "/s");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_setting() {
+        let e = Config::from_figment(&Figment::from(Toml::string("db_pool_size = \"many\"")))
+            .unwrap_err();
+        assert!(e.contains("db_pool_size"), "{e}");
+    }
+
+    #[test]
     fn layers_override_defaults() {
         let fig = Figment::new()
             .merge(("database_url", "sqlite:///tmp/x.db"))

@@ -2,7 +2,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
@@ -45,7 +45,7 @@ pub enum FormOutcome {
     /// Done: go on.
     Redirect(Redirect),
     /// Done: go on, with a message.
-    Flash(FlashRedirect<Redirect>),
+    Flash(Flash<Redirect>),
     /// Show the form again, with a status.
     Form((Status, Template)),
 }
@@ -237,11 +237,8 @@ async fn logout(
     user: CurrentUser,
     sessions: Sessions<'_>,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     sessions.end(&user).await?;
-    Ok(FlashRedirect::success(
-        Redirect::to("/"),
-        "You are logged out.",
-    ))
+    Ok(Flash::success(Redirect::to("/"), "You are logged out."))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
@@ -376,7 +376,7 @@ where
     } else {
         match save(f.raw()).await {
             Ok((path, message)) => {
-                return Ok(FormOutcome::Flash(FlashRedirect::success(
+                return Ok(FormOutcome::Flash(Flash::success(
                     Redirect::to(path),
                     message,
                 )));
@@ -509,11 +509,11 @@ async fn close(
     track: Tracker,
     id: Qid,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     let path = asking::close(&app.db, &app.cache, id.get(), user.user.id).await?;
     track.emit(Event::question_closed(id.get()));
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to(path),
         "Voting is closed; the results are final.",
     ))
@@ -525,10 +525,10 @@ async fn delete(
     user: CurrentUser,
     id: Qid,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     asking::delete(&app.db, &app.cache, id.get(), user.user.id).await?;
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to(format!("/u/{}", user.user.username)),
         "Your question was deleted.",
     ))

@@ -3,7 +3,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 use serde::{Deserialize, Serialize};
@@ -130,12 +130,12 @@ async fn callback(
         }
         Resolution::Linked => {
             tracing::info!(user = ?current, provider, "identity linked");
-            Ok(FormOutcome::Flash(FlashRedirect::success(
+            Ok(FormOutcome::Flash(Flash::success(
                 Redirect::to("/settings"),
                 format!("Your {label} account is now linked: you can log in with it."),
             )))
         }
-        Resolution::AlreadyLinked => Ok(FormOutcome::Flash(FlashRedirect::success(
+        Resolution::AlreadyLinked => Ok(FormOutcome::Flash(Flash::success(
             Redirect::to("/settings"),
             format!("Your {label} account was already linked."),
         ))),

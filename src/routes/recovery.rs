@@ -2,7 +2,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
@@ -79,12 +79,12 @@ async fn resend(
     app: &AppState,
     user: CurrentUser,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     app.limits
         .check(Action::Reset, Some(format!("u:{}", user.user.id)))?;
     recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user.user).await?;
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to("/settings"),
         format!("We sent a confirmation link to {}.", user.user.email),
     ))
@@ -179,7 +179,7 @@ impl CsrfProtected for ResetConfirmForm {
 #[derive(rocket::Responder)]
 pub enum ResetOutcome {
     /// Done.
-    Done(FlashRedirect<Redirect>),
+    Done(Flash<Redirect>),
     /// A page with a status.
     Page((Status, Template)),
 }
@@ -193,7 +193,7 @@ async fn reset_confirm(
 ) -> AppResult<ResetOutcome> {
     let f = form.0;
     match recovery::reset(&app.db, &f.token, &f.password).await {
-        Ok(Ok(())) => Ok(ResetOutcome::Done(FlashRedirect::success(
+        Ok(Ok(())) => Ok(ResetOutcome::Done(Flash::success(
             Redirect::to("/login"),
             "Your password was changed and every device was logged out. Log in with the new password.",
         ))),

@@ -2,7 +2,7 @@
 
 use rocket::form::FromForm;
 use rocket::http::Status;
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
@@ -160,7 +160,7 @@ async fn outcome(
     ctx: (&AppState, &Viewer, &Voter, &CurrentUser),
 ) -> AppResult<FormOutcome> {
     match result {
-        Ok(()) => Ok(FormOutcome::Flash(FlashRedirect::success(
+        Ok(()) => Ok(FormOutcome::Flash(Flash::success(
             Redirect::to("/settings"),
             done,
         ))),
@@ -239,7 +239,7 @@ async fn revoke_all(
     user: CurrentUser,
     browser: Sessions<'_>,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     let uid = user.user.id;
     let n = app
@@ -248,7 +248,7 @@ async fn revoke_all(
         .await?;
     browser.forget();
     tracing::info!(user = uid, sessions = n, "logged out everywhere");
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to("/login"),
         "You are logged out on every device.",
     ))
@@ -260,7 +260,7 @@ async fn revoke(
     user: CurrentUser,
     id: &str,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound("No such session.".into()));
@@ -282,7 +282,7 @@ async fn revoke(
     if !removed {
         return Err(AppError::NotFound("No such session.".into()));
     }
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to("/settings"),
         "That session was logged out.",
     ))
@@ -338,7 +338,7 @@ async fn revoke_token(
     user: CurrentUser,
     id: i64,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     let uid = user.user.id;
     let now = models::now();
@@ -349,7 +349,7 @@ async fn revoke_token(
     {
         return Err(AppError::NotFound("No such token.".into()));
     }
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to("/settings"),
         "The token was revoked.",
     ))
@@ -361,10 +361,10 @@ async fn unlink_identity(
     user: CurrentUser,
     id: i64,
     form: CsrfForm<TokenForm>,
-) -> AppResult<FlashRedirect<Redirect>> {
+) -> AppResult<Flash<Redirect>> {
     let _ = form;
     identities::unlink(&app.db, user.user.id, id).await?;
-    Ok(FlashRedirect::success(
+    Ok(Flash::success(
         Redirect::to("/settings"),
         "The account was unlinked.",
     ))

@@ -1,6 +1,6 @@
 //! Voting by plain form posts: `POST /q/<id>/vote` and `POST /q/<id>/withdraw`.
 
-use rocket::response::{Flash as FlashRedirect, Redirect};
+use rocket::response::{Flash, Redirect};
 use rocket::{FromForm, post, routes};
 
 use crate::analytics::{Event, Tracker};
@@ -78,7 +78,7 @@ async fn refuse(
 }
 
 /// A vote's answer: back to the question with a message, or the page again with the refusal.
-type Answer = AppResult<Result<FlashRedirect<Redirect>, PageOrRedirect>>;
+type Answer = AppResult<Result<Flash<Redirect>, PageOrRedirect>>;
 
 #[post("/q/<id>/vote", data = "<form>")]
 async fn vote(
@@ -105,7 +105,7 @@ async fn vote(
                 VoteOutcome::Unchanged => "That is already your vote: nothing changed.",
             };
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
-            Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
+            Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }
         Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
     }
@@ -132,7 +132,7 @@ async fn withdraw(
                 "You had not voted on this question."
             };
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
-            Ok(Ok(FlashRedirect::success(Redirect::to(path), msg)))
+            Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }
         Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
     }
