@@ -32,6 +32,19 @@ pub trait CsrfProtected {
     fn csrf_token(&self) -> &str;
 }
 
+/// Implements [`CsrfProtected`] for a form struct whose token is its `csrf_token: Option<String>`
+/// field (a missing token is an empty one, which never matches).
+macro_rules! csrf_protected {
+    ($form:ident $(<$lt:lifetime>)?) => {
+        impl $crate::auth::CsrfProtected for $form $(<$lt>)? {
+            fn csrf_token(&self) -> &str {
+                self.csrf_token.as_deref().unwrap_or("")
+            }
+        }
+    };
+}
+pub(crate) use csrf_protected;
+
 /// A form whose CSRF token and origin were checked; anything else is a 403.
 #[derive(Debug)]
 pub struct CsrfForm<T>(pub T);

@@ -9,10 +9,11 @@ use rocket_dyn_templates::{Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{CurrentUser, Sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
+use crate::models::user::UserRow;
 use crate::routes::viewer::Viewer;
 use crate::services::{accounts, recovery};
 use crate::state::AppState;
@@ -79,11 +80,7 @@ pub struct SignupForm {
     next: Option<String>,
 }
 
-impl CsrfProtected for SignupForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(SignupForm);
 
 #[post("/signup", data = "<form>")]
 async fn signup(
@@ -152,6 +149,20 @@ async fn login_form(
     )
 }
 
+/// Checks a login and its password under the account's back-off: refused at once while the
+/// account backs off; a wrong password counts towards it, a right one clears it.
+pub async fn check_password(app: &AppState, login: &str, password: &str) -> AppResult<UserRow> {
+    let limits = &app.limits;
+    limits.check_login_backoff(login.trim())?;
+    let result = accounts::authenticate(&app.db, login, password).await;
+    match &result {
+        Ok(_) => limits.login_succeeded(login.trim()),
+        Err(AppError::Validation { .. }) => limits.login_failed(login.trim()),
+        Err(_) => {}
+    }
+    result
+}
+
 /// The login form; `username` may be a username or an email.
 #[derive(Debug, FromForm)]
 pub struct LoginForm {
@@ -161,11 +172,7 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-impl CsrfProtected for LoginForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(LoginForm);
 
 #[post("/login", data = "<form>")]
 async fn login(
@@ -177,18 +184,10 @@ async fn login(
     track: Tracker,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<FormOutcome> {
-    let limits = &app.limits;
-    limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key())?;
     let f = form.0;
-    limits.check_login_backoff(f.username.trim())?;
     let next = safe_next(f.next.as_deref());
-    let result = accounts::authenticate(&app.db, &f.username, &f.password).await;
-    match &result {
-        Ok(_) => limits.login_succeeded(f.username.trim()),
-        Err(AppError::Validation { .. }) => limits.login_failed(f.username.trim()),
-        Err(_) => {}
-    }
-    match result {
+    match check_password(app, &f.username, &f.password).await {
         Ok(user) => {
             // A new session id at every login: no fixation. An older session in this browser ends.
             if let Some(old) = viewer.user() {
@@ -226,11 +225,7 @@ pub struct TokenForm {
     csrf_token: Option<String>,
 }
 
-impl CsrfProtected for TokenForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(TokenForm);
 
 #[post("/logout", data = "<form>")]
 async fn logout(

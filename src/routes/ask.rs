@@ -11,7 +11,7 @@ use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::analytics::{Event, Tracker};
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::{CurrentUser, Voter};
 use crate::domain::draft::CHOICES;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -68,11 +68,7 @@ pub struct AskForm<'r> {
     remove_image: Vec<String>,
 }
 
-impl CsrfProtected for AskForm<'_> {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(AskForm<'_>);
 
 impl<'r> AskForm<'r> {
     fn blank() -> AskForm<'r> {

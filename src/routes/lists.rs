@@ -61,6 +61,27 @@ struct ListHeading {
     q: Option<String>,
 }
 
+impl ListHeading {
+    /// The heading of a list that is neither a tag's nor a search's.
+    fn new(
+        title: String,
+        heading: &str,
+        subheading: String,
+        nav: &'static str,
+        base: String,
+    ) -> Self {
+        ListHeading {
+            page_title: title,
+            heading: heading.into(),
+            subheading: Some(subheading),
+            nav,
+            base,
+            tag: None,
+            q: None,
+        }
+    }
+}
+
 fn page_url(base: &str, page: u32) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     if page == 1 && !base.contains('?') {
@@ -167,23 +188,15 @@ async fn hot(
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
-    let meta = ListHeading {
-        page_title: "Hot questions".into(),
-        heading: "Hot questions".into(),
-        subheading: Some("What people are voting on right now.".into()),
-        nav: "hot",
-        base: "/".into(),
-        tag: None,
-        q: None,
-    };
-    render(
-        app,
-        &shared,
-        &view,
-        list_query(Sort::Hot, Window::All, page),
-        meta,
-    )
-    .await
+    let meta = ListHeading::new(
+        "Hot questions".into(),
+        "Hot questions",
+        "What people are voting on right now.".into(),
+        "hot",
+        "/".into(),
+    );
+    let query = list_query(Sort::Hot, Window::All, page);
+    render(app, &shared, &view, query, meta).await
 }
 
 #[get("/new?<page>")]
@@ -196,23 +209,15 @@ async fn new(
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
-    let meta = ListHeading {
-        page_title: "New questions".into(),
-        heading: "New questions".into(),
-        subheading: Some("The latest questions, newest first.".into()),
-        nav: "new",
-        base: "/new".into(),
-        tag: None,
-        q: None,
-    };
-    render(
-        app,
-        &shared,
-        &view,
-        list_query(Sort::New, Window::All, page),
-        meta,
-    )
-    .await
+    let meta = ListHeading::new(
+        "New questions".into(),
+        "New questions",
+        "The latest questions, newest first.".into(),
+        "new",
+        "/new".into(),
+    );
+    let query = list_query(Sort::New, Window::All, page);
+    render(app, &shared, &view, query, meta).await
 }
 
 #[get("/top?<window>&<page>")]
@@ -233,23 +238,15 @@ async fn top(
         Window::Month => "in the last 30 days",
         Window::All => "of all time",
     };
-    let meta = ListHeading {
-        page_title: format!("Top questions {label}"),
-        heading: "Top questions".into(),
-        subheading: Some(format!("Most voted questions asked {label}.")),
-        nav: "top",
-        base: format!("/top?window={}", window.as_str()),
-        tag: None,
-        q: None,
-    };
-    render(
-        app,
-        &shared,
-        &view,
-        list_query(Sort::Top, window, page),
-        meta,
-    )
-    .await
+    let meta = ListHeading::new(
+        format!("Top questions {label}"),
+        "Top questions",
+        format!("Most voted questions asked {label}."),
+        "top",
+        format!("/top?window={}", window.as_str()),
+    );
+    let query = list_query(Sort::Top, window, page);
+    render(app, &shared, &view, query, meta).await
 }
 
 #[get("/t/<name>?<page>")]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::oauth::{OAuthError, PENDING_MINUTES, Pending, ProviderUser};
 use crate::auth::session::Sessions;
 use crate::config::AuthConfig;
@@ -19,7 +19,7 @@ use crate::domain::Username;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
 use crate::models::user::UserRow;
-use crate::routes::accounts::{FormOutcome, safe_next};
+use crate::routes::accounts::{FormOutcome, check_password, safe_next};
 use crate::routes::viewer::Viewer;
 use crate::services::identities::{self, Resolution};
 use crate::services::{accounts, recovery};
@@ -255,11 +255,7 @@ pub struct FinishForm {
     email: String,
 }
 
-impl CsrfProtected for FinishForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(FinishForm);
 
 #[post("/auth/finish", data = "<form>")]
 async fn finish(
@@ -313,11 +309,7 @@ pub struct LinkForm {
     password: String,
 }
 
-impl CsrfProtected for LinkForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(LinkForm);
 
 #[post("/auth/link", data = "<form>")]
 async fn link(
@@ -329,19 +321,11 @@ async fn link(
     track: Tracker,
     form: CsrfForm<LinkForm>,
 ) -> AppResult<FormOutcome> {
-    let limits = &app.limits;
-    limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key())?;
     let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
-    limits.check_login_backoff(f.login.trim())?;
-    let result = accounts::authenticate(&app.db, &f.login, &f.password).await;
-    match &result {
-        Ok(_) => limits.login_succeeded(f.login.trim()),
-        Err(AppError::Validation { .. }) => limits.login_failed(f.login.trim()),
-        Err(_) => {}
-    }
-    match result {
+    match check_password(app, &f.login, &f.password).await {
         Ok(user) => {
             identities::link_existing(&app.db, &new.who, user.id).await?;
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));

@@ -7,7 +7,7 @@ use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::client_ip::ClientIp;
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::{CurrentUser, Voter};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
@@ -106,11 +106,7 @@ pub struct ResetRequestForm {
     email: String,
 }
 
-impl CsrfProtected for ResetRequestForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(ResetRequestForm);
 
 #[post("/reset", data = "<form>")]
 async fn reset_request(
@@ -169,11 +165,7 @@ pub struct ResetConfirmForm {
     password: String,
 }
 
-impl CsrfProtected for ResetConfirmForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(ResetConfirmForm);
 
 /// A redirect after success, or a page.
 #[derive(rocket::Responder)]

@@ -7,7 +7,7 @@ use rocket::{get, post, routes};
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::Voter;
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{self, CurrentUser, Sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::{self, api_token, session as sessions};
@@ -147,11 +147,7 @@ pub struct EmailForm {
     password: String,
 }
 
-impl CsrfProtected for EmailForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(EmailForm);
 
 /// Back to the settings with `done`, or the page again with the form's problems.
 async fn outcome(
@@ -208,11 +204,7 @@ pub struct PasswordForm {
     password: String,
 }
 
-impl CsrfProtected for PasswordForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(PasswordForm);
 
 #[post("/settings/password", data = "<form>")]
 async fn change_password(
@@ -296,11 +288,7 @@ pub struct TokenNameForm {
     name: String,
 }
 
-impl CsrfProtected for TokenNameForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(TokenNameForm);
 
 #[post("/settings/tokens", data = "<form>")]
 async fn create_token(

@@ -5,7 +5,8 @@ use rocket::{FromForm, post, routes};
 
 use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{CsrfForm, CsrfProtected, Voter};
+use crate::auth::csrf::csrf_protected;
+use crate::auth::{CsrfForm, Voter};
 use crate::domain::ballot::parse_ids;
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
@@ -28,11 +29,7 @@ pub struct VoteForm {
     choice: Vec<String>,
 }
 
-impl CsrfProtected for VoteForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(VoteForm);
 
 /// The withdraw form.
 #[derive(Debug, FromForm)]
@@ -40,11 +37,7 @@ pub struct WithdrawForm {
     csrf_token: Option<String>,
 }
 
-impl CsrfProtected for WithdrawForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(WithdrawForm);
 
 /// A refused vote re-shows the question page with the reason and a 4xx status; other errors
 /// use the error page.

@@ -8,7 +8,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::analytics::{Event, Tracker};
 use crate::auth::AdminUser;
-use crate::auth::csrf::{CsrfForm, CsrfProtected};
+use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::domain::report::ModerationReason;
 use crate::domain::{Page, SearchQuery};
 use crate::error::{AppError, AppResult};
@@ -31,11 +31,7 @@ pub struct ActionForm {
     back: Option<String>,
 }
 
-impl CsrfProtected for ActionForm {
-    fn csrf_token(&self) -> &str {
-        self.csrf_token.as_deref().unwrap_or("")
-    }
-}
+csrf_protected!(ActionForm);
 
 impl ActionForm {
     fn reason(&self) -> AppResult<ModerationReason> {
