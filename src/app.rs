@@ -17,6 +17,7 @@ use crate::auth::oauth::OAuth;
 use crate::cache::Cache;
 use crate::config::{DatabaseConfig, Settings};
 use crate::db::{Backend, Db};
+use crate::embedded::{self, StaticSource};
 use crate::limits::{Limits, LiveStreams};
 use crate::mail::Mailer;
 use crate::media::Media;
@@ -34,11 +35,16 @@ use crate::state::AppState;
 /// the [`AppState`] handlers take, the pieces request guards read on their own (`Config`, `Db`,
 /// `Keys`, `TrustedProxies`, `Analytics`), fairings, routes and catchers.
 pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
+    let settings = settings.for_serving()?;
     let Settings {
         app: cfg,
         rocket: figment,
         ..
     } = settings;
+    // Templates from the binary unless a folder is configured (`template_dir`).
+    let configured = figment.extract_inner::<String>("template_dir").ok();
+    let templates = embedded::template_dir(configured.as_deref())?;
+    let figment = figment.merge(("template_dir", templates.display().to_string()));
     let db = Db::connect(&cfg.database)?;
     if cfg.database.migrate_on_start {
         let n = db.migrate()?;
@@ -56,7 +62,9 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         Duration::from_millis(cfg.cache.near_ms),
     )?;
     tracing::info!(cache = cache.backend_name(), "cache ready");
-    let assets = Arc::new(Assets::load(&cfg.site.static_dir, &cfg.site.static_url)?);
+    let statics = StaticSource::from_setting(&cfg.site.static_dir);
+    let assets = Arc::new(Assets::load(&statics, &cfg.site.static_url)?);
+    tracing::info!(static_files = %statics.describe(), templates = %templates.display(), "site files ready");
     let media = Media::from_config(&cfg.media)?;
     tracing::info!(
         media = media.store().describe(),
@@ -85,7 +93,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         oauth: OAuth::from_config(&cfg.auth, &cfg.site.public_url)?,
         voting: Voting::start(db.clone(), &cfg.voting, refresher.clone()),
         refresher,
-        reports: Reports::new(db.clone(), cache, &cfg.reports),
+        reports: Reports::new(db.clone(), cache.clone(), &cfg.reports),
         analytics: analytics.clone(),
         pages: PageCache::new(),
         media,

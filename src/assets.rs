@@ -1,10 +1,12 @@
 //! Static assets under content-hashed names (`css/site.css` → `css/site.3f2a9c1b7e.css`).
 //!
-//! `static_dir` is scanned once at start-up. A hashed name changes whenever the file does, so
-//! hashed URLs are cached for a year as `immutable` by browsers and CDNs; small files are kept in
-//! memory together with a gzip variant made at start-up, so serving them does no disk I/O and no
-//! compression. Unhashed paths still work through a `FileServer` fallback with a short cache.
-//! Files changed on disk are picked up at the next start.
+//! The files come from the binary (`embedded::StaticFiles`) or from `static_dir`, read once at
+//! start-up. A hashed name changes whenever the file does, so hashed URLs are cached for a year as
+//! `immutable` by browsers and CDNs; small files are kept in memory together with a gzip variant
+//! made at start-up, so serving them does no disk I/O and no compression. Unhashed paths are
+//! served too, with a short cache. Files changed on disk are picked up at the next start.
+//! [`Assets::export`] writes the hashed files (and their gzip variants) into a folder, for a
+//! proxy or CDN to serve them (`beebeta assets export DIR`).
 //!
 //! A hashed-looking name whose hash is not the current one answers 404 rather than redirecting to
 //! the current file: an old server in a rolling deploy would otherwise answer a *newer* hash with
@@ -17,10 +19,10 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rocket::fs::{FileServer, NamedFile, Options};
+use rocket::fs::NamedFile;
 use rocket::http::uri::Segments;
 use rocket::http::uri::fmt::Path as UriPath;
-use rocket::http::{ContentType, Header, Method, Status};
+use rocket::http::{ContentType, Method, Status};
 use rocket::response::Responder;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request, Response};
@@ -28,6 +30,7 @@ use rocket_dyn_templates::tera;
 use sha2::{Digest, Sha256};
 
 use crate::compress;
+use crate::embedded::{StaticFiles, StaticSource};
 
 /// Files up to this size are kept in memory; larger ones are hashed and read from disk per request.
 const MAX_IN_MEMORY: u64 = 1024 * 1024;
@@ -37,14 +40,12 @@ const HASH_LEN: usize = 10;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of an unhashed URL: its content changes with a deploy.
 pub const SHORT: &str = "public, max-age=300";
-/// Rank of the hashed-asset route; the unhashed fallback comes after it.
+/// Rank of the static route.
 const RANK: isize = 10;
-const FALLBACK_RANK: isize = 20;
 
 /// The manifest of static assets, built once at start-up.
 #[derive(Debug)]
 pub struct Assets {
-    dir: PathBuf,
     base_url: String,
     /// Logical path (`css/site.css`) → hashed path (`css/site.3f2a9c1b7e.css`).
     names: HashMap<String, String>,
@@ -69,47 +70,100 @@ enum Stored {
 }
 
 impl Assets {
-    /// Scans `dir` recursively (hidden files are skipped, as the file server skips them) and
-    /// checks `base_url`: a path such as `/static`, or an absolute `http(s)://` URL of a CDN.
-    pub fn load(dir: impl AsRef<Path>, base_url: &str) -> Result<Assets, String> {
-        let dir = dir.as_ref();
+    /// Reads every file of `source` (hidden files are skipped) and checks `base_url`: a path
+    /// such as `/static`, or an absolute `http(s)://` URL of a CDN.
+    pub fn load(source: &StaticSource, base_url: &str) -> Result<Assets, String> {
         let base_url = check_base_url(base_url)?;
-        let mut found = Vec::new();
-        walk(dir, "", &mut found)
-            .map_err(|e| format!("cannot read the static directory {}: {e}", dir.display()))?;
         let mut assets = Assets {
-            dir: dir.to_path_buf(),
             base_url,
             names: HashMap::new(),
             files: HashMap::new(),
         };
-        for (logical, path) in found {
-            let (hash, body) = read_and_hash(&path)
-                .map_err(|e| format!("cannot read static file {}: {e}", path.display()))?;
-            let hashed = hashed_name(&logical, &hash);
-            let content_type = Path::new(&logical)
-                .extension()
-                .and_then(|e| e.to_str())
-                .and_then(ContentType::from_extension)
-                .unwrap_or(ContentType::Binary);
-            let body = match body {
-                Some(bytes) => {
-                    let gzip = (compress::is_compressible(&content_type)
-                        && bytes.len() >= compress::MIN_SIZE)
-                        .then(|| compress::gzip(&bytes, 9))
-                        .filter(|z| z.len() < bytes.len())
-                        .map(Arc::from);
-                    Stored::Memory {
-                        bytes: Arc::from(bytes),
-                        gzip,
-                    }
+        match source {
+            StaticSource::Embedded => {
+                for logical in StaticFiles::iter() {
+                    let hidden = logical.split('/').any(|s| s.starts_with('.'));
+                    let Some(file) = StaticFiles::get(&logical).filter(|_| !hidden) else {
+                        continue;
+                    };
+                    let hash = hex(&Sha256::digest(&file.data));
+                    assets.add(
+                        logical.into_owned(),
+                        &hash,
+                        Some(file.data.into_owned()),
+                        None,
+                    );
                 }
-                None => Stored::Disk(path),
-            };
-            assets.names.insert(logical, hashed.clone());
-            assets.files.insert(hashed, Asset { content_type, body });
+            }
+            StaticSource::Dir(dir) => {
+                let mut found = Vec::new();
+                walk(dir, "", &mut found).map_err(|e| {
+                    format!("cannot read the static directory {}: {e}", dir.display())
+                })?;
+                for (logical, path) in found {
+                    let (hash, body) = read_and_hash(&path)
+                        .map_err(|e| format!("cannot read static file {}: {e}", path.display()))?;
+                    assets.add(logical, &hash, body, Some(path));
+                }
+            }
         }
         Ok(assets)
+    }
+
+    /// Adds a file: its bytes when kept in memory, else its path on disk.
+    fn add(&mut self, logical: String, hash: &str, bytes: Option<Vec<u8>>, path: Option<PathBuf>) {
+        let hashed = hashed_name(&logical, hash);
+        let content_type = Path::new(&logical)
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(ContentType::from_extension)
+            .unwrap_or(ContentType::Binary);
+        let body = match (bytes, path) {
+            (Some(bytes), _) => {
+                let gzip = (compress::is_compressible(&content_type)
+                    && bytes.len() >= compress::MIN_SIZE)
+                    .then(|| compress::gzip(&bytes, 9))
+                    .filter(|z| z.len() < bytes.len())
+                    .map(Arc::from);
+                Stored::Memory {
+                    bytes: Arc::from(bytes),
+                    gzip,
+                }
+            }
+            (None, Some(path)) => Stored::Disk(path),
+            (None, None) => return,
+        };
+        self.names.insert(logical, hashed.clone());
+        self.files.insert(hashed, Asset { content_type, body });
+    }
+
+    /// Writes every file under its hashed name into `dir` (plus `<name>.gz` where a gzip variant
+    /// is smaller, for a proxy's `gzip_static`): the names the pages link to. Returns how many
+    /// files were written.
+    pub fn export(&self, dir: &Path) -> Result<usize, String> {
+        let fail = |p: &Path, e: std::io::Error| format!("cannot write {}: {e}", p.display());
+        let mut written = 0;
+        for (hashed, asset) in &self.files {
+            let target = dir.join(hashed);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
+            }
+            match &asset.body {
+                Stored::Memory { bytes, gzip } => {
+                    std::fs::write(&target, bytes).map_err(|e| fail(&target, e))?;
+                    if let Some(z) = gzip {
+                        let gz = dir.join(format!("{hashed}.gz"));
+                        std::fs::write(&gz, z).map_err(|e| fail(&gz, e))?;
+                        written += 1;
+                    }
+                }
+                Stored::Disk(path) => {
+                    std::fs::copy(path, &target).map_err(|e| fail(&target, e))?;
+                }
+            }
+            written += 1;
+        }
+        Ok(written)
     }
 
     /// The hashed path of a logical one (`css/site.css` → `css/site.3f2a9c1b7e.css`).
@@ -144,14 +198,12 @@ impl Assets {
         AssetUrl(Arc::clone(self))
     }
 
-    /// The routes to mount at `/static`: hashed files from memory, then the file server.
+    /// The route to mount at `/static`: hashed files (cached forever), then unhashed ones
+    /// (cached briefly).
     pub fn routes(self: &Arc<Self>) -> Vec<Route> {
-        let mut hashed = Route::ranked(RANK, Method::Get, "/<path..>", Server(Arc::clone(self)));
-        hashed.name = Some("static assets (hashed)".into());
-        let fallback = ShortCache(FileServer::new(&self.dir, Options::None));
-        let mut unhashed = Route::ranked(FALLBACK_RANK, Method::Get, "/<path..>", fallback);
-        unhashed.name = Some("static assets (unhashed)".into());
-        vec![hashed, unhashed]
+        let mut route = Route::ranked(RANK, Method::Get, "/<path..>", Server(Arc::clone(self)));
+        route.name = Some("static assets".into());
+        vec![route]
     }
 }
 
@@ -273,7 +325,8 @@ impl tera::Function for AssetUrl {
     }
 }
 
-/// Serves hashed paths; forwards everything else to the file server.
+/// Serves hashed paths with the immutable cache, unhashed ones with the short one; anything else
+/// (a hash that is not current) is a 404.
 #[derive(Clone)]
 struct Server(Arc<Assets>);
 
@@ -282,10 +335,12 @@ impl Handler for Server {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let Ok(segments) = req.segments::<Segments<'_, UriPath>>(0..);
         let path = segments.collect::<Vec<_>>().join("/");
-        let Some(asset) = self.0.files.get(&path) else {
-            // An unhashed name, or a hash that is not current: the file server finds the first
-            // and answers 404 to the second (no such file on disk).
-            return Outcome::forward(data, Status::NotFound);
+        let (asset, cache) = match self.0.files.get(&path) {
+            Some(asset) => (asset, IMMUTABLE),
+            None => match self.0.names.get(&path).and_then(|h| self.0.files.get(h)) {
+                Some(asset) => (asset, SHORT),
+                None => return Outcome::forward(data, Status::NotFound),
+            },
         };
         let mut resp = match &asset.body {
             Stored::Memory { bytes, gzip } => {
@@ -308,23 +363,8 @@ impl Handler for Server {
             },
         };
         resp.set_header(asset.content_type.clone());
-        resp.set_raw_header("Cache-Control", IMMUTABLE);
+        resp.set_raw_header("Cache-Control", cache);
         Outcome::Success(resp)
-    }
-}
-
-/// The file server, with a short cache on what it serves.
-#[derive(Clone)]
-struct ShortCache(FileServer);
-
-#[rocket::async_trait]
-impl Handler for ShortCache {
-    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let mut outcome = self.0.handle(req, data).await;
-        if let Outcome::Success(resp) = &mut outcome {
-            resp.set_header(Header::new("Cache-Control", SHORT));
-        }
-        outcome
     }
 }
 
@@ -382,7 +422,8 @@ mod tests {
         std::fs::create_dir(dir.path().join("css")).unwrap();
         std::fs::write(dir.path().join("css/a.css"), "body{color:red}".repeat(200)).unwrap();
         std::fs::write(dir.path().join(".hidden"), "x").unwrap();
-        let assets = Assets::load(dir.path(), "https://cdn.example.com/s/").unwrap();
+        let source = StaticSource::Dir(dir.path().to_path_buf());
+        let assets = Assets::load(&source, "https://cdn.example.com/s/").unwrap();
         let hashed = assets.hashed("css/a.css").unwrap().to_string();
         assert!(hashed.starts_with("css/a.") && hashed.ends_with(".css"));
         assert_eq!(hashed.len(), "css/a..css".len() + HASH_LEN);
@@ -401,6 +442,27 @@ mod tests {
             Stored::Memory { gzip, .. } => assert!(gzip.is_some(), "repetitive CSS compresses"),
             Stored::Disk(_) => panic!("small files stay in memory"),
         }
-        assert!(Assets::load(dir.path().join("missing"), "/static").is_err());
+        let missing = StaticSource::Dir(dir.path().join("missing"));
+        assert!(Assets::load(&missing, "/static").is_err());
+        let out = tempfile::tempdir().unwrap();
+        assert_eq!(
+            assets.export(out.path()).unwrap(),
+            2,
+            "the file and its gzip variant"
+        );
+        assert_eq!(
+            std::fs::read(out.path().join(&hashed)).unwrap(),
+            "body{color:red}".repeat(200).into_bytes()
+        );
+        assert!(out.path().join(format!("{hashed}.gz")).is_file());
+    }
+
+    #[test]
+    fn the_embedded_files_are_served_as_on_disk() {
+        let embedded = Assets::load(&StaticSource::Embedded, "/static").unwrap();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+        let on_disk = Assets::load(&StaticSource::Dir(source), "/static").unwrap();
+        assert_eq!(embedded.names, on_disk.names, "same files, same hashes");
+        assert!(embedded.hashed("css/site.css").is_some());
     }
 }

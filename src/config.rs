@@ -48,7 +48,8 @@ pub struct Config {
 pub struct SiteConfig {
     /// `public_url`: the site's public base URL, for canonical links and share cards.
     pub public_url: String,
-    /// `static_dir`: where static assets are served from.
+    /// `static_dir`: a folder of static assets to serve instead of the ones inside the binary
+    /// (empty: the binary's; a debug build reads the source tree's `static/`).
     pub static_dir: String,
     /// `static_url` (`BEEBETA_STATIC_URL`; `static_base_url` is the older name): base URL of static
     /// assets in pages: `/static`, or a CDN such as `https://cdn.example.com/static`.
@@ -173,7 +174,9 @@ pub struct AuthConfig {
     /// `session_max_days`: a session ends this many days after login, whatever its activity.
     pub session_max_days: u64,
     /// `trusted_proxies`: addresses or networks of proxies whose `X-Forwarded-For` /
-    /// `X-Real-IP` are believed.
+    /// `X-Real-IP` are believed: a list, or one comma-separated value
+    /// (`BEEBETA_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8`).
+    #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
     /// The `oauth_<name>_<field>` settings as given, by provider name; `auth::oauth` checks them
     /// and builds the clients.
@@ -318,6 +321,26 @@ pub struct TelemetryConfig {
     pub metrics_allow: String,
 }
 
+/// A list setting given as a list (`["a", "b"]` in a file or variable) or as one comma-separated
+/// value (`a,b`, what an environment variable usually holds).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(items) => items,
+        ListOrText::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
 /// A secret string that never shows in logs or debug output.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
@@ -345,7 +368,7 @@ impl Default for SiteConfig {
     fn default() -> Self {
         SiteConfig {
             public_url: "http://127.0.0.1:8000".into(),
-            static_dir: "static".into(),
+            static_dir: String::new(),
             static_url: "/static".into(),
             compress: true,
             secret_key: None,
@@ -640,45 +663,88 @@ impl Settings {
         dict.remove("limits");
         // Client secrets stay out of Rocket's configuration.
         dict.retain(|k, _| !k.starts_with("oauth_") && k != "sentry_dsn");
-        let mut rocket = rocket::Config::figment()
+        let rocket = rocket::Config::figment()
             .merge(Serialized::global("limits", limits(&app.media)))
             // The client address is resolved by `auth::client_ip` (trusted proxies only).
             .merge(Serialized::global("ip_header", false))
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
             .merge(Serialized::globals(dict));
         let mut notices = Vec::new();
-        if app.site.secret_key.is_none() {
-            let key = if app.database.is_embedded() {
-                let (key, created) = load_or_create_secret(Path::new(&app.site.secret_file))?;
+        if layers.find_value("public_url").is_err() {
+            // Not configured: the address the server listens on, so links work where it runs.
+            let invalid = |e: rocket::figment::Error| format!("invalid configuration: {e}");
+            let address: std::net::IpAddr = rocket.extract_inner("address").map_err(invalid)?;
+            let port: u16 = rocket.extract_inner("port").map_err(invalid)?;
+            app.site.public_url = listening_url(address, port);
+            if !app.database.is_embedded() || address.is_unspecified() {
                 notices.push(format!(
-                    "no secret key configured: {} the embedded default's key in {} \
-                     (set BEEBETA_SECRET_KEY in production)",
-                    if created { "generated" } else { "using" },
-                    app.site.secret_file
+                    "public_url is not set: links and share cards use {} (set \
+                     BEEBETA_PUBLIC_URL to the site's public address)",
+                    app.site.public_url
                 ));
-                key
-            } else if cfg!(debug_assertions) {
-                notices.push(
-                    "no secret key configured: using a random one for this process \
-                     (cookies will not survive a restart or work across servers)"
-                        .into(),
-                );
-                random_secret()
-            } else {
-                return Err(
-                    "BEEBETA_SECRET_KEY must be set when not running on the embedded \
-                            defaults (generate one with `openssl rand -base64 64`)"
-                        .into(),
-                );
-            };
-            rocket = rocket.merge(Serialized::global("secret_key", key.expose()));
-            app.site.secret_key = Some(key);
+            }
         }
         Ok(Settings {
             app,
             rocket,
             notices,
         })
+    }
+}
+
+impl Settings {
+    /// Settings a server can run with: the site's secret key (which signs cookies and CSRF
+    /// tokens, the same on every server of the site) is the configured one; without one, the
+    /// embedded default keeps a generated key in `secret_file`, a debug build on MySQL makes a
+    /// random one for the process, and a release build on MySQL refuses to serve. Other commands
+    /// (`migrate`, `generate`, ...) need no key.
+    pub fn for_serving(mut self) -> Result<Settings, String> {
+        if self.app.site.secret_key.is_some() {
+            return Ok(self);
+        }
+        let site = &self.app.site;
+        let key = if self.app.database.is_embedded() {
+            let (key, created) = load_or_create_secret(Path::new(&site.secret_file))?;
+            tracing::warn!(
+                "no secret key configured: {} the embedded default's key in {} (set \
+                 BEEBETA_SECRET_KEY in production)",
+                if created { "generated" } else { "using" },
+                site.secret_file
+            );
+            key
+        } else if cfg!(debug_assertions) {
+            tracing::warn!(
+                "no secret key configured: using a random one for this process (cookies will \
+                 not survive a restart or work across servers)"
+            );
+            random_secret()
+        } else {
+            return Err(
+                "BEEBETA_SECRET_KEY must be set when not running on the embedded \
+                        defaults (generate one with `openssl rand -base64 64`)"
+                    .into(),
+            );
+        };
+        self.rocket = self
+            .rocket
+            .merge(Serialized::global("secret_key", key.expose()));
+        self.app.site.secret_key = Some(key);
+        Ok(self)
+    }
+}
+
+/// `http://<address>:<port>` of a listening socket; an unspecified address (`0.0.0.0`, `::`)
+/// becomes the loopback one.
+fn listening_url(address: std::net::IpAddr, port: u16) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let host = match address {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    match host {
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+        IpAddr::V4(v4) => format!("http://{v4}:{port}"),
     }
 }
 
@@ -914,6 +980,11 @@ mod tests {
             ),
             (Some("r1"), "staging", "10.0.0.0/8")
         );
+        let c = Config::from_figment(&Figment::from(Toml::string(
+            "trusted_proxies = \"127.0.0.1, 10.0.0.0/8\"",
+        )))
+        .unwrap();
+        assert_eq!(c.auth.trusted_proxies, ["127.0.0.1", "10.0.0.0/8"]);
         // Both names of the static URL setting work.
         let c = Config::from_figment(&Figment::from(Toml::string("static_url = \"/s\""))).unwrap();
         assert_eq!(c.site.static_url, "/s");
@@ -924,6 +995,27 @@ mod tests {
         let e = Config::from_figment(&Figment::from(Toml::string("db_pool_size = \"many\"")))
             .unwrap_err();
         assert!(e.contains("db_pool_size"), "{e}");
+    }
+
+    #[test]
+    fn the_public_url_follows_the_listening_address_unless_set() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+        let at = |port: u16, address: &str| {
+            let fig = Figment::new()
+                .merge(("secret_key", key))
+                .merge(("port", port))
+                .merge(("address", address));
+            Settings::from_figment(fig).unwrap().app.site.public_url
+        };
+        assert_eq!(at(9123, "127.0.0.1"), "http://127.0.0.1:9123");
+        assert_eq!(at(80, "0.0.0.0"), "http://127.0.0.1:80");
+        assert_eq!(at(8001, "::"), "http://[::1]:8001");
+        let fig = Figment::new()
+            .merge(("secret_key", key))
+            .merge(("port", 9123))
+            .merge(("public_url", "https://polls.example"));
+        let s = Settings::from_figment(fig).unwrap();
+        assert_eq!(s.app.site.public_url, "https://polls.example");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compress;
 pub mod config;
 pub mod db;
+pub mod embedded;
 pub mod error;
 pub mod limits;
 pub mod mail;

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 /// Layers from the bottom; a module may import its own layer (without cycles) and lower ones.
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["config", "error"]),
-    ("infrastructure", &["db", "telemetry", "compress", "assets"]),
+    (
+        "infrastructure",
+        &["db", "telemetry", "compress", "assets", "embedded"],
+    ),
     ("models", &["models"]),
     (
         "adapters",

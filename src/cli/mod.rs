@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `seed-demo`, `create-admin`, `generate`,
-//! `media gc|process|sample`.
+//! `media gc|process|sample`, `assets export`.
 
 pub mod admin;
 pub mod generate;
@@ -7,8 +7,10 @@ pub mod media;
 
 use clap::{Parser, Subcommand};
 
+use crate::assets::Assets;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::embedded::StaticSource;
 use crate::services::demo;
 
 /// Beebeta, a public opinion polling site.
@@ -63,6 +65,23 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: MediaCommand,
+    },
+    /// The static assets the binary serves.
+    Assets {
+        /// What to do.
+        #[command(subcommand)]
+        action: AssetsCommand,
+    },
+}
+
+/// `beebeta assets ...`
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// Write the static assets under their hashed names (the names pages link to), with gzip
+    /// variants, into DIR: for nginx or a CDN to serve `/static/` themselves.
+    Export {
+        /// The folder to write (created when missing).
+        dir: String,
     },
 }
 
@@ -178,6 +197,16 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             Ok(false)
         }
         Command::Media { action } => run_media(action, settings),
+        Command::Assets {
+            action: AssetsCommand::Export { dir },
+        } => {
+            let site = &settings.app.site;
+            let source = StaticSource::from_setting(&site.static_dir);
+            let assets = Assets::load(&source, &site.static_url)?;
+            let n = assets.export(std::path::Path::new(&dir))?;
+            println!("wrote {n} files ({}) into {dir}", source.describe());
+            Ok(false)
+        }
     }
 }
 

@@ -285,7 +285,8 @@ async fn compression_can_be_turned_off(b: Backend) {
 /// static file by hand.
 #[test]
 fn templates_reference_existing_assets() {
-    let assets = beebeta::assets::Assets::load("static", "/static").unwrap();
+    let source = beebeta::embedded::StaticSource::Dir("static".into());
+    let assets = beebeta::assets::Assets::load(&source, "/static").unwrap();
     let mut seen = 0;
     let mut dirs = vec![std::path::PathBuf::from("templates")];
     while let Some(dir) = dirs.pop() {
