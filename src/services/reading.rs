@@ -4,7 +4,7 @@
 //! | key | value | fresh / kept stale | invalidated |
 //! |---|---|---|---|
 //! | `q:<id>` | the question, choices, tags, author ([`SharedPoll`]) | 5 min / 1 h | after an edit, close or delete commits |
-//! | `c:<id>` | its counts (from the slotted counters) | 1 s / 1 min | by time (a voter sees their own vote at once: see below) |
+//! | `c:<id>` | its counts (from the slotted counters) | 500 ms / 1 min | by time (a voter sees their own vote at once: see below) |
 //! | `l:<gen>:<sort>:<window>:<tag>:<page>` | one page of a list | 2 s / 1 min | by time, and a new generation after a question is asked, edited, closed or deleted |
 //! | `t:<gen>:<page>` | one page of the tag cloud | 30 s / 10 min | like lists |
 //! | `lists-gen` | the current list generation | 1 day | replaced by those writes |
@@ -30,7 +30,7 @@ use crate::models::tag::{self, TagRow};
 
 const QUESTION_FRESH: Duration = Duration::from_secs(300);
 const QUESTION_STALE: Duration = Duration::from_secs(3600);
-const COUNTS_FRESH: Duration = Duration::from_secs(1);
+const COUNTS_FRESH: Duration = Duration::from_millis(500);
 const COUNTS_STALE: Duration = Duration::from_secs(60);
 const LIST_FRESH: Duration = Duration::from_secs(2);
 const LIST_STALE: Duration = Duration::from_secs(60);
@@ -88,6 +88,24 @@ pub async fn poll_view(
             cached_counts(&db, &cache, id)?
         };
         Ok(poll::assemble(shared, mine.map(|b| b.choices), counts, now))
+    })
+    .await
+}
+
+/// What a visitor whose ballot is `mine` (read earlier) sees of question `id` now: the shared
+/// parts and the counts from the cache, no database read when they are cached (the live stream's
+/// tick).
+pub async fn poll_view_with(
+    db: &Db,
+    cache: &Cache,
+    id: i64,
+    mine: Option<Vec<i64>>,
+) -> AppResult<PollView> {
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || {
+        let shared = shared_poll(&db, &cache, id)?;
+        let counts = cached_counts(&db, &cache, id)?;
+        Ok(poll::assemble(shared, mine, counts, crate::models::now()))
     })
     .await
 }

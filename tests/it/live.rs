@@ -13,6 +13,7 @@ use crate::helpers::{Backend, TestApp, question};
 backend_tests!(
     events_follow_votes,
     hidden_results_send_nothing,
+    results_follow_the_visitors_own_vote,
     streams_are_bounded_and_end_at_shutdown,
 );
 
@@ -94,6 +95,37 @@ async fn hidden_results_send_nothing(b: Backend) {
     assert_eq!(r.status(), Status::Ok);
     let (got, seen) = read_until(&mut r, "event:results", Duration::from_millis(2500)).await;
     assert!(!got, "a visitor who has not voted gets no results: {seen}");
+}
+
+async fn results_follow_the_visitors_own_vote(b: Backend) {
+    // The stream reads the visitor's ballot once, and again while it is what hides the results:
+    // voting (in this browser, with this cookie) starts the events.
+    let app = TestApp::new(b).await;
+    let id = app
+        .question(question("Results once you vote").visibility("after_vote"))
+        .await;
+    let c = app.choices(id).await;
+    let cookie = uuid::Uuid::new_v4().to_string();
+    let mut r = app
+        .client
+        .get(format!("/q/{id}/live"))
+        .private_cookie(("bb_voter", cookie.clone()))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::Ok);
+    let (got, seen) = read_until(&mut r, "event:results", Duration::from_millis(1200)).await;
+    assert!(!got, "no results before voting: {seen}");
+    let voted = app
+        .client
+        .put(format!("/api/v1/questions/{id}/vote"))
+        .header(ContentType::JSON)
+        .private_cookie(("bb_voter", cookie))
+        .body(format!("{{\"choices\":[{}]}}", c[0]))
+        .dispatch()
+        .await;
+    assert_eq!(voted.status(), Status::Ok);
+    let (got, seen) = read_until(&mut r, "\"total\":1", Duration::from_secs(5)).await;
+    assert!(got, "the results arrive once the visitor voted: {seen}");
 }
 
 async fn streams_are_bounded_and_end_at_shutdown(b: Backend) {
