@@ -161,21 +161,6 @@ ballots() {
   curl -fs "$BASE/api/v1/questions/$QID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_votes"])'
 }
 
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "backend=$BACKEND cache=${BEEBETA_CACHE:-memory} questions=$QUESTIONS votes=$VOTES duration=${DURATION}s connections=$CONNECTIONS rounds=$ROUNDS page=${PAGE_BYTES}B cold_start=${COLD_MS}ms"
-printf '%-40s %10s %9s %9s %7s %9s\n' target req/s p50_ms p99_ms errors "% of (a)"
-read -r base bp50 bp99 berr <<< "$(measure "$BASE/bench/bare")"
-printf '%-40s %10s %9s %9s %7s %9s\n' "(a) bare route, ${PAGE_BYTES} B" "$base" "$bp50" "$bp99" "$berr" "100.0"
-row() { # label rps p50 p99 errors
-  printf '%-40s %10s %9s %9s %7s %9s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$2 $base" | awk '{printf "%.1f", 100*$1/$2}')"
-}
-if [ "$VOTES_ONLY" = no ]; then
-  read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
-  read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(b) hot question page" "$r" "$p50" "$p99" "$e"
-  read -r r p50 p99 e <<< "$(measure "$BASE/")"; row "(c) home page" "$r" "$p50" "$p99" "$e"
-  read -r r p50 p99 e <<< "$(measure "$BASE/t/$TAG")"; row "(d) tag page /t/$TAG" "$r" "$p50" "$p99" "$e"
-  read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/results")"; row "(e) JSON results" "$r" "$p50" "$p99" "$e"
-fi
 # Where the CPU of a vote goes (the machine's two cores are shared by wrk, the app and the
 # database): jiffies of each process and of the whole machine, before and after (f).
 jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -189,6 +174,42 @@ fsyncs() {
   [ "$BACKEND" = mysql ] || { echo 0; return; }
   mysql -h127.0.0.1 -uroot -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'" | awk '{print $2+0} END {if (NR == 0) print 0}'
 }
+# CPU per answered request of one target, by process (for the capacity model, infra/CAPACITY.md).
+cpu_line() { # label cpu0 cpu1
+  local n
+  n=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
+  python3 - "$1" "$2" "$3" "$n" "$(getconf CLK_TCK)" <<'PY'
+import sys
+label, a, b, n, tck = sys.argv[1], *[list(map(int, x.split())) for x in sys.argv[2:4]], int(sys.argv[4]), int(sys.argv[5])
+busy, _, app, db, mc = [y - x for x, y in zip(a, b)]
+us = lambda j: j * 1e6 / tck / max(n, 1)
+print(f"    {label} CPU per request over {n}: app {us(app):.1f} us, database {us(db):.1f} us, "
+      f"memcached {us(mc):.1f} us, rest {us(busy - app - db - mc):.1f} us")
+PY
+}
+paged() { # label url: measures a page target and prints its row and its CPU per request
+  local c0 c1 r p50 p99 e
+  c0=$(cpu_sample)
+  read -r r p50 p99 e <<< "$(measure "$2")"
+  c1=$(cpu_sample)
+  row "$1" "$r" "$p50" "$p99" "$e"
+  cpu_line "$(echo "$1" | cut -d' ' -f1)" "$c0" "$c1"
+}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "backend=$BACKEND cache=${BEEBETA_CACHE:-memory} questions=$QUESTIONS votes=$VOTES duration=${DURATION}s connections=$CONNECTIONS rounds=$ROUNDS page=${PAGE_BYTES}B cold_start=${COLD_MS}ms"
+printf '%-40s %10s %9s %9s %7s %9s\n' target req/s p50_ms p99_ms errors "% of (a)"
+read -r base bp50 bp99 berr <<< "$(measure "$BASE/bench/bare")"
+printf '%-40s %10s %9s %9s %7s %9s\n' "(a) bare route, ${PAGE_BYTES} B" "$base" "$bp50" "$bp99" "$berr" "100.0"
+row() { # label rps p50 p99 errors
+  printf '%-40s %10s %9s %9s %7s %9s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$2 $base" | awk '{printf "%.1f", 100*$1/$2}')"
+}
+if [ "$VOTES_ONLY" = no ]; then
+  read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
+  paged "(b) hot question page" "$BASE$QPATH"
+  paged "(c) home page" "$BASE/"
+  paged "(d) tag page /t/$TAG" "$BASE/t/$TAG"
+  paged "(e) JSON results" "$BASE/api/v1/questions/$QID/results"
+fi
 cpu0=$(cpu_sample); fs0=$(fsyncs)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"
 cpu1=$(cpu_sample); fs1=$(fsyncs)
