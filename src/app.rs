@@ -12,7 +12,7 @@ use rocket_dyn_templates::Template;
 use crate::analytics::Analytics;
 use crate::assets::Assets;
 use crate::auth::Keys;
-use crate::auth::client_ip::TrustedProxies;
+use crate::auth::client_ip::{ClientAddressing, TrustedProxies};
 use crate::auth::oauth::OAuth;
 use crate::cache::Cache;
 use crate::config::{DatabaseConfig, Settings};
@@ -33,7 +33,7 @@ use crate::state::AppState;
 
 /// Opens the database, applies migrations, seeds the demo when configured, and assembles the app:
 /// the [`AppState`] handlers take, the pieces request guards read on their own (`Config`, `Db`,
-/// `Keys`, `TrustedProxies`, `Analytics`), fairings, routes and catchers.
+/// `Keys`, `ClientAddressing`, `Analytics`), fairings, routes and catchers.
 pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let settings = settings.for_serving()?;
     let Settings {
@@ -54,7 +54,10 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     }
     maybe_seed(&db, &cfg.database)?;
     let keys = Keys::new(&cfg.site.secret_bytes());
-    let proxies = TrustedProxies::parse(&cfg.auth.trusted_proxies)?;
+    let addressing = ClientAddressing::new(
+        TrustedProxies::parse(&cfg.auth.trusted_proxies)?,
+        &cfg.auth.client_ip_header,
+    )?;
     let cache = Cache::from_url_layered(
         Some(&cfg.cache.url),
         &cfg.cache.prefix,
@@ -74,7 +77,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
     let analytics = Analytics::from_config(&cfg.analytics, &cfg.media.s3_endpoint, &db)?;
     tracing::info!(sinks = %Analytics::describe(&cfg.analytics), "analytics ready");
     let security = SecurityHeaders::new(
-        cfg.auth.cookie_secure,
+        cfg.site.is_https() || cfg.auth.cookie_secure,
         assets.external_origin().as_deref(),
         media.external_origin().as_deref(),
     );
@@ -105,7 +108,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         .manage(analytics)
         .manage(db)
         .manage(keys)
-        .manage(proxies)
+        .manage(addressing)
         .manage(metrics_allow)
         .manage(BenchBody::new(cfg.site.bench_bare_bytes))
         .manage(cfg.clone())
@@ -254,7 +257,7 @@ fn count_refresher() -> AdHoc {
 }
 
 /// Security headers on every response (Rocket's Shield adds nosniff, frame and permission policy);
-/// HSTS when the site is served over TLS (`cookie_secure`).
+/// HSTS when the site is served over TLS (an `https://` public URL, or secure cookies).
 pub struct SecurityHeaders {
     /// Send `Strict-Transport-Security`.
     pub hsts: bool,
@@ -273,7 +276,7 @@ impl SecurityHeaders {
         let csp = format!(
             "default-src 'self'; img-src 'self' data:{cdn}{media}; style-src 'self'{cdn}; \
              script-src 'self'{cdn}; font-src 'self'{cdn}; connect-src 'self'; \
-             frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+             object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
         );
         SecurityHeaders { hsts, csp }
     }

@@ -161,13 +161,13 @@ pub struct MailConfig {
 }
 
 /// Accounts and the client address: `cookie_secure`, `session_idle_minutes`, `session_max_days`,
-/// `trusted_proxies`, and the OAuth providers (`oauth_<name>_<field>`, see
+/// `trusted_proxies`, `client_ip_header`, and the OAuth providers (`oauth_<name>_<field>`, see
 /// `auth::oauth::providers`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct AuthConfig {
-    /// `cookie_secure`: mark cookies `Secure` and use the `__Host-` session cookie (set when
-    /// served over TLS).
+    /// `cookie_secure`: mark cookies `Secure` and use the `__Host-` session cookie. Unset, it
+    /// follows `public_url`: on for `https://`.
     pub cookie_secure: bool,
     /// `session_idle_minutes`: a session ends after this many minutes without a request.
     pub session_idle_minutes: u64,
@@ -178,6 +178,10 @@ pub struct AuthConfig {
     /// (`BEEBETA_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8`).
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
+    /// `client_ip_header`: the one header the trusted proxies set to the client's address
+    /// (`X-Real-IP`; `X-Forwarded-For` takes its rightmost hop that is not a proxy); any other
+    /// header a client sends is ignored.
+    pub client_ip_header: String,
     /// The `oauth_<name>_<field>` settings as given, by provider name; `auth::oauth` checks them
     /// and builds the clients.
     #[serde(skip)]
@@ -435,6 +439,7 @@ impl Default for AuthConfig {
             session_idle_minutes: 7 * 24 * 60,
             session_max_days: 30,
             trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            client_ip_header: "X-Real-IP".into(),
             oauth: Vec::new(),
         }
     }
@@ -526,6 +531,14 @@ impl DatabaseConfig {
 }
 
 impl SiteConfig {
+    /// Whether the site is served over TLS (its public URL is `https://`).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("https://")
+    }
+
     /// The raw bytes of the secret key (decoded from base64 or hex when possible).
     pub fn secret_bytes(&self) -> Vec<u8> {
         let s = self
@@ -670,6 +683,9 @@ impl Settings {
             .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
             .merge(Serialized::globals(dict));
         let mut notices = Vec::new();
+        if layers.find_value("cookie_secure").is_err() {
+            app.auth.cookie_secure = app.site.is_https();
+        }
         if layers.find_value("public_url").is_err() {
             // Not configured: the address the server listens on, so links work where it runs.
             let invalid = |e: rocket::figment::Error| format!("invalid configuration: {e}");
@@ -699,6 +715,14 @@ impl Settings {
     /// random one for the process, and a release build on MySQL refuses to serve. Other commands
     /// (`migrate`, `generate`, ...) need no key.
     pub fn for_serving(mut self) -> Result<Settings, String> {
+        if self.app.site.is_https() && !self.app.auth.cookie_secure && !cfg!(debug_assertions) {
+            return Err(
+                "public_url is https:// but cookie_secure is false: session and voter \
+                        cookies would also travel over plain HTTP. Remove BEEBETA_COOKIE_SECURE \
+                        (it follows the public URL) or set it to true"
+                    .into(),
+            );
+        }
         if self.app.site.secret_key.is_some() {
             return Ok(self);
         }
@@ -831,6 +855,7 @@ mod tests {
             session_idle_minutes = 20
             session_max_days = 21
             trusted_proxies = ["10.0.0.1"]
+            client_ip_header = "X-Forwarded-For"
             oauth_github_client_id = "gh"
             limits = "off"
             limits_signup = "1/hour"
@@ -933,6 +958,7 @@ mod tests {
             (true, 20, 21)
         );
         assert_eq!(a.trusted_proxies, vec!["10.0.0.1".to_string()]);
+        assert_eq!(a.client_ip_header, "X-Forwarded-For");
         assert_eq!(a.oauth[0].name, "github");
         assert_eq!(a.oauth[0].fields["client_id"].expose(), "gh");
         let l = &c.limits;
@@ -995,6 +1021,34 @@ mod tests {
         let e = Config::from_figment(&Figment::from(Toml::string("db_pool_size = \"many\"")))
             .unwrap_err();
         assert!(e.contains("db_pool_size"), "{e}");
+    }
+
+    #[test]
+    fn secure_cookies_follow_an_https_public_url() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+        let with = |toml: &str| {
+            let fig = Figment::from(Toml::string(toml)).merge(("secret_key", key));
+            Settings::from_figment(fig).unwrap()
+        };
+        let https = with("public_url = \"https://polls.example\"");
+        assert!(https.app.auth.cookie_secure);
+        assert!(https.app.site.is_https());
+        assert!(
+            !with("public_url = \"http://polls.example\"")
+                .app
+                .auth
+                .cookie_secure
+        );
+        assert!(
+            !with("").app.auth.cookie_secure,
+            "the listening address is http"
+        );
+        let explicit = with("public_url = \"http://x.example\"\ncookie_secure = true");
+        assert!(explicit.app.auth.cookie_secure);
+        let insecure = with("public_url = \"https://polls.example\"\ncookie_secure = false");
+        assert!(!insecure.app.auth.cookie_secure);
+        // A release build refuses to serve like that; a debug build (tests, development) may.
+        assert_eq!(insecure.for_serving().is_err(), !cfg!(debug_assertions));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The client's address: the socket peer, or — only when the peer is a trusted proxy — the
-//! address the proxy reports in `X-Forwarded-For` (rightmost untrusted hop) or `X-Real-IP`.
+//! address in the one header that proxy sets (`client_ip_header`, default `X-Real-IP`).
 
 use std::net::IpAddr;
 
@@ -37,30 +37,59 @@ impl TrustedProxies {
     }
 }
 
-/// Resolves the client address from the peer and the proxy headers.
-pub fn resolve(
-    peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
-    real_ip: Option<&str>,
-    trusted: &TrustedProxies,
-) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(peer) {
-        return Some(peer);
-    }
-    if let Some(chain) = forwarded_for {
-        let hops: Vec<IpAddr> = chain
-            .split(',')
-            .filter_map(|h| h.trim().parse().ok())
-            .collect();
-        if let Some(ip) = hops.iter().rev().find(|ip| !trusted.contains(**ip)) {
-            return Some(*ip);
+/// How the client address is learned: from the socket peer, or — only when the peer is one of the
+/// trusted proxies — from the one header those proxies set (`client_ip_header`, default
+/// `X-Real-IP`). Every other header a client may send (`X-Forwarded-For`, `Forwarded`,
+/// `X-Real-IP` when another header is configured, ...) is ignored.
+#[derive(Debug, Clone)]
+pub struct ClientAddressing {
+    proxies: TrustedProxies,
+    header: String,
+}
+
+impl ClientAddressing {
+    /// The proxies (addresses or networks) and the header they set.
+    pub fn new(proxies: TrustedProxies, header: &str) -> Result<ClientAddressing, String> {
+        let header = header.trim();
+        let token = !header.is_empty()
+            && header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        if !token {
+            return Err(format!(
+                "invalid client_ip_header `{header}`: a header name"
+            ));
         }
+        Ok(ClientAddressing {
+            proxies,
+            header: header.to_string(),
+        })
     }
-    if let Some(ip) = real_ip.and_then(|v| v.trim().parse().ok()) {
-        return Some(ip);
+
+    /// The header the trusted proxies set.
+    pub fn header(&self) -> &str {
+        &self.header
     }
-    Some(peer)
+
+    /// The client address given the socket peer and the configured header's value.
+    pub fn resolve(&self, peer: Option<IpAddr>, header: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.proxies.contains(peer) {
+            return Some(peer);
+        }
+        // One address, or a chain (an X-Forwarded-For the proxy appended to): the rightmost hop
+        // that is not itself a trusted proxy.
+        let from_header = header.and_then(|value| {
+            let hops: Vec<IpAddr> = value
+                .split(',')
+                .map(|h| h.trim().parse().ok())
+                .collect::<Option<Vec<_>>>()?;
+            hops.into_iter()
+                .rev()
+                .find(|ip| !self.proxies.contains(*ip))
+        });
+        Some(from_header.unwrap_or(peer))
+    }
 }
 
 /// The client's address as far as it can be trusted (`None` when unknown).
@@ -68,13 +97,24 @@ pub fn resolve(
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl ClientIp {
-    /// The address as a rate-limit key.
+    /// The client as a rate-limit key: an IPv4 address, or an IPv6 client's /64 (one subscriber
+    /// usually holds a whole /64, so limits per address would be 2^64 buckets).
     pub fn key(&self) -> Option<String> {
-        self.0.map(|ip| ip.to_string())
+        self.0.map(|ip| match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        })
     }
 
-    /// The keyed hash of the client's network (see `Keys::network_hash`), for the per-network
-    /// window of `network`-protected questions; `None` when the address is unknown.
+    /// The keyed hash of the client's network (see `Keys::network_hash`: an IPv4 address or an
+    /// IPv6 /64), for the per-network window of `network`-protected questions; `None` when the
+    /// address is unknown.
     pub fn network_hash(&self, keys: &crate::auth::Keys) -> Option<String> {
         self.0.map(|ip| keys.network_hash(ip))
     }
@@ -82,17 +122,13 @@ impl ClientIp {
     /// Computes (once per request) the client address.
     pub fn of(req: &Request<'_>) -> ClientIp {
         *req.local_cache(|| {
-            let trusted = req
-                .rocket()
-                .state::<TrustedProxies>()
-                .cloned()
-                .unwrap_or_default();
-            ClientIp(resolve(
-                req.remote().map(|a| a.ip()),
-                req.headers().get_one("X-Forwarded-For"),
-                req.headers().get_one("X-Real-IP"),
-                &trusted,
-            ))
+            let peer = req.remote().map(|a| a.ip());
+            ClientIp(match req.rocket().state::<ClientAddressing>() {
+                Some(addressing) => {
+                    addressing.resolve(peer, req.headers().get_one(addressing.header()))
+                }
+                None => peer,
+            })
         })
     }
 }
@@ -114,41 +150,65 @@ mod tests {
         s.parse().unwrap()
     }
 
-    #[test]
-    fn headers_count_only_from_trusted_proxies() {
+    fn addressing(header: &str) -> ClientAddressing {
         let t = TrustedProxies::parse(&["127.0.0.1".into(), "10.0.0.0/8".into()]).unwrap();
+        ClientAddressing::new(t, header).unwrap()
+    }
+
+    #[test]
+    fn only_the_configured_header_of_a_trusted_proxy_counts() {
+        let a = addressing("X-Real-IP");
+        // Not a proxy: its headers mean nothing.
         assert_eq!(
-            resolve(
-                Some(ip("203.0.113.9")),
-                Some("1.2.3.4"),
-                Some("5.6.7.8"),
-                &t
-            ),
+            a.resolve(Some(ip("203.0.113.9")), Some("5.6.7.8")),
             Some(ip("203.0.113.9"))
         );
         assert_eq!(
-            resolve(Some(ip("127.0.0.1")), None, Some("5.6.7.8"), &t),
+            a.resolve(Some(ip("127.0.0.1")), Some("5.6.7.8")),
             Some(ip("5.6.7.8"))
         );
         assert_eq!(
-            resolve(
-                Some(ip("127.0.0.1")),
-                Some("6.6.6.6, 198.51.100.2, 10.1.1.1"),
-                None,
-                &t
-            ),
-            Some(ip("198.51.100.2")),
-            "the rightmost hop that is not a proxy; spoofed left entries are ignored"
+            a.resolve(Some(ip("::ffff:127.0.0.1")), Some("5.6.7.8")),
+            Some(ip("5.6.7.8"))
         );
+        // A proxy that sent no (or a garbled) header: the proxy is the client.
         assert_eq!(
-            resolve(Some(ip("127.0.0.1")), Some("garbage"), None, &t),
+            a.resolve(Some(ip("127.0.0.1")), None),
             Some(ip("127.0.0.1"))
         );
         assert_eq!(
-            resolve(Some(ip("::ffff:127.0.0.1")), None, Some("5.6.7.8"), &t),
-            Some(ip("5.6.7.8"))
+            a.resolve(Some(ip("127.0.0.1")), Some("garbage")),
+            Some(ip("127.0.0.1"))
         );
-        assert_eq!(resolve(None, None, Some("5.6.7.8"), &t), None);
+        assert_eq!(a.resolve(None, Some("5.6.7.8")), None);
+        // A chain: the rightmost hop that is not a proxy; spoofed left entries are ignored.
+        let xff = addressing("X-Forwarded-For");
+        assert_eq!(
+            xff.resolve(
+                Some(ip("127.0.0.1")),
+                Some("6.6.6.6, 198.51.100.2, 10.1.1.1")
+            ),
+            Some(ip("198.51.100.2"))
+        );
         assert!(TrustedProxies::parse(&["nonsense".into()]).is_err());
+        for bad in ["", "X Real IP", "X-Real-IP:", "a\nb"] {
+            assert!(
+                ClientAddressing::new(TrustedProxies::default(), bad).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let key = |s: &str| ClientIp(Some(ip(s))).key().unwrap();
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(key("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
     }
 }

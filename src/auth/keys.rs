@@ -37,16 +37,31 @@ impl Keys {
         }
     }
 
-    /// The CSRF token bound to a voter (or, later, a session) id.
+    /// A CSRF token bound to a voter cookie or a session (`binding`): the binding's HMAC, masked
+    /// with 32 fresh random bytes (`mask || mask XOR hmac`, as Django does), so every response
+    /// carries different bytes and compression cannot reveal the secret part (BREACH). Every
+    /// masked form of it is valid.
     pub fn csrf_token(&self, binding: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sign(&self.csrf, binding.as_bytes()))
+        let secret = sign(&self.csrf, binding.as_bytes());
+        let mask: [u8; 32] = rand::random();
+        let mut token = Vec::with_capacity(64);
+        token.extend_from_slice(&mask);
+        token.extend(secret.iter().zip(mask).map(|(s, m)| s ^ m));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
     }
 
-    /// Checks a CSRF token in constant time.
+    /// Checks a CSRF token (any masked form of the binding's) in constant time.
     pub fn verify_csrf(&self, binding: &str, token: &str) -> bool {
-        let expected = self.csrf_token(binding);
-        expected.len() == token.len() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+        let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else {
+            return false;
+        };
+        if raw.len() != 64 {
+            return false;
+        }
+        let (mask, masked) = raw.split_at(32);
+        let unmasked: Vec<u8> = masked.iter().zip(mask).map(|(c, m)| c ^ m).collect();
+        let expected = sign(&self.csrf, binding.as_bytes());
+        bool::from(expected.ct_eq(&unmasked))
     }
 
     /// A keyed hash of the client's network (IPv4 address, or IPv6 /64), never the address.
@@ -73,6 +88,13 @@ mod tests {
         let t = k.csrf_token("voter-a");
         assert!(k.verify_csrf("voter-a", &t));
         assert!(!k.verify_csrf("voter-b", &t));
+        let again = k.csrf_token("voter-a");
+        assert_ne!(t, again, "a fresh mask every time");
+        assert!(k.verify_csrf("voter-a", &again));
+        assert!(!Keys::new(b"other").verify_csrf("voter-a", &t));
+        for bad in ["", "x", &t[..t.len() - 2], "!!!!", &"A".repeat(86)] {
+            assert!(!k.verify_csrf("voter-a", bad), "{bad:?}");
+        }
         assert!(!k.verify_csrf("voter-a", ""));
         assert!(!Keys::new(b"other").verify_csrf("voter-a", &t));
     }

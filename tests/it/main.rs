@@ -19,6 +19,7 @@ mod live;
 mod media;
 mod oauth;
 mod pages;
+mod security;
 mod sentry;
 mod telemetry;
 mod voting;
