@@ -282,6 +282,24 @@ impl SecurityHeaders {
     }
 }
 
+/// The pages that may show a secret (a new token, a reset or login form, TOTP setup, recovery
+/// codes, the admin area): answered with `Cache-Control: no-store`.
+fn shows_secrets(path: &str) -> bool {
+    const PREFIXES: [&str; 7] = [
+        "/settings",
+        "/login",
+        "/signup",
+        "/reset",
+        "/verify",
+        "/auth/",
+        "/admin",
+    ];
+    PREFIXES.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || p.ends_with('/'))
+    })
+}
+
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
@@ -307,7 +325,10 @@ impl Fairing for SecurityHeaders {
         // stick in a CDN.
         let static_file =
             req.uri().path().starts_with("/static/") && resp.status().class().is_success();
-        if !static_file && resp.headers().get_one("Cache-Control").is_none() {
+        if shows_secrets(req.uri().path().as_str()) {
+            // A new API token, a reset form, TOTP setup, recovery codes: kept by no cache at all.
+            resp.set_header(Header::new("Cache-Control", "no-store"));
+        } else if !static_file && resp.headers().get_one("Cache-Control").is_none() {
             // Pages carry per-visitor state (voter cookie, CSRF token): never shared caches.
             // `private` already keeps them out of shared caches, and a browser's own cache holds
             // one visitor's cookies, so `Vary: Cookie` would add nothing.

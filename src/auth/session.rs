@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{AuthConfig, Config};
 use crate::db::Db;
+use crate::domain::{Scope, Scopes, TokenLifetime};
 use crate::error::set_failure_reason;
 use crate::models::api_token;
 use crate::models::session::{self, SessionRow};
@@ -47,8 +48,10 @@ pub fn new_token() -> String {
 pub struct CurrentUser {
     /// The user.
     pub user: UserRow,
-    /// The session's id (hash of the token).
+    /// The session's id (hash of the token), or `t:<token id>` for an API token.
     pub session_id: String,
+    /// An API token's scopes; `None` for a browser session (which may do everything).
+    pub scopes: Option<Scopes>,
 }
 
 impl CurrentUser {
@@ -58,13 +61,36 @@ impl CurrentUser {
     }
 }
 
-/// Looks the session up once per request (cached), touching it now and then.
+/// Why this request's API token was not accepted: the status and error the guards answer with.
+#[derive(Debug, Clone, Default)]
+struct TokenRefused(Option<(Status, &'static str, &'static str)>);
+
+/// Records why the request's token is refused (for [`token_refusal`]).
+fn refuse_token(req: &Request<'_>, status: Status, code: &'static str, message: &'static str) {
+    req.local_cache(|| TokenRefused(Some((status, code, message))));
+}
+
+/// When the request carried an API token that was refused: the status, code and message its
+/// identity guards answer with (a refused token never falls back to another identity).
+pub fn token_refusal(req: &Request<'_>) -> Option<(Status, &'static str, &'static str)> {
+    req.local_cache(TokenRefused::default).0
+}
+
+/// API tokens are accepted under the API only: never by an HTML page or `/admin`.
+fn takes_tokens(path: &str) -> bool {
+    path.starts_with("/api/v1/")
+}
+
+/// Looks the session up once per request (cached), touching it now and then. Under `/api/v1/`
+/// an `Authorization: Bearer` token is the caller instead of the cookie.
 pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
     req.local_cache_async(async {
         let cfg = &req.rocket().state::<Config>()?.auth;
         let db = req.rocket().state::<Db>()?;
-        if let Some(auth) = req.headers().get_one("Authorization") {
-            return bearer(db, auth).await;
+        if let Some(auth) = req.headers().get_one("Authorization")
+            && takes_tokens(req.uri().path().as_str())
+        {
+            return bearer(req, db, auth).await;
         }
         let token = req.cookies().get(cookie_name(cfg))?.value().to_string();
         if token.len() > 100 {
@@ -87,25 +113,72 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
         Some(CurrentUser {
             user,
             session_id: id,
+            scopes: None,
         })
     })
     .await
     .clone()
 }
 
-/// A personal API token from `Authorization: Bearer <token>`; anything else is anonymous.
-async fn bearer(db: &Db, header: &str) -> Option<CurrentUser> {
-    let token = header.strip_prefix("Bearer ")?.trim();
-    if token.is_empty() || token.len() > 100 {
+/// A personal API token from `Authorization: Bearer <token>`: live, unexpired, of an unbanned
+/// user, with the scope this request needs. A refused token is recorded ([`token_refusal`]) and
+/// the request has no user.
+async fn bearer(req: &Request<'_>, db: &Db, header: &str) -> Option<CurrentUser> {
+    let invalid = |req| {
+        refuse_token(
+            req,
+            Status::Unauthorized,
+            "invalid_token",
+            "The API token is not valid: it is unknown, revoked or expired.",
+        )
+    };
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 100)
+    else {
+        invalid(req);
         return None;
-    }
+    };
     let hash = token_id(token);
-    let (row, user) = db
-        .run(move |c| Ok(api_token::find_active(c, &hash)?))
+    let found = db
+        .run(move |c| Ok(api_token::find(c, &hash)?))
         .await
         .ok()
-        .flatten()?;
+        .flatten();
     let now = models::now();
+    let Some((row, user)) = found else {
+        invalid(req);
+        return None;
+    };
+    if row.revoked_at.is_some() || user.banned_at.is_some() {
+        tracing::warn!(
+            user = user.id,
+            token = row.id,
+            "a revoked API token was used"
+        );
+        invalid(req);
+        return None;
+    }
+    if row.expires_at.is_none_or(|at| at <= now) {
+        invalid(req);
+        return None;
+    }
+    // Stored scopes were checked when the token was made; an unreadable row allows nothing.
+    let Ok(scopes) = Scopes::parse([row.scopes.as_str()]) else {
+        invalid(req);
+        return None;
+    };
+    let needed = Scope::for_request(req.method().as_str(), req.uri().path().as_str());
+    if !scopes.allows(needed) {
+        refuse_token(
+            req,
+            Status::Forbidden,
+            "insufficient_scope",
+            "The API token may not do this (see its scopes in your settings).",
+        );
+        return None;
+    }
     if row
         .last_used_at
         .is_none_or(|t| (now - t).num_seconds() > TOUCH_EVERY_SECS)
@@ -117,18 +190,37 @@ async fn bearer(db: &Db, header: &str) -> Option<CurrentUser> {
     Some(CurrentUser {
         user,
         session_id: format!("t:{}", row.id),
+        scopes: Some(scopes),
     })
 }
 
 /// Creates a personal API token for a user; returns the token (shown once, never stored).
-pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> crate::AppResult<String> {
+pub async fn create_api_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    scopes: Scopes,
+    lifetime: TokenLifetime,
+) -> crate::AppResult<String> {
     let token = format!("bb_{}", new_token());
     let hash = token_id(&token);
     let hint: String = token.chars().take(10).collect();
     let name = name.trim().chars().take(64).collect::<String>();
     let now = models::now();
-    db.write(move |c| Ok(api_token::create(c, user_id, &name, &hash, &hint, now)?))
-        .await?;
+    let expires_at = now + Duration::days(i64::from(lifetime.days()));
+    db.write(move |c| {
+        let new = api_token::NewApiToken {
+            user_id,
+            name: &name,
+            token_hash: &hash,
+            hint: &hint,
+            scopes: &scopes.as_string(),
+            created_at: now,
+            expires_at,
+        };
+        Ok(api_token::create(c, &new)?)
+    })
+    .await?;
     Ok(token)
 }
 
@@ -139,10 +231,16 @@ impl<'r> FromRequest<'r> for CurrentUser {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         match current(req).await {
             Some(u) => Outcome::Success(u),
-            None => {
-                set_failure_reason(req, "login_required", "Please log in to continue.");
-                Outcome::Error((Status::Unauthorized, ()))
-            }
+            None => match token_refusal(req) {
+                Some((status, code, message)) => {
+                    set_failure_reason(req, code, message);
+                    Outcome::Error((status, ()))
+                }
+                None => {
+                    set_failure_reason(req, "login_required", "Please log in to continue.");
+                    Outcome::Error((Status::Unauthorized, ()))
+                }
+            },
         }
     }
 }

@@ -91,6 +91,10 @@ impl Voter {
                 session_id: u.session_id,
             });
         }
+        if session::token_refusal(req).is_some() {
+            // A refused API token never falls back to the cookie's anonymous voter.
+            return None;
+        }
         Voter::cookie_id(req.cookies()).map(|id| Voter::Cookie { id, new: false })
     }
 
@@ -109,11 +113,16 @@ impl Voter {
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Voter {
-    type Error = std::convert::Infallible;
+    type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         if let Some(v) = Voter::identify(req).await {
             return Outcome::Success(v);
+        }
+        // A refused API token is not an anonymous visitor.
+        if let Some((status, code, message)) = session::token_refusal(req) {
+            crate::error::set_failure_reason(req, code, message);
+            return Outcome::Error((status, ()));
         }
         let secure = req
             .rocket()

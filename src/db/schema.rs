@@ -10,6 +10,9 @@ diesel::table! {
         created_at -> Timestamp,
         banned_at -> Nullable<Timestamp>,
         email_verified_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -21,6 +24,7 @@ diesel::table! {
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
         user_agent -> Nullable<Text>,
+        authenticated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -34,6 +38,30 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        scopes -> Text,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        detail -> Nullable<Text>,
+        network -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -148,6 +176,8 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(identities -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(choices -> questions (question_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -245,4 +275,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_site_hourly,
     analytics_batches,
     audit_log,
+    recovery_codes,
+    security_events,
 );

@@ -9,6 +9,7 @@ use rocket_dyn_templates::{Template, context};
 use crate::auth::Voter;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{self, CurrentUser, Sessions};
+use crate::domain::{Scopes, TokenLifetime};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
@@ -58,7 +59,7 @@ async fn render(
         .run(move |c| {
             Ok((
                 sessions::for_user(c, uid, now)?,
-                api_token::for_user(c, uid)?,
+                api_token::for_user(c, uid, now)?,
             ))
         })
         .await?;
@@ -69,7 +70,9 @@ async fn render(
                 id: t.id,
                 name: &t.name,
                 hint: &t.hint,
+                scopes: &t.scopes,
                 created_human: human_time(t.created_at, now),
+                expires_human: t.expires_at.map(|e| human_time(e, now)),
                 last_used_human: t.last_used_at.map(|u| human_time(u, now)),
             }
         })
@@ -280,12 +283,15 @@ async fn revoke(
     ))
 }
 
-/// A new API token's label.
+/// A new API token: its label, what it may do, how many days it lives.
 #[derive(Debug, FromForm)]
 pub struct TokenNameForm {
     csrf_token: Option<String>,
     #[field(default = String::new())]
     name: String,
+    scope: Vec<String>,
+    #[field(default = String::new())]
+    days: String,
 }
 
 csrf_protected!(TokenNameForm);
@@ -298,19 +304,28 @@ async fn create_token(
     user: CurrentUser,
     form: CsrfForm<TokenNameForm>,
 ) -> AppResult<(Status, Template)> {
-    let name = form.0.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 64 {
+    let f = form.0;
+    let name = f.name.trim().to_string();
+    let scopes = Scopes::parse(f.scope.iter().map(String::as_str));
+    let lifetime = TokenLifetime::parse(&f.days);
+    let problem = if name.is_empty() || name.chars().count() > 64 {
+        Some("Give the token a name of 1 to 64 characters.".to_string())
+    } else {
+        scopes
+            .as_ref()
+            .err()
+            .or(lifetime.as_ref().err())
+            .map(|e| e.message.clone())
+    };
+    let (Ok(scopes), Ok(lifetime), None) = (scopes, lifetime, problem.clone()) else {
         let shown = Shown {
-            errors: FieldErrors::from([(
-                "token",
-                "Give the token a name of 1 to 64 characters.".to_string(),
-            )]),
+            errors: FieldErrors::from([("token", problem.unwrap_or_default())]),
             ..Shown::default()
         };
         let page = render(app, &viewer, &voter, &user, shown).await?;
         return Ok((Status::UnprocessableEntity, page));
-    }
-    let token = session::create_api_token(&app.db, user.user.id, &name).await?;
+    };
+    let token = session::create_api_token(&app.db, user.user.id, &name, scopes, lifetime).await?;
     let shown = Shown {
         notice: Some("Copy your new token now: it is shown only once.".to_string()),
         new_token: Some(token),

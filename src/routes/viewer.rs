@@ -77,13 +77,20 @@ pub struct Visitor<'r> {
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Visitor<'r> {
-    type Error = std::convert::Infallible;
+    type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(Visitor {
-            voter: try_outcome!(req.guard::<Voter>().await),
-            viewer: try_outcome!(req.guard::<Viewer>().await),
-            flash: try_outcome!(req.guard::<Option<FlashMessage<'r>>>().await),
-        })
+        let voter = try_outcome!(req.guard::<Voter>().await);
+        // Both are infallible.
+        let viewer = req.guard::<Viewer>().await.succeeded();
+        let flash = req.guard::<Option<FlashMessage<'r>>>().await.succeeded();
+        match viewer {
+            Some(viewer) => Outcome::Success(Visitor {
+                voter,
+                viewer,
+                flash: flash.flatten(),
+            }),
+            None => Outcome::Forward(rocket::http::Status::InternalServerError),
+        }
     }
 }

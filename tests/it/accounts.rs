@@ -496,7 +496,11 @@ mod tokens {
         app.signup("tokenuser", "tokenuser@example.com", PASSWORD)
             .await;
         let r = app
-            .post_form("/settings", "/settings/tokens", &[("name", "my script")])
+            .post_form(
+                "/settings",
+                "/settings/tokens",
+                &[("name", "my script"), ("scope", "read"), ("scope", "ask")],
+            )
             .await;
         assert_eq!(r.status(), Status::Created);
         let page = r.into_string().await.unwrap();
@@ -554,7 +558,11 @@ mod tokens {
             "revoked"
         );
         let r = app
-            .post_form("/settings", "/settings/tokens", &[("name", "x")])
+            .post_form(
+                "/settings",
+                "/settings/tokens",
+                &[("name", "x"), ("scope", "read")],
+            )
             .await;
         assert_eq!(r.status(), Status::SeeOther, "logged out: sent to log in");
     }

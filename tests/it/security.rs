@@ -4,7 +4,7 @@
 use rocket::http::{ContentType, Header, Status};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, extract_csrf, ip, proxy, question};
+use crate::helpers::{Backend, PASSWORD, TestApp, extract_csrf, ip, json_of, proxy, question};
 
 backend_tests!(
     forged_forwarding_headers_do_not_move_the_client,
@@ -12,6 +12,9 @@ backend_tests!(
     ipv6_clients_share_limits_per_64,
     csrf_tokens_differ_per_response_and_all_work,
     https_sites_get_secure_cookies_and_hsts,
+    api_tokens_are_scoped_and_expire,
+    api_tokens_stay_in_the_api,
+    bad_token_forms_are_refused,
 );
 
 /// A vote on `id` as a new voter, from `peer`, with extra headers; the status.
@@ -212,4 +215,181 @@ async fn https_sites_get_secure_cookies_and_hsts(b: Backend) {
         "{voter_cookie:?}"
     );
     assert!(app.state().config.auth.cookie_secure);
+}
+
+/// Makes an API token in the logged-in browser's settings; returns it.
+async fn make_token(app: &TestApp, fields: &[(&str, &str)]) -> String {
+    let r = app.post_form("/settings", "/settings/tokens", fields).await;
+    assert_eq!(r.status(), Status::Created, "{fields:?}");
+    assert_eq!(
+        r.headers().get_one("Cache-Control"),
+        Some("no-store"),
+        "a page showing a secret is never stored"
+    );
+    let page = r.into_string().await.unwrap();
+    let start = page.find("value=\"bb_").expect("the token is shown") + "value=\"".len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// A request under the API with a bearer token: its status and JSON body.
+async fn with_token(
+    app: &TestApp,
+    method: rocket::http::Method,
+    uri: &str,
+    token: &str,
+    body: &str,
+) -> (Status, serde_json::Value) {
+    let r = app
+        .client
+        .req(method, uri.to_string())
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .body(body)
+        .dispatch()
+        .await;
+    json_of(r).await
+}
+
+const ASK: &str = r#"{"title":"Asked with a personal token","choices":["Yes","No"]}"#;
+
+async fn api_tokens_are_scoped_and_expire(b: Backend) {
+    use rocket::http::Method::{Get, Post, Put};
+    let app = TestApp::new(b).await;
+    app.signup("scoper", "scoper@example.com", PASSWORD).await;
+    let reader = make_token(&app, &[("name", "reader"), ("scope", "read")]).await;
+    let asker = make_token(
+        &app,
+        &[
+            ("name", "asker"),
+            ("scope", "ask"),
+            ("scope", "vote"),
+            ("days", "7"),
+        ],
+    )
+    .await;
+    let (_, settings) = app.get("/settings").await;
+    assert!(settings.contains("reader") && settings.contains("read"));
+    assert!(settings.contains("vote ask"), "scopes are listed");
+    assert!(settings.contains("Expires"), "the expiry is listed");
+    assert!(settings.contains(">never<"), "last use is listed");
+    app.logout().await;
+
+    let (s, v) = with_token(&app, Post, "/api/v1/questions", &reader, ASK).await;
+    assert_eq!(s, Status::Forbidden, "a read token may not ask: {v}");
+    assert_eq!(v["error"]["code"], "insufficient_scope");
+    let (s, v) = with_token(&app, Post, "/api/v1/questions", &asker, ASK).await;
+    assert_eq!(s, Status::Created, "{v}");
+    let id = v["id"].as_i64().expect("the new question's id");
+    let choice = v["choices"][0]["id"].as_i64().expect("a choice id");
+    let ballot = format!("{{\"choices\":[{choice}]}}");
+    let vote_uri = format!("/api/v1/questions/{id}/vote");
+    let (s, v) = with_token(&app, Put, &vote_uri, &reader, &ballot).await;
+    assert_eq!(s, Status::Forbidden, "a read token may not vote: {v}");
+    let (s, v) = with_token(&app, Put, &vote_uri, &asker, &ballot).await;
+    assert!(s.code < 300, "a vote token votes: {s} {v}");
+    let (s, _) = with_token(&app, Get, "/api/v1/questions", &reader, "").await;
+    assert_eq!(s, Status::Ok);
+
+    // Seven days later the asker's token is dead.
+    app.db
+        .write(|c| {
+            use beebeta::db::schema::api_tokens;
+            use diesel::prelude::*;
+            let past = beebeta::models::now() - chrono::Duration::seconds(1);
+            diesel::update(api_tokens::table.filter(api_tokens::name.eq("asker")))
+                .set(api_tokens::expires_at.eq(Some(past)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (s, v) = with_token(&app, Post, "/api/v1/questions", &asker, ASK).await;
+    assert_eq!(s, Status::Unauthorized, "expired: {v}");
+    assert_eq!(v["error"]["code"], "invalid_token");
+    let (s, v) = with_token(&app, Put, &vote_uri, &asker, &ballot).await;
+    assert_eq!(
+        s,
+        Status::Unauthorized,
+        "an expired token is not an anonymous voter: {v}"
+    );
+    let (s, _) = with_token(&app, Post, "/api/v1/questions", "bb_forged", ASK).await;
+    assert_eq!(s, Status::Unauthorized);
+}
+
+async fn api_tokens_stay_in_the_api(b: Backend) {
+    let app = TestApp::new(b).await;
+    crate::admin::login_admin(&app).await;
+    let token = make_token(
+        &app,
+        &[
+            ("name", "all"),
+            ("scope", "read"),
+            ("scope", "vote"),
+            ("scope", "ask"),
+        ],
+    )
+    .await;
+    app.logout().await;
+    let bearer = || Header::new("Authorization", format!("Bearer {token}"));
+    for page in ["/settings", "/admin", "/ask"] {
+        let r = app.client.get(page).header(bearer()).dispatch().await;
+        assert_eq!(
+            r.status(),
+            Status::SeeOther,
+            "{page}: a bearer token is no login on an HTML page"
+        );
+        assert!(
+            r.headers()
+                .get_one("Location")
+                .unwrap_or("")
+                .starts_with("/login"),
+            "{page}"
+        );
+    }
+    // Nor does it pass a form's CSRF binding.
+    let r = app
+        .client
+        .post("/settings/tokens")
+        .header(ContentType::Form)
+        .header(bearer())
+        .body("name=sneaky&scope=read")
+        .dispatch()
+        .await;
+    assert!(r.status().code >= 300, "{}", r.status());
+    let count: i64 = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::api_tokens;
+            use diesel::prelude::*;
+            Ok(api_tokens::table.count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "no token was made");
+}
+
+async fn bad_token_forms_are_refused(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.signup("picky", "picky@example.com", PASSWORD).await;
+    for fields in [
+        vec![("name", "none")],
+        vec![("name", "admin"), ("scope", "admin")],
+        vec![("name", "zero"), ("scope", "read"), ("days", "0")],
+        vec![("name", "long"), ("scope", "read"), ("days", "366")],
+        vec![("name", "word"), ("scope", "read"), ("days", "forever")],
+        vec![("name", ""), ("scope", "read")],
+    ] {
+        let r = app
+            .post_form("/settings", "/settings/tokens", &fields)
+            .await;
+        assert_eq!(r.status(), Status::UnprocessableEntity, "{fields:?}");
+        let page = r.into_string().await.unwrap();
+        assert!(!page.contains("value=\"bb_"), "{fields:?}: no token made");
+    }
+    let make = make_token(
+        &app,
+        &[("name", "year"), ("scope", "read"), ("days", "365")],
+    )
+    .await;
+    assert!(make.starts_with("bb_"));
 }

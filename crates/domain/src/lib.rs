@@ -8,6 +8,7 @@ pub mod listing;
 pub mod poll;
 pub mod report;
 pub mod text;
+pub mod token;
 pub mod upload;
 
 pub use account::{Email, NewPassword, Username};
@@ -16,6 +17,7 @@ pub use draft::{DraftInput, QuestionDraft};
 pub use listing::{Page, Sort, Window};
 pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust};
 pub use text::{ChoiceLabel, Description, QuestionTitle, SearchQuery, TagName};
+pub use token::{Scope, Scopes, TokenLifetime};
 pub use upload::UploadRefusal;
 
 /// Why an input value was refused: a stable code and a message for the visitor.

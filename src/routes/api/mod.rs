@@ -69,7 +69,13 @@ impl utoipa::Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A personal API token created on the settings page."))
+                    .description(Some(
+                        "A personal API token created on the settings page, accepted under \
+                         /api/v1/ only. Scopes: read (GET), vote (PUT/DELETE .../vote), ask \
+                         (questions, uploads). It expires after 1 to 365 days (90 by default). \
+                         401 invalid_token when unknown, revoked or expired; 403 \
+                         insufficient_scope when its scopes do not cover the call.",
+                    ))
                     .build(),
             ),
         );
