@@ -103,9 +103,11 @@ impl CustomizeConnection<Tracked, diesel::r2d2::Error> for ConnectionSetup {
                     let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
                 })
             }
+            // The busy timeout first: switching to WAL takes a lock, and the pool opens several
+            // connections at once (else "database is locked" while they start).
             AnyConnection::Sqlite(c) => c.batch_execute(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 self.statement_timeout.as_millis()
             )),
         };

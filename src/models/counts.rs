@@ -16,13 +16,31 @@ use crate::db::AnyConnection;
 use crate::db::schema::{ballots, questions, vote_counts, votes};
 use crate::domain::poll;
 
-/// Exact results of a question: ballots, and votes per choice.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Exact results of a question: ballots, and votes per choice, and when they were read.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Number of ballots (voters).
     pub total: i64,
     /// Votes per choice id (choices without votes are absent).
     pub by_choice: HashMap<i64, i64>,
+    /// When the read began (Unix milliseconds): the counts hold every vote committed before. A page
+    /// keeps the newest counts it was shown, so cached older ones never overwrite them.
+    #[serde(default)]
+    pub as_of: i64,
+}
+
+/// Two counts are equal when they count the same, whenever they were read.
+impl PartialEq for Counts {
+    fn eq(&self, other: &Counts) -> bool {
+        self.total == other.total && self.by_choice == other.by_choice
+    }
+}
+
+impl Eq for Counts {}
+
+/// Now, in Unix milliseconds (for [`Counts::as_of`]).
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// The `choice_id` of a question's ballot count.
@@ -86,15 +104,17 @@ pub fn add_many(
 
 /// A question's counts: ballots and votes per choice (choices without votes are absent).
 pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    let as_of = now_ms();
     let rows: Vec<(i64, i64)> = vote_counts::table
         .filter(vote_counts::question_id.eq(question_id))
         .select((vote_counts::choice_id, vote_counts::votes))
         .load(conn)?;
-    Ok(fold(rows))
+    Ok(fold(rows, as_of))
 }
 
 /// The counts of several questions in one statement (each as [`read`] gives it).
 pub fn read_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Counts>> {
+    let as_of = now_ms();
     let rows: Vec<(i64, i64, i64)> = vote_counts::table
         .filter(vote_counts::question_id.eq_any(ids))
         .select((
@@ -110,12 +130,12 @@ pub fn read_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i
     }
     Ok(per_question
         .into_iter()
-        .map(|(q, rows)| (q, fold(rows)))
+        .map(|(q, rows)| (q, fold(rows, as_of)))
         .collect())
 }
 
 /// Sums counter rows `(choice id or BALLOTS, votes)` of one question over their slots.
-fn fold(rows: Vec<(i64, i64)>) -> Counts {
+fn fold(rows: Vec<(i64, i64)>, as_of: i64) -> Counts {
     let mut total = 0;
     let mut by_choice: HashMap<i64, i64> = HashMap::new();
     for (choice, votes) in rows {
@@ -126,12 +146,17 @@ fn fold(rows: Vec<(i64, i64)>) -> Counts {
         }
     }
     by_choice.retain(|_, v| *v != 0);
-    Counts { total, by_choice }
+    Counts {
+        total,
+        by_choice,
+        as_of,
+    }
 }
 
 /// Counts ballots and per-choice votes of a question from the ledger rows themselves (the
 /// checks that the counters agree with it).
 pub fn ledger(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
+    let as_of = now_ms();
     let total: i64 = ballots::table
         .filter(ballots::question_id.eq(question_id))
         .count()
@@ -144,6 +169,7 @@ pub fn ledger(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts>
     Ok(Counts {
         total,
         by_choice: rows.into_iter().collect(),
+        as_of,
     })
 }
 

@@ -118,6 +118,9 @@ pub struct Results {
     /// Number of ballots (voters).
     pub total: i64,
     pub choices: Vec<ChoiceResult>,
+    /// When these counts were read (Unix milliseconds): they include every vote committed before.
+    /// Of two results, the one with the later `as_of` is the newer.
+    pub as_of: i64,
 }
 
 impl Results {
@@ -136,6 +139,7 @@ impl Results {
                     }
                 })
                 .collect(),
+            as_of: counts.as_of,
         }
     }
 }

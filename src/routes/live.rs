@@ -65,7 +65,7 @@ async fn live(
     let (db, cache, voter, id) = (app.db.clone(), app.cache.clone(), voter.0, id.get());
     Ok(EventStream! {
         let _slot = slot;
-        let mut last = String::new();
+        let mut last = None;
         // The visitor's ballot is read once; it changes only by their own action, which the page
         // shows itself. While it is the reason the results are hidden ("after you vote"), it is
         // read again each tick, so the stream starts once they voted.
@@ -97,16 +97,20 @@ async fn live(
                 mine = view.my_choices.clone();
                 reread = waits_for_ballot(&view);
             }
-            let Some(counts) = &view.results else { continue };
+            let Some(counts) = view.results else { continue };
+            // One event per change (of the counts or the status; not of when they were read).
+            let now = Some((view.status, counts));
+            if now == last {
+                continue;
+            }
+            let Some((status, counts)) = &now else { continue };
             let body = LiveResults {
-                status: view.status.as_str(),
+                status: status.as_str(),
                 results: Results::new(counts, &view.choices),
             };
             let Ok(json) = serde_json::to_string(&body) else { continue };
-            if json != last {
-                yield Event::data(json.clone()).event("results");
-                last = json;
-            }
+            yield Event::data(json).event("results");
+            last = now;
         }
     }
     .heartbeat(Duration::from_secs(15)))

@@ -121,6 +121,7 @@ pub struct ResultBar {
 pub struct ResultsPartial {
     total: i64,
     choices: Vec<ResultBar>,
+    as_of: i64,
 }
 
 impl ResultsPartial {
@@ -144,6 +145,7 @@ impl ResultsPartial {
         ResultsPartial {
             total: counts.total,
             choices: rows,
+            as_of: counts.as_of,
         }
     }
 }

@@ -165,7 +165,7 @@
     section.appendChild(el("p", "muted-box results-hidden", text));
   }
 
-  /* results: {total, choices: [{id, votes, percent}]}; mine: array of ids; labels: id -> text */
+  /* results: {total, choices: [{id, votes, percent}], as_of}; mine: array of ids; labels: id -> text */
   function renderResults(section, results, mine, labels) {
     if (!section) {
       return;
@@ -173,6 +173,16 @@
     if (!results) {
       renderHidden(section, null);
       return;
+    }
+    /* Counts carry when they were read: never replace newer ones (e.g. those right after the
+       visitor's own vote) with older ones from a cache. */
+    var asOf = Number(results.as_of) || 0;
+    var shownAsOf = Number(section.getAttribute("data-as-of")) || 0;
+    if (asOf && shownAsOf && asOf < shownAsOf) {
+      return;
+    }
+    if (asOf) {
+      section.setAttribute("data-as-of", String(asOf));
     }
     var mineSet = {};
     (mine || []).forEach(function (id) {

@@ -350,6 +350,24 @@ test("with JavaScript: vote and withdraw update #results in place", { timeout: T
     const pageErrors = [];
     page.on("pageerror", (e) => pageErrors.push(String(e)));
     const [A] = question.choices;
+    // Every count of A the page shows, from the first paint on (again after a reload).
+    await page.addInitScript((id) => {
+      window.__shown = [];
+      const record = () => {
+        const el = document.querySelector(`#results [data-choice="${id}"] .result-votes`);
+        const m = el && /(\d+)\s+votes?/.exec(el.textContent || "");
+        if (m) {
+          window.__shown.push(Number(m[1]));
+        }
+      };
+      document.addEventListener("DOMContentLoaded", () => {
+        record();
+        const results = document.getElementById("results");
+        if (results) {
+          new MutationObserver(record).observe(results, { subtree: true, childList: true, characterData: true });
+        }
+      });
+    }, A);
 
     await page.goto(question.path, { waitUntil: "load" });
     await page.evaluate(() => {
@@ -365,6 +383,14 @@ test("with JavaScript: vote and withdraw update #results in place", { timeout: T
     await page.locator("form.vote-form button[type=submit]").click();
     assert.equal((await put).status(), 200, "PUT /api/v1/questions/<id>/vote");
     await waitForShownVotes(page, A, original[A] + 1);
+    // Live ticks (every 500 ms, from counts cached before the vote) never take the vote off.
+    await page.waitForTimeout(1200);
+    const afterVote = await page.evaluate(() => window.__shown);
+    assert.deepEqual(
+      afterVote.slice(afterVote.indexOf(original[A] + 1)).filter((n) => n !== original[A] + 1),
+      [],
+      `the vote stays on the bars: ${afterVote}`,
+    );
 
     assert.equal(await page.evaluate(() => window.__marker), 1, "page was not reloaded");
     assert.equal(page.url(), question.url, "URL unchanged");
@@ -380,6 +406,13 @@ test("with JavaScript: vote and withdraw update #results in place", { timeout: T
     assert.equal(await page.evaluate(() => window.__marker), undefined, "reload did reset the page");
     assert.deepEqual(await checkedChoices(page), [A], "A still checked after reload");
     assert.equal(await shownVotes(page, A), original[A] + 1);
+    await page.waitForTimeout(1200);
+    const afterReload = await page.evaluate(() => window.__shown);
+    assert.deepEqual(
+      afterReload.filter((n) => n !== original[A] + 1),
+      [],
+      `after a reload too: ${afterReload}`,
+    );
     assert.equal((await page.locator("form.vote-form button[type=submit]").textContent()).trim(), "Change vote");
 
     // Withdraw through the (server-rendered, JS-bound) withdraw button.

@@ -109,6 +109,9 @@ async fn question_and_vote_endpoints(b: Backend) {
     assert_eq!(v["choices"][0]["label"], "Red");
     assert_eq!(v["results"]["total"], 0);
     assert!(v["ballot"].is_null());
+    let before = v["results"]["as_of"]
+        .as_i64()
+        .expect("results say when they were read");
 
     let (s, v) = app
         .api_vote(id, &format!("{{\"choices\":[{}]}}", c[2]))
@@ -116,9 +119,18 @@ async fn question_and_vote_endpoints(b: Backend) {
     assert_eq!(s, Status::Ok);
     assert_eq!(v["ballot"]["choices"], serde_json::json!([c[2]]));
     assert_eq!(v["results"]["total"], 1);
+    assert!(
+        v["results"]["as_of"].as_i64().unwrap() >= before,
+        "the counts after a vote are never older than those before it"
+    );
     assert_eq!(
         v["results"]["choices"][2],
         serde_json::json!({"id": c[2], "votes": 1, "percent": 100.0})
+    );
+    let (_, page) = app.get(&app.path(id).await).await;
+    assert!(
+        page.contains("data-as-of=\""),
+        "the page's results say when they were read"
     );
 
     let (_, v) = json_of(

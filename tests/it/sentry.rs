@@ -232,7 +232,15 @@ fn a_forced_error_sends_one_scrubbed_envelope() {
     std::thread::sleep(Duration::from_millis(1500));
     let envelopes_later = got.lock().unwrap().clone();
     assert_eq!(envelopes.len(), 1, "one envelope: {envelopes:?}");
-    assert_eq!(envelopes_later.len(), 1, "exactly one envelope");
+    assert_eq!(
+        envelopes_later.len(),
+        1,
+        "exactly one envelope: {:?}",
+        envelopes_later
+            .iter()
+            .map(|(p, b)| format!("{p}: {}", b.chars().take(600).collect::<String>()))
+            .collect::<Vec<_>>()
+    );
     let (path, body) = &envelopes[0];
     assert_eq!(path, "/api/42/envelope/");
     assert!(body.contains("\"type\":\"event\""), "{body}");
