@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use crate::models::security_event::Origin;
 use ipnet::IpNet;
 use rocket::request::{FromRequest, Outcome, Request};
 
@@ -139,6 +140,32 @@ impl<'r> FromRequest<'r> for ClientIp {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         Outcome::Success(ClientIp::of(req))
+    }
+}
+
+/// Where the request came from, for the account's security log: the client network's keyed hash
+/// and the browser.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Origin {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(origin_of(req))
+    }
+}
+
+/// The request's [`Origin`].
+pub fn origin_of(req: &Request<'_>) -> Origin {
+    let network = req
+        .rocket()
+        .state::<crate::auth::Keys>()
+        .and_then(|keys| ClientIp::of(req).network_hash(keys));
+    Origin {
+        network,
+        user_agent: req
+            .headers()
+            .get_one("User-Agent")
+            .map(|ua| ua.chars().take(255).collect()),
     }
 }
 

@@ -6,10 +6,12 @@ pub mod csrf;
 pub mod keys;
 pub mod oauth;
 pub mod password;
+pub mod reauth;
 pub mod session;
 pub mod voter;
 
 pub use csrf::{CsrfForm, CsrfProtected, JsonBody};
 pub use keys::Keys;
+pub use reauth::Confirmed;
 pub use session::{AdminUser, CurrentUser};
 pub use voter::Voter;

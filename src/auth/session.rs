@@ -3,7 +3,7 @@
 //! every login (no fixation).
 
 use base64::Engine as _;
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use sha2::{Digest, Sha256};
@@ -12,10 +12,10 @@ use crate::config::{AuthConfig, Config};
 use crate::db::Db;
 use crate::domain::{Scope, Scopes, TokenLifetime};
 use crate::error::set_failure_reason;
-use crate::models::api_token;
 use crate::models::session::{self, SessionRow};
 use crate::models::user::UserRow;
 use crate::models::{self};
+use crate::models::{api_token, security_event};
 
 /// Update `last_seen_at` at most this often.
 const TOUCH_EVERY_SECS: i64 = 300;
@@ -43,6 +43,9 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// How long a login (or a confirmation at `/confirm`) counts as recent for sensitive changes.
+pub const REAUTH_MINUTES: i64 = 10;
+
 /// The logged-in user of this request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -52,12 +55,21 @@ pub struct CurrentUser {
     pub session_id: String,
     /// An API token's scopes; `None` for a browser session (which may do everything).
     pub scopes: Option<Scopes>,
+    /// When a browser session's user last proved who they are; `None` for an API token.
+    pub authenticated_at: Option<NaiveDateTime>,
 }
 
 impl CurrentUser {
     /// Whether the email address was verified.
     pub fn verified(&self) -> bool {
         self.user.email_verified_at.is_some()
+    }
+
+    /// Whether this is a browser session whose user proved who they are in the last
+    /// [`REAUTH_MINUTES`].
+    pub fn recently_authenticated(&self, now: NaiveDateTime) -> bool {
+        self.authenticated_at
+            .is_some_and(|at| now - at <= Duration::minutes(REAUTH_MINUTES))
     }
 }
 
@@ -114,6 +126,7 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
             user,
             session_id: id,
             scopes: None,
+            authenticated_at: Some(s.authenticated()),
         })
     })
     .await
@@ -151,16 +164,33 @@ async fn bearer(req: &Request<'_>, db: &Db, header: &str) -> Option<CurrentUser>
         invalid(req);
         return None;
     };
-    if row.revoked_at.is_some() || user.banned_at.is_some() {
-        tracing::warn!(
-            user = user.id,
-            token = row.id,
-            "a revoked API token was used"
-        );
-        invalid(req);
-        return None;
+    let dead = row.revoked_at.is_some() || row.expires_at.is_none_or(|at| at <= now);
+    if dead
+        && row
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() > 60)
+    {
+        // Into the owner's security log (at most once a minute per token): a revoked token in
+        // use is a leaked one.
+        let origin = crate::auth::client_ip::origin_of(req);
+        let (uid, tid, name) = (user.id, row.id, row.name.clone());
+        let _ = db
+            .write(move |c| {
+                api_token::touch(c, tid, now)?;
+                security_event::create(
+                    c,
+                    uid,
+                    security_event::Kind::RevokedTokenUsed.as_str(),
+                    Some(&name),
+                    &origin,
+                    now,
+                )?;
+                Ok(())
+            })
+            .await;
+        tracing::warn!(target: "security", user = uid, token = tid, event = "revoked_token_used", "a revoked or expired API token was used");
     }
-    if row.expires_at.is_none_or(|at| at <= now) {
+    if dead || user.banned_at.is_some() {
         invalid(req);
         return None;
     }
@@ -191,6 +221,7 @@ async fn bearer(req: &Request<'_>, db: &Db, header: &str) -> Option<CurrentUser>
         user,
         session_id: format!("t:{}", row.id),
         scopes: Some(scopes),
+        authenticated_at: None,
     })
 }
 
@@ -275,6 +306,7 @@ pub struct Sessions<'r> {
     cfg: &'r AuthConfig,
     jar: &'r CookieJar<'r>,
     user_agent: Option<String>,
+    origin: security_event::Origin,
 }
 
 impl Sessions<'_> {
@@ -310,6 +342,11 @@ impl Sessions<'_> {
     pub fn jar(&self) -> &CookieJar<'_> {
         self.jar
     }
+
+    /// Where the request came from, for the security log.
+    pub fn origin(&self) -> security_event::Origin {
+        self.origin.clone()
+    }
 }
 
 #[rocket::async_trait]
@@ -326,6 +363,7 @@ impl<'r> FromRequest<'r> for Sessions<'r> {
             cfg: &cfg.auth,
             jar: req.cookies(),
             user_agent: req.headers().get_one("User-Agent").map(str::to_string),
+            origin: crate::auth::client_ip::origin_of(req),
         })
     }
 }
@@ -348,6 +386,7 @@ pub async fn start(
         last_seen_at: now,
         expires_at: now + Duration::days(cfg.session_max_days as i64),
         user_agent: user_agent.map(|ua| ua.chars().take(255).collect()),
+        authenticated_at: Some(now),
     };
     db.write(move |c| Ok(session::create(c, &row)?)).await?;
     let cookie = Cookie::build((cookie_name(cfg), token))

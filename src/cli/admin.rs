@@ -24,7 +24,7 @@ pub fn create_admin(db: &Db, username: &str, email: &str, pass: &str) -> Result<
             .map_err(|e| e.to_string())?;
         return Ok(format!("{} is now an admin", u.username));
     }
-    let pass = NewPassword::parse(pass, name.as_str()).map_err(|e| e.message)?;
+    let pass = NewPassword::parse(pass, name.as_str(), mail.as_str()).map_err(|e| e.message)?;
     let hash = password::hash(pass.expose())?;
     let now = models::now();
     db.write_blocking(|c| {

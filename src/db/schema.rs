@@ -85,6 +85,7 @@ diesel::table! {
         subject -> Text,
         email -> Nullable<Text>,
         created_at -> Timestamp,
+        verified_when_linked -> Bool,
     }
 }
 

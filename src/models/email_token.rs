@@ -80,19 +80,20 @@ pub fn is_live(
     Ok(n > 0)
 }
 
-/// The account a live (unused, unexpired) link of `purpose` belongs to, if it is one.
+/// The account a live (unused, unexpired) link of `purpose` belongs to and the address it was
+/// sent to, if it is one.
 pub fn live_owner(
     conn: &mut AnyConnection,
     id: &str,
     purpose: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<(i64, String)>> {
     email_tokens::table
         .filter(email_tokens::id.eq(id))
         .filter(email_tokens::purpose.eq(purpose))
         .filter(email_tokens::used_at.is_null())
         .filter(email_tokens::expires_at.gt(now))
-        .select(email_tokens::user_id)
+        .select((email_tokens::user_id, email_tokens::email))
         .first(conn)
         .optional()
 }

@@ -22,6 +22,8 @@ pub struct IdentityRow {
     pub email: Option<String>,
     /// When it was linked.
     pub created_at: NaiveDateTime,
+    /// Whether the account's email was verified then (else a password reset or change unlinks it).
+    pub verified_when_linked: bool,
 }
 
 /// The account linked to `(provider, subject)`, if any.
@@ -38,22 +40,33 @@ pub fn find(
         .optional()
 }
 
+/// An identity to link.
+#[derive(Debug, Clone, Copy)]
+pub struct NewIdentity<'a> {
+    /// The account.
+    pub user_id: i64,
+    /// Provider name.
+    pub provider: &'a str,
+    /// The provider's stable user id.
+    pub subject: &'a str,
+    /// The email the provider reported.
+    pub email: Option<&'a str>,
+    /// Whether the account's email is verified now.
+    pub verified: bool,
+    /// Now.
+    pub now: NaiveDateTime,
+}
+
 /// Links an identity to an account.
-pub fn link(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    provider: &str,
-    subject: &str,
-    email: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
+pub fn link(conn: &mut AnyConnection, new: &NewIdentity<'_>) -> QueryResult<()> {
     diesel::insert_into(identities::table)
         .values((
-            identities::user_id.eq(user_id),
-            identities::provider.eq(provider),
-            identities::subject.eq(subject),
-            identities::email.eq(email),
-            identities::created_at.eq(now),
+            identities::user_id.eq(new.user_id),
+            identities::provider.eq(new.provider),
+            identities::subject.eq(new.subject),
+            identities::email.eq(new.email),
+            identities::created_at.eq(new.now),
+            identities::verified_when_linked.eq(new.verified),
         ))
         .execute(conn)
         .map(|_| ())
@@ -77,4 +90,15 @@ pub fn unlink(conn: &mut AnyConnection, user_id: i64, id: i64) -> QueryResult<bo
     )
     .execute(conn)
     .map(|n| n > 0)
+}
+
+/// Unlinks the identities a user linked while their email was not verified (a password reset or
+/// change: whoever linked them may have only typed the address); returns how many.
+pub fn unlink_unverified(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        identities::table
+            .filter(identities::user_id.eq(user_id))
+            .filter(identities::verified_when_linked.eq(false)),
+    )
+    .execute(conn)
 }

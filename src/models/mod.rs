@@ -16,6 +16,7 @@ pub mod poll;
 pub mod question;
 pub mod report;
 pub mod rollup;
+pub mod security_event;
 pub mod session;
 pub mod tag;
 pub mod user;

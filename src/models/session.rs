@@ -23,6 +23,15 @@ pub struct SessionRow {
     pub expires_at: NaiveDateTime,
     /// The browser's User-Agent at login, for the settings page.
     pub user_agent: Option<String>,
+    /// When its user last proved who they are (login, or confirming it again); `None`: at login.
+    pub authenticated_at: Option<NaiveDateTime>,
+}
+
+impl SessionRow {
+    /// When its user last proved who they are.
+    pub fn authenticated(&self) -> NaiveDateTime {
+        self.authenticated_at.unwrap_or(self.created_at)
+    }
 }
 
 /// Stores a new session.
@@ -35,6 +44,7 @@ pub fn create(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
             sessions::last_seen_at.eq(row.last_seen_at),
             sessions::expires_at.eq(row.expires_at),
             sessions::user_agent.eq(row.user_agent.as_deref()),
+            sessions::authenticated_at.eq(row.authenticated_at),
         ))
         .execute(conn)
         .map(|_| ())
@@ -76,6 +86,24 @@ pub fn delete(conn: &mut AnyConnection, user_id: i64, id: &str) -> QueryResult<b
     )
     .execute(conn)
     .map(|n| n > 0)
+}
+
+/// Records that the session's user just proved who they are again.
+pub fn reauthenticate(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::authenticated_at.eq(Some(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes every session of a user but `keep`; returns how many.
+pub fn delete_all_except(conn: &mut AnyConnection, user_id: i64, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
 }
 
 /// Deletes every session of a user (log out everywhere); returns how many.

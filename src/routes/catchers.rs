@@ -5,6 +5,7 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, catch, catchers};
 
+use crate::auth::reauth::REAUTH_REQUIRED;
 use crate::error::{self, AppError, FailureReason};
 use crate::routes::params;
 
@@ -14,20 +15,25 @@ pub struct CaughtError(Status);
 impl<'r> Responder<'r, 'static> for CaughtError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.0;
+        let reason = req.local_cache(FailureReason::default).0.clone();
         if status == Status::Unauthorized && !error::wants_json(req) {
-            // Pages that need an account send the visitor to log in, and back afterwards.
+            // Pages that need an account send the visitor to log in (or, for a sensitive change,
+            // to confirm it is them), and back afterwards.
+            let reauth = reason.as_ref().is_some_and(|(c, _)| *c == REAUTH_REQUIRED);
             let next = if req.method() == rocket::http::Method::Get {
                 req.uri().to_string()
+            } else if reauth {
+                "/settings".to_string()
             } else {
                 "/".to_string()
             };
             let target = format!(
-                "/login?next={}",
+                "/{}?next={}",
+                if reauth { "confirm" } else { "login" },
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             );
             return rocket::response::Redirect::to(target).respond_to(req);
         }
-        let reason = req.local_cache(FailureReason::default).0.clone();
         if reason.is_none() && params::is_bad_question_id(status, req) {
             let missing = AppError::NotFound("There is no such question.".into());
             return missing.respond_to(req);

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod ask;
 pub mod catchers;
+pub mod confirm;
 pub mod json;
 pub mod lists;
 pub mod live;
@@ -30,6 +31,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(ops::routes());
     r.extend(accounts::routes());
     r.extend(settings::routes());
+    r.extend(confirm::routes());
     r.extend(users::routes());
     r.extend(admin::routes());
     r.extend(ask::routes());

@@ -13,16 +13,18 @@ use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::oauth::{OAuthError, PENDING_MINUTES, Pending, ProviderUser};
+use crate::auth::reauth::{self, NotNow, REAUTH_MINUTES};
 use crate::auth::session::Sessions;
 use crate::config::AuthConfig;
 use crate::domain::Username;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
+use crate::models::security_event::Kind;
 use crate::models::user::UserRow;
 use crate::routes::accounts::{FormOutcome, check_password, safe_next};
 use crate::routes::viewer::Viewer;
-use crate::services::identities::{self, Resolution};
-use crate::services::{accounts, recovery};
+use crate::services::identities::{self, LinkingUser, Resolution};
+use crate::services::{accounts, recovery, security};
 use crate::state::AppState;
 
 /// The login in progress (state, nonce, PKCE verifier), between start and callback.
@@ -113,6 +115,10 @@ async fn callback(
         return Err(OAuthError::Denied(error.chars().take(100).collect()).into());
     }
     let current = viewer.user().map(|u| u.user.id);
+    let linking = viewer.user().map(|u| LinkingUser {
+        id: u.user.id,
+        may_link: reauth::check(u),
+    });
     if pending.link_user.is_some() && pending.link_user != current {
         // Started by another (or no longer the same) logged-in user.
         return Err(OAuthError::StateMismatch.into());
@@ -121,7 +127,7 @@ async fn callback(
         .complete(&pending, state.unwrap_or(""), code.unwrap_or(""))
         .await?;
     let label = oauth.provider(provider)?.label.clone();
-    match identities::resolve(&app.db, &who, current).await? {
+    match identities::resolve(&app.db, &who, linking).await? {
         Resolution::LogIn(user) => {
             log_in(app, &sessions, &user).await?;
             tracing::info!(user = user.id, provider, "logged in through a provider");
@@ -129,16 +135,55 @@ async fn callback(
             Ok(FormOutcome::Redirect(Redirect::to(pending.next)))
         }
         Resolution::Linked => {
-            tracing::info!(user = ?current, provider, "identity linked");
+            if let Some(user) = viewer.user() {
+                let detail = Some(label.clone());
+                security::record(
+                    &app.db,
+                    user.user.id,
+                    Kind::IdentityLinked,
+                    detail,
+                    sessions.origin(),
+                )
+                .await;
+                security::notify(
+                    &app.mailer,
+                    &user.user,
+                    &user.user.email,
+                    Kind::IdentityLinked,
+                    Some(&label),
+                );
+            }
             Ok(FormOutcome::Flash(Flash::success(
                 Redirect::to("/settings"),
                 format!("Your {label} account is now linked: you can log in with it."),
             )))
         }
-        Resolution::AlreadyLinked => Ok(FormOutcome::Flash(Flash::success(
-            Redirect::to("/settings"),
-            format!("Your {label} account was already linked."),
-        ))),
+        Resolution::AlreadyLinked => {
+            // Logging in at the provider again is a fresh proof of who they are.
+            if let Some(user) = viewer.user() {
+                reauth::renew(&app.db, user).await?;
+            }
+            Ok(FormOutcome::Flash(Flash::success(
+                Redirect::to(pending.next),
+                format!(
+                    "Confirmed with your linked {label} account: for the next {REAUTH_MINUTES} \
+                     minutes you can change your security settings."
+                ),
+            )))
+        }
+        Resolution::LinkRefused(why) => {
+            let (target, message) = match why {
+                NotNow::Stale => (
+                    "/confirm?next=%2Fsettings",
+                    format!("Confirm it is you, then link your {label} account again."),
+                ),
+                other => ("/settings", other.answer().2.to_string()),
+            };
+            Ok(FormOutcome::Flash(Flash::error(
+                Redirect::to(target),
+                message,
+            )))
+        }
         Resolution::NeedsAccount { same_email_user } => {
             let new = NewIdentity {
                 who,
@@ -327,7 +372,27 @@ async fn link(
     let f = form.0;
     match check_password(app, &f.login, &f.password).await {
         Ok(user) => {
-            identities::link_existing(&app.db, &new.who, user.id).await?;
+            identities::link_existing(&app.db, &new.who, &user).await?;
+            let label = app
+                .oauth
+                .provider(&new.who.provider)
+                .map(|p| p.label.clone())
+                .unwrap_or_else(|_| new.who.provider.clone());
+            security::record(
+                &app.db,
+                user.id,
+                Kind::IdentityLinked,
+                Some(label.clone()),
+                sessions.origin(),
+            )
+            .await;
+            security::notify(
+                &app.mailer,
+                &user,
+                &user.email,
+                Kind::IdentityLinked,
+                Some(&label),
+            );
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
             log_in(app, &sessions, &user).await?;
             tracing::info!(user = user.id, provider = %new.who.provider, "identity linked after password confirmation");

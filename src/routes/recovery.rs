@@ -11,6 +11,7 @@ use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::{CurrentUser, Voter};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
+use crate::models::security_event::Origin;
 use crate::routes::accounts::TokenForm;
 use crate::routes::viewer::Viewer;
 use crate::services::recovery::{self, BadLink};
@@ -181,13 +182,14 @@ async fn reset_confirm(
     app: &AppState,
     viewer: Viewer,
     voter: Voter,
+    origin: Origin,
     form: CsrfForm<ResetConfirmForm>,
 ) -> AppResult<ResetOutcome> {
     let f = form.0;
-    match recovery::reset(&app.db, &f.token, &f.password).await {
+    match recovery::reset(&app.db, &app.mailer, &f.token, &f.password, origin).await {
         Ok(Ok(())) => Ok(ResetOutcome::Done(Flash::success(
             Redirect::to("/login"),
-            "Your password was changed and every device was logged out. Log in with the new password.",
+            "Your password was changed, every device was logged out and every API token revoked. Log in with the new password.",
         ))),
         Ok(Err(BadLink)) => Ok(ResetOutcome::Page(message(&viewer, Status::BadRequest, false, "Link not valid", BAD_LINK, Some(("/reset", "Ask for a new link"))))),
         Err(AppError::Validation { mut fields, .. }) => Ok(ResetOutcome::Page((

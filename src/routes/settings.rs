@@ -8,14 +8,17 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::auth::Voter;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
-use crate::auth::session::{self, CurrentUser, Sessions};
+use crate::auth::reauth::Confirmed;
+use crate::auth::session::{CurrentUser, Sessions};
 use crate::domain::{Scopes, TokenLifetime};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::models::security_event::Kind;
+use crate::models::security_event::Origin;
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::human_time;
-use crate::services::{accounts, identities, recovery};
+use crate::services::{accounts, identities, recovery, security};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -89,6 +92,21 @@ async fn render(
             }
         })
         .collect();
+    let events = security::recent(db, uid).await?;
+    let activity: Vec<_> = events
+        .iter()
+        .map(|e| {
+            context! {
+                what: Kind::describe(&e.kind),
+                detail: e.detail.as_deref().map(|d| d.lines().next().unwrap_or("").to_string()),
+                when_human: human_time(e.created_at, now),
+                when: crate::routes::views::iso(e.created_at),
+                user_agent: &e.user_agent,
+                network: e.network.as_deref().map(|n| n.chars().take(8).collect::<String>()),
+                alarm: matches!(e.kind.as_str(), "login_failed" | "revoked_token_used"),
+            }
+        })
+        .collect();
     let linked = identities::list(db, uid).await?;
     let identities: Vec<_> = linked
         .iter()
@@ -114,6 +132,7 @@ async fn render(
                 username: &user.user.username,
                 email: &user.user.email,
                 email_verified: user.verified(),
+                has_password: user.user.password_hash.is_some(),
             },
             notice,
             errors: serde_json::to_value(&errors).unwrap_or_default(),
@@ -121,6 +140,7 @@ async fn render(
             tokens,
             new_token,
             identities,
+            activity,
             providers: oauth.buttons(),
         },
     ))
@@ -176,16 +196,39 @@ async fn outcome(
     }
 }
 
+/// How the user proves it is them for an email or password change: the current password if the
+/// account has one, else a recent login.
+fn proof<'a>(user: &CurrentUser, typed: &'a str) -> accounts::Proof<'a> {
+    accounts::Proof {
+        password: typed,
+        recent_login: user.recently_authenticated(models::now()),
+    }
+}
+
+/// An account without a password changes its email or password only after a recent login:
+/// otherwise the browser goes to confirm it first.
+fn needs_confirming(user: &CurrentUser) -> Option<FormOutcome> {
+    let stale = user.user.password_hash.is_none()
+        && user.verified()
+        && !user.recently_authenticated(models::now());
+    stale.then(|| FormOutcome::Redirect(Redirect::to("/confirm?next=%2Fsettings")))
+}
+
 #[post("/settings/email", data = "<form>")]
 async fn change_email(
     app: &AppState,
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
+    origin: Origin,
     form: CsrfForm<EmailForm>,
 ) -> AppResult<FormOutcome> {
+    if let Some(confirm) = needs_confirming(&user) {
+        return Ok(confirm);
+    }
     let (db, f) = (&app.db, form.0);
-    let result = accounts::change_email(db, &user.user, &f.email, &f.password).await;
+    let proof = proof(&user, &f.password);
+    let result = accounts::change_email(db, &app.mailer, &user.user, &f.email, proof, origin).await;
     if result.is_ok() {
         let uid = user.user.id;
         let updated = db.run(move |c| Ok(models::user::find(c, uid)?)).await?;
@@ -193,7 +236,7 @@ async fn change_email(
     }
     outcome(
         result,
-        "Your email address was changed.",
+        "Your email address was changed: open the link we sent to the new address to confirm it.",
         (app, &viewer, &voter, &user),
     )
     .await
@@ -203,8 +246,12 @@ async fn change_email(
 #[derive(Debug, FromForm)]
 pub struct PasswordForm {
     csrf_token: Option<String>,
+    #[field(default = String::new())]
     current_password: String,
     password: String,
+    /// Log out this browser too (the other sessions end anyway).
+    #[field(default = false)]
+    logout_here: bool,
 }
 
 csrf_protected!(PasswordForm);
@@ -215,14 +262,39 @@ async fn change_password(
     viewer: Viewer,
     voter: Voter,
     user: CurrentUser,
+    browser: Sessions<'_>,
+    origin: Origin,
     form: CsrfForm<PasswordForm>,
 ) -> AppResult<FormOutcome> {
+    if let Some(confirm) = needs_confirming(&user) {
+        return Ok(confirm);
+    }
     let f = form.0;
-    let result =
-        accounts::change_password(&app.db, &user.user, &f.current_password, &f.password).await;
+    let change = accounts::PasswordChange {
+        proof: proof(&user, &f.current_password),
+        new: &f.password,
+        keep_session: (!f.logout_here).then_some(user.session_id.as_str()),
+    };
+    let result = accounts::change_password(&app.db, &app.mailer, &user.user, change, origin).await;
+    if let Ok(revoked) = &result {
+        tracing::info!(
+            user = user.user.id,
+            sessions = revoked.sessions,
+            tokens = revoked.tokens,
+            identities = revoked.identities,
+            "password changed"
+        );
+        if f.logout_here {
+            browser.forget();
+            return Ok(FormOutcome::Flash(Flash::success(
+                Redirect::to("/login"),
+                "Your password was changed and every device was logged out. Log in with the new password.",
+            )));
+        }
+    }
     outcome(
-        result,
-        "Your password was changed.",
+        result.map(|_| ()),
+        "Your password was changed. Your other devices were logged out and your API tokens revoked.",
         (app, &viewer, &voter, &user),
     )
     .await
@@ -233,19 +305,22 @@ async fn revoke_all(
     app: &AppState,
     user: CurrentUser,
     browser: Sessions<'_>,
+    origin: Origin,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<Flash<Redirect>> {
     let _ = form;
     let uid = user.user.id;
-    let n = app
-        .db
-        .write(move |c| Ok(sessions::delete_all(c, uid)?))
-        .await?;
+    let revoked = accounts::log_out_everywhere(&app.db, uid, origin).await?;
     browser.forget();
-    tracing::info!(user = uid, sessions = n, "logged out everywhere");
+    tracing::info!(
+        user = uid,
+        sessions = revoked.sessions,
+        tokens = revoked.tokens,
+        "logged out everywhere"
+    );
     Ok(Flash::success(
         Redirect::to("/login"),
-        "You are logged out on every device.",
+        "You are logged out on every device, and your API tokens are revoked.",
     ))
 }
 
@@ -301,9 +376,11 @@ async fn create_token(
     app: &AppState,
     viewer: Viewer,
     voter: Voter,
-    user: CurrentUser,
+    user: Confirmed,
+    origin: Origin,
     form: CsrfForm<TokenNameForm>,
 ) -> AppResult<(Status, Template)> {
+    let Confirmed(user) = user;
     let f = form.0;
     let name = f.name.trim().to_string();
     let scopes = Scopes::parse(f.scope.iter().map(String::as_str));
@@ -325,7 +402,16 @@ async fn create_token(
         let page = render(app, &viewer, &voter, &user, shown).await?;
         return Ok((Status::UnprocessableEntity, page));
     };
-    let token = session::create_api_token(&app.db, user.user.id, &name, scopes, lifetime).await?;
+    let token = accounts::create_token(
+        &app.db,
+        &app.mailer,
+        &user.user,
+        &name,
+        scopes,
+        lifetime,
+        origin,
+    )
+    .await?;
     let shown = Shown {
         notice: Some("Copy your new token now: it is shown only once.".to_string()),
         new_token: Some(token),
@@ -362,11 +448,13 @@ async fn revoke_token(
 async fn unlink_identity(
     app: &AppState,
     user: CurrentUser,
+    origin: Origin,
     id: i64,
     form: CsrfForm<TokenForm>,
 ) -> AppResult<Flash<Redirect>> {
     let _ = form;
     identities::unlink(&app.db, user.user.id, id).await?;
+    security::record(&app.db, user.user.id, Kind::IdentityUnlinked, None, origin).await;
     Ok(Flash::success(
         Redirect::to("/settings"),
         "The account was unlinked.",

@@ -1,12 +1,18 @@
 //! Sign-up, login and account changes: validation, password hashing off the async workers,
 //! and moving an anonymous visitor's ballots to their account at login.
 
+use chrono::NaiveDateTime;
+use diesel::Connection;
+
 use crate::auth::password;
-use crate::db::Db;
-use crate::domain::{Email, Invalid, NewPassword, Username};
+use crate::db::{AnyConnection, Db};
+use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, Username};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::mail::Mailer;
+use crate::models::security_event::{Kind, Origin};
 use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
-use crate::models::{self, ballot};
+use crate::models::{self, api_token, ballot, email_token, identity, session};
+use crate::services::security;
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
     tokio::task::spawn_blocking(f)
@@ -23,7 +29,7 @@ pub async fn signup(db: &Db, username: &str, email: &str, password: &str) -> App
     let mail = Email::parse(email)
         .map_err(|e| errors.insert("email", e.message))
         .ok();
-    let pass = NewPassword::parse(password, username.trim())
+    let pass = NewPassword::parse(password, username.trim(), email)
         .map_err(|e| errors.insert("password", e.message))
         .ok();
     let (Some(name), Some(mail), Some(pass)) = (name, mail, pass) else {
@@ -127,45 +133,204 @@ pub async fn adopt_ballots(db: &Db, cookie_voter: Option<String>, user: &UserRow
     Ok(())
 }
 
-/// Changes the password after checking the current one.
-pub async fn change_password(db: &Db, user: &UserRow, current: &str, new: &str) -> AppResult<()> {
-    let stored = user.password_hash.clone();
-    let cur = current.to_string();
-    if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
+/// How the user proved who they are for a password or email change: the current password typed
+/// in the form, or (for an account without a password) a recent login (`auth::reauth`).
+#[derive(Debug, Clone, Copy)]
+pub struct Proof<'a> {
+    /// What was typed as the current password.
+    pub password: &'a str,
+    /// Whether the session's login (or confirmation) is recent.
+    pub recent_login: bool,
+}
+
+/// Checks the proof, and that the email is verified (else whoever typed the address at sign-up
+/// could take the account over); the problem as a field error on `field`.
+async fn check_proof(user: &UserRow, proof: Proof<'_>, field: &'static str) -> AppResult<()> {
+    if user.email_verified_at.is_none() {
         return Err(AppError::field(
-            "password",
-            "The current password is wrong.",
+            field,
+            "Confirm your email address first: open the link we sent you (use \"Send the link \
+             again\" above if you need a new one).",
         ));
     }
-    let pass = NewPassword::parse(new, &user.username)
+    match user.password_hash.clone() {
+        Some(stored) => {
+            let typed = proof.password.to_string();
+            if !blocking(move || password::verify(Some(&stored), &typed)).await? {
+                return Err(AppError::field(field, "The current password is wrong."));
+            }
+        }
+        None if proof.recent_login => {}
+        None => {
+            return Err(AppError::field(
+                field,
+                "Confirm it is you first (log in again with your login provider).",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a password reset or change took away.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revoked {
+    /// Sessions ended.
+    pub sessions: usize,
+    /// API tokens revoked.
+    pub tokens: usize,
+    /// Identities unlinked (linked while the email was not verified).
+    pub identities: usize,
+}
+
+/// Takes away every way into the account but a new password, in the caller's transaction: every
+/// API token, every session but `keep`, the identities linked while the email was unverified
+/// (whoever linked them may only have typed the address), and live reset links.
+pub fn revoke_access(
+    c: &mut AnyConnection,
+    user_id: i64,
+    keep: Option<&str>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Revoked> {
+    let sessions = match keep {
+        Some(id) => session::delete_all_except(c, user_id, id)?,
+        None => session::delete_all(c, user_id)?,
+    };
+    email_token::expire_all(c, user_id, email_token::RESET, now)?;
+    Ok(Revoked {
+        sessions,
+        tokens: api_token::revoke_all(c, user_id, now)?,
+        identities: identity::unlink_unverified(c, user_id)?,
+    })
+}
+
+/// A password change on the settings page.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChange<'a> {
+    /// Who proved it is them.
+    pub proof: Proof<'a>,
+    /// The new password.
+    pub new: &'a str,
+    /// The session to keep logged in (this browser's), if the user chose to stay.
+    pub keep_session: Option<&'a str>,
+}
+
+/// Changes the password after checking the proof; ends the other sessions (and this one unless
+/// kept), revokes every API token and unlinks identities linked while the email was unverified.
+/// The owner is mailed a notice.
+pub async fn change_password(
+    db: &Db,
+    mailer: &Mailer,
+    user: &UserRow,
+    change: PasswordChange<'_>,
+    origin: Origin,
+) -> AppResult<Revoked> {
+    check_proof(user, change.proof, "password").await?;
+    let pass = NewPassword::parse(change.new, &user.username, &user.email)
         .map_err(|e: Invalid| AppError::field("password", e.message))?;
     let hash = blocking(move || password::hash(pass.expose()))
         .await?
         .map_err(AppError::Internal)?;
     let uid = user.id;
-    db.write(move |c| Ok(user::set_password(c, uid, &hash)?))
+    let keep = change.keep_session.map(str::to_string);
+    let now = models::now();
+    let revoked = db
+        .write(move |c| {
+            c.transaction(|c| {
+                user::set_password(c, uid, &hash)?;
+                let revoked = revoke_access(c, uid, keep.as_deref(), now)?;
+                security::record_in(c, uid, Kind::PasswordChanged, None, &origin)?;
+                Ok::<_, diesel::result::Error>(revoked)
+            })
+            .map_err(AppError::from)
+        })
         .await?;
+    security::notify(mailer, user, &user.email, Kind::PasswordChanged, None);
+    Ok(revoked)
+}
+
+/// Changes the email after checking the proof; the new address is unverified (a link is mailed
+/// to it by the caller), the old one is told, and live reset links die.
+pub async fn change_email(
+    db: &Db,
+    mailer: &Mailer,
+    user: &UserRow,
+    email: &str,
+    proof: Proof<'_>,
+    origin: Origin,
+) -> AppResult<()> {
+    let mail = Email::parse(email).map_err(|e| AppError::field("email", e.message))?;
+    check_proof(user, proof, "email").await?;
+    let (uid, m) = (user.id, mail.as_str().to_string());
+    let now = models::now();
+    let detail = format!("New address: {m}");
+    let stored = detail.clone();
+    let result = db
+        .write(move |c| {
+            let changed = c.transaction(|c| {
+                user::set_email(c, uid, &m)?;
+                email_token::expire_all(c, uid, email_token::RESET, now)?;
+                email_token::expire_all(c, uid, email_token::VERIFY, now)?;
+                security::record_in(c, uid, Kind::EmailChanged, Some(&stored), &origin)
+            });
+            match changed {
+                Ok(()) => Ok(Ok(())),
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(Err(())),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?;
+    result.map_err(|_| AppError::field("email", "Another account uses that email."))?;
+    // The old address hears of it: whoever changed it may not be its owner.
+    security::notify(mailer, user, &user.email, Kind::EmailChanged, Some(&detail));
     Ok(())
 }
 
-/// Changes the email after checking the password; the new address is unverified.
-pub async fn change_email(db: &Db, user: &UserRow, email: &str, current: &str) -> AppResult<()> {
-    let mail = Email::parse(email).map_err(|e| AppError::field("email", e.message))?;
-    let stored = user.password_hash.clone();
-    let cur = current.to_string();
-    if stored.is_some() && !blocking(move || password::verify(stored.as_deref(), &cur)).await? {
-        return Err(AppError::field("email", "The password is wrong."));
-    }
-    let (uid, m) = (user.id, mail.as_str().to_string());
-    let result = db
-        .write(move |c| match user::set_email(c, uid, &m) {
-            Ok(()) => Ok(Ok(())),
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => Ok(Err(())),
-            Err(e) => Err(e.into()),
+/// Creates a personal API token (the caller checked the user may: `auth::reauth`); records it and
+/// tells the owner. Returns the token (shown once, never stored).
+pub async fn create_token(
+    db: &Db,
+    mailer: &Mailer,
+    user: &UserRow,
+    name: &str,
+    scopes: Scopes,
+    lifetime: TokenLifetime,
+    origin: Origin,
+) -> AppResult<String> {
+    let token = crate::auth::session::create_api_token(db, user.id, name, scopes, lifetime).await?;
+    let detail = format!(
+        "Name: {name}\nMay: {}\nExpires in {} days",
+        scopes.as_string(),
+        lifetime.days()
+    );
+    security::record(
+        db,
+        user.id,
+        Kind::TokenCreated,
+        Some(detail.clone()),
+        origin,
+    )
+    .await;
+    security::notify(mailer, user, &user.email, Kind::TokenCreated, Some(&detail));
+    Ok(token)
+}
+
+/// Ends every session of the user and revokes every API token ("log out everywhere").
+pub async fn log_out_everywhere(db: &Db, user_id: i64, origin: Origin) -> AppResult<Revoked> {
+    let now = models::now();
+    db.write(move |c| {
+        c.transaction(|c| {
+            let revoked = Revoked {
+                sessions: session::delete_all(c, user_id)?,
+                tokens: api_token::revoke_all(c, user_id, now)?,
+                identities: 0,
+            };
+            security::record_in(c, user_id, Kind::LoggedOutEverywhere, None, &origin)?;
+            Ok::<_, diesel::result::Error>(revoked)
         })
-        .await?;
-    result.map_err(|_| AppError::field("email", "Another account uses that email."))
+        .map_err(AppError::from)
+    })
+    .await
 }

@@ -5,10 +5,11 @@
 use diesel::Connection;
 
 use crate::auth::oauth::ProviderUser;
+use crate::auth::reauth::NotNow;
 use crate::db::Db;
 use crate::domain::{Email, Username};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::models::identity::{self, IdentityRow};
+use crate::models::identity::{self, IdentityRow, NewIdentity};
 use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
 use crate::models::{self};
 
@@ -19,8 +20,10 @@ pub enum Resolution {
     LogIn(UserRow),
     /// The identity is now linked to the logged-in user.
     Linked,
-    /// The identity was already linked to the logged-in user.
+    /// The identity was already linked to the logged-in user: a fresh proof of who they are.
     AlreadyLinked,
+    /// The logged-in user may not link a new identity now (unverified email, or no recent login).
+    LinkRefused(NotNow),
     /// Nobody has this identity: the visitor must create an account or link an existing one.
     NeedsAccount {
         /// An existing account with the provider's email, offered for linking by password.
@@ -45,8 +48,22 @@ fn linked_elsewhere(provider: &str) -> AppError {
     }
 }
 
+/// The logged-in user a provider login happens for, and whether they may link a new identity now
+/// (a verified email and a recent login: `auth::reauth::check`).
+#[derive(Debug, Clone, Copy)]
+pub struct LinkingUser {
+    /// The user.
+    pub id: i64,
+    /// `Ok` when they may link now.
+    pub may_link: Result<(), NotNow>,
+}
+
 /// Decides what a provider login does; `logged_in` is the current session's user.
-pub async fn resolve(db: &Db, who: &ProviderUser, logged_in: Option<i64>) -> AppResult<Resolution> {
+pub async fn resolve(
+    db: &Db,
+    who: &ProviderUser,
+    logged_in: Option<LinkingUser>,
+) -> AppResult<Resolution> {
     let (provider, subject) = (who.provider.clone(), who.subject.clone());
     let email = who.email.clone();
     let label = who.provider.clone();
@@ -54,7 +71,7 @@ pub async fn resolve(db: &Db, who: &ProviderUser, logged_in: Option<i64>) -> App
     db.write(move |c| {
         if let Some(found) = identity::find(c, &provider, &subject)? {
             return match logged_in {
-                Some(uid) if uid == found.user_id => Ok(Resolution::AlreadyLinked),
+                Some(u) if u.id == found.user_id => Ok(Resolution::AlreadyLinked),
                 Some(_) => Err(linked_elsewhere(&label)),
                 None => {
                     let u = user::find(c, found.user_id)?;
@@ -68,8 +85,19 @@ pub async fn resolve(db: &Db, who: &ProviderUser, logged_in: Option<i64>) -> App
                 }
             };
         }
-        if let Some(uid) = logged_in {
-            return match identity::link(c, uid, &provider, &subject, email.as_deref(), now) {
+        if let Some(u) = logged_in {
+            if let Err(why) = u.may_link {
+                return Ok(Resolution::LinkRefused(why));
+            }
+            let new = NewIdentity {
+                user_id: u.id,
+                provider: &provider,
+                subject: &subject,
+                email: email.as_deref(),
+                verified: true,
+                now,
+            };
+            return match identity::link(c, &new) {
                 Ok(()) => Ok(Resolution::Linked),
                 Err(e) if is_unique_violation(&e) => Err(linked_elsewhere(&label)),
                 Err(e) => Err(e.into()),
@@ -144,11 +172,14 @@ pub async fn create_account(
                 }
                 identity::link(
                     c,
-                    id,
-                    &who.provider,
-                    &who.subject,
-                    who.email.as_deref(),
-                    now,
+                    &NewIdentity {
+                        user_id: id,
+                        provider: &who.provider,
+                        subject: &who.subject,
+                        email: who.email.as_deref(),
+                        verified,
+                        now,
+                    },
                 )?;
                 user::find(c, id)
             });
@@ -167,19 +198,29 @@ pub async fn create_account(
     outcome.map_err(AppError::fields)
 }
 
-/// Links the identity to `user` (whose password the caller has just checked).
-pub async fn link_existing(db: &Db, who: &ProviderUser, user_id: i64) -> AppResult<()> {
+/// Links the identity to `user` (whose password the caller has just checked), if their email is
+/// verified (else anyone who typed the address at sign-up could link themselves in).
+pub async fn link_existing(db: &Db, who: &ProviderUser, user: &UserRow) -> AppResult<()> {
+    if user.email_verified_at.is_none() {
+        let (_, code, message) = NotNow::Unverified.answer();
+        return Err(AppError::Forbidden {
+            code,
+            message: message.into(),
+        });
+    }
     let who = who.clone();
+    let user_id = user.id;
     let now = models::now();
     db.write(move |c| {
-        match identity::link(
-            c,
+        let new = NewIdentity {
             user_id,
-            &who.provider,
-            &who.subject,
-            who.email.as_deref(),
+            provider: &who.provider,
+            subject: &who.subject,
+            email: who.email.as_deref(),
+            verified: true,
             now,
-        ) {
+        };
+        match identity::link(c, &new) {
             Ok(()) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(linked_elsewhere(&who.provider)),
             Err(e) => Err(e.into()),

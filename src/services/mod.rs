@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod reading;
 pub mod recovery;
 pub mod reports;
+pub mod security;
 pub mod uploads;
 pub mod vote_batcher;
 pub mod voting;

@@ -9,7 +9,11 @@ use crate::db::Db;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::mail::Mailer;
-use crate::models::{self, email_token, session, user};
+use diesel::Connection;
+
+use crate::models::security_event::{Kind, Origin};
+use crate::models::{self, email_token, user};
+use crate::services::{accounts, security};
 
 /// How long a verification link works.
 pub const VERIFY_HOURS: i64 = 48;
@@ -119,6 +123,20 @@ pub async fn request_reset(
     Ok(())
 }
 
+/// The account of a live reset link, if the link was sent to the address the account has now
+/// (a link dies when the address changes).
+fn reset_owner(
+    c: &mut crate::db::AnyConnection,
+    id: &str,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<Option<user::UserRow>> {
+    let Some((uid, sent_to)) = email_token::live_owner(c, id, email_token::RESET, now)? else {
+        return Ok(None);
+    };
+    let u = user::find(c, uid)?;
+    Ok(u.email.eq_ignore_ascii_case(&sent_to).then_some(u))
+}
+
 /// Whether a reset link is still usable.
 pub async fn reset_link_live(db: &Db, token: &str) -> AppResult<bool> {
     if token.is_empty() || token.len() > 100 {
@@ -126,7 +144,7 @@ pub async fn reset_link_live(db: &Db, token: &str) -> AppResult<bool> {
     }
     let id = token_id(token);
     let now = models::now();
-    db.run(move |c| Ok(email_token::is_live(c, &id, email_token::RESET, now)?))
+    db.run(move |c| Ok(reset_owner(c, &id, now)?.is_some()))
         .await
 }
 
@@ -134,46 +152,68 @@ pub async fn reset_link_live(db: &Db, token: &str) -> AppResult<bool> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadLink;
 
-/// Sets a new password from a reset link; ends every session of the account. A dead link is
-/// `Ok(Err(BadLink))`; an unacceptable password is `AppError::Validation` on `password` (the link
-/// stays usable, so the password can be corrected).
-pub async fn reset(db: &Db, token: &str, new_password: &str) -> AppResult<Result<(), BadLink>> {
+/// Sets a new password from a reset link: ends every session, revokes every API token, unlinks the
+/// identities linked while the email was unverified, and marks the address verified (the link
+/// reached it). A dead link is `Ok(Err(BadLink))`; an unacceptable password is
+/// `AppError::Validation` on `password` (the link stays usable, so the password can be corrected).
+/// The owner is mailed a notice.
+pub async fn reset(
+    db: &Db,
+    mailer: &Mailer,
+    token: &str,
+    new_password: &str,
+    origin: Origin,
+) -> AppResult<Result<(), BadLink>> {
     if token.is_empty() || token.len() > 100 {
         return Ok(Err(BadLink));
     }
     let id = token_id(token);
     let now = models::now();
     let check_id = id.clone();
-    let owner = db
-        .run(move |c| {
-            Ok(email_token::live_owner(
-                c,
-                &check_id,
-                email_token::RESET,
-                now,
-            )?)
-        })
-        .await?;
-    let Some(owner) = owner else {
+    let owner = db.run(move |c| Ok(reset_owner(c, &check_id, now)?)).await?;
+    let Some(u) = owner else {
         return Ok(Err(BadLink));
     };
     // Validate before using the link up, so a weak password can be corrected with the same link.
-    let u = db.run(move |c| Ok(user::find(c, owner)?)).await?;
-    let pass = NewPassword::parse(new_password, &u.username)
+    let pass = NewPassword::parse(new_password, &u.username, &u.email)
         .map_err(|e| AppError::field("password", e.message))?;
     let hash = tokio::task::spawn_blocking(move || password::hash(pass.expose()))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(AppError::Internal)?;
-    db.write(move |c| {
-        let Some((uid, _)) = email_token::consume(c, &id, email_token::RESET, now)? else {
-            return Ok(false);
-        };
-        user::set_password(c, uid, &hash)?;
-        email_token::expire_all(c, uid, email_token::RESET, now)?;
-        session::delete_all(c, uid)?;
-        Ok(true)
-    })
-    .await
-    .map(|reset| if reset { Ok(()) } else { Err(BadLink) })
+    let (uid, address) = (u.id, u.email.clone());
+    let revoked = db
+        .write(move |c| {
+            c.transaction(|c| {
+                let Some((owner, sent_to)) = email_token::consume(c, &id, email_token::RESET, now)?
+                else {
+                    return Ok(None);
+                };
+                if owner != uid || !sent_to.eq_ignore_ascii_case(&address) {
+                    return Ok(None);
+                }
+                user::set_password(c, uid, &hash)?;
+                let revoked = accounts::revoke_access(c, uid, None, now)?;
+                // After the unlinking: identities linked before stay untrusted.
+                if user::find(c, uid)?.email_verified_at.is_none() {
+                    user::mark_verified(c, uid, now)?;
+                }
+                security::record_in(c, uid, Kind::PasswordReset, None, &origin)?;
+                Ok::<_, diesel::result::Error>(Some(revoked))
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    let Some(revoked) = revoked else {
+        return Ok(Err(BadLink));
+    };
+    tracing::info!(
+        user = uid,
+        sessions = revoked.sessions,
+        tokens = revoked.tokens,
+        identities = revoked.identities,
+        "password reset"
+    );
+    security::notify(mailer, &u, &u.email, Kind::PasswordReset, None);
+    Ok(Ok(()))
 }

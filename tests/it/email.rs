@@ -14,12 +14,12 @@ async fn app(b: Backend) -> TestApp {
     TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await
 }
 
-fn outbox(app: &TestApp) -> Vec<beebeta::mail::Sent> {
+pub(crate) fn outbox(app: &TestApp) -> Vec<beebeta::mail::Sent> {
     app.state().mailer.outbox()
 }
 
 /// The path and query of the link in a message to `to`.
-fn link(app: &TestApp, to: &str, path: &str) -> String {
+pub(crate) fn link(app: &TestApp, to: &str, path: &str) -> String {
     let sent = outbox(app);
     let mail = sent
         .iter()

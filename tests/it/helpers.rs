@@ -518,6 +518,21 @@ impl TestApp {
             .await
     }
 
+    /// Marks a user's email as verified (as its link would).
+    pub async fn verify_email(&self, name: &str) {
+        let uid = self.user_id(name).await;
+        self.db
+            .write(move |c| {
+                Ok(beebeta::models::user::mark_verified(
+                    c,
+                    uid,
+                    beebeta::models::now(),
+                )?)
+            })
+            .await
+            .unwrap();
+    }
+
     /// The id of a user by name.
     pub async fn user_id(&self, name: &str) -> i64 {
         let n = name.to_string();

@@ -409,6 +409,7 @@ async fn same_email_links_only_with_password(backend: Backend) {
         app.signup("alice", &email, PASSWORD).await,
         Status::SeeOther
     );
+    app.verify_email("alice").await;
     assert_eq!(app.logout().await, Status::SeeOther);
     let sub = unique("alice-");
     let back = authorize(
@@ -476,7 +477,16 @@ async fn settings_link_and_unlink(backend: Backend) {
         app.signup("bob", "bob@example.com", PASSWORD).await,
         Status::SeeOther
     );
+    // Linking needs a verified email: an unverified address may be someone else's.
     let sub = unique("bob-");
+    let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;
+    let r = dispatch_get(&app, &back).await;
+    assert_eq!(location(&r), "/settings");
+    drop(r);
+    let (_, page) = app.get("/settings").await;
+    assert!(page.contains("Confirm your email address first"), "{page}");
+    assert!(identities(&app).await.is_empty());
+    app.verify_email("bob").await;
     let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;
     let r = dispatch_get(&app, &back).await;
     assert_eq!(location(&r), "/settings");
@@ -494,6 +504,7 @@ async fn settings_link_and_unlink(backend: Backend) {
         app.signup("carol", "carol@example.com", PASSWORD).await,
         Status::SeeOther
     );
+    app.verify_email("carol").await;
     let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;
     let r = dispatch_get(&app, &back).await;
     assert_eq!(r.status(), Status::Conflict);
@@ -562,7 +573,153 @@ backend_tests!(
     state_and_code_attacks_are_refused,
     same_email_links_only_with_password,
     settings_link_and_unlink,
+    linking_needs_a_recent_login,
+    the_address_owner_locks_an_impostor_out,
 );
+
+/// Linking a provider an hour after the login sends the browser to confirm it is them first; a
+/// login at a linked provider confirms too.
+async fn linking_needs_a_recent_login(backend: Backend) {
+    let app = app_with_mock(backend).await;
+    app.signup("dora", "dora@example.com", PASSWORD).await;
+    app.verify_email("dora").await;
+    let first = unique("dora-");
+    let back = authorize(&app, "mock", "/settings", &[("mock_sub", &first)]).await;
+    drop(dispatch_get(&app, &back).await);
+    assert_eq!(
+        identities(&app).await.len(),
+        1,
+        "linked right after the login"
+    );
+
+    crate::security::age_sessions(&app, 60).await;
+    let second = unique("dora-gh-");
+    let back = authorize(&app, "mockgh", "/settings", &[("mock_sub", &second)]).await;
+    let r = dispatch_get(&app, &back).await;
+    assert_eq!(location(&r), "/confirm?next=%2Fsettings");
+    drop(r);
+    assert_eq!(identities(&app).await.len(), 1, "not linked an hour later");
+    let (s, page) = app.get("/confirm?next=%2Fsettings").await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        page.contains("Confirm with Mock ID"),
+        "a linked provider confirms"
+    );
+    // Logging in again at the linked provider is a fresh proof.
+    let back = authorize(&app, "mock", "/settings", &[("mock_sub", &first)]).await;
+    let r = dispatch_get(&app, &back).await;
+    assert_eq!(location(&r), "/settings");
+    drop(r);
+    let back = authorize(&app, "mockgh", "/settings", &[("mock_sub", &second)]).await;
+    drop(dispatch_get(&app, &back).await);
+    assert_eq!(identities(&app).await.len(), 2, "linked after confirming");
+}
+
+/// The attack of the ASVS review: someone signs up with another person's address, links their own
+/// provider account and mints an API token; the address's owner resets the password and the
+/// impostor is locked out (session, token, provider login). Today the link and the token are
+/// refused up front (unverified email); rows made before that rule are taken away by the reset.
+async fn the_address_owner_locks_an_impostor_out(backend: Backend) {
+    use rocket::http::Header;
+    let app = TestApp::with(backend, |f| {
+        let iss = issuer();
+        f.merge(("smtp_url", "memory"))
+            .merge(("oauth_mock_issuer", iss))
+            .merge(("oauth_mock_client_id", CLIENT_ID))
+            .merge(("oauth_mock_client_secret", CLIENT_SECRET))
+            .merge(("oauth_mock_label", "Mock ID"))
+    })
+    .await;
+    let victim = format!("{}@example.com", unique("victim"));
+    assert_eq!(
+        app.signup("mallory", &victim, PASSWORD).await,
+        Status::SeeOther
+    );
+    // The impostor tries to link their provider account and to mint a token: both refused.
+    let sub = unique("mallory-");
+    let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;
+    drop(dispatch_get(&app, &back).await);
+    assert!(
+        identities(&app).await.is_empty(),
+        "no link with an unverified email"
+    );
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/tokens",
+            &[("name", "mine"), ("scope", "ask")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        Status::Forbidden,
+        "no token with an unverified email"
+    );
+    drop(r);
+    // Rows made before these rules (or by a bug): a linked identity and a live token.
+    let uid = app.user_id("mallory").await;
+    let token = crate::security::plant_access(&app, uid, "mock", &sub).await;
+    let ask = |auth: String| {
+        let client = &app.client;
+        async move {
+            client
+                .post("/api/v1/questions")
+                .header(ContentType::JSON)
+                .header(Header::new("Authorization", auth))
+                .body(r#"{"title":"Still in the account?","choices":["Yes","No"]}"#)
+                .dispatch()
+                .await
+                .status()
+        }
+    };
+    assert_eq!(
+        ask(format!("Bearer {token}")).await,
+        Status::Created,
+        "planted token works"
+    );
+
+    // The owner of the address resets the password from the link mailed to it.
+    let impostor_session = app
+        .client
+        .cookies()
+        .get("bb_session")
+        .map(|c| c.value().to_string());
+    assert!(impostor_session.is_some());
+    crate::security::reset_password_by_mail(&app, &victim, "the owner's new passphrase").await;
+
+    // Locked out: the session, the token and the provider login.
+    let (s, _) = app.get("/settings").await;
+    assert_ne!(s, Status::Ok, "the impostor's session ended");
+    assert_eq!(
+        ask(format!("Bearer {token}")).await,
+        Status::Unauthorized,
+        "token revoked"
+    );
+    assert!(
+        identities(&app).await.is_empty(),
+        "identity linked before verification unlinked"
+    );
+    let back = authorize(&app, "mock", "/", &[("mock_sub", &sub)]).await;
+    let r = dispatch_get(&app, &back).await;
+    assert_eq!(
+        location(&r),
+        "/auth/finish",
+        "the provider login no longer opens the account"
+    );
+    drop(r);
+    // The owner logs in with the new password; the address now counts as verified.
+    let r = app
+        .login_as(&victim, "the owner's new passphrase", "")
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    let (_, page) = app.get("/settings").await;
+    assert!(page.contains("verified"));
+    assert!(
+        page.contains("Password reset by email link"),
+        "in the security activity"
+    );
+}
 
 mod always {
     use super::*;

@@ -15,6 +15,9 @@ backend_tests!(
     api_tokens_are_scoped_and_expire,
     api_tokens_stay_in_the_api,
     bad_token_forms_are_refused,
+    a_password_change_revokes_every_other_way_in,
+    reset_links_die_with_the_address_or_password_they_were_for,
+    sensitive_changes_need_a_recent_login,
 );
 
 /// A vote on `id` as a new voter, from `peer`, with extra headers; the status.
@@ -256,6 +259,7 @@ async fn api_tokens_are_scoped_and_expire(b: Backend) {
     use rocket::http::Method::{Get, Post, Put};
     let app = TestApp::new(b).await;
     app.signup("scoper", "scoper@example.com", PASSWORD).await;
+    app.verify_email("scoper").await;
     let reader = make_token(&app, &[("name", "reader"), ("scope", "read")]).await;
     let asker = make_token(
         &app,
@@ -371,6 +375,7 @@ async fn api_tokens_stay_in_the_api(b: Backend) {
 async fn bad_token_forms_are_refused(b: Backend) {
     let app = TestApp::new(b).await;
     app.signup("picky", "picky@example.com", PASSWORD).await;
+    app.verify_email("picky").await;
     for fields in [
         vec![("name", "none")],
         vec![("name", "admin"), ("scope", "admin")],
@@ -392,4 +397,342 @@ async fn bad_token_forms_are_refused(b: Backend) {
     )
     .await;
     assert!(make.starts_with("bb_"));
+}
+
+/// Makes every session's last proof of who its user is `minutes` old.
+pub(crate) async fn age_sessions(app: &TestApp, minutes: i64) {
+    app.db
+        .write(move |c| {
+            use beebeta::db::schema::sessions;
+            use diesel::prelude::*;
+            let then = beebeta::models::now() - chrono::Duration::minutes(minutes);
+            diesel::update(sessions::table)
+                .set(sessions::authenticated_at.eq(Some(then)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Plants what an impostor may hold from before the rules: an identity linked while the email was
+/// unverified and a live API token with every scope. Returns the token.
+pub(crate) async fn plant_access(app: &TestApp, uid: i64, provider: &str, sub: &str) -> String {
+    let (p, s) = (provider.to_string(), sub.to_string());
+    app.db
+        .write(move |c| {
+            let new = beebeta::models::identity::NewIdentity {
+                user_id: uid,
+                provider: &p,
+                subject: &s,
+                email: None,
+                verified: false,
+                now: beebeta::models::now(),
+            };
+            Ok(beebeta::models::identity::link(c, &new)?)
+        })
+        .await
+        .unwrap();
+    beebeta::auth::session::create_api_token(
+        &app.db,
+        uid,
+        "planted",
+        beebeta::domain::Scopes::parse(["read vote ask"]).unwrap(),
+        beebeta::domain::TokenLifetime::parse("").unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Asks for a reset link for `email`, follows it from the outbox and sets `password`.
+pub(crate) async fn reset_password_by_mail(app: &TestApp, email: &str, password: &str) {
+    let link = request_reset(app, email).await;
+    set_password_by_link(app, &link, password).await
+}
+
+/// Asks for a reset link for `email`; the link's path from the outbox.
+pub(crate) async fn request_reset(app: &TestApp, email: &str) -> String {
+    let (_, page) = app.get("/reset").await;
+    let csrf = extract_csrf(&page).unwrap();
+    let r = app
+        .client
+        .post("/reset")
+        .header(ContentType::Form)
+        .body(crate::helpers::form_body(&[
+            ("csrf_token", &csrf),
+            ("email", email),
+        ]))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::Ok);
+    crate::email::link(app, email, "/reset/confirm")
+}
+
+/// Sets a password with a reset link; panics unless it worked.
+pub(crate) async fn set_password_by_link(app: &TestApp, link: &str, password: &str) {
+    let status = try_reset_link(app, link, password).await;
+    assert_eq!(status, Status::SeeOther, "the reset link works");
+}
+
+/// Tries a reset link: the status of setting `password` with it.
+pub(crate) async fn try_reset_link(app: &TestApp, link: &str, password: &str) -> Status {
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let (_, form) = app.get(link).await;
+    let csrf = extract_csrf(&form).unwrap_or_default();
+    app.client
+        .post("/reset/confirm")
+        .header(ContentType::Form)
+        .body(crate::helpers::form_body(&[
+            ("csrf_token", &csrf),
+            ("token", &token),
+            ("password", password),
+        ]))
+        .dispatch()
+        .await
+        .status()
+}
+
+/// The number of live sessions of a user.
+async fn sessions_of(app: &TestApp, uid: i64) -> usize {
+    app.db
+        .run(move |c| Ok(beebeta::models::session::for_user(c, uid, beebeta::models::now())?.len()))
+        .await
+        .unwrap()
+}
+
+/// Another device's session for `uid`.
+async fn other_device(app: &TestApp, uid: i64) {
+    app.db
+        .write(move |c| {
+            let now = beebeta::models::now();
+            let row = beebeta::models::session::SessionRow {
+                id: format!("{:064x}", rand::random::<u128>()),
+                user_id: uid,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + chrono::Duration::days(1),
+                user_agent: Some("Other device".into()),
+                authenticated_at: Some(now),
+            };
+            Ok(beebeta::models::session::create(c, &row)?)
+        })
+        .await
+        .unwrap();
+}
+
+fn mails_to(app: &TestApp, to: &str, subject: &str) -> usize {
+    crate::email::outbox(app)
+        .iter()
+        .filter(|m| m.to == to && m.subject == subject)
+        .count()
+}
+
+async fn a_password_change_revokes_every_other_way_in(b: Backend) {
+    let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
+    app.signup("pat", "pat@example.com", PASSWORD).await;
+    app.verify_email("pat").await;
+    let uid = app.user_id("pat").await;
+    let token = make_token(&app, &[("name", "ci"), ("scope", "ask")]).await;
+    assert_eq!(
+        mails_to(&app, "pat@example.com", "A new API token"),
+        1,
+        "new tokens are told"
+    );
+    let untrusted = plant_access(&app, uid, "mock", "impostor").await;
+    app.db
+        .write(move |c| {
+            let new = beebeta::models::identity::NewIdentity {
+                user_id: uid,
+                provider: "mockgh",
+                subject: "pat-own",
+                email: None,
+                verified: true,
+                now: beebeta::models::now(),
+            };
+            Ok(beebeta::models::identity::link(c, &new)?)
+        })
+        .await
+        .unwrap();
+    other_device(&app, uid).await;
+    assert_eq!(sessions_of(&app, uid).await, 2);
+
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/settings"));
+    drop(r);
+    assert_eq!(
+        sessions_of(&app, uid).await,
+        1,
+        "the other device is logged out"
+    );
+    let (s, page) = app.get("/settings").await;
+    assert_eq!(s, Status::Ok, "this browser stays logged in");
+    assert!(
+        page.contains("Password changed"),
+        "in the security activity"
+    );
+    assert!(page.contains("API token created"));
+    for t in [&token, &untrusted] {
+        let (s, _) = with_token(
+            &app,
+            rocket::http::Method::Post,
+            "/api/v1/questions",
+            t,
+            ASK,
+        )
+        .await;
+        assert_eq!(s, Status::Unauthorized, "every API token is revoked");
+    }
+    let providers: Vec<String> = app
+        .db
+        .run(move |c| {
+            Ok(beebeta::models::identity::for_user(c, uid)?
+                .into_iter()
+                .map(|i| i.provider)
+                .collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        providers,
+        vec!["mockgh".to_string()],
+        "only the identity linked while verified stays"
+    );
+    assert_eq!(
+        mails_to(&app, "pat@example.com", "Your password was changed"),
+        1
+    );
+    // A revoked token in use shows in the security activity.
+    let (_, page) = app.get("/settings").await;
+    assert!(page.contains("A revoked or expired API token was used"));
+
+    // Logging out this browser too is a choice.
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current_password", "a brand new passphrase"),
+                ("password", "yet another passphrase"),
+                ("logout_here", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.headers().get_one("Location"), Some("/login"));
+    drop(r);
+    assert_eq!(sessions_of(&app, uid).await, 0);
+}
+
+async fn reset_links_die_with_the_address_or_password_they_were_for(b: Backend) {
+    let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
+    app.signup("rex", "rex@example.com", PASSWORD).await;
+    app.verify_email("rex").await;
+    let before_email_change = request_reset(&app, "rex@example.com").await;
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/email",
+            &[("email", "rex@new.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    assert_eq!(
+        mails_to(&app, "rex@example.com", "Your email address was changed"),
+        1,
+        "the old address is told"
+    );
+    assert_eq!(
+        try_reset_link(&app, &before_email_change, "an owner's new passphrase").await,
+        Status::BadRequest,
+        "a link to the old address dies with it"
+    );
+    app.verify_email("rex").await;
+    app.login_as("rex", PASSWORD, "").await;
+    let before_password_change = request_reset(&app, "rex@new.example").await;
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    assert_eq!(
+        try_reset_link(&app, &before_password_change, "an owner's new passphrase").await,
+        Status::BadRequest,
+        "a password change kills reset links"
+    );
+    let fresh = request_reset(&app, "rex@new.example").await;
+    set_password_by_link(&app, &fresh, "an owner's new passphrase").await;
+    assert_eq!(
+        mails_to(&app, "rex@new.example", "Your password was reset"),
+        1
+    );
+}
+
+async fn sensitive_changes_need_a_recent_login(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.signup("sid", "sid@example.com", PASSWORD).await;
+    app.verify_email("sid").await;
+    age_sessions(&app, 11).await;
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/tokens",
+            &[("name", "late"), ("scope", "read")],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(
+        r.headers().get_one("Location"),
+        Some("/confirm?next=%2Fsettings")
+    );
+    drop(r);
+    let (s, page) = app.get("/confirm?next=%2Fsettings").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("Confirm it is you"));
+    let r = app
+        .post_form(
+            "/confirm?next=%2Fsettings",
+            "/confirm",
+            &[("password", "not my password!"), ("next", "/settings")],
+        )
+        .await;
+    assert_eq!(r.status(), Status::UnprocessableEntity);
+    drop(r);
+    let r = app
+        .post_form(
+            "/confirm?next=%2Fsettings",
+            "/confirm",
+            &[("password", PASSWORD), ("next", "/settings")],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/settings"));
+    drop(r);
+    make_token(&app, &[("name", "now"), ("scope", "read")]).await;
+    // Off-site `next` is never followed.
+    age_sessions(&app, 11).await;
+    let r = app
+        .post_form(
+            "/confirm",
+            "/confirm",
+            &[("password", PASSWORD), ("next", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(r.headers().get_one("Location"), Some("/"));
 }

@@ -116,10 +116,11 @@ impl std::fmt::Debug for NewPassword {
 
 impl NewPassword {
     /// Fewest characters.
-    pub const MIN_CHARS: usize = 10;
+    pub const MIN_CHARS: usize = 12;
 
-    /// Validates a new password for `username`.
-    pub fn parse(s: &str, username: &str) -> Result<NewPassword, Invalid> {
+    /// Validates a new password for the account `username` with address `email` (ASVS 2.1: at
+    /// least 12 characters, at most 1024, not a common one, not the username or email).
+    pub fn parse(s: &str, username: &str, email: &str) -> Result<NewPassword, Invalid> {
         let n = s.chars().count();
         if n < Self::MIN_CHARS {
             return Err(Invalid::new(
@@ -144,6 +145,16 @@ impl NewPassword {
             return Err(Invalid::new(
                 "weak_password",
                 "The password must not contain your username.",
+            ));
+        }
+        let email = email.trim().to_lowercase();
+        let local = email.split('@').next().unwrap_or("");
+        if !email.is_empty()
+            && (lower.contains(&email) || (local.chars().count() >= 4 && lower.contains(local)))
+        {
+            return Err(Invalid::new(
+                "weak_password",
+                "The password must not contain your email address.",
             ));
         }
         Ok(NewPassword(s.to_string()))
@@ -196,21 +207,33 @@ mod tests {
     #[test]
     fn passwords() {
         assert_eq!(COMMON_PASSWORDS.len(), 10_000);
-        assert!(NewPassword::parse("correct horse battery", "alice").is_ok());
-        assert!(NewPassword::parse("short", "alice").is_err());
-        assert!(NewPassword::parse("1234567890", "alice").is_err(), "common");
+        let ok = |p: &str| NewPassword::parse(p, "alice", "alice@example.com").is_ok();
+        assert!(ok("correct horse battery"));
+        assert!(ok("twelve chars"), "12 characters are enough");
+        assert!(!ok("eleven char"), "11 are not (ASVS 2.1.1)");
+        assert!(!ok("short"));
+        assert!(!ok("qwerty123456"), "common");
         assert!(
-            NewPassword::parse("Password123", "bob").is_err(),
+            NewPassword::parse("Password1234", "bob", "bob@example.com").is_err(),
             "common, any case"
         );
+        assert!(!ok("alice-is-great!"), "contains the username");
         assert!(
-            NewPassword::parse("alice-is-great", "alice").is_err(),
-            "contains the username"
+            NewPassword::parse("my mail alice.w@example.com", "aw", "Alice.W@example.com").is_err(),
+            "contains the email"
+        );
+        assert!(
+            NewPassword::parse("wonderland-alice.w-1", "aw", "alice.w@example.com").is_err(),
+            "contains the email's local part"
+        );
+        assert!(
+            NewPassword::parse("a long bob passphrase", "zed", "bob@example.com").is_ok(),
+            "a local part under 4 characters is no rule"
         );
         assert_eq!(
             format!(
                 "{:?}",
-                NewPassword::parse("correct horse battery", "x").unwrap()
+                NewPassword::parse("correct horse battery", "x", "x@example.com").unwrap()
             ),
             "NewPassword(***)"
         );
