@@ -1,7 +1,10 @@
-//! Keys derived from the configured secret: CSRF tokens and network hashes.
+//! Keys derived from the configured secret: CSRF tokens, network hashes, and the sealing of
+//! secrets kept in the database (two-factor secrets: AES-256-GCM).
 
 use std::net::IpAddr;
 
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -14,16 +17,17 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct Keys {
     csrf: Vec<u8>,
     network: Vec<u8>,
+    seal: Vec<u8>,
 }
 
 fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts any key length");
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret).expect("HMAC accepts any key length");
     mac.update(purpose.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
 fn sign(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts any key length");
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(msg);
     mac.finalize().into_bytes().to_vec()
 }
@@ -34,6 +38,7 @@ impl Keys {
         Keys {
             csrf: derive(secret, "beebeta/csrf/v1"),
             network: derive(secret, "beebeta/network/v1"),
+            seal: derive(secret, "beebeta/seal/v1"),
         }
     }
 
@@ -62,6 +67,51 @@ impl Keys {
         let unmasked: Vec<u8> = masked.iter().zip(mask).map(|(c, m)| c ^ m).collect();
         let expected = sign(&self.csrf, binding.as_bytes());
         bool::from(expected.ct_eq(&unmasked))
+    }
+
+    /// Encrypts a secret for the database (`v1.` + base64 of a fresh 96-bit nonce and the
+    /// AES-256-GCM ciphertext); `context` (e.g. `totp:<user id>`) is authenticated with it, so a
+    /// sealed value copied to another row does not open.
+    pub fn seal(&self, context: &str, plain: &[u8]) -> String {
+        let cipher = Aes256Gcm::new_from_slice(&self.seal).expect("a 32-byte key");
+        let nonce: [u8; 12] = rand::random();
+        let sealed = cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: context.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encrypts any message of this size");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!(
+            "v1.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+        )
+    }
+
+    /// Decrypts what [`Keys::seal`] made for `context`; `None` if it was made with another key
+    /// or context, or is not a sealed value.
+    pub fn open(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed.strip_prefix("v1.")?)
+            .ok()?;
+        if raw.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, body) = raw.split_at(12);
+        let cipher = Aes256Gcm::new_from_slice(&self.seal).ok()?;
+        cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
     }
 
     /// A keyed hash of the client's network (IPv4 address, or IPv6 /64), never the address.
@@ -108,5 +158,30 @@ mod tests {
         assert_eq!(k.network_hash(a), k.network_hash(b));
         assert_ne!(k.network_hash(a), k.network_hash(c));
         assert_eq!(k.network_hash("10.0.0.1".parse().unwrap()).len(), 32);
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let k = Keys::new(b"secret");
+        let sealed = k.seal("totp:1", b"twenty bytes secret!");
+        assert!(sealed.starts_with("v1."));
+        assert_ne!(
+            sealed,
+            k.seal("totp:1", b"twenty bytes secret!"),
+            "fresh nonce"
+        );
+        assert_eq!(
+            k.open("totp:1", &sealed).as_deref(),
+            Some(&b"twenty bytes secret!"[..])
+        );
+        assert_eq!(k.open("totp:2", &sealed), None, "another row");
+        assert_eq!(
+            Keys::new(b"other").open("totp:1", &sealed),
+            None,
+            "another key"
+        );
+        for bad in ["", "v1.", "v1.!!", "v2.AAAA", &sealed[..sealed.len() - 3]] {
+            assert_eq!(k.open("totp:1", bad), None, "{bad:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod password;
 pub mod reauth;
 pub mod session;
+pub mod totp;
 pub mod voter;
 
 pub use csrf::{CsrfForm, CsrfProtected, JsonBody};

@@ -276,7 +276,12 @@ impl<'r> FromRequest<'r> for CurrentUser {
     }
 }
 
-/// A logged-in admin; others get 403 and anonymous visitors a login redirect.
+/// The failure code that sends an admin without two-factor authentication to enrol (see the
+/// catchers).
+pub const TWO_FACTOR_REQUIRED: &str = "two_factor_required";
+
+/// A logged-in admin with two-factor authentication on; others get 403 (an admin without it is
+/// sent to enrol first) and anonymous visitors a login redirect.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
 
@@ -286,7 +291,15 @@ impl<'r> FromRequest<'r> for AdminUser {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         match current(req).await {
-            Some(u) if u.user.is_admin() => Outcome::Success(AdminUser(u)),
+            Some(u) if u.user.is_admin() && u.user.two_factor() => Outcome::Success(AdminUser(u)),
+            Some(u) if u.user.is_admin() => {
+                set_failure_reason(
+                    req,
+                    TWO_FACTOR_REQUIRED,
+                    "Admins use two-factor authentication: turn it on to continue.",
+                );
+                Outcome::Error((Status::Forbidden, ()))
+            }
             Some(_) => {
                 set_failure_reason(req, "forbidden", "This area is for admins.");
                 Outcome::Error((Status::Forbidden, ()))

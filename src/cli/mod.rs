@@ -8,6 +8,7 @@ pub mod media;
 use clap::{Parser, Subcommand};
 
 use crate::assets::Assets;
+use crate::auth::Keys;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::embedded::StaticSource;
@@ -154,10 +155,21 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             Ok(false)
         }
         Command::CreateAdmin { username, email } => {
-            let db = open(settings)?;
+            // The admin's two-factor secret is sealed with the site's key: it must be the one
+            // the servers use, not a random one for this process.
+            if settings.app.site.secret_key.is_none() && !settings.app.database.is_embedded() {
+                return Err(
+                    "create-admin needs the site's BEEBETA_SECRET_KEY (it seals the \
+                            admin's two-factor secret)"
+                        .into(),
+                );
+            }
+            let settings = settings.clone().for_serving()?;
+            let keys = Keys::new(&settings.app.site.secret_bytes());
+            let db = open(&settings)?;
             let password = read_password()?;
-            let outcome = admin::create_admin(&db, &username, &email, &password)?;
-            println!("{outcome}");
+            let outcome = admin::create_admin(&db, &keys, &username, &email, &password)?;
+            print!("{outcome}");
             Ok(false)
         }
         Command::Generate {

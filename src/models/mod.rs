@@ -19,6 +19,7 @@ pub mod rollup;
 pub mod security_event;
 pub mod session;
 pub mod tag;
+pub mod two_factor;
 pub mod user;
 
 /// The current time in UTC, as stored.

@@ -26,9 +26,16 @@ pub struct UserRow {
     pub banned_at: Option<NaiveDateTime>,
     /// When the email address was confirmed.
     pub email_verified_at: Option<NaiveDateTime>,
+    /// When two-factor authentication was turned on, if it is.
+    pub totp_enabled_at: Option<NaiveDateTime>,
 }
 
 impl UserRow {
+    /// Whether logging in needs a second factor.
+    pub fn two_factor(&self) -> bool {
+        self.totp_enabled_at.is_some()
+    }
+
     /// Whether the user has the admin role.
     pub fn is_admin(&self) -> bool {
         self.role == ROLE_ADMIN

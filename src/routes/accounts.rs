@@ -13,9 +13,10 @@ use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{CurrentUser, Sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
+use crate::models::security_event::Kind;
 use crate::models::user::UserRow;
 use crate::routes::viewer::Viewer;
-use crate::services::{accounts, recovery};
+use crate::services::{accounts, recovery, security};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -189,16 +190,8 @@ async fn login(
     let next = safe_next(f.next.as_deref());
     match check_password(app, &f.username, &f.password).await {
         Ok(user) => {
-            // A new session id at every login: no fixation. An older session in this browser ends.
-            if let Some(old) = viewer.user() {
-                sessions.end(old).await?;
-            }
-            let cookie_voter = sessions.cookie_voter();
-            sessions.start(user.id).await?;
-            accounts::adopt_ballots(&app.db, cookie_voter, &user).await?;
-            tracing::info!(user = user.id, "logged in");
-            track.emit(Event::login(user.id, "password"));
-            Ok(FormOutcome::Redirect(Redirect::to(next)))
+            let done = finish_login(app, &viewer, &sessions, &track, &user, next, "password");
+            Ok(FormOutcome::Redirect(done.await?))
         }
         Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
             Status::UnprocessableEntity,
@@ -217,6 +210,110 @@ async fn login(
         ))),
         Err(e) => Err(e),
     }
+}
+
+/// The browser's login between the password (or provider) step and the second factor.
+pub const PENDING_LOGIN_COOKIE: &str = "bb_2fa";
+/// How long the second step waits.
+pub const PENDING_LOGIN_MINUTES: i64 = 5;
+
+/// A login waiting for its second factor (in a private cookie: encrypted and signed).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PendingLogin {
+    /// The account.
+    pub user_id: i64,
+    /// Where to go after.
+    pub next: String,
+    /// How the first step was passed (`password` or a provider's name).
+    pub via: String,
+    /// Unix seconds after which it is void.
+    pub expires: i64,
+    /// Wrong codes so far.
+    pub tries: u8,
+}
+
+impl PendingLogin {
+    /// The pending login in this browser, if it has not expired.
+    pub fn of(jar: &rocket::http::CookieJar<'_>) -> Option<PendingLogin> {
+        let c = jar.get_private(PENDING_LOGIN_COOKIE)?;
+        serde_json::from_str::<PendingLogin>(c.value())
+            .ok()
+            .filter(|p| p.expires >= chrono::Utc::now().timestamp())
+    }
+
+    /// Stores it in the browser.
+    pub fn save(&self, jar: &rocket::http::CookieJar<'_>, secure: bool) {
+        let Ok(value) = serde_json::to_string(self) else {
+            return;
+        };
+        let cookie = rocket::http::Cookie::build((PENDING_LOGIN_COOKIE, value))
+            .path("/login")
+            .http_only(true)
+            .secure(secure)
+            .same_site(rocket::http::SameSite::Lax)
+            .max_age(rocket::time::Duration::minutes(PENDING_LOGIN_MINUTES));
+        jar.add_private(cookie);
+    }
+
+    /// Removes it from the browser.
+    pub fn clear(jar: &rocket::http::CookieJar<'_>) {
+        jar.remove_private(rocket::http::Cookie::build(PENDING_LOGIN_COOKIE).path("/login"));
+    }
+}
+
+/// After the password (or provider) step of `user`'s login: with two-factor authentication on,
+/// the browser goes to `/login/2fa` (nothing is logged in yet); otherwise the login is done.
+/// Returns where to go.
+pub async fn finish_login(
+    app: &AppState,
+    viewer: &Viewer,
+    sessions: &Sessions<'_>,
+    track: &Tracker,
+    user: &UserRow,
+    next: String,
+    via: &str,
+) -> AppResult<Redirect> {
+    if user.two_factor() {
+        let pending = PendingLogin {
+            user_id: user.id,
+            next,
+            via: via.to_string(),
+            expires: chrono::Utc::now().timestamp() + PENDING_LOGIN_MINUTES * 60,
+            tries: 0,
+        };
+        pending.save(sessions.jar(), app.config.auth.cookie_secure);
+        return Ok(Redirect::to("/login/2fa"));
+    }
+    log_in(app, viewer, sessions, track, user, via).await?;
+    Ok(Redirect::to(next))
+}
+
+/// Logs `user` in (every step passed): a new session (a new id: no fixation; an older session in
+/// this browser ends), the visitor's anonymous ballots adopted, the login recorded.
+pub async fn log_in(
+    app: &AppState,
+    viewer: &Viewer,
+    sessions: &Sessions<'_>,
+    track: &Tracker,
+    user: &UserRow,
+    via: &str,
+) -> AppResult<()> {
+    if let Some(old) = viewer.user() {
+        sessions.end(old).await?;
+    }
+    let cookie_voter = sessions.cookie_voter();
+    sessions.start(user.id).await?;
+    accounts::adopt_ballots(&app.db, cookie_voter, user).await?;
+    security::record(
+        &app.db,
+        user.id,
+        Kind::Login,
+        Some(via.to_string()),
+        sessions.origin(),
+    )
+    .await;
+    track.emit(Event::login(user.id, via));
+    Ok(())
 }
 
 /// The logout form (only the token).

@@ -6,6 +6,7 @@ use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, catch, catchers};
 
 use crate::auth::reauth::REAUTH_REQUIRED;
+use crate::auth::session::TWO_FACTOR_REQUIRED;
 use crate::error::{self, AppError, FailureReason};
 use crate::routes::params;
 
@@ -16,6 +17,22 @@ impl<'r> Responder<'r, 'static> for CaughtError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.0;
         let reason = req.local_cache(FailureReason::default).0.clone();
+        let enrol = reason
+            .as_ref()
+            .is_some_and(|(c, _)| *c == TWO_FACTOR_REQUIRED);
+        if status == Status::Forbidden && enrol && !error::wants_json(req) {
+            // An admin without two-factor authentication turns it on first, then comes back.
+            let next = if req.method() == rocket::http::Method::Get {
+                req.uri().to_string()
+            } else {
+                "/admin".to_string()
+            };
+            let target = format!(
+                "/settings/two-factor?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return rocket::response::Redirect::to(target).respond_to(req);
+        }
         if status == Status::Unauthorized && !error::wants_json(req) {
             // Pages that need an account send the visitor to log in (or, for a sensitive change,
             // to confirm it is them), and back afterwards.

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
 use crate::models::security_event::Kind;
 use crate::models::user::UserRow;
-use crate::routes::accounts::{FormOutcome, check_password, safe_next};
+use crate::routes::accounts::{FormOutcome, check_password, finish_login, safe_next};
 use crate::routes::viewer::Viewer;
 use crate::services::identities::{self, LinkingUser, Resolution};
 use crate::services::{accounts, recovery, security};
@@ -129,10 +129,16 @@ async fn callback(
     let label = oauth.provider(provider)?.label.clone();
     match identities::resolve(&app.db, &who, linking).await? {
         Resolution::LogIn(user) => {
-            log_in(app, &sessions, &user).await?;
-            tracing::info!(user = user.id, provider, "logged in through a provider");
-            track.emit(Event::login(user.id, provider));
-            Ok(FormOutcome::Redirect(Redirect::to(pending.next)))
+            let done = finish_login(
+                app,
+                &viewer,
+                &sessions,
+                &track,
+                &user,
+                pending.next,
+                provider,
+            );
+            Ok(FormOutcome::Redirect(done.await?))
         }
         Resolution::Linked => {
             if let Some(user) = viewer.user() {
@@ -199,8 +205,9 @@ async fn callback(
     }
 }
 
-/// Starts a session (a new id: no fixation) and keeps the visitor's anonymous ballots.
-async fn log_in(app: &AppState, sessions: &Sessions<'_>, user: &UserRow) -> AppResult<()> {
+/// Starts a new account's first session (a new id: no fixation) and keeps the visitor's
+/// anonymous ballots.
+async fn start_session(app: &AppState, sessions: &Sessions<'_>, user: &UserRow) -> AppResult<()> {
     let cookie_voter = sessions.cookie_voter();
     sessions.start(user.id).await?;
     accounts::adopt_ballots(&app.db, cookie_voter, user).await
@@ -319,7 +326,7 @@ async fn finish(
     match identities::create_account(&app.db, &new.who, &f.username, &f.email).await {
         Ok(user) => {
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
-            log_in(app, &sessions, &user).await?;
+            start_session(app, &sessions, &user).await?;
             if user.email_verified_at.is_none() {
                 recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user).await?;
             }
@@ -394,10 +401,9 @@ async fn link(
                 Some(&label),
             );
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
-            log_in(app, &sessions, &user).await?;
-            tracing::info!(user = user.id, provider = %new.who.provider, "identity linked after password confirmation");
-            track.emit(Event::login(user.id, &new.who.provider));
-            Ok(FormOutcome::Redirect(Redirect::to(new.next)))
+            let (next, via) = (new.next.clone(), new.who.provider.clone());
+            let done = finish_login(app, &viewer, &sessions, &track, &user, next, &via);
+            Ok(FormOutcome::Redirect(done.await?))
         }
         Err(AppError::Validation {
             fields: mut errors, ..

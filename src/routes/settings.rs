@@ -133,6 +133,7 @@ async fn render(
                 email: &user.user.email,
                 email_verified: user.verified(),
                 has_password: user.user.password_hash.is_some(),
+                two_factor: user.user.two_factor(),
             },
             notice,
             errors: serde_json::to_value(&errors).unwrap_or_default(),

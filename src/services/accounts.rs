@@ -2,7 +2,7 @@
 //! and moving an anonymous visitor's ballots to their account at login.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
+use diesel::{Connection, OptionalExtension};
 
 use crate::auth::password;
 use crate::db::{AnyConnection, Db};
@@ -333,4 +333,11 @@ pub async fn log_out_everywhere(db: &Db, user_id: i64, origin: Origin) -> AppRes
         .map_err(AppError::from)
     })
     .await
+}
+
+/// The user `id` if they exist and are not banned (the last step of a login).
+pub async fn find_active(db: &Db, id: i64) -> AppResult<Option<UserRow>> {
+    db.run(move |c| Ok(user::find(c, id).optional()?))
+        .await
+        .map(|u| u.filter(|u| u.banned_at.is_none()))
 }

@@ -311,42 +311,46 @@ async fn admin_area_is_closed_to_others(b: Backend) {
     assert_eq!(s, Status::Forbidden);
     assert!(body.contains("for admins"));
     app.logout().await;
-    let db = app.db.clone();
-    let out = rocket::tokio::task::spawn_blocking(move || {
-        beebeta::cli::admin::create_admin(
-            &db,
-            "boss",
-            "boss@example.com",
-            "a long admin passphrase",
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert_eq!(out, "created admin boss");
+    let out = app
+        .create_admin("boss", "boss@example.com", "a long admin passphrase")
+        .await
+        .unwrap();
+    assert_eq!(out.message, "created admin boss");
+    let uri = out.otpauth_uri.clone().expect("two-factor is turned on");
+    assert!(
+        out.to_string().lines().any(|l| l == uri),
+        "the URI on its own line: {out}"
+    );
     let r = app
         .login_as("boss", "a long admin passphrase", "/admin")
         .await;
+    assert_eq!(r.headers().get_one("Location"), Some("/login/2fa"));
+    drop(r);
+    let r = app.second_factor(&crate::helpers::totp_code(&uri, 0)).await;
     assert_eq!(r.headers().get_one("Location"), Some("/admin"));
+    drop(r);
     let (s, body) = app.get("/admin").await;
     assert_eq!(s, Status::Ok);
     assert!(body.contains("Admin"));
     // Promoting an existing user.
-    let db = app.db.clone();
-    let out = rocket::tokio::task::spawn_blocking(move || {
-        beebeta::cli::admin::create_admin(&db, "henry", "henry@example.com", "")
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert_eq!(out, "henry is now an admin");
-    let db = app.db.clone();
-    let err = rocket::tokio::task::spawn_blocking(move || {
-        beebeta::cli::admin::create_admin(&db, "ivan", "ivan@example.com", "short")
-    })
-    .await
-    .unwrap()
-    .unwrap_err();
+    let out = app
+        .create_admin("henry", "henry@example.com", "")
+        .await
+        .unwrap();
+    assert_eq!(out.message, "henry is now an admin");
+    assert!(
+        out.otpauth_uri.is_some(),
+        "a promoted admin is enrolled too"
+    );
+    let again = app
+        .create_admin("henry", "henry@example.com", "")
+        .await
+        .unwrap();
+    assert_eq!(again.otpauth_uri, None, "an enrolment is never replaced");
+    let err = app
+        .create_admin("ivan", "ivan@example.com", "short")
+        .await
+        .unwrap_err();
     assert!(err.contains("at least 12"));
 }
 

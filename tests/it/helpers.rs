@@ -486,6 +486,38 @@ impl TestApp {
             .await
     }
 
+    /// Answers the second step of a login (`/login/2fa`) with `code`; returns the response.
+    pub async fn second_factor(&self, code: &str) -> LocalResponse<'_> {
+        let (_, page) = self.get("/login/2fa").await;
+        let token = extract_csrf(&page).expect("the second step has a form with a token");
+        self.client
+            .post("/login/2fa")
+            .header(ContentType::Form)
+            .body(form_body(&[("csrf_token", &token), ("code", code)]))
+            .dispatch()
+            .await
+    }
+
+    /// Creates (or promotes) an admin as `beebeta create-admin` does, two-factor included.
+    pub async fn create_admin(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<beebeta::cli::admin::AdminCreated, String> {
+        let (db, keys) = (self.db.clone(), self.state().keys.clone());
+        let (u, e, p) = (
+            username.to_string(),
+            email.to_string(),
+            password.to_string(),
+        );
+        rocket::tokio::task::spawn_blocking(move || {
+            beebeta::cli::admin::create_admin(&db, &keys, &u, &e, &p)
+        })
+        .await
+        .unwrap()
+    }
+
     /// Logs out through the header's form.
     pub async fn logout(&self) -> Status {
         let (_, page) = self.get("/").await;
@@ -598,4 +630,11 @@ impl TestApp {
         client.terminate().await;
         Stopped { db, _cleanup }
     }
+}
+
+/// The code an authenticator app with this `otpauth://` URI shows `steps` steps (30 s) from now.
+pub fn totp_code(uri: &str, steps: i64) -> String {
+    let totp = totp_rs::Totp::from_url(uri).expect("an otpauth URI");
+    let now = chrono::Utc::now().timestamp() + steps * 30;
+    totp.generate(u64::try_from(now).unwrap()).to_string()
 }

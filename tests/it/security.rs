@@ -18,6 +18,9 @@ backend_tests!(
     a_password_change_revokes_every_other_way_in,
     reset_links_die_with_the_address_or_password_they_were_for,
     sensitive_changes_need_a_recent_login,
+    two_factor_logins_take_each_code_once,
+    two_factor_settings_renew_codes_and_turn_off,
+    admins_enrol_before_the_admin_area,
 );
 
 /// A vote on `id` as a new voter, from `peer`, with extra headers; the status.
@@ -735,4 +738,241 @@ async fn sensitive_changes_need_a_recent_login(b: Backend) {
         )
         .await;
     assert_eq!(r.headers().get_one("Location"), Some("/"));
+}
+
+/// Turns two-factor authentication on through the settings (the logged-in user's session is
+/// recent); returns the authenticator's URI and the recovery codes shown.
+pub(crate) async fn enrol(app: &TestApp, account: &str) -> (String, Vec<String>) {
+    let (s, page) = app.get("/settings/two-factor").await;
+    assert_eq!(s, Status::Ok, "{page}");
+    assert!(page.contains("<svg"), "a QR code");
+    let start = page
+        .find("class=\"totp-secret\">")
+        .expect("the secret for typing")
+        + 20;
+    let secret = &page[start..start + page[start..].find('<').unwrap()];
+    let uri = format!("otpauth://totp/Beebeta:{account}?secret={secret}&issuer=Beebeta");
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor",
+            &[("code", "000000")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        Status::UnprocessableEntity,
+        "a wrong first code"
+    );
+    drop(r);
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor",
+            &[("code", &crate::helpers::totp_code(&uri, 0))],
+        )
+        .await;
+    assert_eq!(r.status(), Status::Created);
+    assert_eq!(r.headers().get_one("Cache-Control"), Some("no-store"));
+    let page = r.into_string().await.unwrap();
+    let codes: Vec<String> = page
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s[..s.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes");
+    (uri, codes)
+}
+
+async fn two_factor_logins_take_each_code_once(b: Backend) {
+    let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
+    app.signup("tess", "tess@example.com", PASSWORD).await;
+    app.verify_email("tess").await;
+    let (uri, codes) = enrol(&app, "tess").await;
+    assert_eq!(
+        mails_to(&app, "tess@example.com", "Two-factor authentication is on"),
+        1
+    );
+    app.logout().await;
+
+    // The password step alone logs nobody in.
+    let r = app.login_as("tess", PASSWORD, "/settings").await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/login/2fa"));
+    drop(r);
+    let (s, _) = app.get("/settings").await;
+    assert_eq!(s, Status::SeeOther, "not logged in between the steps");
+    let (s, page) = app.get("/login/2fa").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("action=\"/login/2fa\""));
+    assert!(page.contains("name=\"code\"") && page.contains("name=\"csrf_token\""));
+    for wrong in ["", "not a code", "99999999999999999999"] {
+        let r = app.second_factor(wrong).await;
+        assert_eq!(r.status(), Status::UnprocessableEntity, "{wrong:?}");
+    }
+    // The enrolment used this half minute's code: the next one (one step of clock skew).
+    assert_eq!(
+        app.second_factor(&crate::helpers::totp_code(&uri, 0))
+            .await
+            .status(),
+        Status::UnprocessableEntity,
+        "the code that confirmed the enrolment is used up"
+    );
+    let code = crate::helpers::totp_code(&uri, 1);
+    let r = app.second_factor(&code).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/settings"));
+    drop(r);
+    let (s, page) = app.get("/settings").await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        page.contains("Failed login"),
+        "wrong codes are in the security activity"
+    );
+
+    // The same code again (a replay within its window) is refused.
+    app.logout().await;
+    app.login_as("tess", PASSWORD, "").await;
+    let r = app.second_factor(&code).await;
+    assert_eq!(r.status(), Status::UnprocessableEntity, "a code works once");
+    drop(r);
+    // A recovery code works once, and says how many are left.
+    let r = app.second_factor(&codes[3].to_uppercase()).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    let (_, settings) = app.get("/settings").await;
+    assert!(settings.contains("9 are left"), "{settings}");
+    assert_eq!(
+        mails_to(&app, "tess@example.com", "A recovery code was used"),
+        1
+    );
+    app.logout().await;
+    app.login_as("tess", PASSWORD, "").await;
+    let r = app.second_factor(&codes[3]).await;
+    assert_eq!(
+        r.status(),
+        Status::UnprocessableEntity,
+        "a recovery code works once"
+    );
+    drop(r);
+    // Five wrong codes: back to the password.
+    for _ in 0..4 {
+        drop(app.second_factor("000000").await);
+    }
+    let (s, _) = app.get("/login/2fa").await;
+    assert_eq!(s, Status::SeeOther, "the pending login is gone");
+}
+
+async fn two_factor_settings_renew_codes_and_turn_off(b: Backend) {
+    let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
+    app.signup("uma", "uma@example.com", PASSWORD).await;
+    // Unverified: no two-factor changes.
+    let (s, _) = app.get("/settings/two-factor").await;
+    assert_eq!(s, Status::Forbidden);
+    app.verify_email("uma").await;
+    let (uri, old_codes) = enrol(&app, "uma").await;
+    let (s, page) = app.get("/settings/two-factor").await;
+    assert_eq!(s, Status::Ok);
+    assert!(!page.contains("<svg"), "no new secret while it is on");
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor/recovery-codes",
+            &[("code", &old_codes[0])],
+        )
+        .await;
+    assert_eq!(r.status(), Status::Created);
+    let page = r.into_string().await.unwrap();
+    let new_code = page
+        .split("<li><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(mails_to(&app, "uma@example.com", "New recovery codes"), 1);
+    // Changes need a recent login.
+    age_sessions(&app, 11).await;
+    let (s, _) = app.get("/settings/two-factor").await;
+    assert_eq!(s, Status::SeeOther, "sent to confirm");
+    app.post_form(
+        "/confirm",
+        "/confirm",
+        &[("password", PASSWORD), ("next", "/settings")],
+    )
+    .await;
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor/disable",
+            &[("code", &old_codes[1])],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        Status::UnprocessableEntity,
+        "old recovery codes stopped working"
+    );
+    drop(r);
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor/disable",
+            &[("code", &new_code)],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    assert_eq!(
+        mails_to(&app, "uma@example.com", "Two-factor authentication is off"),
+        1
+    );
+    app.logout().await;
+    let r = app.login_as("uma", PASSWORD, "/").await;
+    assert_eq!(
+        r.headers().get_one("Location"),
+        Some("/"),
+        "no second step any more"
+    );
+    drop(r);
+    let _ = uri;
+}
+
+async fn admins_enrol_before_the_admin_area(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.signup("vic", "vic@example.com", PASSWORD).await;
+    app.verify_email("vic").await;
+    let uid = app.user_id("vic").await;
+    app.db
+        .write(move |c| {
+            Ok(beebeta::models::user::set_role(
+                c,
+                uid,
+                beebeta::models::user::ROLE_ADMIN,
+            )?)
+        })
+        .await
+        .unwrap();
+    for page in ["/admin", "/admin/reports"] {
+        let r = app.client.get(page).dispatch().await;
+        assert_eq!(r.status(), Status::SeeOther, "{page}");
+        let to = r.headers().get_one("Location").unwrap().to_string();
+        assert!(
+            to.starts_with("/settings/two-factor?next=%2Fadmin"),
+            "{page}: {to}"
+        );
+    }
+    let (uri, _) = enrol(&app, "vic").await;
+    let (s, _) = app.get("/admin").await;
+    assert_eq!(s, Status::Ok, "enrolled admins get in");
+    // Admins keep it on.
+    let r = app
+        .post_form(
+            "/settings/two-factor",
+            "/settings/two-factor/disable",
+            &[("code", &crate::helpers::totp_code(&uri, 1))],
+        )
+        .await;
+    assert_eq!(r.status(), Status::Forbidden);
 }

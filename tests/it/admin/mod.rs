@@ -15,17 +15,34 @@ backend_tests!(guard_sends_anonymous_to_login_and_refuses_users);
 
 const ADMIN_PASS: &str = "a long admin passphrase";
 
-/// Creates the admin `boss` and logs the tracked browser in as them.
-pub(crate) async fn login_admin(app: &TestApp) {
-    let db = app.db.clone();
-    rocket::tokio::task::spawn_blocking(move || {
-        beebeta::cli::admin::create_admin(&db, "boss", "boss@example.com", ADMIN_PASS)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+/// Creates the admin `boss` and logs the tracked browser in as them (password, then a code of
+/// the authenticator `create-admin` enrolled); returns the authenticator's `otpauth://` URI.
+pub(crate) async fn login_admin(app: &TestApp) -> String {
+    let created = app
+        .create_admin("boss", "boss@example.com", ADMIN_PASS)
+        .await
+        .unwrap();
+    let uri = created
+        .otpauth_uri
+        .expect("admins get two-factor authentication");
     let r = app.login_as("boss", ADMIN_PASS, "/admin").await;
     assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/login/2fa"));
+    drop(r);
+    let r = app.second_factor(&crate::helpers::totp_code(&uri, 0)).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/admin"));
+    uri
+}
+
+/// Logs `boss` in again within the same half minute: the current code was used (no replay), so
+/// the next step's (accepted: one step of clock skew).
+pub(crate) async fn login_admin_again(app: &TestApp, uri: &str) {
+    let r = app.login_as("boss", ADMIN_PASS, "/admin").await;
+    assert_eq!(r.headers().get_one("Location"), Some("/login/2fa"));
+    drop(r);
+    let r = app.second_factor(&crate::helpers::totp_code(uri, 1)).await;
+    assert_eq!(r.headers().get_one("Location"), Some("/admin"));
 }
 
 fn at(s: &str) -> NaiveDateTime {

@@ -2,7 +2,7 @@
 
 use rocket::http::{ContentType, Cookie, Status};
 
-use super::{ADMIN_PASS, audit_actions, login_admin, moderate};
+use super::{audit_actions, login_admin, login_admin_again, moderate};
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, form_body, question};
 
@@ -33,7 +33,7 @@ async fn hiding_a_question_removes_it_everywhere_until_unhidden(b: Backend) {
     assert_eq!(count(&app).await, 2);
     let (_, page) = app.get(&path).await;
     assert!(page.contains("Is this spam?"));
-    login_admin(&app).await;
+    let uri = login_admin(&app).await;
     let (_, home) = app.get("/new").await;
     assert!(home.contains("Is this spam?"));
 
@@ -66,8 +66,7 @@ async fn hiding_a_question_removes_it_everywhere_until_unhidden(b: Backend) {
     // Anonymous visitors, who get shared cached pages, see the 404 too.
     app.logout().await;
     assert_eq!(app.get(&path).await.0, Status::NotFound);
-    let r = app.login_as("boss", ADMIN_PASS, "/admin").await;
-    assert_eq!(r.status(), Status::SeeOther);
+    login_admin_again(&app, &uri).await;
     // Hiding twice changes nothing and records nothing.
     moderate(
         &app,
@@ -133,7 +132,7 @@ async fn banning_ends_sessions_and_blocks_login_and_votes(b: Backend) {
     let token = app.csrf_from_page(target).await;
     let choice = app.choices(target).await[0];
     // Another admin session in the same browser; Mallory's session stays valid until the ban.
-    login_admin(&app).await;
+    let uri = login_admin(&app).await;
     let s = moderate(
         &app,
         "/admin/users",
@@ -181,8 +180,7 @@ async fn banning_ends_sessions_and_blocks_login_and_votes(b: Backend) {
     let r = app.login_as("mallory", PASSWORD, "/").await;
     assert_ne!(r.status(), Status::SeeOther, "a banned user cannot log in");
     // Admins cannot be banned; unbanning lets her back in.
-    let r = app.login_as("boss", ADMIN_PASS, "/admin").await;
-    assert_eq!(r.status(), Status::SeeOther);
+    login_admin_again(&app, &uri).await;
     let boss = app.user_id("boss").await;
     let s = moderate(
         &app,
