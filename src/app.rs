@@ -35,6 +35,12 @@ use crate::state::AppState;
 /// the [`AppState`] handlers take, the pieces request guards read on their own (`Config`, `Db`,
 /// `Keys`, `ClientAddressing`, `Analytics`), fairings, routes and catchers.
 pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
+    build_with_cache(settings, None)
+}
+
+/// [`build`] on `cache` instead of the configured one when given: tests run two app servers on
+/// one in-process cache this way, as production runs them on one memcached.
+pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rocket<Build>, String> {
     let settings = settings.for_serving()?;
     let Settings {
         app: cfg,
@@ -58,12 +64,15 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         TrustedProxies::parse(&cfg.auth.trusted_proxies)?,
         &cfg.auth.client_ip_header,
     )?;
-    let cache = Cache::from_url_layered(
-        Some(&cfg.cache.url),
-        &cfg.cache.prefix,
-        cfg.cache.memory_mb.saturating_mul(1024 * 1024),
-        Duration::from_millis(cfg.cache.near_ms),
-    )?;
+    let cache = match cache {
+        Some(cache) => cache,
+        None => Cache::from_url_layered(
+            Some(&cfg.cache.url),
+            &cfg.cache.prefix,
+            cfg.cache.memory_mb.saturating_mul(1024 * 1024),
+            Duration::from_millis(cfg.cache.near_ms),
+        )?,
+    };
     tracing::info!(cache = cache.backend_name(), "cache ready");
     let statics = StaticSource::from_setting(&cfg.site.static_dir);
     let assets = Arc::new(Assets::load(&statics, &cfg.site.static_url)?);
@@ -90,7 +99,7 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         db: db.clone(),
         cache: cache.clone(),
         keys: keys.clone(),
-        limits: Limits::from_config(&cfg.limits)?,
+        limits: Limits::new(&cfg.limits, cache.clone())?,
         live: LiveStreams::new(cfg.site.live_max_streams),
         mailer: Mailer::from_config(&cfg.mail)?,
         oauth: OAuth::from_config(&cfg.auth, &cfg.site.public_url)?,

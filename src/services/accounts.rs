@@ -116,13 +116,6 @@ pub async fn check_login_password(found: Option<UserRow>, password: &str) -> App
     }
 }
 
-/// Checks a login (username or email) and password: [`find_login`], then
-/// [`check_login_password`].
-pub async fn authenticate(db: &Db, login: &str, password: &str) -> AppResult<UserRow> {
-    let found = find_login(db, login).await?;
-    check_login_password(found, password).await
-}
-
 /// After login: moves the anonymous voter's ballots (if any) to the account.
 pub async fn adopt_ballots(db: &Db, cookie_voter: Option<String>, user: &UserRow) -> AppResult<()> {
     let Some(id) = cookie_voter else {
