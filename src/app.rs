@@ -18,7 +18,7 @@ use crate::cache::Cache;
 use crate::config::{DatabaseConfig, Settings};
 use crate::db::{Backend, Db};
 use crate::embedded::{self, StaticSource};
-use crate::limits::{Limits, LiveStreams};
+use crate::limits::{self, Limits, LiveStreams};
 use crate::mail::Mailer;
 use crate::media::Media;
 use crate::models;
@@ -100,7 +100,14 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
         cache: cache.clone(),
         keys: keys.clone(),
         limits: Limits::new(&cfg.limits, cache.clone())?,
-        live: LiveStreams::new(cfg.site.live_max_streams),
+        live: LiveStreams::new(
+            cfg.site.live_max_streams,
+            if limits::enabled(&cfg.limits) {
+                cfg.limits.live_streams_per_client
+            } else {
+                0
+            },
+        ),
         mailer: Mailer::from_config(&cfg.mail)?,
         oauth: OAuth::from_config(&cfg.auth, &cfg.site.public_url)?,
         voting: Voting::start(db.clone(), &cfg.voting, refresher.clone()),

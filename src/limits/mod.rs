@@ -19,7 +19,7 @@
 //! `beebeta_limits_local_total`. The login back-off reads both places, so failures counted
 //! locally during an outage still count after it.
 //!
-//! [`LiveStreams`] bounds the live-results streams open at once on one server.
+//! [`LiveStreams`] bounds the live-results streams open on one server, in all and per client.
 
 pub mod backoff;
 pub mod streams;
@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use backoff::LoginKeys;
-pub use streams::{LiveStreams, StreamSlot};
+pub use streams::{LiveStreams, StreamRefusal, StreamSlot};
 pub use window::Rate;
 
 use crate::cache::{Cache, MemoryBackend};

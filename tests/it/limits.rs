@@ -1,6 +1,7 @@
 //! Limits shared by all app servers (issue 17, point 6): two servers on one cache allow together
 //! what one allows; with memcached down each still limits on its own counts; the login back-off
-//! counts every spelling of an account (and of an unknown login) as one; search rate-limited. Each runs on the in-process cache; with the `memcached`
+//! counts every spelling of an account (and of an unknown login) as one; a per-client cap on
+//! live streams; search rate-limited. Each runs on the in-process cache; with the `memcached`
 //! binary (`--include-ignored`) also on a memcached started for the test.
 
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ backend_tests!(
     two_servers_share_one_cache,
     a_dead_memcached_still_limits,
     login_backoff_counts_every_spelling,
+    live_streams_are_capped_per_client,
     searches_are_rate_limited,
 );
 
@@ -178,6 +180,50 @@ async fn login_backoff_counts_every_spelling(b: Backend) {
     // Other logins are untouched.
     let r = app.login_as("bob", "not the password!!", "").await;
     assert_eq!(r.status(), Status::UnprocessableEntity);
+}
+
+async fn live_streams_are_capped_per_client(b: Backend) {
+    let app = TestApp::with(b, |f| {
+        f.merge(("limits", "on"))
+            .merge(("live_streams_per_client", 2))
+    })
+    .await;
+    let id = app.question(question("Watched from one address")).await;
+    let open = |addr: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(format!("/q/{id}/live"))
+                .remote(format!("{addr}:5000").parse().unwrap())
+                .dispatch()
+                .await
+        }
+    };
+    let first = open("198.51.100.7").await;
+    let second = open("198.51.100.7").await;
+    assert_eq!((first.status(), second.status()), (Status::Ok, Status::Ok));
+    let third = open("198.51.100.7").await;
+    assert_eq!(
+        third.status(),
+        Status::TooManyRequests,
+        "past the client's cap"
+    );
+    assert!(third.headers().get_one("Retry-After").is_some());
+    drop(third);
+    let other = open("198.51.100.8").await;
+    assert_eq!(
+        other.status(),
+        Status::Ok,
+        "another client still gets a stream"
+    );
+    drop(first);
+    let again = open("198.51.100.7").await;
+    assert_eq!(
+        again.status(),
+        Status::Ok,
+        "a closed stream frees its place"
+    );
+    drop((second, other, again));
 }
 
 async fn searches_are_rate_limited(b: Backend) {
