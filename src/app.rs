@@ -18,7 +18,7 @@ use crate::cache::Cache;
 use crate::config::{DatabaseConfig, Settings};
 use crate::db::{Backend, Db};
 use crate::embedded::{self, StaticSource};
-use crate::limits::{Limits, LiveStreams};
+use crate::limits::{self, Limits, LiveStreams};
 use crate::mail::Mailer;
 use crate::media::Media;
 use crate::models;
@@ -35,6 +35,12 @@ use crate::state::AppState;
 /// the [`AppState`] handlers take, the pieces request guards read on their own (`Config`, `Db`,
 /// `Keys`, `ClientAddressing`, `Analytics`), fairings, routes and catchers.
 pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
+    build_with_cache(settings, None)
+}
+
+/// [`build`] on `cache` instead of the configured one when given: tests run two app servers on
+/// one in-process cache this way, as production runs them on one memcached.
+pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rocket<Build>, String> {
     let settings = settings.for_serving()?;
     let Settings {
         app: cfg,
@@ -58,12 +64,15 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         TrustedProxies::parse(&cfg.auth.trusted_proxies)?,
         &cfg.auth.client_ip_header,
     )?;
-    let cache = Cache::from_url_layered(
-        Some(&cfg.cache.url),
-        &cfg.cache.prefix,
-        cfg.cache.memory_mb.saturating_mul(1024 * 1024),
-        Duration::from_millis(cfg.cache.near_ms),
-    )?;
+    let cache = match cache {
+        Some(cache) => cache,
+        None => Cache::from_url_layered(
+            Some(&cfg.cache.url),
+            &cfg.cache.prefix,
+            cfg.cache.memory_mb.saturating_mul(1024 * 1024),
+            Duration::from_millis(cfg.cache.near_ms),
+        )?,
+    };
     tracing::info!(cache = cache.backend_name(), "cache ready");
     let statics = StaticSource::from_setting(&cfg.site.static_dir);
     let assets = Arc::new(Assets::load(&statics, &cfg.site.static_url)?);
@@ -90,8 +99,15 @@ pub fn build(settings: Settings) -> Result<Rocket<Build>, String> {
         db: db.clone(),
         cache: cache.clone(),
         keys: keys.clone(),
-        limits: Limits::from_config(&cfg.limits)?,
-        live: LiveStreams::new(cfg.site.live_max_streams),
+        limits: Limits::new(&cfg.limits, cache.clone())?,
+        live: LiveStreams::new(
+            cfg.site.live_max_streams,
+            if limits::enabled(&cfg.limits) {
+                cfg.limits.live_streams_per_client
+            } else {
+                0
+            },
+        ),
         mailer: Mailer::from_config(&cfg.mail)?,
         oauth: OAuth::from_config(&cfg.auth, &cfg.site.public_url)?,
         voting: Voting::start(db.clone(), &cfg.voting, refresher.clone()),

@@ -199,7 +199,8 @@ pub struct OAuthSettings {
 }
 
 /// Rate limits: `limits` (`on`/`off`), `limits_signup`, `limits_login`, `limits_reset`,
-/// `limits_ask`, `limits_vote`, `limits_upload` (each like `5/hour`).
+/// `limits_ask`, `limits_vote`, `limits_upload`, `limits_search` (each like `5/hour`), and
+/// `live_streams_per_client`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct LimitsConfig {
@@ -224,6 +225,12 @@ pub struct LimitsConfig {
     /// `limits_upload`: image uploads per account.
     #[serde(rename = "limits_upload")]
     pub upload: String,
+    /// `limits_search`: searches (the search page and the API's `?q=`) per client address.
+    #[serde(rename = "limits_search")]
+    pub search: String,
+    /// `live_streams_per_client`: live-results streams one client address may hold open on one
+    /// server at once (0: no cap).
+    pub live_streams_per_client: usize,
 }
 
 /// The vote path: `network_votes_per_day`, `vote_count_slots`, `counts_refresh_ms`,
@@ -455,6 +462,8 @@ impl Default for LimitsConfig {
             ask: "20/hour".into(),
             vote: "120/minute".into(),
             upload: "60/hour".into(),
+            search: "30/minute".into(),
+            live_streams_per_client: 4,
         }
     }
 }
@@ -864,6 +873,8 @@ mod tests {
             limits_ask = "4/hour"
             limits_vote = "5/hour"
             limits_upload = "6/hour"
+            limits_search = "7/hour"
+            live_streams_per_client = 34
             network_votes_per_day = 22
             vote_count_slots = 23
             counts_refresh_ms = 24
@@ -964,12 +975,13 @@ mod tests {
         let l = &c.limits;
         assert_eq!(
             [
-                &l.switch, &l.signup, &l.login, &l.reset, &l.ask, &l.vote, &l.upload
+                &l.switch, &l.signup, &l.login, &l.reset, &l.ask, &l.vote, &l.upload, &l.search
             ],
             [
-                "off", "1/hour", "2/hour", "3/hour", "4/hour", "5/hour", "6/hour"
+                "off", "1/hour", "2/hour", "3/hour", "4/hour", "5/hour", "6/hour", "7/hour"
             ]
         );
+        assert_eq!(l.live_streams_per_client, 34);
         let v = &c.voting;
         assert_eq!(
             (v.network_votes_per_day, v.count_slots, v.counts_refresh_ms),

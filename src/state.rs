@@ -34,7 +34,7 @@ pub struct AppState {
     pub keys: Keys,
     /// Image storage and processing.
     pub media: Media,
-    /// Rate limits of this server.
+    /// Rate limits, counted in the shared cache.
     pub limits: Limits,
     /// Live-results streams open on this server.
     pub live: Arc<LiveStreams>,

@@ -12,8 +12,8 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{CurrentUser, Sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::limits::Action;
-use crate::models::security_event::Kind;
+use crate::limits::{Action, LoginKeys};
+use crate::models::security_event::{Kind, Origin};
 use crate::models::user::UserRow;
 use crate::routes::viewer::Viewer;
 use crate::services::{accounts, recovery, security};
@@ -93,7 +93,7 @@ async fn signup(
     track: Tracker,
     form: CsrfForm<SignupForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Signup, ip.key())?;
+    app.limits.check(Action::Signup, ip.key()).await?;
     let f = form.0;
     let next = safe_next(f.next.as_deref());
     match accounts::signup(&app.db, &f.username, &f.email, &f.password).await {
@@ -150,15 +150,31 @@ async fn login_form(
     )
 }
 
-/// Checks a login and its password under the account's back-off: refused at once while the
-/// account backs off; a wrong password counts towards it, a right one clears it.
-pub async fn check_password(app: &AppState, login: &str, password: &str) -> AppResult<UserRow> {
+/// Checks a login and its password under the login's back-off ([`LoginKeys`]: the account the
+/// login names, so every spelling of it shares one count, and the folded text): refused at once
+/// while backing off; a wrong password counts towards it, a right one clears it.
+pub async fn check_password(
+    app: &AppState,
+    login: &str,
+    password: &str,
+    origin: Origin,
+) -> AppResult<UserRow> {
     let limits = &app.limits;
-    limits.check_login_backoff(login.trim())?;
-    let result = accounts::authenticate(&app.db, login, password).await;
+    let found = accounts::find_login(&app.db, login).await?;
+    let account = found.as_ref().map(|u| u.id);
+    let keys = LoginKeys::new(account, login);
+    limits.check_login_backoff(&keys).await?;
+    let result = accounts::check_login_password(found, password).await;
     match &result {
-        Ok(_) => limits.login_succeeded(login.trim()),
-        Err(AppError::Validation { .. }) => limits.login_failed(login.trim()),
+        Ok(_) => limits.login_succeeded(&keys).await?,
+        Err(AppError::Validation { .. }) => {
+            limits.login_failed(&keys).await?;
+            // Into the account's security log (an unknown login has none).
+            if let Some(id) = account {
+                let detail = Some("wrong password".to_string());
+                security::record(&app.db, id, Kind::LoginFailed, detail, origin).await;
+            }
+        }
         Err(_) => {}
     }
     result
@@ -185,10 +201,10 @@ async fn login(
     track: Tracker,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key()).await?;
     let f = form.0;
     let next = safe_next(f.next.as_deref());
-    match check_password(app, &f.username, &f.password).await {
+    match check_password(app, &f.username, &f.password, sessions.origin()).await {
         Ok(user) => {
             let done = finish_login(app, &viewer, &sessions, &track, &user, next, "password");
             Ok(FormOutcome::Redirect(done.await?))

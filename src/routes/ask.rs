@@ -266,7 +266,8 @@ async fn take_images(
             Err(r) => return Ok(Err(r)),
         };
         app.limits
-            .check(Action::Upload, Some(format!("u:{user_id}")))?;
+            .check(Action::Upload, Some(format!("u:{user_id}")))
+            .await?;
         Ok(uploads::store(media, &app.db, user_id, bytes)
             .await?
             .map(|image| Some(image.id)))
@@ -418,7 +419,9 @@ async fn ask(
         heading: "Ask a question",
     };
     let save = async |raw: RawQuestion| -> AppResult<(String, &'static str)> {
-        app.limits.check(Action::Ask, Some(format!("u:{uid}")))?;
+        app.limits
+            .check(Action::Ask, Some(format!("u:{uid}")))
+            .await?;
         let (qid, path) = asking::create(&app.db, &app.cache, raw, uid).await?;
         track.emit(Event::question_asked(qid));
         Ok((path, "Your question is live."))

@@ -14,6 +14,7 @@ use crate::auth::reauth::{self, REAUTH_MINUTES};
 use crate::auth::session::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
+use crate::models::security_event::Origin;
 use crate::routes::accounts::{FormOutcome, check_password, safe_next};
 use crate::routes::viewer::Viewer;
 use crate::services::identities;
@@ -83,9 +84,10 @@ async fn confirm(
     voter: Voter,
     user: CurrentUser,
     ip: ClientIp,
+    origin: Origin,
     form: CsrfForm<ConfirmForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key()).await?;
     let f = form.0;
     let next = safe_next(f.next.as_deref());
     if user.scopes.is_some() {
@@ -94,7 +96,7 @@ async fn confirm(
             message: "This needs a browser session.".into(),
         });
     }
-    match check_password(app, &user.user.username, &f.password).await {
+    match check_password(app, &user.user.username, &f.password, origin).await {
         Ok(found) if found.id == user.user.id => {
             reauth::renew(&app.db, &user).await?;
             tracing::info!(user = user.user.id, "confirmed again");

@@ -8,8 +8,10 @@ use rocket::{get, routes};
 use rocket_dyn_templates::{Metadata, Template, context};
 
 use crate::analytics::{Event, Tracker};
+use crate::auth::client_ip::ClientIp;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
+use crate::limits::Action;
 use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
 use crate::page_cache::PageCache;
@@ -325,11 +327,15 @@ async fn search(
     app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
+    ip: ClientIp,
     q: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<PageOrRedirect> {
     let page = Page::from_query(page)?;
     let query = SearchQuery::parse(q.unwrap_or(""))?;
+    if query.is_some() {
+        app.limits.check(Action::Search, ip.key()).await?;
+    }
     let Some(query) = query else {
         return Ok(PageOrRedirect::Page(view.render(
             "questions/list",

@@ -3,8 +3,9 @@
 //! Each stream polls the question's counts through the shared cache twice a second (so it reports
 //! votes cast on any app server, with no in-process pub/sub; no database read per tick while the
 //! counts are cached) and sends a `results` event only when they changed and only while the
-//! results are visible to this visitor. Streams per server are
-//! bounded (`live_max_streams`, 503 past it) and end at shutdown.
+//! results are visible to this visitor. Streams per server are bounded in all
+//! (`live_max_streams`, 503 past it) and per client address (`live_streams_per_client`, 429 past
+//! it), and end at shutdown.
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use rocket::{Shutdown, get, routes};
 use serde::Serialize;
 
 use crate::auth::Voter;
+use crate::auth::client_ip::ClientIp;
 use crate::domain::ResultsVisibility;
 use crate::error::{AppError, AppResult};
 use crate::routes::json::Results;
@@ -53,13 +55,11 @@ const TICK: Duration = Duration::from_millis(500);
 async fn live(
     app: &AppState,
     voter: KnownVoter,
+    ip: ClientIp,
     id: Qid,
     mut shutdown: Shutdown,
 ) -> AppResult<EventStream![Event + 'static]> {
-    let slot = app
-        .live
-        .acquire()
-        .ok_or_else(|| AppError::Unavailable("live stream limit reached on this server".into()))?;
+    let slot = app.live.acquire(ip.key())?;
     // 404 for a question that does not exist, before the stream starts.
     let first = app.poll_view(*id, voter.0.clone()).await?;
     let (db, cache, voter, id) = (app.db.clone(), app.cache.clone(), voter.0, id.get());

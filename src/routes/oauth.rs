@@ -103,7 +103,7 @@ async fn callback(
     provider: &str,
     reply: ProviderReply<'_>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key()).await?;
     let (jar, oauth) = (sessions.jar(), &app.oauth);
     let ProviderReply { code, state, error } = reply;
     // Single use: the pending login leaves the browser whatever happens next.
@@ -319,7 +319,7 @@ async fn finish(
     track: Tracker,
     form: CsrfForm<FinishForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Signup, ip.key())?;
+    app.limits.check(Action::Signup, ip.key()).await?;
     let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
@@ -373,11 +373,11 @@ async fn link(
     track: Tracker,
     form: CsrfForm<LinkForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key()).await?;
     let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
-    match check_password(app, &f.login, &f.password).await {
+    match check_password(app, &f.login, &f.password, sessions.origin()).await {
         Ok(user) => {
             identities::link_existing(&app.db, &new.who, &user).await?;
             let label = app

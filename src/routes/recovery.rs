@@ -83,7 +83,8 @@ async fn resend(
 ) -> AppResult<Flash<Redirect>> {
     let _ = form;
     app.limits
-        .check(Action::Reset, Some(format!("u:{}", user.user.id)))?;
+        .check(Action::Reset, Some(format!("u:{}", user.user.id)))
+        .await?;
     recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user.user).await?;
     Ok(Flash::success(
         Redirect::to("/settings"),
@@ -116,7 +117,7 @@ async fn reset_request(
     viewer: Viewer,
     form: CsrfForm<ResetRequestForm>,
 ) -> AppResult<(Status, Template)> {
-    app.limits.check(Action::Reset, ip.key())?;
+    app.limits.check(Action::Reset, ip.key()).await?;
     recovery::request_reset(&app.db, &app.mailer, &app.config.site, &form.0.email).await?;
     // The same answer whether or not an account uses the address.
     Ok(message(

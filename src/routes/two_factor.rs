@@ -14,7 +14,7 @@ use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::reauth::Confirmed;
 use crate::auth::session::Sessions;
 use crate::error::{AppError, AppResult};
-use crate::limits::Action;
+use crate::limits::{Action, LoginKeys};
 use crate::models::security_event::{Kind, Origin};
 use crate::routes::accounts::{FormOutcome, PendingLogin, log_in, safe_next};
 use crate::routes::viewer::Viewer;
@@ -94,7 +94,7 @@ async fn second_step(
     track: Tracker,
     form: CsrfForm<CodeForm>,
 ) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Login, ip.key())?;
+    app.limits.check(Action::Login, ip.key()).await?;
     let jar = sessions.jar();
     let Some(mut pending) = PendingLogin::of(jar) else {
         return Ok(login_again(
@@ -102,12 +102,12 @@ async fn second_step(
         ));
     };
     let uid = pending.user_id;
-    let backoff = format!("2fa:{uid}");
-    app.limits.check_login_backoff(&backoff)?;
+    let backoff = LoginKeys::second_factor(uid);
+    app.limits.check_login_backoff(&backoff).await?;
     let code = form.0.code;
     let passed = two_factor::verify(&app.db, &app.keys, uid, &code).await?;
     let Some(factor) = passed else {
-        app.limits.login_failed(&backoff);
+        app.limits.login_failed(&backoff).await?;
         security::record(
             &app.db,
             uid,
@@ -132,7 +132,7 @@ async fn second_step(
         );
         return Ok(FormOutcome::Form((Status::UnprocessableEntity, page)));
     };
-    app.limits.login_succeeded(&backoff);
+    app.limits.login_succeeded(&backoff).await?;
     PendingLogin::clear(jar);
     let user = accounts::find_active(&app.db, uid)
         .await?

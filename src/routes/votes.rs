@@ -84,7 +84,7 @@ async fn vote(
     form: CsrfForm<VoteForm>,
 ) -> Answer {
     let cast = async {
-        app.limits.check(Action::Vote, ip.key())?;
+        app.limits.check(Action::Vote, ip.key()).await?;
         let choices = parse_ids(&form.0.choice)?;
         let network = ip.network_hash(&app.keys);
         app.voting.cast(&voter, network, *id, choices).await

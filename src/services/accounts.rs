@@ -6,7 +6,7 @@ use diesel::{Connection, OptionalExtension};
 
 use crate::auth::password;
 use crate::db::{AnyConnection, Db};
-use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, Username};
+use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, Username, login_nfkc};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::Mailer;
 use crate::models::security_event::{Kind, Origin};
@@ -82,16 +82,33 @@ pub async fn signup(db: &Db, username: &str, email: &str, password: &str) -> App
     })
 }
 
-/// Checks a login (username or email) and password; the same answer, in about the same time,
-/// for an unknown user and a wrong password. Banned users cannot log in.
-pub async fn authenticate(db: &Db, login: &str, password: &str) -> AppResult<UserRow> {
+/// The account a typed login names (a username, or an email when it contains `@`), if any:
+/// looked up as typed, then in NFKC, so a full-width `ａｌｉｃｅ` finds `alice` on SQLite as it
+/// does through MySQL's collation.
+pub async fn find_login(db: &Db, login: &str) -> AppResult<Option<UserRow>> {
+    let typed = login.trim();
+    if typed.is_empty() || typed.len() > 254 {
+        return Ok(None);
+    }
+    let (typed, nfkc) = (typed.to_string(), login_nfkc(typed));
+    db.run(move |c| {
+        let found = user::find_by_login(c, &typed)?;
+        if found.is_none() && nfkc != typed {
+            return Ok(user::find_by_login(c, &nfkc)?);
+        }
+        Ok(found)
+    })
+    .await
+}
+
+/// Checks `password` against the account a login found (`None`: no such account); the same
+/// answer, in about the same time, for an unknown user and a wrong password. Banned users cannot
+/// log in.
+pub async fn check_login_password(found: Option<UserRow>, password: &str) -> AppResult<UserRow> {
     let wrong = || AppError::field("form", "Wrong username or password.");
-    if login.trim().is_empty() || password.is_empty() || password.len() > 1024 || login.len() > 254
-    {
+    if password.is_empty() || password.len() > 1024 {
         return Err(wrong());
     }
-    let l = login.to_string();
-    let found = db.run(move |c| Ok(user::find_by_login(c, &l)?)).await?;
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let pw = password.to_string();
     let ok = blocking(move || password::verify(stored.as_deref(), &pw)).await?;

@@ -3,80 +3,12 @@
 //! no request more than a bounded delay. Each runs with the in-process cache and (with the
 //! `memcached` binary, `--include-ignored`) against a memcached started for the test.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rocket::http::Status;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, json_of, question};
-
-/// A memcached child process on a free loopback port, killed when dropped.
-struct Memcached {
-    child: Child,
-    port: u16,
-}
-
-impl Memcached {
-    fn start() -> Memcached {
-        let port = free_port();
-        let child = Command::new("memcached")
-            .args([
-                "-l",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "0",
-                "-m",
-                "16",
-            ])
-            // Ignored unless run as root, which memcached refuses without it.
-            .args(["-u", "nobody"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the memcached binary (apt-get install memcached)");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "memcached starts");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Memcached { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("memcache://127.0.0.1:{}", self.port)
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill")
-            .success();
-        assert!(ok, "kill {sig}");
-    }
-}
-
-impl Drop for Memcached {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{Backend, Memcached, PASSWORD, TestApp, free_port, json_of, question};
 
 async fn app_with_cache(b: Backend, cache: Option<String>) -> TestApp {
     TestApp::with(b, move |f| match cache {

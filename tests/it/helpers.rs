@@ -1,6 +1,10 @@
 //! The test app: the real Rocket from `app::build`, on a database created for each test
 //! (a temporary SQLite file, or a fresh MariaDB database dropped afterwards), plus data builders.
 
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
 use beebeta::auth::Keys;
 use beebeta::config::{Config, Settings};
 use beebeta::db::Db;
@@ -15,6 +19,8 @@ pub const SECRET: &str =
     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
 
 enum Cleanup {
+    /// A second app server on another's database: that one cleans up.
+    Sibling,
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     #[cfg(feature = "mysql")]
     Mysql {
@@ -34,6 +40,95 @@ impl Drop for Cleanup {
             }
         }
     }
+}
+
+/// A memcached child process on a free loopback port, killed when dropped.
+pub struct Memcached {
+    child: Child,
+    port: u16,
+}
+
+impl Memcached {
+    pub fn start() -> Memcached {
+        let port = free_port();
+        let child = Command::new("memcached")
+            .args([
+                "-l",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "0",
+                "-m",
+                "16",
+            ])
+            // Ignored unless run as root, which memcached refuses without it.
+            .args(["-u", "nobody"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the memcached binary (apt-get install memcached)");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "memcached starts");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Memcached { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("memcache://127.0.0.1:{}", self.port)
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+}
+
+impl Drop for Memcached {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port nothing listens on now (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The settings every test app starts from, on the database at `url`.
+fn base_settings(url: String) -> Figment {
+    let secret_file = std::env::temp_dir().join(format!(
+        "beebeta-test-{}.secret",
+        uuid::Uuid::new_v4().simple()
+    ));
+    Figment::new()
+        .merge(("database_url", url))
+        .merge(("secret_key", SECRET))
+        .merge(("secret_file", secret_file.display().to_string()))
+        .merge(("seed_demo", false))
+        .merge(("hot_refresh_secs", 0))
+        .merge(("report_refresh_secs", 0))
+        .merge(("db_pool_size", 24))
+        .merge(("db_acquire_timeout_ms", 30_000))
+        .merge(("public_url", "http://beebeta.test"))
+        .merge(("log_filter", "warn"))
+        .merge(("limits", "off"))
+        .merge(("media", "memory://"))
+        .merge(("port", 0))
 }
 
 /// A running app for one test.
@@ -93,28 +188,29 @@ impl TestApp {
                 )
             }
         };
-        let secret_file = std::env::temp_dir().join(format!(
-            "beebeta-test-{}.secret",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let figment = Figment::new()
-            .merge(("database_url", url))
-            .merge(("secret_key", SECRET))
-            .merge(("secret_file", secret_file.display().to_string()))
-            .merge(("seed_demo", false))
-            .merge(("hot_refresh_secs", 0))
-            .merge(("report_refresh_secs", 0))
-            .merge(("db_pool_size", 24))
-            .merge(("db_acquire_timeout_ms", 30_000))
-            .merge(("public_url", "http://beebeta.test"))
-            .merge(("log_filter", "warn"))
-            .merge(("limits", "off"))
-            .merge(("media", "memory://"))
-            .merge(("port", 0));
+        TestApp::start(base_settings(url), configure, None, cleanup).await
+    }
+
+    /// A second app server on this one's database and cache (this one's in-process cache
+    /// itself, or the same memcached), as production runs N servers; give `configure` the
+    /// settings the first one got. Drop it before the first one.
+    pub async fn sibling(&self, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let cache = &self.state().cache;
+        let shared = cache.is_in_process().then(|| cache.clone());
+        let figment = base_settings(self.cfg.database.url.clone());
+        TestApp::start(figment, configure, shared, Cleanup::Sibling).await
+    }
+
+    async fn start(
+        figment: Figment,
+        configure: impl FnOnce(Figment) -> Figment,
+        cache: Option<beebeta::cache::Cache>,
+        cleanup: Cleanup,
+    ) -> TestApp {
         let settings = Settings::from_figment(configure(figment)).expect("settings");
         let cfg = settings.app.clone();
         let db = Db::connect(&cfg.database).expect("db");
-        let rocket = beebeta::app::build(settings).expect("app builds");
+        let rocket = beebeta::app::build_with_cache(settings, cache).expect("app builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
         TestApp {
             client,

@@ -15,6 +15,7 @@ mod concurrency;
 mod db;
 mod email;
 mod helpers;
+mod limits;
 mod live;
 mod media;
 mod oauth;

@@ -204,6 +204,102 @@ impl Cache {
         }
     }
 
+    /// Whether the backend lives in this process's memory, so its calls never wait for I/O
+    /// (they may run on an async worker).
+    pub fn is_in_process(&self) -> bool {
+        self.inner.backend.in_process()
+    }
+
+    /// Adds `delta` to the counter `key` and keeps it for `ttl` from now (a missing counter
+    /// starts at `delta`); atomic across every process sharing the backend (memcached `ma`).
+    /// The new value, or `None` when the cache failed: the error is counted and logged like
+    /// any other, and a caller that must not fail open falls back to something of its own.
+    pub fn incr(&self, key: &str, delta: u64, ttl: Duration) -> Option<u64> {
+        let full = self.full_key(key);
+        if let Some(near) = &self.inner.near {
+            near.invalidate(&full);
+        }
+        match self.inner.backend.incr(&full, delta, ttl) {
+            Ok(value) => {
+                Counters::add(&self.inner.counters.sets, 1);
+                Some(value)
+            }
+            Err(error) => {
+                self.report(&error);
+                None
+            }
+        }
+    }
+
+    /// Subtracts `delta` from the counter `key` (not below 0, expiry unchanged): the new value,
+    /// 0 for a missing counter, `None` when the cache failed.
+    pub fn decr(&self, key: &str, delta: u64) -> Option<u64> {
+        let full = self.full_key(key);
+        if let Some(near) = &self.inner.near {
+            near.invalidate(&full);
+        }
+        match self.inner.backend.decr(&full, delta) {
+            Ok(value) => {
+                Counters::add(&self.inner.counters.sets, 1);
+                Some(value.unwrap_or(0))
+            }
+            Err(error) => {
+                self.report(&error);
+                None
+            }
+        }
+    }
+
+    /// Stores `value` as the counter `key` for `ttl`; `None` when the cache failed.
+    pub fn set_counter(&self, key: &str, value: u64, ttl: Duration) -> Option<()> {
+        let full = self.full_key(key);
+        if let Some(near) = &self.inner.near {
+            near.invalidate(&full);
+        }
+        match self
+            .inner
+            .backend
+            .set(&full, value.to_string().as_bytes(), ttl)
+        {
+            Ok(()) => {
+                Counters::add(&self.inner.counters.sets, 1);
+                Some(())
+            }
+            Err(error) => {
+                self.report(&error);
+                None
+            }
+        }
+    }
+
+    /// The counters under `keys`, in order (0 for a missing one), read from the backend itself
+    /// (never the near cache, whose copy could be behind); `None` when the cache failed for
+    /// any of them.
+    pub fn counters(&self, keys: &[String]) -> Option<Vec<u64>> {
+        let full: Vec<String> = keys.iter().map(|k| self.full_key(k)).collect();
+        let found = match self.inner.backend.get_multi(&full) {
+            Ok(found) => found,
+            Err(error) => {
+                self.report(&error);
+                return None;
+            }
+        };
+        let hits = full.iter().filter(|k| found.contains_key(*k)).count() as u64;
+        self.count_lookups(hits, keys.len() as u64 - hits);
+        Some(
+            full.iter()
+                .map(|k| {
+                    found.get(k).map_or(0, |bytes| {
+                        super::parse_counter(bytes).unwrap_or_else(|| {
+                            self.report_other("decode", k, &"not a counter");
+                            0
+                        })
+                    })
+                })
+                .collect(),
+        )
+    }
+
     /// Removes `key`. Call it after the transaction that changed the data has committed:
     /// deleting before the commit lets a concurrent reader cache the old rows again.
     pub fn delete(&self, key: &str) {

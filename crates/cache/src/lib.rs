@@ -112,6 +112,11 @@ impl CacheError {
     }
 }
 
+/// A counter's value as stored (decimal text, as memcached keeps it); `None` for anything else.
+pub(crate) fn parse_counter(bytes: &[u8]) -> Option<u64> {
+    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+}
+
 /// A place to keep bytes for a while. Keys arrive complete (prefixed); implementations must be
 /// safe to call from many threads and must bound every wait.
 pub trait CacheBackend: Send + Sync {
@@ -123,6 +128,12 @@ pub trait CacheBackend: Send + Sync {
     fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
     /// Stores `value` only if `key` has none; `true` if it was stored. Atomic.
     fn add(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError>;
+    /// Adds `delta` to the counter under `key` (stored as decimal text) and keeps it for `ttl`
+    /// from now; a missing key starts at `delta`. The new value. Atomic.
+    fn incr(&self, key: &str, delta: u64, ttl: Duration) -> Result<u64, CacheError>;
+    /// Subtracts `delta` from the counter under `key`, not below 0, keeping its expiry; the new
+    /// value, `None` when there is no such counter. Atomic.
+    fn decr(&self, key: &str, delta: u64) -> Result<Option<u64>, CacheError>;
     /// Removes `key` (absent is fine).
     fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// A description for logs, such as `memcached (m1:11211, m2:11211)`.

@@ -24,12 +24,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use memcache::exp::{
-    DeleteOptions, Error as MetaError, GetOptions, MetaCommand, MetaConnection, MetaResponse,
-    ReturnCode, SetMode, SetOptions, build_delete, build_get, build_set,
+    ArithmeticMode, ArithmeticOptions, DeleteOptions, Error as MetaError, GetOptions, MetaCommand,
+    MetaConnection, MetaResponse, ReturnCode, SetMode, SetOptions, build_arithmetic, build_delete,
+    build_get, build_set,
 };
 
 use super::breaker::{Breaker, BreakerConfig, Permit, Transition};
-use super::{CacheBackend, CacheError, hashing, keys};
+use super::{CacheBackend, CacheError, hashing, keys, parse_counter};
 
 /// Timeouts, breaker and pooling of the memcached backend.
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +168,43 @@ fn store_command(
 
 fn unexpected(response: &MetaResponse) -> MetaError {
     MetaError::Protocol(format!("unexpected reply {:?}", response.rc()))
+}
+
+/// `ma`: add `delta` (creating the item at `delta` with `ttl` when missing, and setting the TTL
+/// again when present), or subtract it (`ttl: None`: the expiry is kept, a missing item stays
+/// missing). Returns the new value.
+fn arithmetic_command(
+    mkey: &str,
+    delta: u64,
+    ttl: Option<Duration>,
+    mode: ArithmeticMode,
+) -> Result<MetaCommand, MetaError> {
+    let mut options = ArithmeticOptions::default();
+    options.delta = Some(delta);
+    options.mode = mode;
+    options.return_value = true;
+    if let Some(ttl) = ttl {
+        // Vivified at J (the delta is not applied on creation), so J = delta.
+        options.initial = Some(delta);
+        options.initial_ttl = Some(expiration(ttl));
+        options.ttl = Some(expiration(ttl));
+    }
+    build_arithmetic(mkey, &options)
+}
+
+/// A `ma` reply as the new value, or `None` for a missing item.
+fn counter_of(response: MetaResponse) -> Result<Option<u64>, MetaError> {
+    match response.rc() {
+        ReturnCode::Va | ReturnCode::Hd => {
+            let bytes = response.into_value().unwrap_or_default();
+            parse_counter(&bytes)
+                .map(Some)
+                .ok_or_else(|| MetaError::Protocol("counter reply is not a number".into()))
+        }
+        // NS: a concurrent vivify won the race (the caller tries again).
+        ReturnCode::Nf | ReturnCode::En | ReturnCode::Ns => Ok(None),
+        _ => Err(unexpected(&response)),
+    }
 }
 
 /// A `mg` reply as a value or a miss.
@@ -328,6 +366,24 @@ impl MemcachedBackend {
         }
     }
 
+    /// Runs one `ma` on the server of `key`.
+    fn arithmetic(
+        &self,
+        key: &str,
+        delta: u64,
+        ttl: Option<Duration>,
+        mode: ArithmeticMode,
+    ) -> Result<Option<u64>, CacheError> {
+        let mkey = keys::memcached_key(key);
+        let index = hashing::pick(&self.ids, &mkey);
+        let command =
+            arithmetic_command(&mkey, delta, ttl, mode).map_err(|e| CacheError::Rejected {
+                server: self.ids[index].clone(),
+                message: e.to_string(),
+            })?;
+        self.call(index, |c| counter_of(c.execute(&command)?))
+    }
+
     fn store(
         &self,
         key: &str,
@@ -424,6 +480,26 @@ impl CacheBackend for MemcachedBackend {
 
     fn add(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
         self.store(key, value, ttl, SetMode::Add)
+    }
+
+    fn incr(&self, key: &str, delta: u64, ttl: Duration) -> Result<u64, CacheError> {
+        // Two servers vivifying the same key at once: one stores it, the other gets NS and
+        // increments the stored item on its second try.
+        for _ in 0..2 {
+            match self.arithmetic(key, delta, Some(ttl), ArithmeticMode::Increment) {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(CacheError::Rejected {
+            server: self.ids[hashing::pick(&self.ids, &keys::memcached_key(key))].clone(),
+            message: "counter could not be created".into(),
+        })
+    }
+
+    fn decr(&self, key: &str, delta: u64) -> Result<Option<u64>, CacheError> {
+        self.arithmetic(key, delta, None, ArithmeticMode::Decrement)
     }
 
     fn delete(&self, key: &str) -> Result<(), CacheError> {

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
+use moka::ops::compute::Op;
 use moka::sync::Cache as Moka;
 
-use super::{CacheBackend, CacheError};
+use super::{CacheBackend, CacheError, parse_counter};
 
 /// Default capacity of the in-process cache.
 pub const DEFAULT_MEMORY_CAPACITY: u64 = 64 * 1024 * 1024;
@@ -15,27 +16,31 @@ pub const DEFAULT_MEMORY_CAPACITY: u64 = 64 * 1024 * 1024;
 /// Bytes charged per entry on top of its key and value, for moka's and our bookkeeping.
 const ENTRY_OVERHEAD: usize = 96;
 
+/// Longest TTL kept (memcached's own limit for relative expirations), so `now + ttl` never
+/// overflows.
+const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
 #[derive(Clone)]
 struct Entry {
     value: Arc<[u8]>,
-    ttl: Duration,
+    expires: Instant,
 }
 
 struct PerEntryTtl;
 
 impl Expiry<String, Entry> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &String, entry: &Entry, _at: Instant) -> Option<Duration> {
-        Some(entry.ttl)
+    fn expire_after_create(&self, _key: &String, entry: &Entry, at: Instant) -> Option<Duration> {
+        Some(entry.expires.saturating_duration_since(at))
     }
 
     fn expire_after_update(
         &self,
         _key: &String,
         entry: &Entry,
-        _at: Instant,
+        at: Instant,
         _left: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.ttl)
+        Some(entry.expires.saturating_duration_since(at))
     }
 }
 
@@ -65,7 +70,7 @@ impl MemoryBackend {
     fn entry(value: &[u8], ttl: Duration) -> Entry {
         Entry {
             value: Arc::from(value),
-            ttl,
+            expires: Instant::now() + ttl.min(MAX_TTL),
         }
     }
 }
@@ -98,6 +103,36 @@ impl CacheBackend for MemoryBackend {
             .entry(key.to_owned())
             .or_insert_with(|| Self::entry(value, ttl));
         Ok(entry.is_fresh())
+    }
+
+    fn incr(&self, key: &str, delta: u64, ttl: Duration) -> Result<u64, CacheError> {
+        // moka runs one `and_upsert_with` per key at a time: the increments are serialised.
+        let entry = self.cache.entry(key.to_owned()).and_upsert_with(|old| {
+            let old = old.and_then(|e| parse_counter(&e.into_value().value));
+            let new = old.unwrap_or(0).saturating_add(delta);
+            Self::entry(new.to_string().as_bytes(), ttl)
+        });
+        Ok(parse_counter(&entry.into_value().value).unwrap_or(0))
+    }
+
+    fn decr(&self, key: &str, delta: u64) -> Result<Option<u64>, CacheError> {
+        let result = self
+            .cache
+            .entry(key.to_owned())
+            .and_compute_with(|old| match old {
+                None => Op::Nop,
+                Some(e) => {
+                    let e = e.into_value();
+                    let new = parse_counter(&e.value).unwrap_or(0).saturating_sub(delta);
+                    Op::Put(Entry {
+                        value: Arc::from(new.to_string().as_bytes()),
+                        expires: e.expires,
+                    })
+                }
+            });
+        Ok(result
+            .into_entry()
+            .and_then(|e| parse_counter(&e.into_value().value)))
     }
 
     fn delete(&self, key: &str) -> Result<(), CacheError> {
@@ -175,6 +210,69 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(winners.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn counters_start_at_delta_and_floor_at_zero() {
+        let m = MemoryBackend::new(DEFAULT_MEMORY_CAPACITY);
+        assert_eq!(m.incr("c", 1, MINUTE).unwrap(), 1);
+        assert_eq!(m.incr("c", 5, MINUTE).unwrap(), 6);
+        assert_eq!(
+            m.get("c").unwrap().as_deref(),
+            Some(&b"6"[..]),
+            "decimal text"
+        );
+        assert_eq!(m.decr("c", 2).unwrap(), Some(4));
+        assert_eq!(m.decr("c", 10).unwrap(), Some(0));
+        assert_eq!(m.decr("absent", 1).unwrap(), None);
+        assert_eq!(m.get("absent").unwrap(), None, "decr creates nothing");
+        m.set("text", b"abc", MINUTE).unwrap();
+        assert_eq!(m.incr("text", 2, MINUTE).unwrap(), 2, "garbage counts as 0");
+    }
+
+    #[test]
+    fn increments_are_atomic_across_threads() {
+        let m = Arc::new(MemoryBackend::new(DEFAULT_MEMORY_CAPACITY));
+        let barrier = Arc::new(Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (m, barrier) = (m.clone(), barrier.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    (0..500)
+                        .map(|_| m.incr("c", 1, MINUTE).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut seen: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=4000).collect::<Vec<_>>(), "every value once");
+    }
+
+    #[test]
+    fn increments_renew_the_ttl_and_decrements_keep_it() {
+        let m = MemoryBackend::new(DEFAULT_MEMORY_CAPACITY);
+        let ttl = Duration::from_millis(200);
+        m.incr("c", 1, ttl).unwrap();
+        thread::sleep(Duration::from_millis(120));
+        m.incr("c", 1, ttl).unwrap();
+        thread::sleep(Duration::from_millis(120));
+        assert_eq!(
+            m.decr("c", 1).unwrap(),
+            Some(1),
+            "renewed by the second incr"
+        );
+        thread::sleep(Duration::from_millis(120));
+        assert_eq!(m.get("c").unwrap(), None, "the decr did not renew it");
+        assert_eq!(
+            m.incr("c", 1, ttl).unwrap(),
+            1,
+            "an expired counter starts over"
+        );
     }
 
     #[test]

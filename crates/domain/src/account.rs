@@ -1,7 +1,11 @@
-//! Account values: usernames, emails, passwords.
+//! Account values: usernames, emails, passwords, and the forms of a typed login.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
+use icu_properties::CodePointMapData;
+use icu_properties::props::GeneralCategory;
 
 use super::Invalid;
 
@@ -166,6 +170,35 @@ impl NewPassword {
     }
 }
 
+/// A typed login (username or email) trimmed and in Unicode NFKC, so compatibility forms read as
+/// their plain letters (`ａｌｉｃｅ` is `alice`, `＠` is `@`), as MySQL's collation reads them.
+pub fn login_nfkc(typed: &str) -> String {
+    ComposingNormalizerBorrowed::new_nfkc()
+        .normalize(typed.trim())
+        .trim()
+        .to_string()
+}
+
+/// What failed logins for an unknown account are counted by: NFKC, case folded, accents and other
+/// non-spacing marks removed, trimmed. It equates at least the spellings that MySQL's
+/// `utf8mb4_unicode_ci` takes for one login (`alice`, `ALICE`, `ａｌｉｃｅ`, `àlice`), so an unknown
+/// login backs off under as many spellings as a known one does.
+pub fn login_fold(typed: &str) -> String {
+    let nfkc = login_nfkc(typed);
+    // Upper then lower case: the full folds (`ß` to `ss`, final `ς` and `σ` alike) as well.
+    let cased = nfkc.to_uppercase().to_lowercase();
+    let marks = CodePointMapData::<GeneralCategory>::new();
+    let bare: String = DecomposingNormalizerBorrowed::new_nfkd()
+        .normalize(&cased)
+        .chars()
+        .filter(|c| marks.get(*c) != GeneralCategory::NonspacingMark)
+        .collect();
+    ComposingNormalizerBorrowed::new_nfc()
+        .normalize(&bare)
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +270,29 @@ mod tests {
             ),
             "NewPassword(***)"
         );
+    }
+
+    #[test]
+    fn logins_fold_like_the_collation() {
+        assert_eq!(login_nfkc(" ａｌｉｃｅ "), "alice");
+        assert_eq!(login_nfkc("ａｌｉｃｅ＠example.com"), "alice@example.com");
+        assert_eq!(login_nfkc("Alice"), "Alice", "NFKC keeps case");
+        for spelling in [
+            "alice",
+            "ALICE",
+            " Alice\t",
+            "ａｌｉｃｅ",
+            "ＡＬＩＣＥ",
+            "àlice",
+            "a\u{0301}lice",
+            "ÀLİCE",
+        ] {
+            assert_eq!(login_fold(spelling), "alice", "{spelling:?}");
+        }
+        assert_eq!(login_fold("Straße"), login_fold("STRASSE"));
+        assert_eq!(login_fold("ΟΔΟΣ"), login_fold("οδοσ"));
+        assert_eq!(login_fold("Alice@Example.COM"), "alice@example.com");
+        assert_ne!(login_fold("alice"), login_fold("alicia"));
+        assert_eq!(login_fold("  "), "");
     }
 }

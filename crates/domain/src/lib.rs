@@ -11,7 +11,7 @@ pub mod text;
 pub mod token;
 pub mod upload;
 
-pub use account::{Email, NewPassword, Username};
+pub use account::{Email, NewPassword, Username, login_fold, login_nfkc};
 pub use ballot::{BallotChoices, BallotRules, VoteRefusal, VoteRules};
 pub use draft::{DraftInput, QuestionDraft};
 pub use listing::{Page, Sort, Window};

@@ -97,7 +97,8 @@ pub async fn create_question(
     body: JsonBody<NewQuestionBody>,
 ) -> AppResult<Created<Json<Question>>> {
     app.limits
-        .check(Action::Ask, Some(format!("u:{}", user.user.id)))?;
+        .check(Action::Ask, Some(format!("u:{}", user.user.id)))
+        .await?;
     let b = body.0;
     let (choices, choice_images) = b
         .choices

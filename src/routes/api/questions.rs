@@ -4,9 +4,11 @@ use rocket::serde::json::Json;
 use rocket::{get, routes};
 
 use crate::auth::Voter;
+use crate::auth::client_ip::ClientIp;
 use crate::domain::poll::results_visible;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
+use crate::limits::Action;
 use crate::models::listing::ListQuery;
 use crate::models::{self, tag};
 use crate::routes::json::{ErrorBody, Question, QuestionItem, QuestionList, Results};
@@ -32,10 +34,12 @@ pub fn routes() -> Vec<rocket::Route> {
         (status = 200, body = QuestionList),
         (status = 400, body = ErrorBody, description = "invalid parameter"),
         (status = 404, body = ErrorBody, description = "unknown tag"),
+        (status = 429, body = ErrorBody, description = "too many searches (`q`) from this address; see Retry-After"),
     ))]
 #[get("/questions?<sort>&<window>&<tag>&<q>&<page>")]
 pub async fn list(
     app: &AppState,
+    ip: ClientIp,
     sort: Option<&str>,
     window: Option<&str>,
     tag: Option<&str>,
@@ -46,6 +50,9 @@ pub async fn list(
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
     let search = SearchQuery::parse(q.unwrap_or(""))?;
+    if search.is_some() {
+        app.limits.check(Action::Search, ip.key()).await?;
+    }
     let tag = tag
         .filter(|t| !t.is_empty())
         .map(TagName::parse)

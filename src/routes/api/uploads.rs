@@ -54,7 +54,8 @@ pub async fn upload(
     let form = form.map_err(form_error)?;
     let media = &app.media;
     app.limits
-        .check(Action::Upload, Some(format!("u:{}", user.user.id)))?;
+        .check(Action::Upload, Some(format!("u:{}", user.user.id)))
+        .await?;
     let bytes = read_file(&form.file, media.limits().max_bytes)
         .await?
         .ok_or(UploadRefusal::Empty)?;

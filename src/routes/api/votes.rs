@@ -45,7 +45,7 @@ pub async fn put_vote(
     id: Qid,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
-    app.limits.check(Action::Vote, ip.key())?;
+    app.limits.check(Action::Vote, ip.key()).await?;
     let network = ip.network_hash(&app.keys);
     let cast = app
         .voting

@@ -175,3 +175,33 @@ fn a_failing_backend_gives_misses_and_counts_errors() {
         (0, 4, 0, 0)
     );
 }
+
+#[test]
+fn counters_are_prefixed_and_read_from_the_backend() {
+    let cache = memory_cache();
+    assert_eq!(cache.incr("rl:a", 1, MINUTE), Some(1));
+    assert_eq!(cache.incr("rl:a", 2, MINUTE), Some(3));
+    assert_eq!(cache.decr("rl:a", 1), Some(2));
+    assert_eq!(cache.decr("rl:never", 1), Some(0));
+    assert_eq!(cache.get_bytes("rl:a").as_deref(), Some(&b"2"[..]));
+    cache.set_bytes("rl:text", b"not a number", MINUTE);
+    assert_eq!(
+        cache.counters(&["rl:a".into(), "rl:b".into(), "rl:text".into()]),
+        Some(vec![2, 0, 0])
+    );
+    assert!(
+        cache.stats().errors >= 1,
+        "a value that is not a counter is reported"
+    );
+}
+
+#[test]
+fn failing_counters_say_so_instead_of_reading_zero() {
+    let backend = Arc::new(FailingBackend::default());
+    let cache = Cache::new(backend.clone(), "test").unwrap();
+    assert_eq!(cache.incr("rl:a", 1, MINUTE), None);
+    assert_eq!(cache.decr("rl:a", 1), None);
+    assert_eq!(cache.counters(&["rl:a".into()]), None);
+    assert_eq!(backend.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(cache.stats().errors, 3);
+}

@@ -127,6 +127,54 @@ fn expiration_is_passed_in_seconds() {
 
 #[test]
 #[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
+fn counters_are_atomic_across_processes_and_expire() {
+    let m = MemcachedProcess::start();
+    // Two "processes" (each its own connections and breaker) on one memcached.
+    let (a, b) = (
+        cache_on(&m.url(), "ctr", MINUTE),
+        cache_on(&m.url(), "ctr", MINUTE),
+    );
+    assert_eq!(a.incr("n", 3, MINUTE), Some(3), "created at the delta");
+    assert_eq!(b.incr("n", 1, MINUTE), Some(4));
+    assert_eq!(b.decr("n", 10), Some(0), "floored at zero");
+    assert_eq!(a.decr("never", 1), Some(0));
+    assert_eq!(a.counters(&["n".into(), "never".into()]), Some(vec![0, 0]));
+    assert_eq!(a.get_bytes("never"), None, "decr creates nothing");
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|cache| {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                (0..300)
+                    .map(|_| cache.incr("race", 1, MINUTE).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seen: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=600).collect::<Vec<_>>(), "every value once");
+    // Long keys (hashed for memcached) count as well.
+    let long = format!("rl:login:{}", "2001:db8::/64".repeat(30));
+    assert_eq!(a.incr(&long, 1, MINUTE), Some(1));
+    assert_eq!(b.counters(std::slice::from_ref(&long)), Some(vec![1]));
+    // The TTL (whole seconds) is set by every increment.
+    assert_eq!(a.incr("short", 1, Duration::from_millis(500)), Some(1));
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while a.counters(&["short".into()]) != Some(vec![0]) {
+        assert!(Instant::now() < deadline, "a 1 s counter outlived 3 s");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(a.stats().errors + b.stats().errors, 0);
+}
+
+#[test]
+#[ignore = "needs the memcached binary on PATH (apt-get install memcached; .ci/run installs it and runs these with --include-ignored)"]
 fn two_prefixes_on_one_server_do_not_collide() {
     let m = MemcachedProcess::start();
     let (a, b) = (

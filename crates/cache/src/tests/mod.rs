@@ -45,6 +45,12 @@ impl CacheBackend for Arc<FailingBackend> {
     fn add(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, CacheError> {
         self.fail()
     }
+    fn incr(&self, _: &str, _: u64, _: Duration) -> Result<u64, CacheError> {
+        self.fail()
+    }
+    fn decr(&self, _: &str, _: u64) -> Result<Option<u64>, CacheError> {
+        self.fail()
+    }
     fn delete(&self, _: &str) -> Result<(), CacheError> {
         self.fail()
     }
@@ -92,6 +98,12 @@ impl CacheBackend for Shared {
             self.adds_lost.fetch_add(1, Ordering::SeqCst);
         }
         Ok(won)
+    }
+    fn incr(&self, key: &str, delta: u64, ttl: Duration) -> Result<u64, CacheError> {
+        self.backend.incr(key, delta, ttl)
+    }
+    fn decr(&self, key: &str, delta: u64) -> Result<Option<u64>, CacheError> {
+        self.backend.decr(key, delta)
     }
     fn delete(&self, key: &str) -> Result<(), CacheError> {
         self.backend.delete(key)
