@@ -30,6 +30,8 @@ SQL() { mysql -h127.0.0.1 -uroot "$DB" -e "$1"; }
 mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 export BEEBETA_DATABASE_URL="mysql://root@127.0.0.1:3306/$DB"
 export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
+# No mail server here: emails (links included) go to the log, chosen explicitly.
+export BEEBETA_SMTP_URL=log
 export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn,beebeta::services::reports=info BEEBETA_LIMITS=off ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
 export BEEBETA_DB_STATEMENT_TIMEOUT_MS=120000
 

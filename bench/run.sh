@@ -60,6 +60,8 @@ else
   export BEEBETA_DATABASE_URL="sqlite://$OUT/bench.db"
 fi
 export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
+# No mail server here: emails (links included) go to the log, chosen explicitly.
+export BEEBETA_SMTP_URL=log
 export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=off ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
 export BEEBETA_DB_POOL_SIZE="${BEEBETA_DB_POOL_SIZE:-32}"
 

@@ -152,8 +152,9 @@ pub struct MediaConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct MailConfig {
-    /// `smtp_url`: `log` (default: emails go to the log), or `smtp://user:pass@host:port` /
-    /// `smtps://...`.
+    /// `smtp_url`: `smtp://user:pass@host:port` / `smtps://...`, or `log` (emails, links
+    /// included, go to the server log). Unset: `log` on the embedded default only; a server on
+    /// MySQL refuses to start without it (sign-up and reset links must not land in logs unasked).
     pub smtp_url: Secret,
     /// `mail_from`: the From address of emails.
     #[serde(rename = "mail_from")]
@@ -433,7 +434,7 @@ impl Default for MediaConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
-            smtp_url: Secret::new("log"),
+            smtp_url: Secret::new(""),
             from: "Beebeta <no-reply@beebeta.invalid>".into(),
         }
     }
@@ -729,6 +730,14 @@ impl Settings {
                 "public_url is https:// but cookie_secure is false: session and voter \
                         cookies would also travel over plain HTTP. Remove BEEBETA_COOKIE_SECURE \
                         (it follows the public URL) or set it to true"
+                    .into(),
+            );
+        }
+        if self.app.mail.smtp_url.expose().trim().is_empty() && !self.app.database.is_embedded() {
+            return Err(
+                "BEEBETA_SMTP_URL is not set: sign-up and password-reset links need a mail \
+                 server (smtp://user:pass@host:587?tls=required). To write emails, links \
+                 included, to the server log instead, set BEEBETA_SMTP_URL=log explicitly"
                     .into(),
             );
         }
@@ -1061,6 +1070,32 @@ mod tests {
         assert!(!insecure.app.auth.cookie_secure);
         // A release build refuses to serve like that; a debug build (tests, development) may.
         assert_eq!(insecure.for_serving().is_err(), !cfg!(debug_assertions));
+    }
+
+    #[test]
+    fn the_log_mailer_is_refused_outside_the_embedded_default_unless_chosen() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+        let with = |toml: &str| {
+            let fig = Figment::from(Toml::string(toml)).merge(("secret_key", key));
+            Settings::from_figment(fig).unwrap()
+        };
+        let mysql = "database_url = \"mysql://u@db.example/beebeta\"\n";
+        let err = with(mysql).for_serving().unwrap_err();
+        assert!(err.contains("BEEBETA_SMTP_URL"), "{err}");
+        assert!(
+            with(&format!("{mysql}smtp_url = \"log\""))
+                .for_serving()
+                .is_ok()
+        );
+        assert!(
+            with(&format!("{mysql}smtp_url = \"smtp://mail.example:587\""))
+                .for_serving()
+                .is_ok()
+        );
+        assert!(
+            with("").for_serving().is_ok(),
+            "the embedded default logs emails"
+        );
     }
 
     #[test]

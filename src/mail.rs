@@ -38,7 +38,8 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    /// `smtp_url`: `log` (default), `memory`, or `smtp://user:pass@host:port` / `smtps://...`
+    /// `smtp_url`: `log` (or unset: the embedded default; `Settings::for_serving` refuses it
+    /// unset elsewhere), `memory`, or `smtp://user:pass@host:port` / `smtps://...`
     /// (`?tls=required` for STARTTLS).
     pub fn from_config(cfg: &MailConfig) -> Result<Mailer, String> {
         let url = cfg.smtp_url.expose().trim();

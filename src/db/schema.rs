@@ -44,6 +44,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_signups (id) {
+        id -> Text,
+        username -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        provider -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        provider_email -> Nullable<Text>,
+        next -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -276,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_site_hourly,
     analytics_batches,
     audit_log,
+    pending_signups,
     recovery_codes,
     security_events,
 );

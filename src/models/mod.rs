@@ -12,6 +12,7 @@ pub mod identity;
 pub mod listing;
 pub mod media;
 pub mod moderation;
+pub mod pending_signup;
 pub mod poll;
 pub mod question;
 pub mod report;

@@ -1,4 +1,4 @@
-//! Sign-up, login and logout (HTML forms).
+//! Login (password, then the second factor when it is on) and logout (HTML forms).
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -11,17 +11,17 @@ use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::session::{CurrentUser, Sessions};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult};
 use crate::limits::{Action, LoginKeys};
 use crate::models::security_event::{Kind, Origin};
 use crate::models::user::UserRow;
 use crate::routes::viewer::Viewer;
-use crate::services::{accounts, recovery, security};
+use crate::services::{accounts, security};
 use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
-    routes![signup_form, signup, login_form, login, logout]
+    routes![login_form, login, logout]
 }
 
 /// A local path to return to after login; anything else (other sites, `//host`) becomes `/`.
@@ -50,78 +50,6 @@ pub enum FormOutcome {
     Flash(Flash<Redirect>),
     /// Show the form again, with a status.
     Form((Status, Template)),
-}
-
-fn errors_json(errors: &FieldErrors) -> serde_json::Value {
-    serde_json::to_value(errors).unwrap_or_default()
-}
-
-#[get("/signup?<next>")]
-async fn signup_form(app: &AppState, viewer: Viewer, voter: Voter, next: Option<&str>) -> Template {
-    viewer.render(
-        "accounts/signup",
-        context! {
-            page_title: "Sign up",
-            csrf_token: voter.csrf_token(&app.keys),
-            providers: app.oauth.buttons(),
-            next: safe_next(next),
-            form: context! { username: "", email: "" },
-            errors: context! {},
-        },
-    )
-}
-
-/// The sign-up form.
-#[derive(Debug, FromForm)]
-pub struct SignupForm {
-    csrf_token: Option<String>,
-    username: String,
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
-csrf_protected!(SignupForm);
-
-#[post("/signup", data = "<form>")]
-async fn signup(
-    app: &AppState,
-    viewer: Viewer,
-    voter: Voter,
-    sessions: Sessions<'_>,
-    ip: ClientIp,
-    track: Tracker,
-    form: CsrfForm<SignupForm>,
-) -> AppResult<FormOutcome> {
-    app.limits.check(Action::Signup, ip.key()).await?;
-    let f = form.0;
-    let next = safe_next(f.next.as_deref());
-    match accounts::signup(&app.db, &f.username, &f.email, &f.password).await {
-        Ok(user) => {
-            let cookie_voter = sessions.cookie_voter();
-            sessions.start(user.id).await?;
-            accounts::adopt_ballots(&app.db, cookie_voter, &user).await?;
-            recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user).await?;
-            tracing::info!(user = user.id, "signed up");
-            track.emit(Event::signup(user.id));
-            Ok(FormOutcome::Redirect(Redirect::to(next)))
-        }
-        Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
-            Status::UnprocessableEntity,
-            viewer.render(
-                "accounts/signup",
-                context! {
-                    page_title: "Sign up",
-                    csrf_token: voter.csrf_token(&app.keys),
-                    providers: app.oauth.buttons(),
-                    next,
-                    form: context! { username: f.username.trim(), email: f.email.trim() },
-                    errors: errors_json(&fields),
-                },
-            ),
-        ))),
-        Err(e) => Err(e),
-    }
 }
 
 #[get("/login?<next>")]

@@ -17,6 +17,7 @@ pub mod params;
 pub mod questions;
 pub mod recovery;
 pub mod settings;
+pub mod signup;
 pub mod two_factor;
 pub mod uploads;
 pub mod users;
@@ -33,6 +34,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(accounts::routes());
     r.extend(settings::routes());
     r.extend(confirm::routes());
+    r.extend(signup::routes());
     r.extend(two_factor::routes());
     r.extend(users::routes());
     r.extend(admin::routes());

@@ -24,7 +24,7 @@ use crate::models::user::UserRow;
 use crate::routes::accounts::{FormOutcome, check_password, finish_login, safe_next};
 use crate::routes::viewer::Viewer;
 use crate::services::identities::{self, LinkingUser, Resolution};
-use crate::services::{accounts, recovery, security};
+use crate::services::{accounts, security, signup};
 use crate::state::AppState;
 
 /// The login in progress (state, nonce, PKCE verifier), between start and callback.
@@ -323,16 +323,42 @@ async fn finish(
     let jar = sessions.jar();
     let new = pending_identity(jar)?;
     let f = form.0;
-    match identities::create_account(&app.db, &new.who, &f.username, &f.email).await {
-        Ok(user) => {
+    // The provider vouches for this very address: the account is made now. Any other address
+    // gets a link (or, when taken, its owner a notice), as a sign-up with a password does.
+    let vouched = new.who.email_verified
+        && new
+            .who
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(f.email.trim()));
+    let made = if vouched {
+        identities::create_account(&app.db, &new.who, &f.username, &f.email)
+            .await
+            .map(Some)
+    } else {
+        let (db, mailer, site) = (&app.db, &app.mailer, &app.config.site);
+        signup::start_for_identity(db, mailer, site, &new.who, &f.username, &f.email, &new.next)
+            .await
+            .map(|()| None)
+    };
+    match made {
+        Ok(Some(user)) => {
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
             start_session(app, &sessions, &user).await?;
-            if user.email_verified_at.is_none() {
-                recovery::send_verification(&app.db, &app.mailer, &app.config.site, &user).await?;
-            }
             tracing::info!(user = user.id, provider = %new.who.provider, "signed up through a provider");
             track.emit(Event::signup(user.id));
             Ok(FormOutcome::Redirect(Redirect::to(new.next)))
+        }
+        Ok(None) => {
+            jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));
+            Ok(FormOutcome::Flash(Flash::success(
+                Redirect::to("/signup/sent"),
+                format!(
+                    "We sent a message to {}. Open the link in it to finish signing up (it works for {} hours).",
+                    f.email.trim(),
+                    signup::LINK_HOURS
+                ),
+            )))
         }
         Err(AppError::Validation { fields, .. }) => Ok(FormOutcome::Form((
             Status::UnprocessableEntity,

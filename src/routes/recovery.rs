@@ -29,7 +29,7 @@ pub fn routes() -> Vec<rocket::Route> {
     ]
 }
 
-fn message(
+pub(crate) fn message(
     viewer: &Viewer,
     status: Status,
     ok: bool,
@@ -47,7 +47,7 @@ fn message(
     )
 }
 
-const BAD_LINK: &str = "This link is invalid, was already used, or has expired.";
+pub(crate) const BAD_LINK: &str = "This link is invalid, was already used, or has expired.";
 
 #[get("/verify?<token>")]
 async fn verify(

@@ -1,16 +1,17 @@
-//! Sign-up, login and account changes: validation, password hashing off the async workers,
-//! and moving an anonymous visitor's ballots to their account at login.
+//! Logins and account changes: password checks and hashing off the async workers, credential
+//! changes that revoke older access, API tokens, and moving an anonymous visitor's ballots to
+//! their account at login. (Sign-ups: `services::signup`.)
 
 use chrono::NaiveDateTime;
 use diesel::{Connection, OptionalExtension};
 
 use crate::auth::password;
 use crate::db::{AnyConnection, Db};
-use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, Username, login_nfkc};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, login_nfkc};
+use crate::error::{AppError, AppResult};
 use crate::mail::Mailer;
 use crate::models::security_event::{Kind, Origin};
-use crate::models::user::{self, NewUser, ROLE_USER, UserRow};
+use crate::models::user::{self, UserRow};
 use crate::models::{self, api_token, ballot, email_token, identity, session};
 use crate::services::security;
 
@@ -18,68 +19,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))
-}
-
-/// Creates an account; returns the new user.
-pub async fn signup(db: &Db, username: &str, email: &str, password: &str) -> AppResult<UserRow> {
-    let mut errors = FieldErrors::new();
-    let name = Username::parse(username)
-        .map_err(|e| errors.insert("username", e.message))
-        .ok();
-    let mail = Email::parse(email)
-        .map_err(|e| errors.insert("email", e.message))
-        .ok();
-    let pass = NewPassword::parse(password, username.trim(), email)
-        .map_err(|e| errors.insert("password", e.message))
-        .ok();
-    let (Some(name), Some(mail), Some(pass)) = (name, mail, pass) else {
-        return Err(AppError::fields(errors));
-    };
-    let (n, m) = (name.as_str().to_string(), mail.as_str().to_string());
-    let (name_taken, email_taken) = db.run(move |c| Ok(user::taken(c, &n, &m)?)).await?;
-    if name_taken {
-        errors.insert("username", "That username is taken.".into());
-    }
-    if email_taken {
-        errors.insert(
-            "email",
-            "An account with that email already exists. Log in instead?".into(),
-        );
-    }
-    if !errors.is_empty() {
-        return Err(AppError::fields(errors));
-    }
-    let hash = blocking(move || password::hash(pass.expose()))
-        .await?
-        .map_err(AppError::Internal)?;
-    let now = models::now();
-    let (n, m) = (name.as_str().to_string(), mail.as_str().to_string());
-    let created = db
-        .write(move |c| {
-            let new = NewUser {
-                username: &n,
-                email: &m,
-                password_hash: Some(&hash),
-                role: ROLE_USER,
-                created_at: now,
-            };
-            match user::create(c, &new) {
-                Ok(id) => Ok(Ok(user::find(c, id)?)),
-                // A concurrent sign-up took the name or email between the check and the insert.
-                Err(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                )) => Ok(Err(())),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await?;
-    created.map_err(|_| {
-        AppError::field(
-            "username",
-            "That username or email was just taken; choose another.",
-        )
-    })
 }
 
 /// The account a typed login names (a username, or an email when it contains `@`), if any:

@@ -66,6 +66,7 @@ pub async fn resolve(
 ) -> AppResult<Resolution> {
     let (provider, subject) = (who.provider.clone(), who.subject.clone());
     let email = who.email.clone();
+    let vouched = who.email_verified;
     let label = who.provider.clone();
     let now = models::now();
     db.write(move |c| {
@@ -103,7 +104,9 @@ pub async fn resolve(
                 Err(e) => Err(e.into()),
             };
         }
-        let same_email_user = match &email {
+        // Only an address the provider vouches for may be said to have an account (the visitor
+        // controls it); otherwise the page says nothing about it.
+        let same_email_user = match email.as_ref().filter(|_| vouched) {
             Some(e) => user::find_by_login(c, e)?
                 .filter(|u| u.email.eq_ignore_ascii_case(e))
                 .map(|u| u.username),

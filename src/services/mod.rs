@@ -11,6 +11,7 @@ pub mod reading;
 pub mod recovery;
 pub mod reports;
 pub mod security;
+pub mod signup;
 pub mod two_factor;
 pub mod uploads;
 pub mod vote_batcher;

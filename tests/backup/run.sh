@@ -138,6 +138,8 @@ indent() { sed 's/^/#   /'; }
 
 export BEEBETA_SECRET_KEY
 BEEBETA_SECRET_KEY=$(head -c 64 /dev/urandom | base64 -w0)
+# No mail server here: emails (links included) go to the log, chosen explicitly.
+export BEEBETA_SMTP_URL=log
 export BEEBETA_SEED_DEMO=false BEEBETA_LIMITS=off BEEBETA_LOG_FILTER=warn BEEBETA_MEDIA=memory:// \
   BEEBETA_CACHE=memory BEEBETA_HOT_REFRESH_SECS=0 BEEBETA_REPORT_REFRESH_SECS=0 ROCKET_ADDRESS=127.0.0.1
 unset BEEBETA_DATABASE_URL

@@ -87,6 +87,18 @@ SITE="http://127.0.0.1:$PORT_N"
 export BEEBETA_DATABASE_URL="$DB_URL"
 export BEEBETA_SECRET_KEY
 BEEBETA_SECRET_KEY=$(head -c 64 /dev/urandom | base64 -w0)
+# Sign-up and reset links never land in a production log unasked: on MySQL, no BEEBETA_SMTP_URL
+# is no server.
+if env -i PATH="$PATH" HOME="$WORK" BEEBETA_DATABASE_URL="$DB_URL" BEEBETA_SECRET_KEY="$BEEBETA_SECRET_KEY" \
+    ROCKET_PORT="$(free_port)" timeout 20 ./beebeta serve > "$WORK/nosmtp.log" 2>&1; then
+  not_ok "a server on MySQL without BEEBETA_SMTP_URL refuses to start"
+elif grep -q "BEEBETA_SMTP_URL" "$WORK/nosmtp.log"; then
+  ok "a server on MySQL without BEEBETA_SMTP_URL refuses to start, naming the setting"
+else
+  not_ok "a server on MySQL without BEEBETA_SMTP_URL refuses to start, naming the setting"; tail -3 "$WORK/nosmtp.log"
+fi
+# No mail server here: emails (links included) go to the log, chosen explicitly.
+export BEEBETA_SMTP_URL=log
 export BEEBETA_CACHE="memcache://127.0.0.1:$MC_PORT" BEEBETA_CACHE_PREFIX="deploy$$"
 export BEEBETA_PUBLIC_URL="$SITE" BEEBETA_LIMITS=off BEEBETA_LOG_FILTER=warn BEEBETA_SEED_DEMO=false
 export BEEBETA_MIGRATE_ON_START=false BEEBETA_HOT_REFRESH_SECS=0 BEEBETA_REPORT_REFRESH_SECS=0

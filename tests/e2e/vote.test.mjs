@@ -549,7 +549,21 @@ test("asking with images: the question page shows them responsively, and they lo
     await page.fill('input[name="password"]', "correct horse battery staple");
     const signedUp = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/signup");
     await page.getByRole("button", { name: "Create account" }).click();
-    assert.equal((await signedUp).status(), 303, "signed up");
+    assert.equal((await signedUp).status(), 303, "sign-up form accepted");
+    await page.waitForLoadState("load");
+    assert.match(await page.locator("main").textContent(), /Check your inbox/);
+    // The link went to the address (the server log here, with no SMTP server); follow it.
+    let link = null;
+    for (let i = 0; i < 50 && !link; i++) {
+      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(readFileSync(serverLog, "utf8"));
+      link = m && m[0];
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(link, "a sign-up link in the server log");
+    await page.goto(link);
+    const made = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/signup/confirm");
+    await page.getByRole("button", { name: "Create my account" }).click();
+    assert.equal((await made).status(), 303, "signed up");
     await page.waitForLoadState("load");
     await page.goto("/ask");
     await page.fill('input[name="title"]', "Which side of the valley is prettier?");

@@ -54,9 +54,28 @@ async fn verified(app: &TestApp, name: &str) -> bool {
 async fn verification_links_work_once(b: Backend) {
     let app = app(b).await;
     app.signup("vera", "vera@example.com", PASSWORD).await;
+    assert!(
+        verified(&app, "vera").await,
+        "the sign-up link verified the address"
+    );
+    assert_eq!(outbox(&app)[0].subject, "Finish signing up");
+    // A new address needs its own confirmation.
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/email",
+            &[("email", "vera@mid.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
     assert!(!verified(&app, "vera").await);
-    let path = link(&app, "vera@example.com", "/verify");
-    assert_eq!(outbox(&app)[0].subject, "Confirm your email address");
+    let path = link(&app, "vera@mid.example", "/verify");
+    assert!(
+        outbox(&app)
+            .iter()
+            .any(|m| m.to == "vera@mid.example" && m.subject == "Confirm your email address")
+    );
     let (s, page) = app.get(&path).await;
     assert_eq!(s, Status::Ok);
     assert!(page.contains("email address is confirmed"));
@@ -68,7 +87,7 @@ async fn verification_links_work_once(b: Backend) {
         let (s, _) = app.get(bad).await;
         assert_eq!(s, Status::BadRequest, "{bad}");
     }
-    // A new address needs its own confirmation; an old link for it expires.
+    // Another new address; an old link for it expires.
     let r = app
         .post_form(
             "/settings",
@@ -217,20 +236,21 @@ async fn verification_email_goes_through_real_smtp() {
         );
         rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert!(body.contains("Subject: Confirm your email address"));
+    assert!(body.contains("Subject: Finish signing up"));
     // Quoted-printable: soft line breaks and `=3D` for `=`.
     let unfolded = body
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
     let start = unfolded
-        .find("http://beebeta.test/verify?token=")
+        .find("http://beebeta.test/signup/confirm?token=")
         .expect("a link")
         + "http://beebeta.test".len();
     let path: String = unfolded[start..]
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect();
-    let (s, _) = app.get(&path).await;
-    assert_eq!(s, Status::Ok);
+    assert_eq!(app.finish_signup(&path).await, Status::SeeOther);
+    let (s, _) = app.get("/settings").await;
+    assert_eq!(s, Status::Ok, "the link made the account");
 }

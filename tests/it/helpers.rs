@@ -128,6 +128,7 @@ fn base_settings(url: String) -> Figment {
         .merge(("log_filter", "warn"))
         .merge(("limits", "off"))
         .merge(("media", "memory://"))
+        .merge(("smtp_url", "memory"))
         .merge(("port", 0))
 }
 
@@ -546,12 +547,16 @@ macro_rules! backend_tests {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
-    /// Signs up through the form as the tracked browser (which is then logged in); returns the
-    /// response status.
+    /// Signs up through the form as the tracked browser and follows the link mailed to the
+    /// address (the browser is then logged in); returns the status of the last step: 303 when
+    /// the account was made, 422 for a refused form. A taken address gets a notice, not a link:
+    /// then the form's 303 is returned and no account is made.
     pub async fn signup(&self, username: &str, email: &str, password: &str) -> Status {
         let (_, page) = self.get("/signup").await;
         let token = extract_csrf(&page).expect("signup form has a token");
-        self.client
+        let before = self.state().mailer.outbox().len();
+        let status = self
+            .client
             .post("/signup")
             .header(ContentType::Form)
             .body(form_body(&[
@@ -562,7 +567,43 @@ impl TestApp {
             ]))
             .dispatch()
             .await
-            .status()
+            .status();
+        if status != Status::SeeOther {
+            return status;
+        }
+        match self.signup_link(email, before) {
+            Some(link) => self.finish_signup(&link).await,
+            None => status,
+        }
+    }
+
+    /// The sign-up link in the messages to `email` sent after the first `since`.
+    pub fn signup_link(&self, email: &str, since: usize) -> Option<String> {
+        let sent = self.state().mailer.outbox();
+        let mail = sent
+            .get(since..)?
+            .iter()
+            .rev()
+            .find(|m| m.to.eq_ignore_ascii_case(email.trim()))?;
+        let start = mail.body.find("/signup/confirm?token=")?;
+        Some(mail.body[start..].split_whitespace().next()?.to_string())
+    }
+
+    /// Follows a sign-up link (its page, then its button); returns the button's status.
+    pub async fn finish_signup(&self, link: &str) -> Status {
+        let (_, page) = self.get(link).await;
+        let Some(csrf) = extract_csrf(&page) else {
+            return Status::BadRequest;
+        };
+        let token = link.split("token=").nth(1).unwrap_or("").to_string();
+        let r = self
+            .client
+            .post("/signup/confirm")
+            .header(ContentType::Form)
+            .body(form_body(&[("csrf_token", &csrf), ("token", &token)]))
+            .dispatch()
+            .await;
+        r.status()
     }
 
     /// Logs in through the form; returns the response.
@@ -644,6 +685,22 @@ impl TestApp {
             .body(form_body(&all))
             .dispatch()
             .await
+    }
+
+    /// Marks a user's email as not verified (as after a change of address).
+    pub async fn unverify_email(&self, name: &str) {
+        let uid = self.user_id(name).await;
+        self.db
+            .write(move |c| {
+                use beebeta::db::schema::users;
+                use diesel::prelude::*;
+                diesel::update(users::table.find(uid))
+                    .set(users::email_verified_at.eq(None::<chrono::NaiveDateTime>))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
     }
 
     /// Marks a user's email as verified (as its link would).

@@ -153,6 +153,23 @@ async fn finish<'a>(app: &'a TestApp, username: &str, email: &str) -> LocalRespo
         .await
 }
 
+/// Finishes a provider sign-up with an address the provider does not vouch for: the form sends a
+/// link there, and following it makes the account (logged in). Returns the link's final status.
+async fn finish_by_mail(app: &TestApp, username: &str, email: &str) -> Status {
+    let before = app.state().mailer.outbox().len();
+    let r = finish(app, username, email).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(location(&r), "/signup/sent", "a link goes to the address");
+    drop(r);
+    assert_eq!(
+        logged_in_as(app).await,
+        None,
+        "nothing is made before the link"
+    );
+    let link = app.signup_link(email, before).expect("a sign-up link");
+    app.finish_signup(&link).await
+}
+
 async fn identities(app: &TestApp) -> Vec<(i64, String, String)> {
     app.db
         .run(|c| {
@@ -291,9 +308,8 @@ async fn github_style_login(backend: Backend) {
     let r = dispatch_get(&app, &back).await;
     assert_eq!(location(&r), "/auth/finish");
     drop(r);
-    let r = finish(&app, "octo", &format!("{sub}@example.com")).await;
-    assert_eq!(r.status(), Status::SeeOther);
-    drop(r);
+    let email = format!("{sub}@example.com");
+    assert_eq!(finish_by_mail(&app, "octo", &email).await, Status::SeeOther);
     assert_eq!(logged_in_as(&app).await.as_deref(), Some("octo"));
     let uid = app.user_id("octo").await;
     assert_eq!(
@@ -301,10 +317,7 @@ async fn github_style_login(backend: Backend) {
         vec![(uid, "mockgh".into(), sub.clone())]
     );
     let verified = email_verified(&app, uid).await;
-    assert!(
-        !verified,
-        "a GitHub email is verified by our own email link"
-    );
+    assert!(verified, "a GitHub email is verified by our own email link");
 }
 
 /// A wrong, missing or replayed state and a replayed code are refused; a denial gives a clear page.
@@ -477,7 +490,9 @@ async fn settings_link_and_unlink(backend: Backend) {
         app.signup("bob", "bob@example.com", PASSWORD).await,
         Status::SeeOther
     );
-    // Linking needs a verified email: an unverified address may be someone else's.
+    // Linking needs a verified email: an unverified address (after a change) may be someone
+    // else's.
+    app.unverify_email("bob").await;
     let sub = unique("bob-");
     let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;
     let r = dispatch_get(&app, &back).await;
@@ -543,9 +558,11 @@ async fn settings_link_and_unlink(backend: Backend) {
     let back = authorize(&app, "mockgh", "/", &[("mock_sub", &sub2)]).await;
     let r = dispatch_get(&app, &back).await;
     drop(r);
-    let r = finish(&app, "solo", &format!("{sub2}@example.com")).await;
-    assert_eq!(r.status(), Status::SeeOther);
-    drop(r);
+    let solo_email = format!("{sub2}@example.com");
+    assert_eq!(
+        finish_by_mail(&app, "solo", &solo_email).await,
+        Status::SeeOther
+    );
     let solo_id = identities(&app).await[0].0;
     assert_eq!(solo_id, app.user_id("solo").await);
     let only = first_identity_id(&app).await;
@@ -631,10 +648,35 @@ async fn the_address_owner_locks_an_impostor_out(backend: Backend) {
     })
     .await;
     let victim = format!("{}@example.com", unique("victim"));
+    // Signing up with the victim's address makes nothing: the link goes to the victim.
+    let before = app.state().mailer.outbox().len();
+    let (status, to, _) = crate::security::sign_up_form(&app, "mallory", &victim).await;
+    assert_eq!((status, to.as_str()), (Status::SeeOther, "/signup/sent"));
     assert_eq!(
-        app.signup("mallory", &victim, PASSWORD).await,
+        logged_in_as(&app).await,
+        None,
+        "no account without the link"
+    );
+    assert!(
+        app.signup_link(&victim, before).is_some(),
+        "the link went to the victim"
+    );
+    // So the impostor signs up with their own address and changes it to the victim's (their
+    // password is the re-authentication): the address is theirs only unverified.
+    let own = format!("{}@example.com", unique("mallory"));
+    assert_eq!(
+        app.signup("mallory", &own, PASSWORD).await,
         Status::SeeOther
     );
+    let r = app
+        .post_form(
+            "/settings",
+            "/settings/email",
+            &[("email", &victim), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
     // The impostor tries to link their provider account and to mint a token: both refused.
     let sub = unique("mallory-");
     let back = authorize(&app, "mock", "/settings", &[("mock_sub", &sub)]).await;

@@ -21,6 +21,7 @@ backend_tests!(
     two_factor_logins_take_each_code_once,
     two_factor_settings_renew_codes_and_turn_off,
     admins_enrol_before_the_admin_area,
+    sign_up_never_says_an_address_is_taken,
 );
 
 /// A vote on `id` as a new voter, from `peer`, with extra headers; the status.
@@ -866,7 +867,8 @@ async fn two_factor_logins_take_each_code_once(b: Backend) {
 async fn two_factor_settings_renew_codes_and_turn_off(b: Backend) {
     let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
     app.signup("uma", "uma@example.com", PASSWORD).await;
-    // Unverified: no two-factor changes.
+    // Unverified (after a change of address): no two-factor changes.
+    app.unverify_email("uma").await;
     let (s, _) = app.get("/settings/two-factor").await;
     assert_eq!(s, Status::Forbidden);
     app.verify_email("uma").await;
@@ -975,4 +977,88 @@ async fn admins_enrol_before_the_admin_area(b: Backend) {
         )
         .await;
     assert_eq!(r.status(), Status::Forbidden);
+}
+
+/// POSTs the sign-up form; the response's status, `Location` and the page it leads to.
+pub(crate) async fn sign_up_form(
+    app: &TestApp,
+    username: &str,
+    email: &str,
+) -> (Status, String, String) {
+    let (_, page) = app.get("/signup").await;
+    let csrf = extract_csrf(&page).unwrap();
+    let r = app
+        .client
+        .post("/signup")
+        .header(ContentType::Form)
+        .body(crate::helpers::form_body(&[
+            ("csrf_token", &csrf),
+            ("username", username),
+            ("email", email),
+            ("password", "a perfectly fine passphrase"),
+        ]))
+        .dispatch()
+        .await;
+    let (status, to) = (
+        r.status(),
+        r.headers().get_one("Location").unwrap_or("").to_string(),
+    );
+    drop(r);
+    let (_, landed) = app.get(&to).await;
+    (status, to, landed.replace(email, "ADDRESS"))
+}
+
+async fn sign_up_never_says_an_address_is_taken(b: Backend) {
+    let app = TestApp::new(b).await;
+    assert_eq!(
+        app.signup("owner", "owner@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
+    app.logout().await;
+    let before = crate::email::outbox(&app).len();
+    let taken = sign_up_form(&app, "squatter", "OWNER@example.com").await;
+    let free = sign_up_form(&app, "newcomer", "new@example.com").await;
+    assert_eq!(taken.0, Status::SeeOther);
+    assert_eq!((taken.0, &taken.1), (free.0, &free.1), "the same answer");
+    assert_eq!(taken.2, free.2, "the same page");
+    assert!(free.2.contains("Check your inbox"));
+    // Nobody is logged in and no account exists before the link is followed.
+    let (s, _) = app.get("/settings").await;
+    assert_eq!(s, Status::SeeOther);
+    let users = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            db.run(move |c| Ok(beebeta::models::user::find_by_username(c, name)?))
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(!users("squatter").await && !users("newcomer").await);
+    // The owner hears of the attempt; the newcomer gets the link.
+    let sent = crate::email::outbox(&app);
+    let notice = sent[before..]
+        .iter()
+        .find(|m| m.to.eq_ignore_ascii_case("owner@example.com"))
+        .expect("the owner is told");
+    assert_eq!(notice.subject, "Someone tried to sign up with your address");
+    assert!(
+        !notice.body.contains("/signup/confirm"),
+        "no link for the squatter"
+    );
+    let link = app.signup_link("new@example.com", before).expect("a link");
+    // A mail scanner opening the link makes nothing; the button does.
+    let (s, _) = app.get(&link).await;
+    assert_eq!(s, Status::Ok);
+    assert!(!users("newcomer").await);
+    assert_eq!(app.finish_signup(&link).await, Status::SeeOther);
+    assert!(users("newcomer").await);
+    let (s, page) = app.get("/settings").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("verified"), "the link verified the address");
+    assert_eq!(
+        app.finish_signup(&link).await,
+        Status::BadRequest,
+        "a link works once"
+    );
 }

@@ -46,9 +46,11 @@ PIDS+=($!)
 export BEEBETA_DATABASE_URL="$BASE/$DB"
 export BEEBETA_SECRET_KEY
 BEEBETA_SECRET_KEY=$(head -c 64 /dev/urandom | base64 -w0)
+# No mail server here: emails (links included) go to the log, chosen explicitly.
+export BEEBETA_SMTP_URL=log
 export BEEBETA_CACHE="memcache://127.0.0.1:$MC_PORT"
 export BEEBETA_CACHE_PREFIX="two$$"
-export BEEBETA_LIMITS=off BEEBETA_LOG_FILTER=warn BEEBETA_SEED_DEMO=true
+export BEEBETA_LIMITS=off BEEBETA_LOG_FILTER=warn,beebeta::mail=info BEEBETA_SEED_DEMO=true
 PORT_A=$(free_port)
 PORT_B=$(free_port)
 A="http://127.0.0.1:$PORT_A"
@@ -100,6 +102,17 @@ token=$(curl -sf -c "$SJAR" -b "$SJAR" "$A/signup" | grep -o 'name="csrf_token" 
 code=$(curl -s -o /dev/null -w '%{http_code}' -c "$SJAR" -b "$SJAR" -H "Origin: $A" \
   --data-urlencode "csrf_token=$token" --data-urlencode "username=twoservers" \
   --data-urlencode "email=two@example.com" --data-urlencode "password=correct horse battery staple" "$A/signup")
+check "sign-up form on A" '[ "$code" = 303 ]'
+# The link went to the address (here: A's log); following it makes the account and logs in.
+link=""
+for _ in $(seq 1 50); do
+  link=$(grep -o '/signup/confirm?token=[A-Za-z0-9_-]*' "$WORK/a.log" | tail -1)
+  [ -n "$link" ] && break
+  sleep 0.1
+done
+token=$(curl -sf -c "$SJAR" -b "$SJAR" "$A$link" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$SJAR" -b "$SJAR" -H "Origin: $A" \
+  --data-urlencode "csrf_token=$token" --data-urlencode "token=${link#*token=}" "$A/signup/confirm")
 check "sign-up on A" '[ "$code" = 303 ]'
 code=$(curl -s -o "$WORK/settings.html" -w '%{http_code}' -b "$SJAR" "$B/settings")
 check "the session from A is valid on B" '[ "$code" = 200 ] && grep -q "@twoservers" "$WORK/settings.html"'
