@@ -2,9 +2,20 @@
 
 use super::Invalid;
 
+/// Whether `c` is kept in stored text: not a control character (NUL, escape, ...) nor a bidi
+/// embedding, override or isolate (they make a title display as something else).
+fn shown(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn clean(s: &str) -> String {
-    // Collapse runs of whitespace and drop control characters.
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Drop what is never shown, then collapse runs of whitespace.
+    let kept: String = s
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| shown(*c))
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 macro_rules! bounded_text {
@@ -56,7 +67,12 @@ pub struct Description(String);
 impl Description {
     /// Trims; an empty description is `None`.
     pub fn parse(s: &str) -> Result<Option<Description>, Invalid> {
-        let v = s.trim().replace("\r\n", "\n");
+        let v: String = s
+            .trim()
+            .replace("\r\n", "\n")
+            .chars()
+            .filter(|c| matches!(c, '\n' | '\t') || shown(*c))
+            .collect();
         if v.is_empty() {
             return Ok(None);
         }

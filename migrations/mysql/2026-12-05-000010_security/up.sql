@@ -10,7 +10,7 @@ UPDATE api_tokens SET expires_at = DATE_ADD(created_at, INTERVAL 90 DAY);
 ALTER TABLE sessions ADD COLUMN authenticated_at DATETIME(6) NULL; -- NULL: created_at
 
 ALTER TABLE users
-    ADD COLUMN totp_secret VARCHAR(64) NULL,      -- base32, set when enrolled
+    ADD COLUMN totp_secret VARCHAR(255) NULL,     -- sealed (Keys::seal), set when enrolled
     ADD COLUMN totp_enabled_at DATETIME(6) NULL,  -- NULL: enrolment not confirmed
     ADD COLUMN totp_last_step BIGINT NULL;        -- last accepted 30 s step (no replay)
 

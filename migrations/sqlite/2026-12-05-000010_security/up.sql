@@ -8,7 +8,7 @@ UPDATE api_tokens SET expires_at = strftime('%Y-%m-%d %H:%M:%f', created_at, '+9
 
 ALTER TABLE sessions ADD COLUMN authenticated_at TIMESTAMP NULL; -- NULL: created_at
 
-ALTER TABLE users ADD COLUMN totp_secret TEXT NULL;          -- base32, set when enrolled
+ALTER TABLE users ADD COLUMN totp_secret TEXT NULL;          -- sealed (Keys::seal), set when enrolled
 ALTER TABLE users ADD COLUMN totp_enabled_at TIMESTAMP NULL;  -- NULL: enrolment not confirmed
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT NULL;      -- last accepted 30 s step (no replay)
 
