@@ -6,6 +6,7 @@
 #   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
 #   bench/run.sh --mysql --memcached --scale large   # 1M questions, 10M votes
 #   bench/run.sh --mysql --memcached --votes-only   # only (a), (f), (g) and the counting check
+#   bench/run.sh ... --limits         # rate limits on (quotas too high to refuse): their cost
 #   BENCH_BIN=target/release/beebeta bench/run.sh ...  # reuse a release binary (no cargo build)
 #   DURATION=20 CONNECTIONS=64 QUESTIONS=1000 VOTES=10000 bench/run.sh
 #
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 BACKEND=sqlite
 MEMCACHED=no
+LIMITS=off
 SCALE=small
 VOTES_ONLY=no
 while [ $# -gt 0 ]; do
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --mysql) BACKEND=mysql ;;
     --memcached) MEMCACHED=yes ;;
     --votes-only) VOTES_ONLY=yes ;;
+    --limits) LIMITS=on ;;
     --scale) SCALE="${2:?--scale needs small or large}"; shift ;;
     --scale=*) SCALE="${1#--scale=}" ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -62,7 +65,9 @@ fi
 export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
 # No mail server here: emails (links included) go to the log, chosen explicitly.
 export BEEBETA_SMTP_URL=log
-export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=off ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
+export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=$LIMITS ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
+# With --limits: every check runs (in the shared cache with --memcached) but none refuses.
+export BEEBETA_LIMITS_VOTE=100000000/second BEEBETA_LIMITS_SEARCH=100000000/second
 export BEEBETA_DB_POOL_SIZE="${BEEBETA_DB_POOL_SIZE:-32}"
 
 PIDS=()
