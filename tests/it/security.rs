@@ -730,8 +730,14 @@ async fn sensitive_changes_need_a_recent_login(b: Backend) {
     drop(r);
     make_token(&app, &[("name", "now"), ("scope", "read")]).await;
     let (_, page) = app.get("/settings").await;
-    assert!(page.contains("Logged in"), "the sign-up's login is in the security activity");
-    assert!(page.contains("Failed login"), "so is the wrong password at /confirm");
+    assert!(
+        page.contains("Logged in"),
+        "the sign-up's login is in the security activity"
+    );
+    assert!(
+        page.contains("Failed login"),
+        "so is the wrong password at /confirm"
+    );
     // Off-site `next` is never followed.
     age_sessions(&app, 11).await;
     let r = app
