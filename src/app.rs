@@ -73,6 +73,8 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
             Duration::from_millis(cfg.cache.near_ms),
         )?,
     };
+    // Stale-if-error: cached reads are kept this long past freshness, for a failing database.
+    cache.set_saved_for(Duration::from_secs(cfg.cache.stale_if_error_secs));
     tracing::info!(cache = cache.backend_name(), "cache ready");
     let statics = StaticSource::from_setting(&cfg.site.static_dir);
     let assets = Arc::new(Assets::load(&statics, &cfg.site.static_url)?);
@@ -201,7 +203,7 @@ fn hot_rank_refresher(every_secs: u64) -> AdHoc {
                         _ = &mut shutdown => break,
                     }
                     let result = db
-                        .write(|c| Ok(models::question::refresh_hot_ranks(c, models::now())?))
+                        .background(|c| Ok(models::question::refresh_hot_ranks(c, models::now())?))
                         .await;
                     match result {
                         Ok(n) => tracing::debug!(updated = n, "hot ranks refreshed"),

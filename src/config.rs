@@ -73,7 +73,8 @@ pub struct SiteConfig {
 }
 
 /// The database: `database_url`, `db_pool_size`, `db_acquire_timeout_ms`,
-/// `db_statement_timeout_ms`, `migrate_on_start`, `seed_demo`.
+/// `db_read_timeout_ms`, `db_write_timeout_ms`, `db_statement_timeout_ms`, `migrate_on_start`,
+/// `seed_demo`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct DatabaseConfig {
@@ -81,13 +82,21 @@ pub struct DatabaseConfig {
     /// `mysql://user:pass@host:port/db`.
     #[serde(rename = "database_url")]
     pub url: String,
-    /// `db_pool_size`: most pooled database connections.
+    /// `db_pool_size`: most pooled database connections, for reads and again for writes.
     #[serde(rename = "db_pool_size")]
     pub pool_size: u32,
     /// `db_acquire_timeout_ms`: wait for a free connection before answering 503.
     #[serde(rename = "db_acquire_timeout_ms")]
     pub acquire_timeout_ms: u64,
-    /// `db_statement_timeout_ms`: longest statement.
+    /// `db_read_timeout_ms`: a read on the request path gives up after this (503 or a saved
+    /// copy); MariaDB `max_statement_time` and lock waits, SQLite busy timeout. 0: no limit.
+    #[serde(rename = "db_read_timeout_ms")]
+    pub read_timeout_ms: u64,
+    /// `db_write_timeout_ms`: a write gives up after this and is rolled back (503). 0: no limit.
+    #[serde(rename = "db_write_timeout_ms")]
+    pub write_timeout_ms: u64,
+    /// `db_statement_timeout_ms`: longest statement of background work (reports, rank
+    /// refreshes, migrations). 0: no limit.
     #[serde(rename = "db_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
     /// `migrate_on_start`: apply pending migrations at start-up.
@@ -97,7 +106,7 @@ pub struct DatabaseConfig {
     pub seed_demo: Option<bool>,
 }
 
-/// The cache: `cache`, `cache_prefix`, `cache_memory_mb`, `cache_near_ms`.
+/// The cache: `cache`, `cache_prefix`, `cache_memory_mb`, `cache_near_ms`, `stale_if_error_secs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct CacheConfig {
@@ -116,6 +125,9 @@ pub struct CacheConfig {
     /// it read (the near cache); 0 turns it off.
     #[serde(rename = "cache_near_ms")]
     pub near_ms: u64,
+    /// `stale_if_error_secs`: when the database fails, anonymous pages and API reads are served
+    /// from cached data at most this old (with a "saved copy" note and `Age`). 0: never.
+    pub stale_if_error_secs: u64,
 }
 
 /// Media: `media`, `media_url`, `s3_endpoint`, `upload_max_bytes`, `upload_request_max_bytes`,
@@ -398,6 +410,8 @@ impl Default for DatabaseConfig {
             url: "sqlite://beebeta.db".into(),
             pool_size: 16,
             acquire_timeout_ms: 1000,
+            read_timeout_ms: 2000,
+            write_timeout_ms: 5000,
             statement_timeout_ms: 10_000,
             migrate_on_start: true,
             seed_demo: None,
@@ -412,6 +426,7 @@ impl Default for CacheConfig {
             prefix: "bb".into(),
             memory_mb: 64,
             near_ms: 500,
+            stale_if_error_secs: 600,
         }
     }
 }
@@ -853,6 +868,9 @@ mod tests {
             db_pool_size = 10
             db_acquire_timeout_ms = 11
             db_statement_timeout_ms = 12
+            db_read_timeout_ms = 21
+            db_write_timeout_ms = 22
+            stale_if_error_secs = 23
             migrate_on_start = false
             seed_demo = true
             cache = "memcache://h:1"
@@ -943,6 +961,8 @@ mod tests {
             ),
             ("sqlite:///tmp/a.db", 10, 11, 12)
         );
+        assert_eq!((db.read_timeout_ms, db.write_timeout_ms), (21, 22));
+        assert_eq!(c.cache.stale_if_error_secs, 23);
         assert_eq!((db.migrate_on_start, db.seed_demo), (false, Some(true)));
         let cache = &c.cache;
         assert_eq!(

@@ -9,8 +9,10 @@
 //!   ([`OAuthError`]). Its HTTP meaning
 //!   (status, code, message) is decided here and nowhere else; the status in one `match`,
 //!   [`AppError::status`].
-//! - Diesel's `NotFound` is a 404; an exhausted or unreachable pool is a 503; any other database
-//!   error is a 500.
+//! - Diesel's `NotFound` is a 404; a database that did not answer in time, cannot be reached or
+//!   lost the connection, and an exhausted pool, are [`AppError::DbUnavailable`]: 503 with
+//!   `Retry-After`, logged once per outage by `db::health` (not per request, not a Sentry event
+//!   per request); any other database error is a 500.
 //! - Field problems have one shape, [`FieldErrors`] (messages by form field), carried by
 //!   [`AppError::Validation`]: an HTML form is shown again with them, the API answers 422 with
 //!   `fields`.
@@ -79,9 +81,13 @@ pub enum AppError {
     /// message is written for the visitor; the cause is logged.
     #[error("{message}: {cause}")]
     BadGateway { message: String, cause: String },
-    /// A dependency (the database) is unavailable (503).
+    /// A dependency is unavailable or the server is saturated (503).
     #[error("{0}")]
     Unavailable(String),
+    /// The database did not answer in time or cannot be reached (503 with `Retry-After`); the
+    /// string is the cause, logged once per outage (`db::health`).
+    #[error("{0}")]
+    DbUnavailable(String),
     /// A bug or an unexpected failure (500); the string is logged, never shown.
     #[error("{0}")]
     Internal(String),
@@ -126,7 +132,7 @@ impl AppError {
             }
             AppError::TooManyRequests { .. } => Status::TooManyRequests,
             AppError::BadGateway { .. } => Status::BadGateway,
-            AppError::Unavailable(_) => Status::ServiceUnavailable,
+            AppError::Unavailable(_) | AppError::DbUnavailable(_) => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -145,7 +151,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::BadGateway { .. } => "bad_gateway",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable(_) | AppError::DbUnavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -158,6 +164,9 @@ impl AppError {
             AppError::Unavailable(_) => {
                 "The site is busy or a service is unavailable. Please try again shortly.".into()
             }
+            AppError::DbUnavailable(_) => "We cannot reach our database just now; nothing you \
+                                           sent was saved. Please try again in a few seconds."
+                .into(),
             other => other.to_string(),
         }
     }
@@ -287,14 +296,61 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::NotFound("Not found.".into()),
+            other if database_unavailable(&other) => {
+                AppError::DbUnavailable(format!("database: {other}"))
+            }
             other => AppError::Internal(format!("database error: {other}")),
         }
     }
 }
 
+/// The start of the cause of a 503 for a pool with no free connection while the database
+/// answers: the site is busy, which is not a database failure (`db::health` does not count it).
+pub const POOL_BUSY: &str = "database pool busy";
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        AppError::Unavailable(format!("database pool: {e}"))
+        // r2d2 says "timed out waiting for connection", plus ": <error>" when connecting failed.
+        let text = e.to_string();
+        match text.split_once(": ") {
+            Some((_, cause)) => {
+                AppError::DbUnavailable(format!("database: cannot connect: {cause}"))
+            }
+            None => AppError::DbUnavailable(format!("{POOL_BUSY}: {text}")),
+        }
+    }
+}
+
+/// Whether a database error means the database did not answer in time or cannot be reached
+/// (a statement or lock-wait limit, a lost or refused connection, SQLite's busy timeout), as
+/// opposed to an answer (a constraint, bad SQL).
+fn database_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            [
+                "max_statement_time",
+                "query execution was interrupted",
+                "lock wait timeout",
+                "database is locked",
+                "database table is locked",
+                "server has gone away",
+                "lost connection",
+                "can't connect",
+                "connection refused",
+                "connection was killed",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
+        }
+        Error::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => database_unavailable(rollback_error) || database_unavailable(commit_error),
+        Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -357,7 +413,11 @@ pub fn render(
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
-        if status.code >= 500 {
+        if let AppError::DbUnavailable(cause) = &self {
+            // One log line and one Sentry event per outage come from `db::health`.
+            tracing::debug!(path = %req.uri().path(), cause, "database unavailable");
+            req.local_cache(|| DbOutage(true));
+        } else if status.code >= 500 {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
             req.local_cache(|| ErrorCause(Some(self.to_string())));
         }
@@ -372,15 +432,26 @@ impl<'r> Responder<'r, 'static> for AppError {
                 .ok();
         }
         let mut resp = render(req, status, self.code(), &self.public_message())?;
-        if let AppError::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-        {
-            resp.set_header(Header::new("Retry-After", retry_after_secs.to_string()));
-        }
+        match &self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => resp.set_header(Header::new("Retry-After", retry_after_secs.to_string())),
+            AppError::DbUnavailable(_) => {
+                resp.set_header(Header::new("Retry-After", DB_RETRY_AFTER_SECS.to_string()))
+            }
+            _ => false,
+        };
         Ok(resp)
     }
 }
+
+/// The `Retry-After` of a 503 for an unavailable database: about the breaker's cooldown.
+pub const DB_RETRY_AFTER_SECS: u64 = 2;
+
+/// Set on a request answered 503 because the database is unavailable: the access log says it at
+/// warning level and Sentry gets no event for it (the outage is reported once).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DbOutage(pub bool);
 
 /// The cause of a 5xx, left in the request by `AppError`'s responder for the Sentry event
 /// (`telemetry::sentry`).

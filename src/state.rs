@@ -55,12 +55,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// What `voter` (`None`: a visitor who cannot have a ballot) sees of question `id`.
+    /// What `voter` (`None`: a visitor who cannot have a ballot) sees of question `id` (a saved
+    /// copy when the database fails: see `services::reading`).
     pub async fn poll_view(
         &self,
         id: crate::domain::QuestionId,
         voter: Option<String>,
-    ) -> crate::AppResult<crate::models::poll::PollView> {
+    ) -> crate::AppResult<reading::Read<crate::models::poll::PollView>> {
         reading::poll_view(&self.db, &self.cache, id.0, voter).await
     }
 }

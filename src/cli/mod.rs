@@ -189,6 +189,8 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
             let mut database = settings.app.database.clone();
             if !database.is_embedded() {
                 database.statement_timeout_ms = 0;
+                database.read_timeout_ms = 0;
+                database.write_timeout_ms = 0;
             }
             let db = Db::connect(&database)?;
             db.migrate()?;

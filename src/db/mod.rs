@@ -1,11 +1,22 @@
 //! Database access: the connection that is MySQL or SQLite, the r2d2 pool, migrations.
 //!
-//! Every call goes through [`Db::run`] (reads) or [`Db::write`] (transactions that write), both of
-//! which take a pooled connection on a blocking thread, so Diesel never runs on Rocket's async workers.
+//! Every call goes through [`Db::run`] (reads), [`Db::write`] (transactions that write) or
+//! [`Db::background`] (reports and other long work off the request path), each of which takes a
+//! pooled connection on a blocking thread, so Diesel never runs on Rocket's async workers.
+//!
+//! Bounded waits: each kind of work has its own limit, set on the connection (MariaDB
+//! `max_statement_time` and lock waits, SQLite `busy_timeout`): reads give up after
+//! `db_read_timeout_ms` (2 s), writes after `db_write_timeout_ms` (5 s; the transaction is rolled
+//! back), background work after `db_statement_timeout_ms`. Reads and writes have a pool each, so a
+//! connection keeps its settings; background work borrows a write connection and sets its own.
+//! A timeout or an outage is [`AppError::DbUnavailable`] (503), and [`health`] keeps a breaker
+//! so that a dead database is not waited for by every request.
 
+pub mod health;
 pub mod schema;
 mod tx;
 
+pub use health::Health;
 pub use tx::{Abort, is_retryable, retry, transaction};
 
 use std::sync::Arc;
@@ -13,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sql_types::BigInt;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -85,33 +96,108 @@ impl DbUrl {
     }
 }
 
+/// What a connection is used for: each kind has its own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Reads on the request path.
+    Read,
+    /// Writes on the request path (and the vote batcher).
+    Write,
+    /// Long work off the request path: reports, rank refreshes, migrations.
+    Background,
+}
+
+/// How long each kind of work may wait for one statement; zero means no limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Reads (`db_read_timeout_ms`).
+    pub read: Duration,
+    /// Writes (`db_write_timeout_ms`).
+    pub write: Duration,
+    /// Background work (`db_statement_timeout_ms`).
+    pub background: Duration,
+}
+
+impl Limits {
+    /// The limits of `cfg`.
+    pub fn of(cfg: &DatabaseConfig) -> Limits {
+        Limits {
+            read: Duration::from_millis(cfg.read_timeout_ms),
+            write: Duration::from_millis(cfg.write_timeout_ms),
+            background: Duration::from_millis(cfg.statement_timeout_ms),
+        }
+    }
+
+    fn of_work(&self, work: Work) -> Duration {
+        match work {
+            Work::Read => self.read,
+            Work::Write => self.write,
+            Work::Background => self.background,
+        }
+    }
+}
+
+/// Sets the limit of `work` on a connection: MariaDB's statement time limit and both lock waits
+/// (whole seconds, at least 1), or SQLite's busy timeout.
+fn apply_limit(conn: &mut AnyConnection, limit: Duration) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => {
+            let secs = limit.as_secs_f64();
+            // MariaDB's statement timeout; MySQL proper has no such variable, so a failure here
+            // is not fatal. Lock waits in whole seconds; no limit keeps the server's defaults.
+            let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
+            if !limit.is_zero() {
+                let lock_secs = limit.as_millis().div_ceil(1000).max(1);
+                c.batch_execute(&format!(
+                    "SET SESSION lock_wait_timeout = {lock_secs}, \
+                     innodb_lock_wait_timeout = {lock_secs}"
+                ))?;
+            }
+            Ok(())
+        }
+        AnyConnection::Sqlite(c) => {
+            // No limit: wait as long as it takes (a day).
+            let ms = if limit.is_zero() {
+                86_400_000
+            } else {
+                limit.as_millis()
+            };
+            c.batch_execute(&format!("PRAGMA busy_timeout = {ms};"))
+        }
+    }
+}
+
 /// Applies per-connection settings when r2d2 opens a connection.
 #[derive(Debug)]
 struct ConnectionSetup {
-    statement_timeout: Duration,
+    work: Work,
+    limit: Duration,
 }
 
 impl CustomizeConnection<Tracked, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut Tracked) -> Result<(), diesel::r2d2::Error> {
+        conn.work = self.work;
         let result = match &mut conn.conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(c) => {
-                c.batch_execute("SET time_zone = '+00:00'").map(|_| {
-                    // MariaDB's statement timeout; MySQL proper has no such variable, so a failure
-                    // here is not fatal.
-                    let secs = self.statement_timeout.as_secs_f64();
-                    let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
-                })
-            }
+            AnyConnection::Mysql(c) => c.batch_execute("SET time_zone = '+00:00'"),
             // The busy timeout first: switching to WAL takes a lock, and the pool opens several
             // connections at once (else "database is locked" while they start).
-            AnyConnection::Sqlite(c) => c.batch_execute(&format!(
-                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-                self.statement_timeout.as_millis()
-            )),
+            AnyConnection::Sqlite(c) => {
+                let ms = if self.limit.is_zero() {
+                    86_400_000
+                } else {
+                    self.limit.as_millis()
+                };
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {ms}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                ))
+            }
         };
-        result.map_err(diesel::r2d2::Error::QueryError)
+        result
+            .and_then(|()| apply_limit(&mut conn.conn, self.limit))
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -119,6 +205,8 @@ impl CustomizeConnection<Tracked, diesel::r2d2::Error> for ConnectionSetup {
 pub struct Tracked {
     conn: AnyConnection,
     returned: Option<Instant>,
+    /// The kind of work whose limits the connection has now.
+    work: Work,
 }
 
 impl std::ops::Deref for Tracked {
@@ -163,6 +251,7 @@ impl diesel::r2d2::ManageConnection for Manager {
         Ok(Tracked {
             conn: self.inner.connect()?,
             returned: None,
+            work: Work::Read,
         })
     }
 
@@ -180,17 +269,21 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
-/// The shared handle to the database: a pool plus, for SQLite, the process-wide writer lock.
+/// The shared handle to the database: a pool for reads and one for writes, the breaker and, for
+/// SQLite, the process-wide writer's turn.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<Manager>,
+    reads: Pool<Manager>,
+    writes: Pool<Manager>,
     backend: Backend,
+    limits: Limits,
+    health: Arc<Health>,
     // SQLite allows one writer at a time; queueing writers here avoids SQLITE_BUSY on lock upgrade.
-    write_lock: Arc<std::sync::Mutex<()>>,
+    write_turn: Arc<WriteTurn>,
 }
 
 impl Db {
-    /// Opens a pool on `cfg.url` (see [`DbUrl::parse`]); fails fast if the database is
+    /// Opens the pools on `cfg.url` (see [`DbUrl::parse`]); fails fast if the database is
     /// unreachable.
     pub fn connect(cfg: &DatabaseConfig) -> Result<Db, String> {
         let parsed = DbUrl::parse(&cfg.url)?;
@@ -202,21 +295,27 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let manager = Manager::new(&parsed.target);
+        let limits = Limits::of(cfg);
         let acquire_timeout = Duration::from_millis(cfg.acquire_timeout_ms);
-        let pool = Pool::builder()
-            .max_size(cfg.pool_size.max(1))
-            .min_idle(Some(1))
-            .connection_timeout(acquire_timeout.max(Duration::from_millis(100)))
-            .connection_customizer(Box::new(ConnectionSetup {
-                statement_timeout: Duration::from_millis(cfg.statement_timeout_ms),
-            }))
-            .build(manager)
-            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let pool = |work: Work| {
+            Pool::builder()
+                .max_size(cfg.pool_size.max(1))
+                .min_idle(Some(1))
+                .connection_timeout(acquire_timeout.max(Duration::from_millis(100)))
+                .connection_customizer(Box::new(ConnectionSetup {
+                    work,
+                    limit: limits.of_work(work),
+                }))
+                .build(Manager::new(&parsed.target))
+                .map_err(|e| format!("cannot open the database: {e}"))
+        };
         Ok(Db {
-            pool,
+            reads: pool(Work::Read)?,
+            writes: pool(Work::Write)?,
             backend: parsed.backend,
-            write_lock: Arc::new(std::sync::Mutex::new(())),
+            limits,
+            health: Arc::new(Health::new()),
+            write_turn: Arc::new(WriteTurn::default()),
         })
     }
 
@@ -225,11 +324,20 @@ impl Db {
         self.backend
     }
 
+    /// How long each kind of work may wait.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The database's breaker and outage record.
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
     /// Applies pending migrations of this backend; returns how many ran.
     pub fn migrate(&self) -> Result<usize, String> {
         let mut conn = self
-            .pool
-            .get()
+            .checkout(Work::Background)
             .map_err(|e| format!("cannot connect: {e}"))?;
         let applied = match &mut **conn {
             #[cfg(feature = "mysql")]
@@ -241,7 +349,8 @@ impl Db {
         applied.map_err(|e| format!("migration failed: {e}"))
     }
 
-    /// Runs `f` with a pooled connection on a blocking thread.
+    /// Runs `f` (reads) with a pooled connection on a blocking thread; it gives up after the
+    /// read limit.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -254,7 +363,8 @@ impl Db {
     }
 
     /// Runs `f` (which should open its own transaction) as this database's single writer where
-    /// the backend needs one.
+    /// the backend needs one; a statement gives up after the write limit and the transaction is
+    /// rolled back.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -266,13 +376,30 @@ impl Db {
             .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
     }
 
+    /// Runs long work off the request path (report builds, rank refreshes) with the background
+    /// limit on a write-pool connection. It does not take SQLite's writer turn (a report build
+    /// would hold up every vote): a write here should be one statement, which waits on SQLite's
+    /// busy timeout.
+    pub async fn background<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.background_blocking(f))
+            .await
+            .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
+    }
+
     /// [`Db::run`] for code that is already on a blocking thread (CLI, background jobs).
     pub fn run_blocking<T>(
         &self,
         f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
     ) -> AppResult<T> {
-        let mut conn = self.pool.get().map_err(AppError::from)?;
-        f(&mut conn)
+        self.guarded(|| {
+            let mut conn = self.checkout(Work::Read)?;
+            f(&mut conn)
+        })
     }
 
     /// [`Db::write`] for code that is already on a blocking thread.
@@ -280,12 +407,52 @@ impl Db {
         &self,
         f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
     ) -> AppResult<T> {
-        let mut conn = self.pool.get().map_err(AppError::from)?;
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Mysql => None,
+        self.guarded(|| {
+            let mut conn = self.checkout(Work::Write)?;
+            let _turn = self.writer_turn()?;
+            f(&mut conn)
+        })
+    }
+
+    /// [`Db::background`] for code that is already on a blocking thread.
+    pub fn background_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
+    ) -> AppResult<T> {
+        self.guarded(|| {
+            let mut conn = self.checkout(Work::Background)?;
+            f(&mut conn)
+        })
+    }
+
+    /// Asks the breaker first (an open one refuses at once), then reports how the call went.
+    fn guarded<T>(&self, call: impl FnOnce() -> AppResult<T>) -> AppResult<T> {
+        self.health.permit()?;
+        let result = call();
+        self.health.record(&result);
+        result
+    }
+
+    /// A connection from the pool of `work`, with the limits of `work`.
+    fn checkout(&self, work: Work) -> AppResult<PooledConnection<Manager>> {
+        let pool = match work {
+            Work::Read => &self.reads,
+            Work::Write | Work::Background => &self.writes,
         };
-        f(&mut conn)
+        let mut conn = pool.get().map_err(AppError::from)?;
+        if conn.work != work {
+            apply_limit(&mut conn.conn, self.limits.of_work(work))?;
+            conn.work = work;
+        }
+        Ok(conn)
+    }
+
+    /// The writer's turn on SQLite (nothing on MySQL), waited for at most the write limit.
+    fn writer_turn(&self) -> AppResult<Option<Turn<'_>>> {
+        match self.backend {
+            Backend::Sqlite => self.write_turn.take(self.limits.write).map(Some),
+            Backend::Mysql => Ok(None),
+        }
     }
 
     /// Checks that the database answers a trivial query.
@@ -297,10 +464,53 @@ impl Db {
         .await
     }
 
-    /// Connections in use and idle, for readiness and metrics.
+    /// Connections in use and idle (both pools), for readiness and metrics.
     pub fn pool_state(&self) -> (u32, u32) {
-        let s = self.pool.state();
-        (s.connections - s.idle_connections, s.idle_connections)
+        let (r, w) = (self.reads.state(), self.writes.state());
+        (
+            r.connections - r.idle_connections + w.connections - w.idle_connections,
+            r.idle_connections + w.idle_connections,
+        )
+    }
+}
+
+/// One writer at a time on SQLite, waited for with a limit (a mutex cannot time out).
+#[derive(Default)]
+struct WriteTurn {
+    busy: std::sync::Mutex<bool>,
+    freed: std::sync::Condvar,
+}
+
+/// The writer's turn, given back when dropped.
+struct Turn<'a>(&'a WriteTurn);
+
+impl WriteTurn {
+    fn take(&self, limit: Duration) -> AppResult<Turn<'_>> {
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = if limit.is_zero() {
+            Duration::from_secs(86_400)
+        } else {
+            limit
+        };
+        let (mut busy, timeout) = self
+            .freed
+            .wait_timeout_while(busy, wait, |b| *b)
+            .unwrap_or_else(|p| p.into_inner());
+        if timeout.timed_out() && *busy {
+            return Err(AppError::DbUnavailable(format!(
+                "waited {} ms for the SQLite writer",
+                wait.as_millis()
+            )));
+        }
+        *busy = true;
+        Ok(Turn(self))
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.freed.notify_one();
     }
 }
 

@@ -36,34 +36,39 @@ pub fn transaction<T, R>(
     }
 }
 
-/// Whether a Diesel error is a transient conflict worth retrying (deadlock, lock wait, busy,
-/// a serialization failure).
+/// Whether a Diesel error is a transient conflict worth retrying (a deadlock, a serialization
+/// failure, SQLite's busy). A lock wait that reached its limit is not: the write limit has been
+/// waited already, and the caller answers 503.
 pub fn is_retryable(err: &Error) -> bool {
     match err {
         Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
         Error::DatabaseError(_, info) => {
             let m = info.message().to_ascii_lowercase();
-            m.contains("deadlock")
-                || m.contains("lock wait timeout")
-                || m.contains("database is locked")
+            m.contains("deadlock") || m.contains("database is locked")
         }
         _ => false,
     }
 }
 
-/// Runs `f` up to `attempts` times while it fails with an error that `transient` accepts,
-/// sleeping a random 0..2^n ms (n = the attempt, at most 6) between tries so that colliding
-/// transactions spread out. For code on a blocking thread.
+/// Conflicts are retried only within this time of the first try: a conflict that took longer to
+/// surface (a busy timeout that ran out) has waited enough, and trying again would hold the
+/// caller past the write limit.
+pub const RETRY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs `f` up to `attempts` times while it fails with an error that `transient` accepts (within
+/// [`RETRY_WITHIN`] of the first try), sleeping a random 0..2^n ms (n = the attempt, at most 6)
+/// between tries so that colliding transactions spread out. For code on a blocking thread.
 pub fn retry<T>(
     attempts: u32,
     transient: impl Fn(&Error) -> bool,
     mut f: impl FnMut() -> QueryResult<T>,
 ) -> QueryResult<T> {
+    let started = std::time::Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
         match f() {
-            Err(e) if attempt < attempts && transient(&e) => {
+            Err(e) if attempt < attempts && transient(&e) && started.elapsed() < RETRY_WITHIN => {
                 let backoff = 1u64 << attempt.min(6);
                 let jitter = rand::random::<u64>() % (backoff + 1);
                 std::thread::sleep(std::time::Duration::from_millis(jitter));

@@ -12,13 +12,13 @@ use crate::auth::client_ip::ClientIp;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
+use crate::models;
 use crate::models::listing::ListQuery;
-use crate::models::{self, tag};
 use crate::page_cache::PageCache;
 use crate::routes::questions::PageOrRedirect;
 use crate::routes::viewer::Viewer;
-use crate::routes::views::ItemPartial;
-use crate::services::reading;
+use crate::routes::views::{ItemPartial, MaybeSaved, saved_note};
+use crate::services::reading::{self, Read, SavedCopy};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -61,6 +61,8 @@ struct ListHeading {
     tag: Option<String>,
     /// The search text, if the list is a search's.
     q: Option<String>,
+    /// Set when part of the heading (the tag) is a saved copy.
+    saved: Option<SavedCopy>,
 }
 
 impl ListHeading {
@@ -73,6 +75,7 @@ impl ListHeading {
         base: String,
     ) -> Self {
         ListHeading {
+            saved: None,
             page_title: title,
             heading: heading.into(),
             subheading: Some(subheading),
@@ -99,7 +102,7 @@ async fn render(
     view: &Viewer,
     query: ListQuery,
     meta: ListHeading,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let (tag, q) = (meta.tag, meta.q);
     let page = query.page;
     let sort = query.sort;
@@ -116,11 +119,16 @@ async fn render(
     let anonymous = view.user().is_none();
     let address = list_address(&meta.base, sort_name, window, &tag, &q, page);
     if anonymous && let Some(html) = shared.pages.recent(address, "") {
-        return Ok(PageOrRedirect::Html(RawHtml(html)));
+        return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
     }
     let now = models::now();
-    let result = reading::list(&app.db, &app.cache, query, now).await?;
-    let key = anonymous.then(|| {
+    let Read {
+        value: result,
+        saved,
+    } = reading::list(&app.db, &app.cache, query, now).await?;
+    let saved = saved.or(meta.saved);
+    // A saved copy (the database failed) is rendered for this visitor only, never kept.
+    let key = (anonymous && saved.is_none()).then(|| {
         let mut h = DefaultHasher::new();
         address.hash(&mut h);
         format!("{result:?}").hash(&mut h);
@@ -128,7 +136,8 @@ async fn render(
     });
     if let Some(html) = key.and_then(|k| shared.pages.get_stored(k)) {
         shared.pages.remember(address, &html);
-        return Ok(PageOrRedirect::Html(RawHtml(html.as_ref().clone())));
+        let html = html.as_ref().clone();
+        return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
     }
     let items: Vec<ItemPartial> = result
         .items
@@ -154,18 +163,18 @@ async fn render(
             page: page.number(),
             prev_url,
             next_url,
+            saved_copy: saved_note(saved),
     });
     if let Some(k) = key
         && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
     {
         let stored = shared.pages.insert_shared(k, html);
         shared.pages.remember(address, &stored);
-        return Ok(PageOrRedirect::Html(RawHtml(stored.as_ref().clone())));
+        let html = stored.as_ref().clone();
+        return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
     }
-    Ok(PageOrRedirect::Page(Template::render(
-        LIST_TEMPLATE,
-        context,
-    )))
+    let page = Template::render(LIST_TEMPLATE, context);
+    Ok(MaybeSaved(PageOrRedirect::Page(page), saved))
 }
 
 const LIST_TEMPLATE: &str = "questions/list";
@@ -187,7 +196,7 @@ async fn hot(
     view: Viewer,
     track: Tracker,
     page: Option<&str>,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
     let meta = ListHeading::new(
@@ -208,7 +217,7 @@ async fn new(
     view: Viewer,
     track: Tracker,
     page: Option<&str>,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
     let meta = ListHeading::new(
@@ -230,7 +239,7 @@ async fn top(
     track: Tracker,
     window: Option<&str>,
     page: Option<&str>,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
     track.emit(Event::list_view());
@@ -259,7 +268,7 @@ async fn by_tag(
     track: Tracker,
     name: &str,
     page: Option<&str>,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let page = Page::from_query(page)?;
     let tag_name = TagName::from_url(name)
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
@@ -276,12 +285,12 @@ async fn by_tag(
         );
         if let Some(html) = shared.pages.recent(address, "") {
             track.emit(Event::tag_view(tag_name.as_str()));
-            return Ok(PageOrRedirect::Html(RawHtml(html)));
+            return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
         }
     }
-    let lookup = tag_name.clone();
-    let found = app.db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+    let found = reading::tag_named(&app.db, &app.cache, tag_name.clone()).await?;
     let row = found
+        .value
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", tag_name.as_str())))?;
     track.emit(Event::tag_view(&row.name));
     let meta = ListHeading {
@@ -292,6 +301,7 @@ async fn by_tag(
         base: format!("/t/{}", row.name),
         tag: Some(row.name.clone()),
         q: None,
+        saved: found.saved,
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
@@ -330,14 +340,14 @@ async fn search(
     ip: ClientIp,
     q: Option<&str>,
     page: Option<&str>,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let page = Page::from_query(page)?;
     let query = SearchQuery::parse(q.unwrap_or(""))?;
     if query.is_some() {
         app.limits.check(Action::Search, ip.key()).await?;
     }
     let Some(query) = query else {
-        return Ok(PageOrRedirect::Page(view.render(
+        let page = PageOrRedirect::Page(view.render(
             "questions/list",
             context! {
                 page_title: "Search",
@@ -346,10 +356,12 @@ async fn search(
                 nav: "search", sort: "search", window: "all", items: Vec::<ItemPartial>::new(),
                 page: 1, q: "",
             },
-        )));
+        ));
+        return Ok(MaybeSaved(page, None));
     };
     let text = query.as_str().to_string();
     let meta = ListHeading {
+        saved: None,
         page_title: format!("Search: {text}"),
         heading: "Search results".into(),
         subheading: None,
@@ -367,14 +379,17 @@ async fn search(
 }
 
 #[get("/tags?<page>")]
-async fn tags(app: &AppState, view: Viewer, page: Option<&str>) -> AppResult<Template> {
+async fn tags(app: &AppState, view: Viewer, page: Option<&str>) -> AppResult<MaybeSaved<Template>> {
     let page = Page::from_query(page)?;
-    let (rows, more) = reading::popular_tags(&app.db, &app.cache, page).await?;
+    let Read {
+        value: (rows, more),
+        saved,
+    } = reading::popular_tags(&app.db, &app.cache, page).await?;
     let tags: Vec<_> = rows
         .iter()
         .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })
         .collect();
-    Ok(view.render(
+    let page = view.render(
         "tags/index",
         context! {
             page_title: "Tags",
@@ -383,6 +398,8 @@ async fn tags(app: &AppState, view: Viewer, page: Option<&str>) -> AppResult<Tem
             page: page.number(),
             prev_url: page.prev().map(|n| page_url("/tags", n)),
             next_url: if more { page.next().map(|n| page_url("/tags", n)) } else { None },
+            saved_copy: saved_note(saved),
         },
-    ))
+    );
+    Ok(MaybeSaved(page, saved))
 }

@@ -61,7 +61,7 @@ async fn live(
 ) -> AppResult<EventStream![Event + 'static]> {
     let slot = app.live.acquire(ip.key())?;
     // 404 for a question that does not exist, before the stream starts.
-    let first = app.poll_view(*id, voter.0.clone()).await?;
+    let first = app.poll_view(*id, voter.0.clone()).await?.value;
     let (db, cache, voter, id) = (app.db.clone(), app.cache.clone(), voter.0, id.get());
     Ok(EventStream! {
         let _slot = slot;
@@ -88,7 +88,9 @@ async fn live(
                 reading::poll_view_with(&db, &cache, id, mine.clone()).await
             };
             let view = match read {
-                Ok(v) => v,
+                Ok(v) if v.saved.is_none() => v.value,
+                // A saved copy (the database failed) has nothing new: wait for the next tick.
+                Ok(_) => continue,
                 // Deleted meanwhile: end the stream. Other failures: try again next tick.
                 Err(AppError::NotFound(_)) => break,
                 Err(_) => continue,

@@ -15,7 +15,8 @@ use crate::models::poll::PollView;
 use crate::page_cache::PageCache;
 use crate::routes::params::Qid;
 use crate::routes::viewer::{Viewer, Visitor};
-use crate::routes::views::{ResultsPartial, excerpt, human_time, iso};
+use crate::routes::views::{MaybeSaved, ResultsPartial, excerpt, human_time, iso, saved_note};
+use crate::services::reading::{Read, SavedCopy};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -49,17 +50,29 @@ impl Notice {
     }
 }
 
+/// What the question page shows besides the question: a message, the "saved copy" note, and
+/// choices to keep selected (a vote that could not be saved).
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// The message at the top.
+    pub notice: Option<Notice>,
+    /// The page is a saved copy (the database failed).
+    pub saved: Option<SavedCopy>,
+    /// Choices shown selected instead of the visitor's ballot.
+    pub chosen: Option<Vec<i64>>,
+}
+
 /// Renders the question page for this voter (also used to re-show it after a refused vote).
 pub fn render_page(
     app: &AppState,
     viewer: &Viewer,
     view: &PollView,
     voter: &Voter,
-    notice: Option<Notice>,
+    extras: Extras,
 ) -> Template {
     Template::render(
         PAGE_TEMPLATE,
-        page_context(app, viewer, view, voter.csrf_token(&app.keys), notice),
+        page_context(app, viewer, view, voter.csrf_token(&app.keys), extras),
     )
 }
 
@@ -71,8 +84,13 @@ fn page_context(
     viewer: &Viewer,
     view: &PollView,
     csrf_token: String,
-    flash: Option<Notice>,
+    extras: Extras,
 ) -> serde_json::Value {
+    let Extras {
+        notice: flash,
+        saved,
+        chosen,
+    } = extras;
     let media = &app.media;
     let image_of = |id: &Option<String>| {
         id.as_ref()
@@ -82,6 +100,7 @@ fn page_context(
     let now = crate::models::now();
     let q = &view.question;
     let mine = view.my_choices.clone().unwrap_or_default();
+    let selected = chosen.unwrap_or_else(|| mine.clone());
     let protection = q.protection();
     let (can_vote, blocked) = if view.status == PollStatus::Closed {
         (
@@ -108,7 +127,7 @@ fn page_context(
             context! {
                 id: c.id,
                 label: &c.label,
-                selected: mine.contains(&c.id),
+                selected: selected.contains(&c.id),
                 image: image_of(&c.image_id),
             }
         })
@@ -182,12 +201,13 @@ fn page_context(
             results,
             results_hidden_reason: hidden,
             manage,
+            saved_copy: saved_note(saved),
     })
 }
 
 #[get("/q/<id>", rank = 2)]
 async fn short(app: &AppState, id: Qid) -> AppResult<Redirect> {
-    let view = app.poll_view(*id, None).await?;
+    let view = app.poll_view(*id, None).await?.value;
     Ok(Redirect::moved(view.question.path()))
 }
 
@@ -205,6 +225,9 @@ pub enum PageOrRedirect {
     /// The page, refused for a rate limit (429 with `Retry-After`).
     #[response(status = 429)]
     Limited(Template, rocket::http::Header<'static>),
+    /// The page, with a vote the database did not take (503 with `Retry-After`).
+    #[response(status = 503)]
+    Unavailable(Template, rocket::http::Header<'static>),
 }
 
 #[get("/q/<id>/<slug>", rank = 3)]
@@ -215,7 +238,7 @@ async fn show(
     templates: Metadata<'_>,
     id: Qid,
     slug: &str,
-) -> AppResult<PageOrRedirect> {
+) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let Visitor {
         viewer,
         voter,
@@ -233,38 +256,43 @@ async fn show(
         && let Some(html) = pages.recent(address, &voter.csrf_token(keys))
     {
         view_event();
-        return Ok(PageOrRedirect::Html(RawHtml(html)));
+        return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
     }
-    let view = app.poll_view(*id, voter.ballot_key()).await?;
+    let Read { value: view, saved } = app.poll_view(*id, voter.ballot_key()).await?;
     if view.question.slug != slug {
-        return Ok(PageOrRedirect::Redirect(Redirect::moved(
-            view.question.path(),
-        )));
+        return Ok(MaybeSaved(
+            PageOrRedirect::Redirect(Redirect::moved(view.question.path())),
+            None,
+        ));
     }
     view_event();
-    if anonymous && PageCache::shareable(&view) {
+    // A saved copy (the database failed) is rendered for this visitor only, never kept.
+    if anonymous && saved.is_none() && PageCache::shareable(&view) {
         let token = voter.csrf_token(keys);
         let key = PageCache::key(&view);
         if let Some(html) = pages.get_stored(key) {
             pages.remember(address, &html);
-            return Ok(PageOrRedirect::Html(RawHtml(
-                pages.personalise(&html, &token),
-            )));
+            let html = pages.personalise(&html, &token);
+            return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
         }
-        let context = page_context(app, &viewer, &view, pages.placeholder().to_owned(), None);
+        let placeholder = pages.placeholder().to_owned();
+        let context = page_context(app, &viewer, &view, placeholder, Extras::default());
         if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
             let stored = pages.insert_shared(key, html);
             pages.remember(address, &stored);
-            return Ok(PageOrRedirect::Html(RawHtml(
-                pages.personalise(&stored, &token),
-            )));
+            let html = pages.personalise(&stored, &token);
+            return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
         }
     }
     let notice = flash.map(|f| match f.kind() {
         "error" => Notice::error(f.message()),
         _ => Notice::ok(f.message()),
     });
-    Ok(PageOrRedirect::Page(render_page(
-        app, &viewer, &view, &voter, notice,
-    )))
+    let extras = Extras {
+        notice,
+        saved,
+        chosen: None,
+    };
+    let page = render_page(app, &viewer, &view, &voter, extras);
+    Ok(MaybeSaved(PageOrRedirect::Page(page), saved))
 }

@@ -8,6 +8,7 @@ use crate::domain::PollStatus;
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
+use crate::services::reading::SavedCopy;
 
 /// "3 days ago" / "in 2 hours".
 pub fn human_time(t: NaiveDateTime, now: NaiveDateTime) -> String {
@@ -148,6 +149,45 @@ impl ResultsPartial {
             as_of: counts.as_of,
         }
     }
+}
+
+/// A response that may be a saved copy (stale-if-error, `services::reading`): it carries `Age`
+/// (seconds since the oldest saved part was built) when it is. Pages also show the note
+/// ([`saved_note`]).
+pub struct MaybeSaved<R>(pub R, pub Option<SavedCopy>);
+
+impl<R> MaybeSaved<R> {
+    /// A response that is not a saved copy.
+    pub fn fresh(r: R) -> MaybeSaved<R> {
+        MaybeSaved(r, None)
+    }
+}
+
+impl<'r, 'o: 'r, R: rocket::response::Responder<'r, 'o>> rocket::response::Responder<'r, 'o>
+    for MaybeSaved<R>
+{
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'o> {
+        let mut resp = self.0.respond_to(req)?;
+        if let Some(saved) = self.1 {
+            resp.set_raw_header("Age", saved.age_secs().to_string());
+            // A shared cache must not keep it as the page.
+            resp.set_raw_header("Cache-Control", "no-store");
+        }
+        Ok(resp)
+    }
+}
+
+/// The template value of the "saved copy" note (`saved_copy` in `base.html.tera`).
+pub fn saved_note(saved: Option<SavedCopy>) -> Option<serde_json::Value> {
+    saved.map(|s| {
+        let secs = s.age_secs();
+        let age = match secs {
+            0..=59 => "less than a minute ago".to_string(),
+            60..=119 => "a minute ago".to_string(),
+            _ => format!("{} minutes ago", secs / 60),
+        };
+        serde_json::json!({ "age": age, "personal_left_out": s.personal_left_out })
+    })
 }
 
 #[cfg(test)]

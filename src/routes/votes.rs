@@ -8,11 +8,12 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::csrf_protected;
 use crate::auth::{CsrfForm, Voter};
 use crate::domain::ballot::parse_ids;
+use crate::error::DB_RETRY_AFTER_SECS;
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models::ballot::VoteOutcome;
 use crate::routes::params::Qid;
-use crate::routes::questions::{Notice, PageOrRedirect, render_page};
+use crate::routes::questions::{Extras, Notice, PageOrRedirect, render_page};
 use crate::routes::viewer::Viewer;
 use crate::services::reading;
 use crate::state::AppState;
@@ -39,35 +40,52 @@ pub struct WithdrawForm {
 
 csrf_protected!(WithdrawForm);
 
-/// A refused vote re-shows the question page with the reason and a 4xx status; other errors
-/// use the error page.
+/// A refused vote re-shows the question page with the reason and a 4xx status; a vote the
+/// database did not take re-shows it (a saved copy if need be) with the visitor's `chosen`
+/// choices kept and a 503; other errors use the error page.
 async fn refuse(
     app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
     id: Qid,
     err: AppError,
+    chosen: Option<Vec<i64>>,
 ) -> AppResult<PageOrRedirect> {
     let status = err.status();
-    if !matches!(status.code, 400 | 401 | 409 | 429) {
+    let unsaved = matches!(err, AppError::DbUnavailable(_));
+    if !unsaved && !matches!(status.code, 400 | 401 | 409 | 429) {
         return Err(err);
     }
-    let view = app.poll_view(*id, Some(voter.key())).await?;
-    let page = render_page(
-        app,
-        viewer,
-        &view,
-        voter,
-        Some(Notice::error(err.public_message())),
-    );
-    if let AppError::TooManyRequests {
-        retry_after_secs, ..
-    } = err
-    {
-        let header = rocket::http::Header::new("Retry-After", retry_after_secs.to_string());
-        return Ok(PageOrRedirect::Limited(page, header));
+    let read = match app.poll_view(*id, Some(voter.key())).await {
+        Ok(read) => read,
+        // Nothing to show the choices on: the error page says to try again.
+        Err(AppError::DbUnavailable(_)) if unsaved => return Err(err),
+        Err(e) => return Err(e),
+    };
+    let message = if unsaved {
+        "We could not save your vote — try again. Your choice is kept below; our database is \
+         not answering just now."
+            .to_string()
+    } else {
+        err.public_message()
+    };
+    let extras = Extras {
+        notice: Some(Notice::error(message)),
+        saved: read.saved,
+        chosen: unsaved.then_some(chosen).flatten(),
+    };
+    let page = render_page(app, viewer, &read.value, voter, extras);
+    let retry = |secs: u64| rocket::http::Header::new("Retry-After", secs.to_string());
+    match err {
+        AppError::TooManyRequests {
+            retry_after_secs, ..
+        } => Ok(PageOrRedirect::Limited(page, retry(retry_after_secs))),
+        AppError::DbUnavailable(_) => Ok(PageOrRedirect::Unavailable(
+            page,
+            retry(DB_RETRY_AFTER_SECS),
+        )),
+        _ => Ok(PageOrRedirect::Status((status, page))),
     }
-    Ok(PageOrRedirect::Status((status, page)))
 }
 
 /// A vote's answer: back to the question with a message, or the page again with the refusal.
@@ -100,7 +118,10 @@ async fn vote(
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
+        Err(e) => {
+            let chosen = parse_ids(&form.0.choice).ok();
+            refuse(app, &viewer, &voter, id, e, chosen).await.map(Err)
+        }
     }
 }
 
@@ -127,6 +148,6 @@ async fn withdraw(
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }
-        Err(e) => refuse(app, &viewer, &voter, id, e).await.map(Err),
+        Err(e) => refuse(app, &viewer, &voter, id, e, None).await.map(Err),
     }
 }

@@ -7,10 +7,16 @@
 //! | `c:<id>` | its counts (from the slotted counters) | 500 ms / 1 min | by time (a voter sees their own vote at once: see below) |
 //! | `l:<gen>:<sort>:<window>:<tag>:<page>` | one page of a list | 2 s / 1 min | by time, and a new generation after a question is asked, edited, closed or deleted |
 //! | `t:<gen>:<page>` | one page of the tag cloud | 30 s / 10 min | like lists |
+//! | `tag:<gen>:<name>` | a tag (or that there is none) | 30 s / 10 min | like lists |
 //! | `lists-gen` | the current list generation | 1 day | replaced by those writes |
 //!
 //! Every entry is rebuilt by one caller at a time (`Cache::get_or_rebuild`: a lease, and the stale
-//! value served meanwhile). A visitor whose ballot changed in the last [`OWN_VOTE_WINDOW`] reads
+//! value served meanwhile).
+//!
+//! Stale-if-error: entries are kept `stale_if_error_secs` (10 min) past their freshness. When a
+//! rebuild fails because the database is unavailable, the kept value is served instead and the
+//! answer says so ([`Read::saved`]: pages show a "saved copy" note, responses carry `Age`); a
+//! visitor's own parts (their ballot) that cannot be read are left out. A visitor whose ballot changed in the last [`OWN_VOTE_WINDOW`] reads
 //! the counts from the database, so their own vote always shows; others see it within about a
 //! second. Searches are not cached (unbounded keys).
 
@@ -18,7 +24,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Keep};
 use crate::db::Db;
 use crate::domain::Page;
 use crate::error::{AppError, AppResult};
@@ -39,6 +45,105 @@ const TAGS_STALE: Duration = Duration::from_secs(600);
 const GEN_KEY: &str = "lists-gen";
 /// A ballot changed this recently makes its voter read fresh counts.
 pub const OWN_VOTE_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
+
+/// What a read gives: the value, and whether some of it is a saved copy because the database
+/// failed.
+#[derive(Debug, Clone)]
+pub struct Read<T> {
+    /// The value.
+    pub value: T,
+    /// `Some` when the database failed and saved data (or nothing of the visitor's own) was used.
+    pub saved: Option<SavedCopy>,
+}
+
+/// A read answered from saved data while the database failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedCopy {
+    /// When the oldest saved part was built (unix ms).
+    pub built_ms: u64,
+    /// The visitor's own parts (their ballot) could not be read and are left out.
+    pub personal_left_out: bool,
+}
+
+impl SavedCopy {
+    /// Seconds since the oldest part was built (the `Age` header).
+    pub fn age_secs(&self) -> u64 {
+        let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        now.saturating_sub(self.built_ms) / 1000
+    }
+
+    fn now() -> SavedCopy {
+        SavedCopy {
+            built_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
+            personal_left_out: false,
+        }
+    }
+
+    /// Both: the older build, personal parts left out if either left them out.
+    fn and(self, other: SavedCopy) -> SavedCopy {
+        SavedCopy {
+            built_ms: self.built_ms.min(other.built_ms),
+            personal_left_out: self.personal_left_out || other.personal_left_out,
+        }
+    }
+}
+
+/// Collects what of a read was saved.
+#[derive(Default)]
+struct Saved(Option<SavedCopy>);
+
+impl Saved {
+    fn add(&mut self, copy: SavedCopy) {
+        self.0 = Some(match self.0 {
+            Some(old) => old.and(copy),
+            None => copy,
+        });
+    }
+
+    /// `value` with what was collected.
+    fn read<T>(self, value: T) -> Read<T> {
+        Read {
+            value,
+            saved: self.0,
+        }
+    }
+}
+
+impl<T> Read<T> {
+    /// The value with nothing saved.
+    pub fn fresh(value: T) -> Read<T> {
+        Read { value, saved: None }
+    }
+}
+
+/// Whether an error means the database is unavailable (then saved data may be served).
+fn unavailable(e: &AppError) -> bool {
+    matches!(e, AppError::DbUnavailable(_))
+}
+
+/// A cached read with stale-if-error.
+fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
+    cache: &Cache,
+    saved: &mut Saved,
+    key: &str,
+    fresh_for: Duration,
+    stale_for: Duration,
+    rebuild: impl FnOnce() -> AppResult<T>,
+) -> AppResult<T> {
+    let keep = Keep {
+        fresh_for,
+        stale_for,
+        saved_for: cache.saved_for(),
+    };
+    let served = cache.get_or_rebuild_saved(key, keep, rebuild, unavailable)?;
+    if let Some(built_ms) = served.saved {
+        saved.add(SavedCopy {
+            built_ms,
+            personal_left_out: false,
+        });
+    }
+    Ok(served.value)
+}
 
 fn question_key(id: i64) -> String {
     format!("q:{id}")
@@ -64,30 +169,43 @@ fn not_found(e: diesel::result::Error) -> AppError {
 }
 
 /// The question as `voter` sees it: shared parts and counts from the cache, the visitor's own
-/// ballot from the database.
+/// ballot from the database. When the database fails: saved parts, and no ballot.
 pub async fn poll_view(
     db: &Db,
     cache: &Cache,
     id: i64,
     voter: Option<String>,
-) -> AppResult<PollView> {
+) -> AppResult<Read<PollView>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let now = crate::models::now();
-        let shared = shared_poll(&db, &cache, id)?;
+        let mut saved = Saved::default();
+        let shared = shared_poll(&db, &cache, &mut saved, id)?;
         let mine = match &voter {
-            Some(v) => db.run_blocking(|c| Ok(ballot::ballot_of(c, id, v)?))?,
+            Some(v) => match db.run_blocking(|c| Ok(ballot::ballot_of(c, id, v)?)) {
+                Ok(mine) => mine,
+                Err(e) if unavailable(&e) => {
+                    saved.add(SavedCopy {
+                        personal_left_out: true,
+                        ..SavedCopy::now()
+                    });
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let own_recent = mine
             .as_ref()
             .is_some_and(|b| b.changed_at > now - OWN_VOTE_WINDOW);
-        let counts = if own_recent {
-            db.run_blocking(|c| Ok(counts::read(c, id)?))?
-        } else {
-            cached_counts(&db, &cache, id)?
+        let counts = match own_recent {
+            true => match db.run_blocking(|c| Ok(counts::read(c, id)?)) {
+                Err(e) if unavailable(&e) => cached_counts(&db, &cache, &mut saved, id)?,
+                other => other?,
+            },
+            false => cached_counts(&db, &cache, &mut saved, id)?,
         };
-        Ok(poll::assemble(shared, mine.map(|b| b.choices), counts, now))
+        Ok(saved.read(poll::assemble(shared, mine.map(|b| b.choices), counts, now)))
     })
     .await
 }
@@ -100,12 +218,13 @@ pub async fn poll_view_with(
     cache: &Cache,
     id: i64,
     mine: Option<Vec<i64>>,
-) -> AppResult<PollView> {
+) -> AppResult<Read<PollView>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let shared = shared_poll(&db, &cache, id)?;
-        let counts = cached_counts(&db, &cache, id)?;
-        Ok(poll::assemble(shared, mine, counts, crate::models::now()))
+        let mut saved = Saved::default();
+        let shared = shared_poll(&db, &cache, &mut saved, id)?;
+        let counts = cached_counts(&db, &cache, &mut saved, id)?;
+        Ok(saved.read(poll::assemble(shared, mine, counts, crate::models::now())))
     })
     .await
 }
@@ -125,7 +244,7 @@ pub async fn poll_view_after_vote(
         Some(shared) => shared,
         None => {
             let (db, cache) = (db.clone(), cache.clone());
-            blocking(move || shared_poll(&db, &cache, id)).await?
+            blocking(move || shared_poll(&db, &cache, &mut Saved::default(), id)).await?
         }
     };
     Ok(poll::assemble(
@@ -142,28 +261,35 @@ pub async fn question_path(db: &Db, cache: &Cache, id: i64) -> AppResult<String>
         return Ok(shared.question.path());
     }
     let (db, cache) = (db.clone(), cache.clone());
-    blocking(move || shared_poll(&db, &cache, id))
+    blocking(move || shared_poll(&db, &cache, &mut Saved::default(), id))
         .await
         .map(|shared| shared.question.path())
 }
 
 /// The parts of a question every visitor sees, from the cache (blocking).
-fn shared_poll(db: &Db, cache: &Cache, id: i64) -> AppResult<SharedPoll> {
-    cache.get_or_rebuild(&question_key(id), QUESTION_FRESH, QUESTION_STALE, || {
+fn shared_poll(db: &Db, cache: &Cache, saved: &mut Saved, id: i64) -> AppResult<SharedPoll> {
+    let key = question_key(id);
+    cached(cache, saved, &key, QUESTION_FRESH, QUESTION_STALE, || {
         db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
     })
 }
 
-fn cached_counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Counts> {
-    cache.get_or_rebuild(&counts_key(id), COUNTS_FRESH, COUNTS_STALE, || {
+fn cached_counts(db: &Db, cache: &Cache, saved: &mut Saved, id: i64) -> AppResult<Counts> {
+    let key = counts_key(id);
+    cached(cache, saved, &key, COUNTS_FRESH, COUNTS_STALE, || {
         db.run_blocking(|c| Ok(counts::read(c, id)?))
     })
 }
 
 /// A question's counts (for the results endpoint and live updates), at most about a second old.
-pub async fn counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Counts> {
+pub async fn counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Read<Counts>> {
     let (db, cache) = (db.clone(), cache.clone());
-    blocking(move || cached_counts(&db, &cache, id)).await
+    blocking(move || {
+        let mut saved = Saved::default();
+        let counts = cached_counts(&db, &cache, &mut saved, id)?;
+        Ok(saved.read(counts))
+    })
+    .await
 }
 
 fn generation(cache: &Cache) -> String {
@@ -181,12 +307,12 @@ pub async fn list(
     cache: &Cache,
     query: ListQuery,
     now: NaiveDateTime,
-) -> AppResult<ListView> {
+) -> AppResult<Read<ListView>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let load = || db.run_blocking(|c| Ok(listing::list(c, &query, now)?));
         if query.search.is_some() {
-            return load();
+            return load().map(Read::fresh);
         }
         let key = format!(
             "l:{}:{}:{}:{}:{}",
@@ -196,19 +322,45 @@ pub async fn list(
             query.tag_id.unwrap_or(0),
             query.page.number()
         );
-        cache.get_or_rebuild(&key, LIST_FRESH, LIST_STALE, load)
+        let mut saved = Saved::default();
+        let list = cached(&cache, &mut saved, &key, LIST_FRESH, LIST_STALE, load)?;
+        Ok(saved.read(list))
     })
     .await
 }
 
-/// One page of the tag cloud (tags by number of questions).
-pub async fn popular_tags(db: &Db, cache: &Cache, page: Page) -> AppResult<(Vec<TagRow>, bool)> {
+/// One page of the tag cloud (tags by number of questions), and whether there are more.
+pub async fn popular_tags(
+    db: &Db,
+    cache: &Cache,
+    page: Page,
+) -> AppResult<Read<(Vec<TagRow>, bool)>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let key = format!("t:{}:{}", generation(&cache), page.number());
-        cache.get_or_rebuild(&key, TAGS_FRESH, TAGS_STALE, || {
+        let mut saved = Saved::default();
+        let tags = cached(&cache, &mut saved, &key, TAGS_FRESH, TAGS_STALE, || {
             db.run_blocking(|c| Ok(tag::popular(c, page)?))
-        })
+        })?;
+        Ok(saved.read(tags))
+    })
+    .await
+}
+
+/// A tag by name (`None`: no such tag), cached like the tag cloud.
+pub async fn tag_named(
+    db: &Db,
+    cache: &Cache,
+    name: crate::domain::TagName,
+) -> AppResult<Read<Option<TagRow>>> {
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || {
+        let key = format!("tag:{}:{}", generation(&cache), name.as_str());
+        let mut saved = Saved::default();
+        let row = cached(&cache, &mut saved, &key, TAGS_FRESH, TAGS_STALE, || {
+            db.run_blocking(|c| Ok(tag::find(c, &name)?))
+        })?;
+        Ok(saved.read(row))
     })
     .await
 }

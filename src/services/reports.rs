@@ -256,7 +256,7 @@ pub const WINDOWS: [ReportWindow; 3] = [ReportWindow::Day, ReportWindow::Week, R
 impl Reports {
     /// Reports built from `db`'s rollups.
     pub fn new(db: Db, cache: Cache, cfg: &crate::config::ReportsConfig) -> Reports {
-        let build = move |range: &ReportRange| db.run_blocking(|c| build(c, range));
+        let build = move |range: &ReportRange| db.background_blocking(|c| build(c, range));
         Reports::with_builder(
             cache,
             Duration::from_secs(cfg.cache_secs),

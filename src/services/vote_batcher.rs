@@ -46,6 +46,15 @@ pub struct BatcherOptions {
 struct Job {
     op: BallotOp,
     reply: oneshot::Sender<AppResult<Committed>>,
+    /// When it was queued: a job that waited longer than the write limit is answered 503
+    /// instead of being written late.
+    queued: std::time::Instant,
+}
+
+/// The 503 of a vote whose write gave up: `cause` is logged once per outage by the database's
+/// health record (a vote answered with it was not and will not be written).
+fn not_written(cause: &str) -> AppError {
+    AppError::DbUnavailable(cause.to_string())
 }
 
 /// A committed request's answer.
@@ -136,7 +145,11 @@ impl VoteBatcher {
         let guard = self.tx.read().unwrap_or_else(|p| p.into_inner());
         let refused = match guard.as_ref() {
             None => "the server is shutting down",
-            Some(tx) => match tx.try_send(Job { op, reply }) {
+            Some(tx) => match tx.try_send(Job {
+                op,
+                reply,
+                queued: std::time::Instant::now(),
+            }) {
                 Ok(()) => return Ok(rx),
                 Err(TrySendError::Full(_)) => "too many votes are waiting to be written",
                 Err(TrySendError::Disconnected(_)) => "the vote writers stopped",
@@ -198,7 +211,19 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.batch(jobs);
+            // A vote is written within the write limit of its arrival or not at all.
+            let limit = self.db.limits().write;
+            let (late, jobs): (Vec<Job>, Vec<Job>) = jobs
+                .into_iter()
+                .partition(|j| !limit.is_zero() && j.queued.elapsed() > limit);
+            for job in late {
+                let _ = job
+                    .reply
+                    .send(Err(not_written("the vote waited too long to be written")));
+            }
+            if !jobs.is_empty() {
+                self.batch(jobs);
+            }
         }
     }
 
@@ -212,10 +237,18 @@ impl Writer {
         let slot = counts::pick_slot(self.slots);
         let now = crate::models::now();
         let ops: Vec<&BallotOp> = jobs.iter().map(|j| &j.op).collect();
+        // An unavailable database fails the whole call (the breaker counts it); any other error
+        // of the batch is handed on, to apply its requests one by one.
         let outcome = self.db.write_blocking(|c| {
-            Ok(retry(BATCH_ATTEMPTS, ballot::should_retry, || {
+            match retry(BATCH_ATTEMPTS, ballot::should_retry, || {
                 ballot::batch::apply_batch(c, &ops, slot, &refresh, now)
-            }))
+            }) {
+                Ok(results) => Ok(Ok(results)),
+                Err(e) => match AppError::from(e) {
+                    unavailable @ AppError::DbUnavailable(_) => Err(unavailable),
+                    other => Ok(Err(other)),
+                },
+            }
         });
         match outcome {
             Ok(Ok(results)) => {
@@ -256,10 +289,15 @@ impl Writer {
                 self.refresh(&refresh, now);
             }
             Err(e) => {
-                // No connection: every request of the batch gets its own 503.
-                tracing::warn!(error = %e, requests = jobs.len(), "vote batch got no database connection");
+                // The database did not take the batch (rolled back): every request of it gets its
+                // own 503, and so does every request queued behind it, at once, rather than each
+                // waiting for the write limit again.
+                let cause = e.to_string();
                 for job in jobs {
-                    let _ = job.reply.send(Err(AppError::Unavailable(e.to_string())));
+                    let _ = job.reply.send(Err(not_written(&cause)));
+                }
+                while let Ok(job) = self.rx.try_recv() {
+                    let _ = job.reply.send(Err(not_written(&cause)));
                 }
                 self.refresher.defer(&refresh);
             }

@@ -99,8 +99,11 @@ impl rocket::fairing::Fairing for RequestLog {
         let route = route_template(req).unwrap_or_else(|| "-".into());
         let status = resp.status().code;
         let request_id = RequestId::of(req).as_str();
-        if status >= 500 {
+        // A 503 of a database outage is a warning: the outage is logged once as an error.
+        if status >= 500 && !req.local_cache(crate::error::DbOutage::default).0 {
             tracing::error!(request_id, method = %req.method(), route, path = %req.uri().path(), status, micros, "request");
+        } else if status >= 500 {
+            tracing::warn!(request_id, method = %req.method(), route, path = %req.uri().path(), status, micros, "request");
         } else {
             tracing::info!(request_id, method = %req.method(), route, path = %req.uri().path(), status, micros, "request");
         }

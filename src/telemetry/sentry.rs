@@ -17,8 +17,8 @@ use sentry::protocol::{Context, Event, Level};
 
 use super::{RequestId, route_template};
 use crate::config::TelemetryConfig;
-use crate::error::ErrorCause;
 use crate::error::{AppError, AppResult};
+use crate::error::{DbOutage, ErrorCause};
 
 /// The longest shutdown waits for Sentry.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -207,7 +207,9 @@ impl Fairing for ServerErrors {
             .and_then(|id| request_tasks().remove(&id))
             .flatten();
         let status = resp.status();
-        if status.code < 500 {
+        // A database outage is one event (its first failure's log, `db::health`), not one per
+        // request answered 503 during it.
+        if status.code < 500 || req.local_cache(DbOutage::default).0 {
             return;
         }
         let route = route_template(req).unwrap_or_else(|| "unmatched".into());

@@ -389,53 +389,95 @@
       }
       var labels = choiceLabels(form);
 
-      fetch(apiVoteUrl(id), {
-        method: "PUT",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        credentials: "same-origin",
-        body: JSON.stringify({ choices: chosen })
-      }).then(
-        function (resp) {
-          return readJson(resp).then(function (data) {
+      var attempt = 0;
+      var send = function () {
+        fetch(apiVoteUrl(id), {
+          method: "PUT",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          credentials: "same-origin",
+          body: JSON.stringify({ choices: chosen })
+        }).then(
+          function (resp) {
+            if (retryable(resp.status) && attempt < VOTE_RETRIES) {
+              retryLater(retryAfter(resp));
+              return;
+            }
+            return readJson(resp).then(function (data) {
+              if (button) {
+                button.disabled = false;
+              }
+              if (resp.ok && data && data.ballot) {
+                var mine = Array.isArray(data.ballot.choices) ? data.ballot.choices : chosen;
+                var mineSet = {};
+                mine.forEach(function (cid) {
+                  mineSet[String(cid)] = true;
+                });
+                choiceInputs(form).forEach(function (input) {
+                  input.checked = !!mineSet[String(input.value)];
+                });
+                var section = resultsSection();
+                if (data.results) {
+                  renderResults(section, data.results, mine, labels);
+                } else {
+                  renderHidden(section, null);
+                }
+                if (button) {
+                  button.textContent = "Change vote";
+                }
+                if (!withdrawFormFor(id)) {
+                  createWithdrawForm(form, id);
+                }
+                showMessage(form, "Vote saved", false);
+                return;
+              }
+              if (retryable(resp.status)) {
+                showMessage(form, "We could not save your vote — try again.", true);
+                return;
+              }
+              showMessage(form, errorMessage(data, resp.status), true);
+            });
+          },
+          function () {
+            /* network failure: try again a few times, then fall back to the plain form post */
+            if (attempt < NETWORK_RETRIES) {
+              retryLater(null);
+              return;
+            }
             if (button) {
               button.disabled = false;
             }
-            if (resp.ok && data && data.ballot) {
-              var mine = Array.isArray(data.ballot.choices) ? data.ballot.choices : chosen;
-              var mineSet = {};
-              mine.forEach(function (cid) {
-                mineSet[String(cid)] = true;
-              });
-              choiceInputs(form).forEach(function (input) {
-                input.checked = !!mineSet[String(input.value)];
-              });
-              var section = resultsSection();
-              if (data.results) {
-                renderResults(section, data.results, mine, labels);
-              } else {
-                renderHidden(section, null);
-              }
-              if (button) {
-                button.textContent = "Change vote";
-              }
-              if (!withdrawFormFor(id)) {
-                createWithdrawForm(form, id);
-              }
-              showMessage(form, "Vote saved", false);
-              return;
-            }
-            showMessage(form, errorMessage(data, resp.status), true);
-          });
-        },
-        function () {
-          /* network failure: fall back to the plain form post */
-          if (button) {
-            button.disabled = false;
+            form.submit();
           }
-          form.submit();
-        }
-      );
+        );
+      };
+      /* The database (or the site) is not answering: keep the choice, say so, and send the same
+         vote again with back-off (the server's Retry-After, else 1, 2, 4 ... 30 s). A vote is
+         only ever counted once per voter, so sending it again is safe. */
+      var retryLater = function (afterSecs) {
+        attempt += 1;
+        var backoff = Math.min(30, Math.pow(2, attempt - 1));
+        var secs = afterSecs !== null ? Math.min(30, Math.max(afterSecs, backoff)) : backoff;
+        var jitter = Math.random() * 0.3 * secs;
+        showMessage(form, "Saving your vote…", false);
+        setTimeout(send, Math.round((secs + jitter) * 1000));
+      };
+      send();
     });
+  }
+
+  /* How often a vote is sent again while the server answers 502/503/504 (about two minutes of
+     back-off in all), and after network failures before the plain form post is tried. */
+  var VOTE_RETRIES = 8;
+  var NETWORK_RETRIES = 3;
+
+  function retryable(status) {
+    return status === 502 || status === 503 || status === 504;
+  }
+
+  function retryAfter(resp) {
+    var value = resp.headers.get("Retry-After");
+    var secs = value === null ? NaN : parseInt(value, 10);
+    return isNaN(secs) ? null : secs;
   }
 
   /* ---------- copy link ---------- */

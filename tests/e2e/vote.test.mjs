@@ -493,6 +493,63 @@ test("API agrees with the page for the same browser; screenshot after a JS vote"
   }
 });
 
+test("with JavaScript: a vote the server could not save is kept, retried and confirmed", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    const voteUrl = `${baseUrl}/api/v1/questions/${question.id}/vote`;
+    // The first two PUTs get what the app answers while its database is down.
+    let refused = 0;
+    const puts = [];
+    await page.route(voteUrl, async (route) => {
+      if (route.request().method() !== "PUT") {
+        return route.continue();
+      }
+      puts.push(route.request().postData());
+      if (refused < 2) {
+        refused += 1;
+        return route.fulfill({
+          status: 503,
+          headers: { "Content-Type": "application/json", "Retry-After": "1" },
+          body: JSON.stringify({ error: { code: "unavailable", message: "We cannot reach our database just now." } }),
+        });
+      }
+      return route.continue();
+    });
+    await page.goto(question.path, { waitUntil: "load" });
+    const original = await shownCounts(page);
+    const C = question.choices[question.choices.length - 1];
+    await choiceInput(page, C).check();
+    await page.locator("form.vote-form button[type=submit]").click();
+
+    // While it is refused: the choice stays, the page says it is saving, no error and no reload.
+    await page.locator("form.vote-form .form-msg", { hasText: "Saving your vote…" }).waitFor();
+    assert.deepEqual(await checkedChoices(page), [C], "the choice is kept while retrying");
+    assert.equal(await page.locator("form.vote-form button[type=submit]").isDisabled(), true, "no second submit meanwhile");
+
+    // It lands: confirmed, counted once.
+    await page.locator("form.vote-form .form-msg", { hasText: "Vote saved" }).waitFor({ timeout: 15_000 });
+    assert.equal(refused, 2, "two refusals");
+    assert.equal(puts.length, 3, "sent three times in all");
+    assert.ok(puts.every((b) => b === puts[0]), "the same vote each time");
+    await waitForShownVotes(page, C, original[C] + 1);
+    const data = await apiQuestion(context);
+    assert.equal(apiVotes(data, C), original[C] + 1, "counted once");
+    assert.deepEqual(pageErrors, [], "no script errors");
+
+    // Leave the shared server as we found it.
+    await page.unroute(voteUrl);
+    const del = await context.request.delete(voteUrl, {
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+    });
+    assert.equal(del.status(), 204);
+  } finally {
+    await context.close();
+  }
+});
+
 test("live results: a vote from another browser shows up without a reload", { timeout: TEST_TIMEOUT }, async () => {
   const watcher = await newContext();
   const voter = await newContext();

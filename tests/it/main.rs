@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod db;
 mod email;
+mod faults;
 mod helpers;
 mod limits;
 mod live;

@@ -88,6 +88,11 @@ struct Server {
 
 impl Server {
     fn start(sentry_port: u16) -> Server {
+        Server::start_with(sentry_port, &[])
+    }
+
+    /// A server with more environment settings.
+    fn start_with(sentry_port: u16, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -118,6 +123,7 @@ impl Server {
             .env("BEEBETA_ENVIRONMENT", &environment)
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", port.to_string())
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -324,4 +330,49 @@ fn a_black_holed_sentry_slows_neither_requests_nor_shutdown() {
     let took = server.stop();
     eprintln!("shutdown with a black-holed Sentry took {took:?}");
     assert!(took < Duration::from_millis(3500), "shutdown took {took:?}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct ChoiceOf {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    question_id: i64,
+}
+
+#[test]
+fn a_database_outage_is_one_event_not_one_per_request() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+    let (sentry_port, got) = receiver();
+    let server = Server::start_with(
+        sentry_port,
+        &[
+            ("BEEBETA_SEED_DEMO", "true"),
+            ("BEEBETA_DB_WRITE_TIMEOUT_MS", "300"),
+        ],
+    );
+    // Another process holds SQLite's write lock: every vote gives up after 300 ms.
+    let path = server._dir.path().join("t.db");
+    let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let choice: ChoiceOf = diesel::sql_query("SELECT id, question_id FROM choices LIMIT 1")
+        .get_result(&mut c)
+        .unwrap();
+    c.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let body = format!("{{\"choices\":[{}]}}", choice.id);
+    let line = format!("PUT /api/v1/questions/{}/vote", choice.question_id);
+    let json = [("Content-Type", "application/json")];
+    for _ in 0..8 {
+        let (status, _) = server.request(&line, &json, &body).expect("an answer");
+        assert_eq!(status, 503);
+    }
+    c.batch_execute("ROLLBACK").unwrap();
+    wait_for(&got, 1);
+    // Anything else would have arrived by now.
+    std::thread::sleep(Duration::from_secs(2));
+    let all = got.lock().unwrap().clone();
+    assert_eq!(all.len(), 1, "one event for the outage: {all:?}");
+    assert!(all[0].1.contains("database unavailable"), "{}", all[0].1);
+    assert!(!all[0].1.contains("503 on"), "no per-request 5xx event");
+    server.stop();
 }

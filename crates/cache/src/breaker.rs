@@ -125,7 +125,6 @@ impl Breaker {
     }
 
     /// Whether calls are being refused (open, or half-open with its trial running).
-    #[cfg(test)]
     pub fn is_open(&self) -> bool {
         !matches!(
             *self.state.lock().unwrap_or_else(|e| e.into_inner()),

@@ -31,6 +31,9 @@ pub(crate) struct Inner {
     pub flights: Flights,
     /// The near cache: this process's copy of recently read memcached entries.
     near: Option<moka::sync::Cache<String, Arc<Vec<u8>>>>,
+    /// How long past freshness values are kept for a failing rebuild (ms; see
+    /// [`Cache::set_saved_for`]).
+    saved_for_ms: std::sync::atomic::AtomicU64,
 }
 
 /// Bytes the near cache may hold.
@@ -59,6 +62,7 @@ impl Cache {
                 log: LogLimiter::new(Duration::from_secs(1)),
                 flights: Flights::default(),
                 near: None,
+                saved_for_ms: Default::default(),
             }),
         })
     }
@@ -92,6 +96,7 @@ impl Cache {
                 log: LogLimiter::new(Duration::from_secs(1)),
                 flights: Flights::default(),
                 near,
+                saved_for_ms: Default::default(),
             }),
         })
     }
@@ -129,6 +134,24 @@ impl Cache {
                 "unsupported cache URL {other:?}: use \"memory\" or memcache://host:port[,host:port...]"
             )),
         }
+    }
+
+    /// How long past their freshness values are kept to be served when their rebuild fails (the
+    /// stale-if-error window of [`Cache::get_or_rebuild_saved`] callers); zero by default.
+    pub fn set_saved_for(&self, saved_for: Duration) {
+        self.inner.saved_for_ms.store(
+            saved_for.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The window set by [`Cache::set_saved_for`].
+    pub fn saved_for(&self) -> Duration {
+        Duration::from_millis(
+            self.inner
+                .saved_for_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// What the cache runs on, for logs and the admin page.

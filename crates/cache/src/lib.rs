@@ -72,11 +72,12 @@ mod tests;
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub use breaker::BreakerConfig;
+pub use breaker::{Breaker, BreakerConfig, Permit, Transition};
 pub use client::Cache;
 pub use keys::SCHEME_VERSION;
 pub use memcached::{MemcachedBackend, MemcachedOptions};
 pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryBackend};
+pub use rebuild::{Keep, Served};
 pub use stats::CacheStats;
 
 /// Why a backend call did not answer.

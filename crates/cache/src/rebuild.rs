@@ -41,8 +41,54 @@ fn now_ms() -> u64 {
 
 struct Found<T> {
     value: T,
-    fresh: bool,
+    fresh_until_ms: u64,
+    /// When it was read.
+    now_ms: u64,
     bytes: Arc<Vec<u8>>,
+}
+
+impl<T> Found<T> {
+    fn fresh(&self) -> bool {
+        self.fresh_until_ms > self.now_ms
+    }
+
+    /// How long it has been stale (zero while fresh).
+    fn stale_for(&self) -> Duration {
+        Duration::from_millis(self.now_ms.saturating_sub(self.fresh_until_ms))
+    }
+
+    /// When it was built (unix ms), given how long it was fresh for.
+    fn built_ms(&self, fresh_for: Duration) -> u64 {
+        self.fresh_until_ms
+            .saturating_sub(fresh_for.as_millis() as u64)
+    }
+}
+
+/// How long [`Cache::get_or_rebuild_saved`] uses a value: fresh, stale (served while one caller
+/// rebuilds), saved (served only when the rebuild fails).
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    /// Served as is.
+    pub fresh_for: Duration,
+    /// Past that, served while one caller rebuilds it.
+    pub stale_for: Duration,
+    /// Past freshness, served when the rebuild fails (stale-if-error).
+    pub saved_for: Duration,
+}
+
+/// A value from [`Cache::get_or_rebuild_saved`].
+#[derive(Debug, Clone)]
+pub struct Served<T> {
+    /// The value.
+    pub value: T,
+    /// `Some(unix ms it was built)` when the rebuild failed and this is a saved value.
+    pub saved: Option<u64>,
+}
+
+impl<T> Served<T> {
+    fn fresh(value: T) -> Served<T> {
+        Served { value, saved: None }
+    }
 }
 
 enum FlightState {
@@ -164,45 +210,96 @@ impl Cache {
     where
         T: Serialize + DeserializeOwned,
     {
+        let keep = Keep {
+            fresh_for,
+            stale_for: keep_stale_for,
+            saved_for: Duration::ZERO,
+        };
+        self.get_or_rebuild_saved(key, keep, rebuild, |_| false)
+            .map(|served| served.value)
+    }
+
+    /// [`Cache::get_or_rebuild`], and when `rebuild` fails with an error `use_saved` accepts (the
+    /// database is down), the last value stored under `key` if it is at most `keep.saved_for`
+    /// past its freshness (whatever `keep.stale_for`): stale-if-error. Values are kept that long
+    /// for it; they are never served for any other reason once older than `keep.stale_for`.
+    /// [`Served::saved`] says when a saved value was built.
+    pub fn get_or_rebuild_saved<T, E>(
+        &self,
+        key: &str,
+        keep: Keep,
+        rebuild: impl FnOnce() -> Result<T, E>,
+        use_saved: impl FnOnce(&E) -> bool,
+    ) -> Result<Served<T>, E>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let Keep {
+            fresh_for,
+            stale_for,
+            saved_for,
+        } = keep;
         let full = self.full_key(key);
-        let stale = match self.lookup::<T>(&full) {
-            Some(found) if found.fresh => {
+        // What was found: fresh (returned), stale within `stale_for` (served while one caller
+        // rebuilds), or older (kept only for a failing rebuild).
+        let (stale, saved) = match self.lookup::<T>(&full) {
+            Some(found) if found.fresh() => {
                 self.count_lookups(1, 0);
-                return Ok(found.value);
+                return Ok(Served::fresh(found.value));
+            }
+            Some(found) if found.stale_for() <= stale_for => {
+                self.count_lookups(1, 0);
+                (Some(found), None)
             }
             Some(found) => {
-                self.count_lookups(1, 0);
-                Some(found)
+                self.count_lookups(0, 1);
+                (None, (found.stale_for() <= saved_for).then_some(found))
             }
             None => {
                 self.count_lookups(0, 1);
-                None
+                (None, None)
             }
         };
-        let ttl = fresh_for + keep_stale_for;
+        let ttl = fresh_for + stale_for.max(saved_for);
+        // Called with the rebuild's error: the saved (or stale) value if the error allows it.
+        let fallback =
+            |error: E, stale: Option<Found<T>>, saved: Option<Found<T>>| match stale.or(saved) {
+                Some(found) if found.stale_for() <= saved_for && use_saved(&error) => {
+                    Counters::add(&self.inner.counters.stale_served, 1);
+                    Ok(Served {
+                        saved: Some(found.built_ms(fresh_for)),
+                        value: found.value,
+                    })
+                }
+                _ => Err(error),
+            };
         let leader = match self.inner.flights.join(&full) {
             Joined::Leader(guard) => guard,
             Joined::Follower(flight) => {
                 if let Some(stale) = stale {
-                    return Ok(self.serve_stale(stale.value));
+                    return Ok(Served::fresh(self.serve_stale(stale.value)));
                 }
                 if let Some(value) = flight
                     .wait(FOLLOWER_WAIT)
                     .and_then(|bytes| self.decode_envelope::<T>(&bytes))
+                    .filter(|found| found.stale_for() <= stale_for)
                 {
-                    if !value.fresh {
+                    if !value.fresh() {
                         Counters::add(&self.inner.counters.stale_served, 1);
                     }
-                    return Ok(value.value);
+                    return Ok(Served::fresh(value.value));
                 }
-                return self.rebuild_and_store(&full, fresh_for, ttl, rebuild, None);
+                return match self.rebuild_and_store(&full, fresh_for, ttl, rebuild, None) {
+                    Ok(value) => Ok(Served::fresh(value)),
+                    Err(error) => fallback(error, None, saved),
+                };
             }
         };
 
         // Another thread may have finished a rebuild between our lookup and join.
-        if let Some(found) = self.lookup::<T>(&full).filter(|f| f.fresh) {
+        if let Some(found) = self.lookup::<T>(&full).filter(|f| f.fresh()) {
             leader.publish(found.bytes);
-            return Ok(found.value);
+            return Ok(Served::fresh(found.value));
         }
         let lease = self.full_key(&format!("lease:{key}"));
         let won = match self.inner.backend.add(&lease, b"1", LEASE_TTL) {
@@ -217,20 +314,29 @@ impl Cache {
             if let Err(error) = self.inner.backend.delete(&lease) {
                 self.report(&error);
             }
-            return result;
+            return match result {
+                Ok(value) => Ok(Served::fresh(value)),
+                Err(error) => fallback(error, stale, saved),
+            };
         }
         if let Some(stale) = stale {
             leader.publish(stale.bytes);
-            return Ok(self.serve_stale(stale.value));
+            return Ok(Served::fresh(self.serve_stale(stale.value)));
         }
         for _ in 0..LOSER_POLLS {
             thread::sleep(LOSER_POLL_INTERVAL);
-            if let Some(found) = self.lookup::<T>(&full) {
+            if let Some(found) = self
+                .lookup::<T>(&full)
+                .filter(|found| found.stale_for() <= stale_for)
+            {
                 leader.publish(found.bytes);
-                return Ok(found.value);
+                return Ok(Served::fresh(found.value));
             }
         }
-        self.rebuild_and_store(&full, fresh_for, ttl, rebuild, Some(&leader))
+        match self.rebuild_and_store(&full, fresh_for, ttl, rebuild, Some(&leader)) {
+            Ok(value) => Ok(Served::fresh(value)),
+            Err(error) => fallback(error, None, saved),
+        }
     }
 
     fn serve_stale<T>(&self, value: T) -> T {
@@ -272,7 +378,7 @@ impl Cache {
         let full = self.full_key(key);
         let bytes = self.get_local_raw(&full)?;
         let found = self.decode_envelope::<T>(&Arc::new(bytes))?;
-        if !found.fresh {
+        if !found.fresh() {
             return None;
         }
         self.count_lookups(1, 0);
@@ -287,7 +393,8 @@ impl Cache {
     fn decode_envelope<T: DeserializeOwned>(&self, bytes: &Arc<Vec<u8>>) -> Option<Found<T>> {
         match serde_json::from_slice::<Envelope<T>>(bytes) {
             Ok(envelope) => Some(Found {
-                fresh: envelope.fresh_until_ms > now_ms(),
+                fresh_until_ms: envelope.fresh_until_ms,
+                now_ms: now_ms(),
                 value: envelope.value,
                 bytes: bytes.clone(),
             }),

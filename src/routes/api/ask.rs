@@ -131,7 +131,10 @@ pub async fn create_question(
     };
     let (id, _) = asking::create(&app.db, &app.cache, raw, user.user.id).await?;
     track.emit(Event::question_asked(id));
-    let view = app.poll_view(QuestionId(id), Some(voter.key())).await?;
+    let view = app
+        .poll_view(QuestionId(id), Some(voter.key()))
+        .await?
+        .value;
     Ok(
         Created::new(format!("/api/v1/questions/{id}"))
             .body(Json(Question::new(&view, &app.media))),

@@ -9,11 +9,12 @@ use crate::domain::poll::results_visible;
 use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
+use crate::models;
 use crate::models::listing::ListQuery;
-use crate::models::{self, tag};
 use crate::routes::json::{ErrorBody, Question, QuestionItem, QuestionList, Results};
 use crate::routes::params::Qid;
-use crate::services::reading;
+use crate::routes::views::MaybeSaved;
+use crate::services::reading::{self, Read};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -45,7 +46,7 @@ pub async fn list(
     tag: Option<&str>,
     q: Option<&str>,
     page: Option<&str>,
-) -> AppResult<Json<QuestionList>> {
+) -> AppResult<MaybeSaved<Json<QuestionList>>> {
     let sort = Sort::from_query(sort)?;
     let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
@@ -60,10 +61,10 @@ pub async fn list(
     let now = models::now();
     let tag_id = match tag {
         Some(t) => {
-            let lookup = t.clone();
-            let found = app.db.run(move |c| Ok(tag::find(c, &lookup)?)).await?;
+            let found = reading::tag_named(&app.db, &app.cache, t.clone()).await?;
             Some(
                 found
+                    .value
                     .ok_or_else(|| {
                         AppError::NotFound(format!("There is no tag “{}”.", t.as_str()))
                     })?
@@ -79,8 +80,11 @@ pub async fn list(
         search,
         page,
     };
-    let result = reading::list(&app.db, &app.cache, query, now).await?;
-    Ok(Json(QuestionList {
+    let Read {
+        value: result,
+        saved,
+    } = reading::list(&app.db, &app.cache, query, now).await?;
+    let list = QuestionList {
         items: result
             .items
             .iter()
@@ -88,7 +92,8 @@ pub async fn list(
             .collect(),
         page: page.number(),
         next_page: if result.has_more { page.next() } else { None },
-    }))
+    };
+    Ok(MaybeSaved(Json(list), saved))
 }
 
 /// One question, with results when they are visible to the caller.
@@ -96,9 +101,13 @@ pub async fn list(
     params(("id" = i64, Path, description = "question id")),
     responses((status = 200, body = Question), (status = 404, body = ErrorBody)))]
 #[get("/questions/<id>")]
-pub async fn get_question(app: &AppState, voter: Voter, id: Qid) -> AppResult<Json<Question>> {
-    let view = app.poll_view(*id, voter.ballot_key()).await?;
-    Ok(Json(Question::new(&view, &app.media)))
+pub async fn get_question(
+    app: &AppState,
+    voter: Voter,
+    id: Qid,
+) -> AppResult<MaybeSaved<Json<Question>>> {
+    let Read { value: view, saved } = app.poll_view(*id, voter.ballot_key()).await?;
+    Ok(MaybeSaved(Json(Question::new(&view, &app.media)), saved))
 }
 
 /// The results of a question; 403 when they are not visible to the caller.
@@ -110,15 +119,19 @@ pub async fn get_question(app: &AppState, voter: Voter, id: Qid) -> AppResult<Js
         (status = 404, body = ErrorBody),
     ))]
 #[get("/questions/<id>/results")]
-pub async fn results(app: &AppState, voter: Voter, id: Qid) -> AppResult<Json<Results>> {
-    let view = app.poll_view(*id, voter.ballot_key()).await?;
+pub async fn results(
+    app: &AppState,
+    voter: Voter,
+    id: Qid,
+) -> AppResult<MaybeSaved<Json<Results>>> {
+    let Read { value: view, saved } = app.poll_view(*id, voter.ballot_key()).await?;
     let visible = results_visible(
         view.question.visibility(),
         view.my_choices.is_some(),
         view.status,
     );
     match (&view.results, visible) {
-        (Some(r), true) => Ok(Json(Results::new(r, &view.choices))),
+        (Some(r), true) => Ok(MaybeSaved(Json(Results::new(r, &view.choices)), saved)),
         _ => Err(AppError::Forbidden {
             code: "results_hidden",
             message: crate::domain::poll::results_hidden_reason(

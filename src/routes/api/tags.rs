@@ -7,7 +7,8 @@ use crate::domain::{Page, TagName};
 use crate::error::AppResult;
 use crate::models::tag;
 use crate::routes::json::{ErrorBody, Tag, TagList};
-use crate::services::reading;
+use crate::routes::views::MaybeSaved;
+use crate::services::reading::{self, Read};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -27,7 +28,7 @@ pub async fn list_tags(
     app: &AppState,
     page: Option<&str>,
     prefix: Option<&str>,
-) -> AppResult<Json<TagList>> {
+) -> AppResult<MaybeSaved<Json<TagList>>> {
     let page = Page::from_query(page)?;
     if let Some(prefix) = prefix.map(str::trim).filter(|p| !p.is_empty()) {
         let rows = match TagName::prefix(prefix) {
@@ -38,7 +39,7 @@ pub async fn list_tags(
                     .await?
             }
         };
-        return Ok(Json(TagList {
+        return Ok(MaybeSaved::fresh(Json(TagList {
             items: rows
                 .into_iter()
                 .map(|t| Tag {
@@ -49,10 +50,13 @@ pub async fn list_tags(
                 .collect(),
             page: 1,
             next_page: None,
-        }));
+        })));
     }
-    let (rows, more) = reading::popular_tags(&app.db, &app.cache, page).await?;
-    Ok(Json(TagList {
+    let Read {
+        value: (rows, more),
+        saved,
+    } = reading::popular_tags(&app.db, &app.cache, page).await?;
+    let list = TagList {
         items: rows
             .into_iter()
             .map(|t| Tag {
@@ -63,5 +67,6 @@ pub async fn list_tags(
             .collect(),
         page: page.number(),
         next_page: if more { page.next() } else { None },
-    }))
+    };
+    Ok(MaybeSaved(Json(list), saved))
 }

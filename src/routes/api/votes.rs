@@ -8,7 +8,7 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::ApiCsrf;
 use crate::auth::{JsonBody, Voter};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::routes::json::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
 use crate::routes::params::Qid;
@@ -34,7 +34,7 @@ pub fn routes() -> Vec<rocket::Route> {
         (status = 415, body = ErrorBody, description = "not application/json"),
         (status = 422, body = ErrorBody, description = "JSON of the wrong shape"),
         (status = 429, body = ErrorBody, description = "network limit reached"),
-        (status = 503, body = ErrorBody, description = "too many votes waiting to be written (with Retry-After)"),
+        (status = 503, body = ErrorBody, description = "not saved: the database is not answering or too many votes are waiting (with Retry-After); try again"),
     ))]
 #[put("/questions/<id>/vote", data = "<body>")]
 pub async fn put_vote(
@@ -53,22 +53,29 @@ pub async fn put_vote(
         .await?;
     track.vote(id.get(), cast.outcome, &cast.choices);
     // With the counts read after the batch's commit, nothing more is read (the question itself
-    // comes from the cache); otherwise the ballot and counts are read back.
+    // comes from the cache); otherwise the ballot and counts are read back. The vote is saved
+    // either way: if the database stops answering now, the answer leaves the results out.
     let view = match cast.counts {
         Some(counts) => {
             let choices = cast.choices.clone();
-            reading::poll_view_after_vote(&app.db, &app.cache, id.get(), choices, counts).await?
+            reading::poll_view_after_vote(&app.db, &app.cache, id.get(), choices, counts).await
         }
-        None => app.poll_view(*id, Some(voter.key())).await?,
+        None => app.poll_view(*id, Some(voter.key())).await.map(|r| r.value),
+    };
+    let view = match view {
+        Ok(view) => Some(view),
+        Err(AppError::DbUnavailable(_)) => None,
+        Err(e) => return Err(e),
     };
     Ok(Json(VoteResponse {
         ballot: Ballot {
             choices: cast.choices,
         },
-        results: view
-            .results
-            .as_ref()
-            .map(|r| Results::new(r, &view.choices)),
+        results: view.as_ref().and_then(|view| {
+            view.results
+                .as_ref()
+                .map(|r| Results::new(r, &view.choices))
+        }),
     }))
 }
 

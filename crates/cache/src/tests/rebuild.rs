@@ -349,3 +349,92 @@ fn peek_fresh_reads_only_process_memory_and_only_fresh_values() {
     );
     assert_eq!(near.peek_fresh::<u64>("r"), Some(9));
 }
+
+/// What `get_or_rebuild_saved` falls back on: only this error.
+const DOWN: &str = "database down";
+
+fn keep(stale_for: Duration, saved_for: Duration) -> crate::Keep {
+    crate::Keep {
+        fresh_for: Duration::from_millis(50),
+        stale_for,
+        saved_for,
+    }
+}
+
+#[test]
+fn a_failing_rebuild_is_answered_with_the_saved_value_and_when_it_was_built() {
+    let cache = memory_cache();
+    let k = keep(Duration::ZERO, MINUTE);
+    let built = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let first = cache.get_or_rebuild_saved("q", k, || Ok::<_, String>(7), |e| e == DOWN);
+    assert_eq!(first.map(|s| (s.value, s.saved)), Ok((7, None)));
+    thread::sleep(Duration::from_millis(120));
+    // Past freshness and past `stale_for`: a rebuild is needed, and it fails.
+    let got = cache
+        .get_or_rebuild_saved("q", k, || Err::<u64, _>(DOWN.to_string()), |e| e == DOWN)
+        .expect("the saved value");
+    assert_eq!(got.value, 7);
+    let at = got.saved.expect("marked as saved");
+    assert!(
+        at >= built.saturating_sub(5) && at <= built + 100,
+        "{at} vs {built}"
+    );
+    // Another error is not a reason to serve it.
+    let other = cache.get_or_rebuild_saved(
+        "q",
+        k,
+        || Err::<u64, _>("bad SQL".to_string()),
+        |e| e == DOWN,
+    );
+    assert_eq!(other.map(|s| s.value), Err("bad SQL".to_string()));
+    // Once the database answers, the new value, not saved.
+    let back = cache.get_or_rebuild_saved("q", k, || Ok::<_, String>(8), |e| e == DOWN);
+    assert_eq!(back.map(|s| (s.value, s.saved)), Ok((8, None)));
+}
+
+#[test]
+fn a_saved_value_older_than_the_window_is_not_served() {
+    let cache = memory_cache();
+    let k = keep(Duration::ZERO, Duration::from_millis(100));
+    cache
+        .get_or_rebuild_saved("q", k, || Ok::<_, String>(7), |e| e == DOWN)
+        .unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let got = cache.get_or_rebuild_saved("q", k, || Err::<u64, _>(DOWN.to_string()), |e| e == DOWN);
+    assert_eq!(got.map(|s| s.value), Err(DOWN.to_string()));
+}
+
+#[test]
+fn values_kept_for_errors_are_not_served_as_stale_otherwise() {
+    let cache = memory_cache();
+    // Stale for 10 ms, saved for a minute: after 100 ms the value is kept, but a rebuild that
+    // works must run (and its result be returned), not the old value.
+    let k = keep(Duration::from_millis(10), MINUTE);
+    cache
+        .get_or_rebuild_saved("q", k, || Ok::<_, String>(1), |e| e == DOWN)
+        .unwrap();
+    thread::sleep(Duration::from_millis(150));
+    let calls = Arc::new(AtomicU64::new(0));
+    let got = cache.get_or_rebuild_saved("q", k, counted(&calls, Duration::ZERO, 2), |e| e == DOWN);
+    assert_eq!(got.map(|s| (s.value, s.saved)), Ok((2, None)));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // And the plain API keeps its meaning: nothing past `keep_stale_for` is served.
+    let plain = cache.get_or_rebuild(
+        "p",
+        Duration::from_millis(1),
+        Duration::from_millis(1),
+        || Ok::<_, String>(3),
+    );
+    assert_eq!(plain, Ok(3));
+    thread::sleep(Duration::from_millis(20));
+    let again = cache.get_or_rebuild(
+        "p",
+        Duration::from_millis(1),
+        Duration::from_millis(1),
+        || Err::<u64, _>(DOWN.to_string()),
+    );
+    assert_eq!(again, Err(DOWN.to_string()));
+}

@@ -1,0 +1,206 @@
+//! The database's breaker and outage record, as the cache has for memcached.
+//!
+//! A call that fails because the database is unreachable or did not answer in time
+//! ([`AppError::DbUnavailable`]) counts as a failure; any answer (rows, not found, a constraint)
+//! counts as a success. [`FAILURES`] consecutive failures open the breaker for [`COOLDOWN`]:
+//! calls are then refused at once (503, or a saved copy where the caller keeps one), so a dead
+//! database does not hold every worker for the full timeout. After the cooldown one call at a
+//! time goes through as a probe; its success closes the breaker.
+//!
+//! An outage is logged once: the first failure after a quiet minute is an error (and so one
+//! Sentry event), later ones are counted (`beebeta_db_unavailable_total`); the first success
+//! after it logs how long it lasted and how many calls failed or were refused.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::cache::{Breaker, BreakerConfig, Permit, Transition};
+use crate::error::{AppError, AppResult, POOL_BUSY};
+
+/// Consecutive failures that open the breaker.
+pub const FAILURES: u32 = 3;
+/// How long an open breaker refuses calls before one probe goes through.
+pub const COOLDOWN: Duration = Duration::from_secs(2);
+/// An outage starting within this time of the last one reported is logged as a warning only.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
+
+/// The breaker and the current outage.
+pub struct Health {
+    breaker: Breaker,
+    outage: Mutex<Outage>,
+}
+
+#[derive(Default)]
+struct Outage {
+    since: Option<Instant>,
+    failed: u64,
+    refused: u64,
+    last_reported: Option<Instant>,
+    /// Outages logged as errors (Sentry events) since start.
+    reported: u64,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health::new()
+    }
+}
+
+impl Health {
+    /// A closed breaker, no outage.
+    pub fn new() -> Health {
+        Health {
+            breaker: Breaker::new(BreakerConfig {
+                threshold: FAILURES,
+                cooldown: COOLDOWN,
+            }),
+            outage: Mutex::new(Outage::default()),
+        }
+    }
+
+    /// Whether a call may go to the database now.
+    pub fn permit(&self) -> AppResult<()> {
+        match self.breaker.permit(Instant::now()) {
+            Permit::Allowed | Permit::Trial => Ok(()),
+            Permit::Refused => {
+                self.outage().refused += 1;
+                metrics::counter!("beebeta_db_unavailable_total", "why" => "breaker_open")
+                    .increment(1);
+                Err(AppError::DbUnavailable(
+                    "the database breaker is open (recent calls failed)".into(),
+                ))
+            }
+        }
+    }
+
+    /// Reports how a permitted call went.
+    pub fn record<T>(&self, result: &AppResult<T>) {
+        match result {
+            // Waiting for a free connection is the site being busy, not the database failing.
+            Err(AppError::DbUnavailable(cause)) if cause.starts_with(POOL_BUSY) => {}
+            Err(AppError::DbUnavailable(cause)) => self.failed(cause),
+            _ => self.answered(),
+        }
+    }
+
+    /// How many outages were reported as errors (one Sentry event each) since start.
+    pub fn outages_reported(&self) -> u64 {
+        self.outage().reported
+    }
+
+    /// Whether the breaker is open (or probing).
+    pub fn is_open(&self) -> bool {
+        self.breaker.is_open()
+    }
+
+    fn outage(&self) -> std::sync::MutexGuard<'_, Outage> {
+        self.outage.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn failed(&self, cause: &str) {
+        let now = Instant::now();
+        metrics::counter!("beebeta_db_unavailable_total", "why" => "failed").increment(1);
+        let opened = self.breaker.failure(now) == Transition::Opened;
+        let mut outage = self.outage();
+        outage.failed += 1;
+        if outage.since.is_none() {
+            outage.since = Some(now);
+            let quiet = outage
+                .last_reported
+                .is_none_or(|t| now.duration_since(t) >= REPORT_EVERY);
+            if quiet {
+                outage.last_reported = Some(now);
+                outage.reported += 1;
+                drop(outage);
+                metrics::counter!("beebeta_db_outages_total").increment(1);
+                tracing::error!(
+                    cause,
+                    "database unavailable: requests answer 503 or a saved copy until it is back"
+                );
+            } else {
+                drop(outage);
+                tracing::warn!(cause, "database unavailable again");
+            }
+        } else if opened {
+            drop(outage);
+            tracing::warn!(cause, "database breaker open");
+        }
+    }
+
+    fn answered(&self) {
+        if self.breaker.success() == Transition::None && self.outage().since.is_none() {
+            return;
+        }
+        let mut outage = self.outage();
+        if let Some(since) = outage.since.take() {
+            let (failed, refused) = (outage.failed, outage.refused);
+            outage.failed = 0;
+            outage.refused = 0;
+            drop(outage);
+            tracing::warn!(
+                lasted_ms = since.elapsed().as_millis() as u64,
+                failed,
+                refused,
+                "database answering again"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> AppResult<()> {
+        Err(AppError::DbUnavailable("database: lost connection".into()))
+    }
+
+    #[test]
+    fn failures_open_the_breaker_then_one_probe_at_a_time_closes_it() {
+        let h = Health::new();
+        for _ in 0..FAILURES - 1 {
+            h.permit().expect("closed");
+            h.record(&down());
+        }
+        assert!(!h.is_open(), "not before {FAILURES} failures");
+        h.permit().expect("still closed");
+        h.record(&down());
+        assert!(h.is_open());
+        // Refused at once, without waiting for any timeout.
+        let started = Instant::now();
+        for _ in 0..100 {
+            assert!(matches!(h.permit(), Err(AppError::DbUnavailable(_))));
+        }
+        assert!(started.elapsed() < Duration::from_millis(50));
+        std::thread::sleep(COOLDOWN + Duration::from_millis(50));
+        h.permit().expect("the probe goes through");
+        assert!(h.permit().is_err(), "only one probe at a time");
+        h.record::<()>(&Ok(()));
+        assert!(!h.is_open(), "the probe's success closes it");
+        h.permit().expect("closed again");
+        assert_eq!(h.outages_reported(), 1, "one report for the outage");
+        // Another outage within a minute is a warning, not another report.
+        for _ in 0..FAILURES {
+            h.record(&down());
+        }
+        assert_eq!(h.outages_reported(), 1);
+    }
+
+    #[test]
+    fn answers_and_a_busy_pool_are_not_failures() {
+        let h = Health::new();
+        for _ in 0..FAILURES * 2 {
+            h.record::<()>(&Err(AppError::NotFound("no row".into())));
+            h.record::<()>(&Err(AppError::DbUnavailable(format!(
+                "{POOL_BUSY}: timed out waiting for connection"
+            ))));
+        }
+        assert!(!h.is_open());
+        // A success between failures starts the count again.
+        for _ in 0..FAILURES * 2 {
+            h.record(&down());
+            h.record::<()>(&Ok(()));
+        }
+        assert!(!h.is_open());
+    }
+}
