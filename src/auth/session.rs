@@ -115,12 +115,16 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
         let found = db
             .run(move |c| Ok(session::find_active(c, &lookup_id, now, idle_since)?))
             .await
+            .inspect_err(|e| unknown_if_unavailable(req, e))
             .ok()
             .flatten();
         let (s, user) = found?;
         if (now - s.last_seen_at).num_seconds() > TOUCH_EVERY_SECS {
-            let sid = s.id.clone();
-            let _ = db.write(move |c| Ok(session::touch(c, &sid, now)?)).await;
+            // Best effort and off the request: a database slow to write never delays the page.
+            let (db, sid) = (db.clone(), s.id.clone());
+            rocket::tokio::spawn(async move {
+                let _ = db.write(move |c| Ok(session::touch(c, &sid, now)?)).await;
+            });
         }
         Some(CurrentUser {
             user,
@@ -131,6 +135,36 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
     })
     .await
     .clone()
+}
+
+/// Set when the visitor's session or token could not be looked up because the database is
+/// unavailable: they are anonymous for this request, and a page that needs a login answers 503
+/// (try again) rather than asking them to log in.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdentityUnknown(pub bool);
+
+fn unknown_if_unavailable(req: &Request<'_>, e: &crate::AppError) {
+    if matches!(e, crate::AppError::DbUnavailable(_)) {
+        req.local_cache(|| IdentityUnknown(true));
+    }
+}
+
+/// The answer of a guard that needs a login when there is none: 503 when who the visitor is
+/// could not be looked up (the database is unavailable), else 401.
+fn login_required(req: &Request<'_>) -> Status {
+    if req.local_cache(IdentityUnknown::default).0 {
+        req.local_cache(|| crate::error::DbOutage(true));
+        set_failure_reason(
+            req,
+            "unavailable",
+            "We cannot reach our database just now, so we cannot tell who you are. Please try \
+             again in a few seconds.",
+        );
+        Status::ServiceUnavailable
+    } else {
+        set_failure_reason(req, "login_required", "Please log in to continue.");
+        Status::Unauthorized
+    }
 }
 
 /// A personal API token from `Authorization: Bearer <token>`: live, unexpired, of an unbanned
@@ -157,6 +191,7 @@ async fn bearer(req: &Request<'_>, db: &Db, header: &str) -> Option<CurrentUser>
     let found = db
         .run(move |c| Ok(api_token::find(c, &hash)?))
         .await
+        .inspect_err(|e| unknown_if_unavailable(req, e))
         .ok()
         .flatten();
     let now = models::now();
@@ -213,9 +248,12 @@ async fn bearer(req: &Request<'_>, db: &Db, header: &str) -> Option<CurrentUser>
         .last_used_at
         .is_none_or(|t| (now - t).num_seconds() > TOUCH_EVERY_SECS)
     {
-        let _ = db
-            .write(move |c| Ok(api_token::touch(c, row.id, now)?))
-            .await;
+        let db = db.clone();
+        rocket::tokio::spawn(async move {
+            let _ = db
+                .write(move |c| Ok(api_token::touch(c, row.id, now)?))
+                .await;
+        });
     }
     Some(CurrentUser {
         user,
@@ -267,10 +305,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
                     set_failure_reason(req, code, message);
                     Outcome::Error((status, ()))
                 }
-                None => {
-                    set_failure_reason(req, "login_required", "Please log in to continue.");
-                    Outcome::Error((Status::Unauthorized, ()))
-                }
+                None => Outcome::Error((login_required(req), ())),
             },
         }
     }
@@ -304,10 +339,7 @@ impl<'r> FromRequest<'r> for AdminUser {
                 set_failure_reason(req, "forbidden", "This area is for admins.");
                 Outcome::Error((Status::Forbidden, ()))
             }
-            None => {
-                set_failure_reason(req, "login_required", "Please log in to continue.");
-                Outcome::Error((Status::Unauthorized, ()))
-            }
+            None => Outcome::Error((login_required(req), ())),
         }
     }
 }

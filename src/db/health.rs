@@ -2,7 +2,8 @@
 //!
 //! A call that fails because the database is unreachable or did not answer in time
 //! ([`AppError::DbUnavailable`]) counts as a failure; any answer (rows, not found, a constraint)
-//! counts as a success. [`FAILURES`] consecutive failures open the breaker for [`COOLDOWN`]:
+//! counts as a success. Reads and writes have a breaker each (a held write lock stops writes
+//! only). [`FAILURES`] consecutive failures open a breaker for [`COOLDOWN`]:
 //! calls are then refused at once (503, or a saved copy where the caller keeps one), so a dead
 //! database does not hold every worker for the full timeout. After the cooldown one call at a
 //! time goes through as a probe; its success closes the breaker.
@@ -14,6 +15,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::Work;
 use crate::cache::{Breaker, BreakerConfig, Permit, Transition};
 use crate::error::{AppError, AppResult, POOL_BUSY};
 
@@ -24,9 +26,11 @@ pub const COOLDOWN: Duration = Duration::from_secs(2);
 /// An outage starting within this time of the last one reported is logged as a warning only.
 const REPORT_EVERY: Duration = Duration::from_secs(60);
 
-/// The breaker and the current outage.
+/// The breakers (one for reads, one for writes: a lock may stop writes while reads go on, as a
+/// held write lock on SQLite does) and the current outage.
 pub struct Health {
-    breaker: Breaker,
+    reads: Breaker,
+    writes: Breaker,
     outage: Mutex<Outage>,
 }
 
@@ -49,18 +53,29 @@ impl Default for Health {
 impl Health {
     /// A closed breaker, no outage.
     pub fn new() -> Health {
-        Health {
-            breaker: Breaker::new(BreakerConfig {
+        let breaker = || {
+            Breaker::new(BreakerConfig {
                 threshold: FAILURES,
                 cooldown: COOLDOWN,
-            }),
+            })
+        };
+        Health {
+            reads: breaker(),
+            writes: breaker(),
             outage: Mutex::new(Outage::default()),
         }
     }
 
-    /// Whether a call may go to the database now.
-    pub fn permit(&self) -> AppResult<()> {
-        match self.breaker.permit(Instant::now()) {
+    fn breaker(&self, work: Work) -> &Breaker {
+        match work {
+            Work::Read => &self.reads,
+            Work::Write | Work::Background => &self.writes,
+        }
+    }
+
+    /// Whether a call of this kind may go to the database now.
+    pub fn permit(&self, work: Work) -> AppResult<()> {
+        match self.breaker(work).permit(Instant::now()) {
             Permit::Allowed | Permit::Trial => Ok(()),
             Permit::Refused => {
                 self.outage().refused += 1;
@@ -74,12 +89,12 @@ impl Health {
     }
 
     /// Reports how a permitted call went.
-    pub fn record<T>(&self, result: &AppResult<T>) {
+    pub fn record<T>(&self, work: Work, result: &AppResult<T>) {
         match result {
             // Waiting for a free connection is the site being busy, not the database failing.
             Err(AppError::DbUnavailable(cause)) if cause.starts_with(POOL_BUSY) => {}
-            Err(AppError::DbUnavailable(cause)) => self.failed(cause),
-            _ => self.answered(),
+            Err(AppError::DbUnavailable(cause)) => self.failed(work, cause),
+            _ => self.answered(work),
         }
     }
 
@@ -88,19 +103,19 @@ impl Health {
         self.outage().reported
     }
 
-    /// Whether the breaker is open (or probing).
-    pub fn is_open(&self) -> bool {
-        self.breaker.is_open()
+    /// Whether the breaker of this kind of work is open (or probing).
+    pub fn is_open(&self, work: Work) -> bool {
+        self.breaker(work).is_open()
     }
 
     fn outage(&self) -> std::sync::MutexGuard<'_, Outage> {
         self.outage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn failed(&self, cause: &str) {
+    fn failed(&self, work: Work, cause: &str) {
         let now = Instant::now();
         metrics::counter!("beebeta_db_unavailable_total", "why" => "failed").increment(1);
-        let opened = self.breaker.failure(now) == Transition::Opened;
+        let opened = self.breaker(work).failure(now) == Transition::Opened;
         let mut outage = self.outage();
         outage.failed += 1;
         if outage.since.is_none() {
@@ -127,8 +142,8 @@ impl Health {
         }
     }
 
-    fn answered(&self) {
-        if self.breaker.success() == Transition::None && self.outage().since.is_none() {
+    fn answered(&self, work: Work) {
+        if self.breaker(work).success() == Transition::None && self.outage().since.is_none() {
             return;
         }
         let mut outage = self.outage();
@@ -159,48 +174,66 @@ mod tests {
     fn failures_open_the_breaker_then_one_probe_at_a_time_closes_it() {
         let h = Health::new();
         for _ in 0..FAILURES - 1 {
-            h.permit().expect("closed");
-            h.record(&down());
+            h.permit(Work::Read).expect("closed");
+            h.record(Work::Read, &down());
         }
-        assert!(!h.is_open(), "not before {FAILURES} failures");
-        h.permit().expect("still closed");
-        h.record(&down());
-        assert!(h.is_open());
+        assert!(!h.is_open(Work::Read), "not before {FAILURES} failures");
+        h.permit(Work::Read).expect("still closed");
+        h.record(Work::Read, &down());
+        assert!(h.is_open(Work::Read));
         // Refused at once, without waiting for any timeout.
         let started = Instant::now();
         for _ in 0..100 {
-            assert!(matches!(h.permit(), Err(AppError::DbUnavailable(_))));
+            assert!(matches!(
+                h.permit(Work::Read),
+                Err(AppError::DbUnavailable(_))
+            ));
         }
         assert!(started.elapsed() < Duration::from_millis(50));
         std::thread::sleep(COOLDOWN + Duration::from_millis(50));
-        h.permit().expect("the probe goes through");
-        assert!(h.permit().is_err(), "only one probe at a time");
-        h.record::<()>(&Ok(()));
-        assert!(!h.is_open(), "the probe's success closes it");
-        h.permit().expect("closed again");
+        h.permit(Work::Read).expect("the probe goes through");
+        assert!(h.permit(Work::Read).is_err(), "only one probe at a time");
+        h.record::<()>(Work::Read, &Ok(()));
+        assert!(!h.is_open(Work::Read), "the probe's success closes it");
+        h.permit(Work::Read).expect("closed again");
         assert_eq!(h.outages_reported(), 1, "one report for the outage");
         // Another outage within a minute is a warning, not another report.
         for _ in 0..FAILURES {
-            h.record(&down());
+            h.record(Work::Read, &down());
         }
         assert_eq!(h.outages_reported(), 1);
+    }
+
+    #[test]
+    fn failing_writes_do_not_stop_reads() {
+        let h = Health::new();
+        for _ in 0..FAILURES {
+            h.record(Work::Write, &down());
+        }
+        assert!(h.is_open(Work::Write) && h.is_open(Work::Background));
+        assert!(h.permit(Work::Write).is_err());
+        h.permit(Work::Read).expect("reads go on");
+        assert!(!h.is_open(Work::Read));
     }
 
     #[test]
     fn answers_and_a_busy_pool_are_not_failures() {
         let h = Health::new();
         for _ in 0..FAILURES * 2 {
-            h.record::<()>(&Err(AppError::NotFound("no row".into())));
-            h.record::<()>(&Err(AppError::DbUnavailable(format!(
-                "{POOL_BUSY}: timed out waiting for connection"
-            ))));
+            h.record::<()>(Work::Read, &Err(AppError::NotFound("no row".into())));
+            h.record::<()>(
+                Work::Read,
+                &Err(AppError::DbUnavailable(format!(
+                    "{POOL_BUSY}: timed out waiting for connection"
+                ))),
+            );
         }
-        assert!(!h.is_open());
+        assert!(!h.is_open(Work::Read));
         // A success between failures starts the count again.
         for _ in 0..FAILURES * 2 {
-            h.record(&down());
-            h.record::<()>(&Ok(()));
+            h.record(Work::Read, &down());
+            h.record::<()>(Work::Read, &Ok(()));
         }
-        assert!(!h.is_open());
+        assert!(!h.is_open(Work::Read));
     }
 }

@@ -17,7 +17,7 @@ pub mod schema;
 mod tx;
 
 pub use health::Health;
-pub use tx::{Abort, is_retryable, retry, transaction};
+pub use tx::{Abort, is_retryable, lock_for_write, retry, transaction};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -232,13 +232,15 @@ pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct Manager {
     inner: ConnectionManager<AnyConnection>,
+    url: DbUrl,
 }
 
 impl Manager {
-    /// A manager for connections to `target` (what Diesel's `establish` takes; see [`DbUrl`]).
-    pub fn new(target: &str) -> Manager {
+    /// A manager for connections to `url`.
+    pub fn new(url: &DbUrl) -> Manager {
         Manager {
-            inner: ConnectionManager::new(target),
+            inner: ConnectionManager::new(&url.target),
+            url: url.clone(),
         }
     }
 }
@@ -248,8 +250,17 @@ impl diesel::r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Tracked, Self::Error> {
+        // The backend the URL names, directly: `MultiConnection::establish` would try SQLite
+        // after a failed MySQL connect and report "invalid connection url" instead of the cause.
+        let conn = match &self.url.backend {
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => diesel::MysqlConnection::establish(&self.url.target)
+                .map(AnyConnection::Mysql)
+                .map_err(diesel::r2d2::Error::ConnectionError)?,
+            _ => self.inner.connect()?,
+        };
         Ok(Tracked {
-            conn: self.inner.connect()?,
+            conn,
             returned: None,
             work: Work::Read,
         })
@@ -306,7 +317,7 @@ impl Db {
                     work,
                     limit: limits.of_work(work),
                 }))
-                .build(Manager::new(&parsed.target))
+                .build(Manager::new(&parsed))
                 .map_err(|e| format!("cannot open the database: {e}"))
         };
         Ok(Db {
@@ -396,7 +407,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
     ) -> AppResult<T> {
-        self.guarded(|| {
+        self.guarded(Work::Read, || {
             let mut conn = self.checkout(Work::Read)?;
             f(&mut conn)
         })
@@ -407,7 +418,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
     ) -> AppResult<T> {
-        self.guarded(|| {
+        self.guarded(Work::Write, || {
             let mut conn = self.checkout(Work::Write)?;
             let _turn = self.writer_turn()?;
             f(&mut conn)
@@ -419,17 +430,18 @@ impl Db {
         &self,
         f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
     ) -> AppResult<T> {
-        self.guarded(|| {
+        self.guarded(Work::Background, || {
             let mut conn = self.checkout(Work::Background)?;
             f(&mut conn)
         })
     }
 
-    /// Asks the breaker first (an open one refuses at once), then reports how the call went.
-    fn guarded<T>(&self, call: impl FnOnce() -> AppResult<T>) -> AppResult<T> {
-        self.health.permit()?;
+    /// Asks the breaker of `work` first (an open one refuses at once), then reports how the
+    /// call went.
+    fn guarded<T>(&self, work: Work, call: impl FnOnce() -> AppResult<T>) -> AppResult<T> {
+        self.health.permit(work)?;
         let result = call();
-        self.health.record(&result);
+        self.health.record(work, &result);
         result
     }
 

@@ -24,15 +24,35 @@ impl<R> From<Error> for Abort<R> {
 }
 
 /// Runs `f` in a transaction, committed when it returns `Ok`. A refusal rolls it back and comes
-/// back as `Ok(Err(refusal))`; a database error rolls it back and comes back as `Err`.
+/// back as `Ok(Err(refusal))`; a database error rolls it back and comes back as `Err`. On SQLite
+/// the write lock is taken first ([`lock_for_write`]).
 pub fn transaction<T, R>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, Abort<R>>,
 ) -> QueryResult<Result<T, R>> {
-    match conn.transaction(f) {
+    match conn.transaction(|c| {
+        lock_for_write(c)?;
+        f(c)
+    }) {
         Ok(t) => Ok(Ok(t)),
         Err(Abort::Refused(r)) => Ok(Err(r)),
         Err(Abort::Db(e)) => Err(e),
+    }
+}
+
+/// Takes SQLite's write lock now, as the first statement of a write transaction (nothing on
+/// MySQL). SQLite takes it at a transaction's first write, and a transaction that has read
+/// before finding another process holding it fails at once (`SQLITE_BUSY`, without the busy
+/// timeout: waiting could deadlock). A write first waits the busy timeout — the write limit —
+/// like any other write. (A `DELETE` that matches nothing, on a table that always exists.)
+pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            c.batch_execute("DELETE FROM __diesel_schema_migrations WHERE 0")
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => Ok(()),
     }
 }
 

@@ -57,10 +57,14 @@ impl<'r> Responder<'r, 'static> for CaughtError {
         }
         let (code, message) =
             reason.unwrap_or_else(|| (default_code(status), default_message(status).to_string()));
-        if status.code >= 500 {
+        let outage = req.local_cache(error::DbOutage::default).0;
+        if status.code >= 500 && !outage {
             tracing::error!(status = status.code, path = %req.uri().path(), "request failed");
         }
         let mut resp = error::render(req, status, code, &message)?;
+        if outage {
+            resp.set_raw_header("Retry-After", error::DB_RETRY_AFTER_SECS.to_string());
+        }
         if status == Status::TooManyRequests && resp.headers().get_one("Retry-After").is_none() {
             resp.set_raw_header("Retry-After", "60");
         }

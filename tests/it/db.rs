@@ -232,7 +232,7 @@ fn the_pool_checks_idle_connections_but_not_just_returned_ones() {
     let url = std::env::var("BEEBETA_TEST_MYSQL_URL").expect(
         "the mysql feature's tests need BEEBETA_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test",
     );
-    let manager = Manager::new(&url);
+    let manager = Manager::new(&beebeta::db::DbUrl::parse(&url).expect("a MySQL URL"));
     let mut conn = manager.connect().expect("connect");
     assert!(
         manager.is_valid(&mut conn).is_ok(),

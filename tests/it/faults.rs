@@ -213,6 +213,10 @@ mod mysql_reads {
                     .merge(("db_write_timeout_ms", WRITE_MS))
             })
             .await;
+        let status = voter
+            .signup("stalled", "stalled@example.com", "a long enough passphrase")
+            .await;
+        assert_eq!(status, Status::SeeOther, "signed up and logged in");
         let choices = app.choices(warm).await;
         let (s, _) = voter
             .api_vote(warm, &format!("{{\"choices\":[{}]}}", choices[0]))
@@ -277,7 +281,7 @@ mod mysql_reads {
         assert_eq!(status, Status::ServiceUnavailable);
         assert!(retry.is_some());
         assert!(body.contains("\"unavailable\""), "{body}");
-        // The voter's own page: the shared parts, their vote left out, and said so.
+        // The signed-in voter's page: the shared parts, their vote and account left out, and said so.
         let r = voter.client.get(warm_path.clone()).dispatch().await;
         assert_eq!(r.status(), Status::Ok);
         let html = r.into_string().await.unwrap();
@@ -286,6 +290,11 @@ mod mysql_reads {
             html.contains("Your own vote and account are left out"),
             "{html}"
         );
+        // A page that needs to know who they are: try again, not "please log in".
+        let r = voter.client.get("/settings").dispatch().await;
+        assert_eq!(r.status(), Status::ServiceUnavailable);
+        assert!(r.headers().get_one("Retry-After").is_some());
+        drop(r);
         // Health and readiness.
         let (status, _) = app.get("/healthz").await;
         assert_eq!(status, Status::Ok);
@@ -359,10 +368,12 @@ mod mysql_reads {
             "{:?}",
             started.elapsed()
         );
-        // A few requests open the breaker; then refusals are immediate.
+        // A few reads and writes open the breakers; then refusals are immediate.
         let body = format!("{{\"choices\":[{}]}}", choices[0]);
         for _ in 0..4 {
             let (status, _) = server.get(&format!("/api/v1/questions/{cold}")).await;
+            assert_eq!(status, Status::ServiceUnavailable);
+            let (status, _) = server.api_vote(cold, &body).await;
             assert_eq!(status, Status::ServiceUnavailable);
         }
         let started = Instant::now();
@@ -386,7 +397,11 @@ mod mysql_reads {
             "{:?}",
             back.elapsed()
         );
-        assert_eq!(server.get("/readyz").await.0, Status::Ok);
+        // Reads have their own breaker: ready once its probe went through.
+        while server.get("/readyz").await.0 != Status::Ok {
+            assert!(back.elapsed() < Duration::from_secs(10), "ready again");
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let (ballots, votes) = app.ledger(cold).await;
         assert_eq!((ballots, votes), (1, vec![(choices[0], 1)]));
         drop(server);
