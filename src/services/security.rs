@@ -89,8 +89,15 @@ pub async fn record(db: &Db, user_id: i64, kind: Kind, detail: Option<String>, o
     let stored = db
         .write(move |c| Ok(record_in(c, user_id, kind, detail.as_deref(), &origin)?))
         .await;
-    if let Err(e) = stored {
-        tracing::error!(user = user_id, event = kind.as_str(), error = %e, "security event not stored");
+    match stored {
+        Ok(()) => {}
+        // The outage is reported once by `db::health`.
+        Err(e @ crate::error::AppError::DbUnavailable(_)) => {
+            tracing::warn!(user = user_id, event = kind.as_str(), error = %e, "security event not stored");
+        }
+        Err(e) => {
+            tracing::error!(user = user_id, event = kind.as_str(), error = %e, "security event not stored");
+        }
     }
 }
 

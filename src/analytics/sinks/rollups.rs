@@ -117,6 +117,12 @@ impl Sink for RollupSink {
                     tokio::time::sleep(wait).await;
                     wait *= 2;
                 }
+                // An unavailable database is reported once by `db::health`, not once per batch.
+                Err(e @ crate::error::AppError::DbUnavailable(_)) => {
+                    tracing::warn!(error = %e, "analytics: rollup batch given up (database unavailable)");
+                    self.drops
+                        .add(batch.events.len() as u64, "rollup writes failed");
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "analytics: rollup batch given up");
                     self.drops
