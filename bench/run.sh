@@ -181,6 +181,14 @@ fsyncs() {
   [ "$BACKEND" = mysql ] || { echo 0; return; }
   mysql -h127.0.0.1 -uroot -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'" | awk '{print $2+0} END {if (NR == 0) print 0}'
 }
+# MariaDB's statement counters (all sessions; the app is the only busy one during a target).
+STMT_VARS="Com_stmt_prepare Com_stmt_execute Com_stmt_close Com_commit Com_set_option Com_select Com_insert Com_update Questions"
+stmts() {
+  [ "$BACKEND" = mysql ] || { echo ""; return; }
+  local names
+  names=$(echo "$STMT_VARS" | sed "s/[^ ]*/'&'/g; s/ /,/g")
+  mysql -h127.0.0.1 -uroot -N -e "SHOW GLOBAL STATUS WHERE Variable_name IN ($names)" | awk '{printf "%s=%s ", $1, $2}'
+}
 # CPU per answered request of one target, by process (for the capacity model, infra/CAPACITY.md).
 cpu_line() { # label cpu0 cpu1
   local n
@@ -217,9 +225,9 @@ if [ "$VOTES_ONLY" = no ]; then
   paged "(d) tag page /t/$TAG" "$BASE/t/$TAG"
   paged "(e) JSON results" "$BASE/api/v1/questions/$QID/results"
 fi
-cpu0=$(cpu_sample); fs0=$(fsyncs)
+cpu0=$(cpu_sample); fs0=$(fsyncs); st0=$(stmts)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"
-cpu1=$(cpu_sample); fs1=$(fsyncs)
+cpu1=$(cpu_sample); fs1=$(fsyncs); st1=$(stmts)
 FRATE=$r
 f_votes=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
 python3 - "$cpu0" "$cpu1" "$f_votes" "$fs0" "$fs1" "$(getconf CLK_TCK)" "$(nproc)" <<'PY'
@@ -236,6 +244,16 @@ print(f"(f) CPU per vote over {votes} votes: app {us(app):.0f} us, database {us(
       f"{cores} cores fully busy would allow {cores * 1e6 / max(total, 1):.0f} votes/s; "
       f"iowait {us(iowait):.0f} us/vote; InnoDB fsyncs per vote {(fs1 - fs0) / max(votes, 1):.3f}")
 PY
+if [ -n "$st0" ]; then
+  python3 - "$st0" "$st1" "$f_votes" <<'PY'
+import sys
+parse = lambda s: {k: int(v) for k, v in (kv.split("=") for kv in s.split())}
+a, b, votes = parse(sys.argv[1]), parse(sys.argv[2]), max(int(sys.argv[3]), 1)
+short = lambda k: k.replace("Com_stmt_", "").replace("Com_", "").lower()
+print("(f) MariaDB statements per vote: " + ", ".join(
+    f"{short(k)} {(b[k] - a.get(k, 0)) / votes:.2f}" for k in b))
+PY
+fi
 sleep 2
 before=$(ballots)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")"; row "(g) votes on one question" "$r" "$p50" "$p99" "$e"

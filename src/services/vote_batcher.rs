@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use tokio::sync::oneshot;
 
-use crate::db::{Backend, Db, retry};
+use crate::db::{AnyConnection, Backend, Db, retry};
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::{self, Applied, BallotOp, InBatch};
 use crate::models::counts::{self, Counts};
@@ -243,7 +243,12 @@ impl Writer {
             match retry(BATCH_ATTEMPTS, ballot::should_retry, || {
                 ballot::batch::apply_batch(c, &ops, slot, &refresh, now)
             }) {
-                Ok(results) => Ok(Ok(results)),
+                Ok(results) => {
+                    // On the same connection: no second connection (a MariaDB thread to wake)
+                    // per batch.
+                    let counted = counts_after_commit(c, &jobs, &results);
+                    Ok(Ok((results, counted)))
+                }
                 Err(e) => match AppError::from(e) {
                     unavailable @ AppError::DbUnavailable(_) => Err(unavailable),
                     other => Ok(Err(other)),
@@ -251,13 +256,12 @@ impl Writer {
             }
         });
         match outcome {
-            Ok(Ok(results)) => {
+            Ok(Ok((results, counted))) => {
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
                 // The in-batch refresh read this transaction's snapshot: a concurrent batch (another
                 // writer or server) may have committed votes it did not see. The background task
                 // settles these questions from committed data within an interval.
                 self.refresher.defer(&refresh);
-                let counted = self.counts_after_commit(&jobs, &results);
                 let mut deferred = Vec::new();
                 for (job, r) in jobs.into_iter().zip(results) {
                     match r {
@@ -304,31 +308,6 @@ impl Writer {
         }
     }
 
-    /// The counts of the questions that got votes in a committed batch, in one statement; empty
-    /// when the read fails (the handlers then read them themselves).
-    fn counts_after_commit(&self, jobs: &[Job], results: &[InBatch]) -> HashMap<i64, Counts> {
-        let mut ids: Vec<i64> = jobs
-            .iter()
-            .zip(results)
-            .filter_map(|(j, r)| match r {
-                InBatch::Done(Ok(Applied::Voted(_))) => Some(j.op.question_id()),
-                _ => None,
-            })
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
-            return HashMap::new();
-        }
-        match self.db.run_blocking(|c| Ok(counts::read_many(c, &ids)?)) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading counts after a vote batch failed");
-                HashMap::new()
-            }
-        }
-    }
-
     fn one_by_one(&self, jobs: Vec<Job>, slot: i16) {
         for job in jobs {
             self.stats.solo.fetch_add(1, Ordering::Relaxed);
@@ -351,6 +330,35 @@ impl Writer {
         if let Err(e) = r {
             tracing::warn!(error = %e, "list counter refresh failed");
             self.refresher.defer(ids);
+        }
+    }
+}
+
+/// The counts of the questions that got votes in a committed batch, in one statement; empty
+/// when the read fails (the handlers then read them themselves).
+fn counts_after_commit(
+    c: &mut AnyConnection,
+    jobs: &[Job],
+    results: &[InBatch],
+) -> HashMap<i64, Counts> {
+    let mut ids: Vec<i64> = jobs
+        .iter()
+        .zip(results)
+        .filter_map(|(j, r)| match r {
+            InBatch::Done(Ok(Applied::Voted(_))) => Some(j.op.question_id()),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    match counts::read_many(c, &ids) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading counts after a vote batch failed");
+            HashMap::new()
         }
     }
 }
