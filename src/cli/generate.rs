@@ -2,12 +2,12 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::error::AppResult;
 use crate::models::bulk::{self, BulkBallot};
 use crate::models::{self, question};
@@ -112,7 +112,7 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
                 choice_counts.push((n_choices, multiple));
                 created.push(at);
             }
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 c.batch_execute(&qs)?;
                 c.batch_execute(&cs)?;
                 c.batch_execute(&ts_sql)
@@ -138,7 +138,7 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
                 next_ballot += 1;
             }
             for chunk in batch.chunks(5_000) {
-                c.transaction(|c| bulk::insert_ballots(c, chunk))?;
+                write_transaction(c, |c| bulk::insert_ballots(c, chunk))?;
                 pb.inc(chunk.len() as u64);
             }
             batch.clear();

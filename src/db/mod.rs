@@ -17,7 +17,7 @@ pub mod schema;
 mod tx;
 
 pub use health::Health;
-pub use tx::{Abort, is_retryable, lock_for_write, retry, transaction};
+pub use tx::{Abort, is_retryable, lock_for_write, retry, transaction, write_transaction};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -30,14 +30,27 @@ pub fn transaction<T, R>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, Abort<R>>,
 ) -> QueryResult<Result<T, R>> {
-    match conn.transaction(|c| {
-        lock_for_write(c)?;
-        f(c)
-    }) {
+    match write_transaction(conn, f) {
         Ok(t) => Ok(Ok(t)),
         Err(Abort::Refused(r)) => Ok(Err(r)),
         Err(Abort::Db(e)) => Err(e),
     }
+}
+
+/// `conn.transaction(f)` for a transaction that writes: on SQLite the write lock is taken first
+/// ([`lock_for_write`]), so that another process writing makes it wait the write limit rather
+/// than fail at once. Every write transaction goes through it.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<Error>,
+{
+    conn.transaction(|c| {
+        lock_for_write(c)?;
+        f(c)
+    })
 }
 
 /// Takes SQLite's write lock now, as the first statement of a write transaction (nothing on

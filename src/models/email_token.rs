@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::email_tokens;
+use crate::db::write_transaction;
 
 /// Purpose of a link.
 pub const VERIFY: &str = "verify";
@@ -42,7 +43,7 @@ pub fn consume(
     purpose: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(i64, String)>> {
-    conn.transaction(|c| {
+    write_transaction(conn, |c| {
         let n = diesel::update(
             email_tokens::table
                 .filter(email_tokens::id.eq(id))

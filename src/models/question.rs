@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{choices, questions};
+use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, last_insert_id, transaction};
 use crate::domain::poll::{self, PollStatus};
 use crate::domain::{
@@ -137,7 +138,7 @@ pub fn create(
     draft: &QuestionDraft,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    conn.transaction(|c| {
+    write_transaction(conn, |c| {
         let slug = slugify(draft.title.as_str());
         diesel::insert_into(questions::table)
             .values(NewQuestion {

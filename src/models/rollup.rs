@@ -10,6 +10,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::AnyConnection;
 use crate::db::schema::{analytics_batches, question_tags, tags};
+use crate::db::write_transaction;
 
 /// Views and votes of one question or tag in one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub fn apply(
     delta: &Delta,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|c| {
+    write_transaction(conn, |c| {
         let inserted = diesel::insert_into(analytics_batches::table)
             .values((
                 analytics_batches::id.eq(batch_id),
@@ -291,7 +292,7 @@ pub fn rebuild_from_ballots(conn: &mut AnyConnection, views_per_vote: i64) -> Qu
              GROUP BY {question_hour} {asked_upsert}"
         ),
     ];
-    conn.transaction(|c| {
+    write_transaction(conn, |c| {
         for s in &statements {
             diesel::sql_query(s.as_str()).execute(c)?;
         }

@@ -3,9 +3,10 @@
 //! their account at login. (Sign-ups: `services::signup`.)
 
 use chrono::NaiveDateTime;
-use diesel::{Connection, OptionalExtension};
+use diesel::OptionalExtension;
 
 use crate::auth::password;
+use crate::db::write_transaction;
 use crate::db::{AnyConnection, Db};
 use crate::domain::{Email, Invalid, NewPassword, Scopes, TokenLifetime, login_nfkc};
 use crate::error::{AppError, AppResult};
@@ -191,7 +192,7 @@ pub async fn change_password(
     let now = models::now();
     let revoked = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 user::set_password(c, uid, &hash)?;
                 let revoked = revoke_access(c, uid, keep.as_deref(), now)?;
                 security::record_in(c, uid, Kind::PasswordChanged, None, &origin)?;
@@ -222,7 +223,7 @@ pub async fn change_email(
     let stored = detail.clone();
     let result = db
         .write(move |c| {
-            let changed = c.transaction(|c| {
+            let changed = write_transaction(c, |c| {
                 user::set_email(c, uid, &m)?;
                 email_token::expire_all(c, uid, email_token::RESET, now)?;
                 email_token::expire_all(c, uid, email_token::VERIFY, now)?;
@@ -277,7 +278,7 @@ pub async fn create_token(
 pub async fn log_out_everywhere(db: &Db, user_id: i64, origin: Origin) -> AppResult<Revoked> {
     let now = models::now();
     db.write(move |c| {
-        c.transaction(|c| {
+        write_transaction(c, |c| {
             let revoked = Revoked {
                 sessions: session::delete_all(c, user_id)?,
                 tokens: api_token::revoke_all(c, user_id, now)?,

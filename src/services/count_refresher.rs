@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::error::AppResult;
 use crate::models::counts;
 
@@ -86,8 +87,9 @@ impl CountRefresher {
         let n = ids.len();
         // One transaction: one commit for all of them.
         db.write(move |c| {
-            use diesel::Connection as _;
-            Ok(c.transaction(|c| counts::refresh_questions(c, &ids, crate::models::now()))?)
+            Ok(write_transaction(c, |c| {
+                counts::refresh_questions(c, &ids, crate::models::now())
+            })?)
         })
         .await?;
         Ok(n)

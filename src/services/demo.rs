@@ -3,11 +3,11 @@
 //! empty database at start-up (`app::build`); `beebeta seed-demo` does it on demand.
 
 use chrono::Duration;
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::domain::{DraftInput, QuestionDraft};
 use crate::error::{AppError, AppResult};
 use crate::models::bulk::{self, BulkBallot};
@@ -673,7 +673,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                 });
                 next_ballot += 1;
             }
-            c.transaction(|c| bulk::insert_ballots(c, &ballots))?;
+            write_transaction(c, |c| bulk::insert_ballots(c, &ballots))?;
         }
         bulk::rebuild_counters(c)?;
         question::refresh_hot_ranks(c, now)?;

@@ -2,11 +2,10 @@
 //! the logged-in user, or (first login) create an account or link to an existing one after its
 //! password is confirmed. An identity is never linked to an account just because the emails match.
 
-use diesel::Connection;
-
 use crate::auth::oauth::ProviderUser;
 use crate::auth::reauth::NotNow;
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::domain::{Email, Username};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::identity::{self, IdentityRow, NewIdentity};
@@ -159,7 +158,7 @@ pub async fn create_account(
             if !errors.is_empty() {
                 return Ok(Err(errors));
             }
-            let created = c.transaction(|c| {
+            let created = write_transaction(c, |c| {
                 let id = user::create(
                     c,
                     &NewUser {

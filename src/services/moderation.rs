@@ -1,10 +1,9 @@
 //! Moderation: hide/unhide questions, ban/unban users. Each action and its audit row commit in
 //! one transaction; the shared caches are invalidated after the commit.
 
-use diesel::Connection;
-
 use crate::cache::Cache;
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::domain::report::ModerationReason;
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, NewAudit};
@@ -30,7 +29,7 @@ pub async fn set_question_hidden(
     let now = models::now();
     let changed = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 let changed = moderation::set_hidden(c, id, hide, now)?;
                 if changed {
                     audit::record(
@@ -84,7 +83,7 @@ pub async fn set_user_banned(
     let now = models::now();
     let (changed, hidden) = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 let target = user::find(c, id).map_err(not_found("user"))?;
                 if ban && target.is_admin() {
                     return Err(AppError::Conflict {

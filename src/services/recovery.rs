@@ -6,10 +6,10 @@ use crate::auth::password;
 use crate::auth::session::{new_token, token_id};
 use crate::config::SiteConfig;
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::mail::Mailer;
-use diesel::Connection;
 
 use crate::models::security_event::{Kind, Origin};
 use crate::models::{self, email_token, user};
@@ -184,7 +184,7 @@ pub async fn reset(
     let (uid, address) = (u.id, u.email.clone());
     let revoked = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 let Some((owner, sent_to)) = email_token::consume(c, &id, email_token::RESET, now)?
                 else {
                     return Ok(None);

@@ -4,13 +4,13 @@
 //! login whose email the provider does not vouch for signs up the same way.
 
 use chrono::Duration;
-use diesel::Connection;
 
 use crate::auth::oauth::ProviderUser;
 use crate::auth::password;
 use crate::auth::session::{new_token, token_id};
 use crate::config::SiteConfig;
 use crate::db::Db;
+use crate::db::write_transaction;
 use crate::domain::{Email, NewPassword, Username};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail::Mailer;
@@ -224,7 +224,7 @@ pub async fn finish(db: &Db, token: &str) -> AppResult<Result<Finished, LinkProb
     let id = token_id(token);
     let now = models::now();
     db.write(move |c| {
-        let done = c.transaction(|c| {
+        let done = write_transaction(c, |c| {
             let Some(p) = pending_signup::find_live(c, &id, now)? else {
                 return Ok(Err(LinkProblem::Dead));
             };

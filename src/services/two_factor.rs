@@ -2,10 +2,9 @@
 //! by a first code), turning it off, new recovery codes, and the second step of a login. Every
 //! change is a security event and a notice to the owner.
 
-use diesel::Connection;
-
 use crate::auth::Keys;
 use crate::auth::totp::{self, TotpSecret};
+use crate::db::write_transaction;
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::mail::Mailer;
@@ -132,7 +131,7 @@ pub async fn confirm(
     let now = models::now();
     let codes = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 if !two_factor::enable(c, uid, step, now)? {
                     return Ok(None);
                 }
@@ -160,7 +159,7 @@ pub fn enrol_now(
     let sealed = secret.seal(keys, user_id);
     let now = models::now();
     let step = i64::try_from(unix_now() / 30).unwrap_or(0);
-    c.transaction(|c| {
+    write_transaction(c, |c| {
         if !two_factor::set_pending(c, user_id, &sealed)? {
             return Ok(None);
         }
@@ -237,7 +236,7 @@ pub async fn disable(
     }
     let uid = user.id;
     db.write(move |c| {
-        c.transaction(|c| {
+        write_transaction(c, |c| {
             two_factor::disable(c, uid)?;
             security::record_in(c, uid, Kind::TwoFactorDisabled, None, &origin)
         })
@@ -263,7 +262,7 @@ pub async fn renew_codes(
     let uid = user.id;
     let codes = db
         .write(move |c| {
-            c.transaction(|c| {
+            write_transaction(c, |c| {
                 let codes = new_codes(c, uid)?;
                 security::record_in(c, uid, Kind::RecoveryCodesRenewed, None, &origin)?;
                 Ok::<_, diesel::result::Error>(codes)

@@ -256,3 +256,38 @@ fn the_pool_checks_idle_connections_but_not_just_returned_ones() {
         "after the window it is checked, and the dead connection is found"
     );
 }
+
+/// A transaction that reads before it writes, while another process holds SQLite's write lock,
+/// waits for it (the write limit) instead of failing at once: `write_transaction` takes the lock
+/// first (SQLite gives a read transaction that then wants to write `SQLITE_BUSY` without waiting).
+#[rocket::async_test]
+async fn sqlite_write_transactions_wait_for_another_writer() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::with(Backend::Sqlite, |f| f.merge(("db_write_timeout_ms", 3000))).await;
+    let path = beebeta::db::DbUrl::parse(&app.cfg.database.url)
+        .unwrap()
+        .target;
+    let mut holder = diesel::SqliteConnection::establish(&path).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        holder.batch_execute("ROLLBACK").unwrap();
+    });
+    let started = std::time::Instant::now();
+    let written = app
+        .db
+        .write(|c| {
+            Ok(beebeta::db::write_transaction(c, |c| {
+                diesel::sql_query("SELECT COUNT(*) FROM questions").execute(c)?;
+                diesel::sql_query("UPDATE questions SET title = title WHERE id < 0").execute(c)
+            })?)
+        })
+        .await;
+    release.join().unwrap();
+    assert!(written.is_ok(), "{written:?}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "it waited for the other writer: {:?}",
+        started.elapsed()
+    );
+}

@@ -17,8 +17,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{Abort, VoteOutcome, VoteRequest, Voted, apply_vote, apply_withdraw};
+use crate::db::AnyConnection;
 use crate::db::schema::{ballots, choices, questions};
-use crate::db::{AnyConnection, lock_for_write};
+use crate::db::write_transaction;
 use crate::domain::ballot::{check_vote, trust_of};
 use crate::domain::{Protection, VoteRefusal};
 use crate::models::counts;
@@ -131,8 +132,7 @@ pub fn apply_batch(
     refresh: &[i64],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<InBatch>> {
-    conn.transaction(|c| {
-        lock_for_write(c)?;
+    write_transaction(conn, |c| {
         let ctx = Context::load(c, ops)?;
         let mut results: Vec<Option<InBatch>> = ops.iter().map(|_| None).collect();
         let mut deltas: Vec<(i64, i64, i64)> = Vec::new();

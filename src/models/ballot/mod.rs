@@ -29,9 +29,8 @@ use diesel::result::{DatabaseErrorKind, Error};
 
 pub use self::batch::{Applied, BallotOp, InBatch};
 use crate::db::schema::{ballots, choices, questions, votes};
-use crate::db::{
-    Abort, AnyConnection, is_retryable, last_insert_id, lock_for_write, retry, transaction,
-};
+use crate::db::write_transaction;
+use crate::db::{Abort, AnyConnection, is_retryable, last_insert_id, retry, transaction};
 use crate::domain::ballot::{check_vote, check_withdraw, trust_of};
 use crate::domain::{Protection, Trust, VoteRefusal};
 use crate::models::counts;
@@ -396,8 +395,7 @@ pub fn adopt(
     } else {
         Trust::Account
     };
-    conn.transaction(|c| {
-        lock_for_write(c)?;
+    write_transaction(conn, |c| {
         let mine: Vec<(i64, i64)> = ballots::table
             .filter(ballots::voter.eq(cookie_key))
             .select((ballots::id, ballots::question_id))
