@@ -263,6 +263,11 @@ mod mysql_reads {
                 "{uri}: {took:?}"
             );
         }
+        // No shared cache may keep a saved copy as the page.
+        let r = app.client.get(warm_path.clone()).dispatch().await;
+        assert_eq!(r.status(), Status::Ok);
+        assert_eq!(r.headers().get_one("Cache-Control"), Some("no-store"));
+        drop(r);
         for uri in [
             format!("/api/v1/questions/{warm}"),
             "/api/v1/questions".into(),
