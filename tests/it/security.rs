@@ -751,8 +751,9 @@ async fn sensitive_changes_need_a_recent_login(b: Backend) {
 }
 
 /// Turns two-factor authentication on through the settings (the logged-in user's session is
-/// recent); returns the authenticator's URI and the recovery codes shown.
-pub(crate) async fn enrol(app: &TestApp, account: &str) -> (String, Vec<String>) {
+/// recent); returns the authenticator's URI, the recovery codes shown and the code that
+/// confirmed it.
+pub(crate) async fn enrol(app: &TestApp, account: &str) -> (String, Vec<String>, String) {
     let (s, page) = app.get("/settings/two-factor").await;
     assert_eq!(s, Status::Ok, "{page}");
     assert!(page.contains("<svg"), "a QR code");
@@ -775,11 +776,12 @@ pub(crate) async fn enrol(app: &TestApp, account: &str) -> (String, Vec<String>)
         "a wrong first code"
     );
     drop(r);
+    let first = crate::helpers::totp_code(&uri, 0);
     let r = app
         .post_form(
             "/settings/two-factor",
             "/settings/two-factor",
-            &[("code", &crate::helpers::totp_code(&uri, 0))],
+            &[("code", &first)],
         )
         .await;
     assert_eq!(r.status(), Status::Created);
@@ -791,14 +793,14 @@ pub(crate) async fn enrol(app: &TestApp, account: &str) -> (String, Vec<String>)
         .map(|s| s[..s.find('<').unwrap()].to_string())
         .collect();
     assert_eq!(codes.len(), 10, "ten recovery codes");
-    (uri, codes)
+    (uri, codes, first)
 }
 
 async fn two_factor_logins_take_each_code_once(b: Backend) {
     let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
     app.signup("tess", "tess@example.com", PASSWORD).await;
     app.verify_email("tess").await;
-    let (uri, codes) = enrol(&app, "tess").await;
+    let (uri, codes, first) = enrol(&app, "tess").await;
     assert_eq!(
         mails_to(&app, "tess@example.com", "Two-factor authentication is on"),
         1
@@ -820,11 +822,10 @@ async fn two_factor_logins_take_each_code_once(b: Backend) {
         let r = app.second_factor(wrong).await;
         assert_eq!(r.status(), Status::UnprocessableEntity, "{wrong:?}");
     }
-    // The enrolment used this half minute's code: the next one (one step of clock skew).
+    // The code that confirmed the enrolment (still inside the one step of clock skew allowed,
+    // even if the half minute turned meanwhile) is used up.
     assert_eq!(
-        app.second_factor(&crate::helpers::totp_code(&uri, 0))
-            .await
-            .status(),
+        app.second_factor(&first).await.status(),
         Status::UnprocessableEntity,
         "the code that confirmed the enrolment is used up"
     );
@@ -881,7 +882,7 @@ async fn two_factor_settings_renew_codes_and_turn_off(b: Backend) {
     let (s, _) = app.get("/settings/two-factor").await;
     assert_eq!(s, Status::Forbidden);
     app.verify_email("uma").await;
-    let (uri, old_codes) = enrol(&app, "uma").await;
+    let (uri, old_codes, _) = enrol(&app, "uma").await;
     let (s, page) = app.get("/settings/two-factor").await;
     assert_eq!(s, Status::Ok);
     assert!(!page.contains("<svg"), "no new secret while it is on");
@@ -974,7 +975,7 @@ async fn admins_enrol_before_the_admin_area(b: Backend) {
             "{page}: {to}"
         );
     }
-    let (uri, _) = enrol(&app, "vic").await;
+    let (uri, _, _) = enrol(&app, "vic").await;
     let (s, _) = app.get("/admin").await;
     assert_eq!(s, Status::Ok, "enrolled admins get in");
     // Admins keep it on.
