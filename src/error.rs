@@ -164,8 +164,9 @@ impl AppError {
             AppError::Unavailable(_) => {
                 "The site is busy or a service is unavailable. Please try again shortly.".into()
             }
-            AppError::DbUnavailable(_) => "We cannot reach our database just now; nothing you \
-                                           sent was saved. Please try again in a few seconds."
+            AppError::DbUnavailable(_) => "We cannot reach our database just now. Please try \
+                                           again in a few seconds; anything you sent was not \
+                                           saved."
                 .into(),
             other => other.to_string(),
         }

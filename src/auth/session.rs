@@ -141,7 +141,7 @@ pub async fn current(req: &Request<'_>) -> Option<CurrentUser> {
 /// unavailable: they are anonymous for this request, and a page that needs a login answers 503
 /// (try again) rather than asking them to log in.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct IdentityUnknown(pub bool);
+struct IdentityUnknown(bool);
 
 fn unknown_if_unavailable(req: &Request<'_>, e: &crate::AppError) {
     if matches!(e, crate::AppError::DbUnavailable(_)) {

@@ -13,6 +13,7 @@
 //! after it logs how long it lasted and how many calls failed or were refused.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::Work;
@@ -31,7 +32,18 @@ const REPORT_EVERY: Duration = Duration::from_secs(60);
 pub struct Health {
     reads: Breaker,
     writes: Breaker,
+    /// Which kinds of work failed last ([`bit`]): an outage lasts until both answer again, and a
+    /// success of a kind that is not failing (the common case) takes no lock.
+    failing: AtomicU8,
     outage: Mutex<Outage>,
+}
+
+/// The bit of a kind of work in `Health::failing`.
+fn bit(work: Work) -> u8 {
+    match work {
+        Work::Read => 1,
+        Work::Write | Work::Background => 2,
+    }
 }
 
 #[derive(Default)]
@@ -62,6 +74,7 @@ impl Health {
         Health {
             reads: breaker(),
             writes: breaker(),
+            failing: AtomicU8::new(0),
             outage: Mutex::new(Outage::default()),
         }
     }
@@ -116,6 +129,7 @@ impl Health {
         let now = Instant::now();
         metrics::counter!("beebeta_db_unavailable_total", "why" => "failed").increment(1);
         let opened = self.breaker(work).failure(now) == Transition::Opened;
+        self.failing.fetch_or(bit(work), Ordering::SeqCst);
         let mut outage = self.outage();
         outage.failed += 1;
         if outage.since.is_none() {
@@ -143,7 +157,13 @@ impl Health {
     }
 
     fn answered(&self, work: Work) {
-        if self.breaker(work).success() == Transition::None && self.outage().since.is_none() {
+        self.breaker(work).success();
+        if self.failing.load(Ordering::SeqCst) & bit(work) == 0 {
+            return;
+        }
+        // The outage ends when neither kind is failing (a read answering while writes still
+        // fail, as under a held SQLite write lock, does not end it).
+        if self.failing.fetch_and(!bit(work), Ordering::SeqCst) & !bit(work) != 0 {
             return;
         }
         let mut outage = self.outage();
@@ -214,6 +234,13 @@ mod tests {
         assert!(h.permit(Work::Write).is_err());
         h.permit(Work::Read).expect("reads go on");
         assert!(!h.is_open(Work::Read));
+        // Reads answering do not end the outage of writes: no second report when writes fail on.
+        h.record::<()>(Work::Read, &Ok(()));
+        h.record(Work::Write, &down());
+        assert_eq!(h.outages_reported(), 1);
+        assert!(h.outage().since.is_some(), "still one outage");
+        h.record::<()>(Work::Write, &Ok(()));
+        assert!(h.outage().since.is_none(), "over once writes answer");
     }
 
     #[test]

@@ -137,35 +137,40 @@ impl Limits {
     }
 }
 
+/// SQLite's busy timeout for a limit (no limit: a day).
+fn busy_ms(limit: Duration) -> u128 {
+    if limit.is_zero() {
+        86_400_000
+    } else {
+        limit.as_millis()
+    }
+}
+
 /// Sets the limit of `work` on a connection: MariaDB's statement time limit and both lock waits
-/// (whole seconds, at least 1), or SQLite's busy timeout.
+/// (whole seconds, at least 1; no limit: the server's defaults), or SQLite's busy timeout.
 fn apply_limit(conn: &mut AnyConnection, limit: Duration) -> QueryResult<()> {
     match conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(c) => {
-            let secs = limit.as_secs_f64();
-            // MariaDB's statement timeout; MySQL proper has no such variable, so a failure here
-            // is not fatal. Lock waits in whole seconds; no limit keeps the server's defaults.
-            let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
-            if !limit.is_zero() {
-                let lock_secs = limit.as_millis().div_ceil(1000).max(1);
-                c.batch_execute(&format!(
-                    "SET SESSION lock_wait_timeout = {lock_secs}, \
-                     innodb_lock_wait_timeout = {lock_secs}"
-                ))?;
-            }
-            Ok(())
-        }
+        AnyConnection::Mysql(c) => mysql_limit(c, limit),
         AnyConnection::Sqlite(c) => {
-            // No limit: wait as long as it takes (a day).
-            let ms = if limit.is_zero() {
-                86_400_000
-            } else {
-                limit.as_millis()
-            };
-            c.batch_execute(&format!("PRAGMA busy_timeout = {ms};"))
+            c.batch_execute(&format!("PRAGMA busy_timeout = {};", busy_ms(limit)))
         }
     }
+}
+
+/// MariaDB's statement timeout (MySQL proper has no such variable, so a failure is not fatal)
+/// and the lock waits in whole seconds.
+#[cfg(feature = "mysql")]
+fn mysql_limit(c: &mut diesel::MysqlConnection, limit: Duration) -> QueryResult<()> {
+    let secs = limit.as_secs_f64();
+    let _ = c.batch_execute(&format!("SET SESSION max_statement_time = {secs}"));
+    let lock_wait = match limit.as_millis().div_ceil(1000) {
+        0 => "DEFAULT".to_string(),
+        secs => secs.to_string(),
+    };
+    c.batch_execute(&format!(
+        "SET SESSION lock_wait_timeout = {lock_wait}, innodb_lock_wait_timeout = {lock_wait}"
+    ))
 }
 
 /// Applies per-connection settings when r2d2 opens a connection.
@@ -180,24 +185,18 @@ impl CustomizeConnection<Tracked, diesel::r2d2::Error> for ConnectionSetup {
         conn.work = self.work;
         let result = match &mut conn.conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(c) => c.batch_execute("SET time_zone = '+00:00'"),
+            AnyConnection::Mysql(c) => c
+                .batch_execute("SET time_zone = '+00:00'")
+                .and_then(|()| mysql_limit(c, self.limit)),
             // The busy timeout first: switching to WAL takes a lock, and the pool opens several
             // connections at once (else "database is locked" while they start).
-            AnyConnection::Sqlite(c) => {
-                let ms = if self.limit.is_zero() {
-                    86_400_000
-                } else {
-                    self.limit.as_millis()
-                };
-                c.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {ms}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-                ))
-            }
+            AnyConnection::Sqlite(c) => c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                busy_ms(self.limit)
+            )),
         };
-        result
-            .and_then(|()| apply_limit(&mut conn.conn, self.limit))
-            .map_err(diesel::r2d2::Error::QueryError)
+        result.map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
