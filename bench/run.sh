@@ -182,7 +182,7 @@ fsyncs() {
   mysql -h127.0.0.1 -uroot -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'" | awk '{print $2+0} END {if (NR == 0) print 0}'
 }
 # MariaDB's statement counters (all sessions; the app is the only busy one during a target).
-STMT_VARS="Com_stmt_prepare Com_stmt_execute Com_stmt_close Com_commit Com_set_option Com_select Com_insert Com_update Questions"
+STMT_VARS="Com_stmt_prepare Com_stmt_execute Com_stmt_close Com_stmt_reset Com_begin Com_commit Com_rollback Com_set_option Com_select Com_insert Com_insert_select Com_update Questions"
 stmts() {
   [ "$BACKEND" = mysql ] || { echo ""; return; }
   local names
@@ -218,6 +218,17 @@ printf '%-40s %10s %9s %9s %7s %9s\n' "(a) bare route, ${PAGE_BYTES} B" "$base" 
 row() { # label rps p50 p99 errors
   printf '%-40s %10s %9s %9s %7s %9s\n' "$1" "$2" "$3" "$4" "$5" "$(echo "$2 $base" | awk '{printf "%.1f", 100*$1/$2}')"
 }
+# What request ids, the request log, request metrics and error reports cost: the bare route of a
+# second server of the same binary without them (the first one idle meanwhile).
+PLAIN_PORT=$((PORT + 1))
+BEEBETA_BENCH_WITHOUT_TELEMETRY=true ROCKET_PORT=$PLAIN_PORT "$BIN" serve > "$OUT/plain.log" 2>&1 &
+PLAIN=$!
+PIDS+=("$PLAIN")
+for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$PLAIN_PORT/healthz" >/dev/null && break; sleep 0.01; done
+read -r plain pp50 pp99 perr <<< "$(measure "http://127.0.0.1:$PLAIN_PORT/bench/bare")"
+kill "$PLAIN" 2>/dev/null || true; wait "$PLAIN" 2>/dev/null || true
+row "    (a) without ids, log, metrics, reports" "$plain" "$pp50" "$pp99" "$perr"
+echo "$base $plain $(nproc)" | awk '{printf "per-request telemetry on the bare route: %.1f us of machine CPU per request (%.1f %% of the route without it)\n", $3*1e6/$1 - $3*1e6/$2, 100*($2/$1 - 1)}'
 if [ "$VOTES_ONLY" = no ]; then
   read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
   paged "(b) hot question page" "$BASE$QPATH"

@@ -134,11 +134,15 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
         .attach(analytics_flush)
         .attach(crate::compress::Compression {
             enabled: cfg.site.compress,
-        })
-        .attach(crate::telemetry::RequestIds)
-        .attach(crate::telemetry::RequestLog)
-        .attach(crate::telemetry::metrics::RequestMetrics)
-        .attach(crate::telemetry::sentry::ServerErrors)
+        });
+    if !cfg.site.bench_without_telemetry {
+        rocket = rocket
+            .attach(crate::telemetry::RequestIds)
+            .attach(crate::telemetry::RequestLog)
+            .attach(crate::telemetry::metrics::RequestMetrics)
+            .attach(crate::telemetry::sentry::ServerErrors);
+    }
+    rocket = rocket
         .attach(Template::custom(move |engines| {
             engines
                 .tera

@@ -42,7 +42,7 @@ pub struct Config {
 }
 
 /// The site: `public_url`, `static_dir`, `static_url`, `compress`, `secret_key`, `secret_file`,
-/// `hot_refresh_secs`, `live_max_streams`, `bench_bare_bytes`.
+/// `hot_refresh_secs`, `live_max_streams`, `bench_bare_bytes`, `bench_without_telemetry`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SiteConfig {
@@ -70,6 +70,9 @@ pub struct SiteConfig {
     /// `bench_bare_bytes`: size of the `/bench/bare` body, in bytes (0: the route is off). For
     /// `bench/run.sh` only.
     pub bench_bare_bytes: usize,
+    /// `bench_without_telemetry`: no request ids, request log, request metrics or error reports
+    /// on any request. For `bench/run.sh` only, which measures what they cost on the bare route.
+    pub bench_without_telemetry: bool,
 }
 
 /// The database: `database_url`, `db_pool_size`, `db_acquire_timeout_ms`,
@@ -400,6 +403,7 @@ impl Default for SiteConfig {
             hot_refresh_secs: 300,
             live_max_streams: 1000,
             bench_bare_bytes: 0,
+            bench_without_telemetry: false,
         }
     }
 }
@@ -864,6 +868,7 @@ mod tests {
             hot_refresh_secs = 7
             live_max_streams = 8
             bench_bare_bytes = 9
+            bench_without_telemetry = true
             database_url = "sqlite:///tmp/a.db"
             db_pool_size = 10
             db_acquire_timeout_ms = 11
@@ -950,7 +955,14 @@ mod tests {
             ),
             (false, "/tmp/k", 7)
         );
-        assert_eq!((site.live_max_streams, site.bench_bare_bytes), (8, 9));
+        assert_eq!(
+            (
+                site.live_max_streams,
+                site.bench_bare_bytes,
+                site.bench_without_telemetry
+            ),
+            (8, 9, true)
+        );
         let db = &c.database;
         assert_eq!(
             (

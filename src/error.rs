@@ -322,6 +322,20 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+/// Whether the cause of a [`AppError::DbUnavailable`] (or a database error's message) says the
+/// server closed the connection (killed, restarted, gone away): the work never reached it or its
+/// transaction was rolled back, and another connection may succeed at once.
+pub fn connection_lost(cause: &str) -> bool {
+    let m = cause.to_ascii_lowercase();
+    [
+        "server has gone away",
+        "lost connection",
+        "connection was killed",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
 /// Whether a database error means the database did not answer in time or cannot be reached
 /// (a statement or lock-wait limit, a lost or refused connection, SQLite's busy timeout), as
 /// opposed to an answer (a constraint, bad SQL).

@@ -1,12 +1,16 @@
 //! The non-blocking queue and the batching task: `emit` never waits; a background task groups
 //! events into batches and hands each batch to every sink, each sink running in its own task.
+//!
+//! `emit` only appends to a buffer under a short lock: the batching task is woken when a batch
+//! is full or a flush is asked for, and otherwise takes the buffer on its tick (`flush_every`),
+//! so a request that emits an event wakes no other task or thread.
 
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::event::{Event, EventName};
 
@@ -65,7 +69,10 @@ pub struct Analytics {
 }
 
 struct Inner {
-    tx: mpsc::Sender<Event>,
+    /// Events emitted and not yet taken by the batching task (at most `capacity`).
+    buffer: Mutex<Vec<Event>>,
+    /// Wakes the batching task: a full batch is waiting.
+    full: Notify,
     capacity: usize,
     control: mpsc::UnboundedSender<oneshot::Sender<()>>,
     idle: Mutex<Option<Idle>>,
@@ -75,7 +82,6 @@ struct Inner {
 
 /// What `start` needs, kept until then.
 struct Idle {
-    rx: mpsc::Receiver<Event>,
     control: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     sinks: Vec<Box<dyn Sink>>,
 }
@@ -133,15 +139,14 @@ impl Analytics {
         dropped: Arc<Drops>,
     ) -> Analytics {
         let capacity = capacity.max(1);
-        let (tx, rx) = mpsc::channel(capacity);
         let (ctx, crx) = mpsc::unbounded_channel();
         Analytics {
             inner: Arc::new(Inner {
-                tx,
+                buffer: Mutex::new(Vec::new()),
+                full: Notify::new(),
                 capacity,
                 control: ctx,
                 idle: Mutex::new(Some(Idle {
-                    rx,
                     control: crx,
                     sinks,
                 })),
@@ -176,18 +181,34 @@ impl Analytics {
             }
             _ => {}
         }
-        match self.inner.tx.try_send(event) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.inner.dropped.add(1, "queue full"),
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.inner.dropped.add(1, "pipeline stopped")
+        let queued = {
+            let mut buffer = self.inner.buffer.lock().unwrap_or_else(|p| p.into_inner());
+            if buffer.len() >= self.inner.capacity {
+                None
+            } else {
+                buffer.push(event);
+                Some(buffer.len())
             }
+        };
+        match queued {
+            None => self.inner.dropped.add(1, "queue full"),
+            Some(n) if n % BATCH_MAX == 0 => self.inner.full.notify_one(),
+            Some(_) => {}
         }
-        self.report_depth();
+    }
+
+    /// Takes every buffered event.
+    fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.inner.buffer.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn report_depth(&self) {
-        let depth = self.inner.capacity - self.inner.tx.capacity();
+        let depth = self
+            .inner
+            .buffer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
         metrics::gauge!("beebeta_event_queue_depth").set(depth as f64);
     }
 
@@ -204,7 +225,7 @@ impl Analytics {
         };
         let workers: Vec<mpsc::Sender<SinkMsg>> = idle.sinks.into_iter().map(spawn_sink).collect();
         let me = self.clone();
-        tokio::spawn(me.collect(idle.rx, idle.control, workers));
+        tokio::spawn(me.collect(idle.control, workers));
     }
 
     /// Sends everything queued so far to the sinks and waits until each has delivered it (one
@@ -226,26 +247,18 @@ impl Analytics {
 
     async fn collect(
         self,
-        mut rx: mpsc::Receiver<Event>,
         mut control: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
         workers: Vec<mpsc::Sender<SinkMsg>>,
     ) {
-        let mut pending: Vec<Event> = Vec::new();
         let mut tick = tokio::time::interval(self.inner.flush_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
                 Some(ack) = control.recv() => {
-                    while let Ok(e) = rx.try_recv() {
-                        pending.push(e);
-                        if pending.len() >= BATCH_MAX {
-                            self.dispatch(&mut pending, &workers);
-                        }
-                    }
-                    self.dispatch(&mut pending, &workers);
+                    self.dispatch(self.take(), &workers);
                     self.report_depth();
-                    // Waiting for the sinks happens aside, so the queue keeps being read.
+                    // Waiting for the sinks happens aside, so the buffer keeps being read.
                     let workers = workers.clone();
                     tokio::spawn(async move {
                         let mut acks = Vec::new();
@@ -261,33 +274,26 @@ impl Analytics {
                         let _ = ack.send(());
                     });
                 }
-                event = rx.recv() => match event {
-                    Some(e) => {
-                        pending.push(e);
-                        if pending.len() >= BATCH_MAX {
-                            self.dispatch(&mut pending, &workers);
-                        }
-                    }
-                    None => break,
-                },
+                () = self.inner.full.notified() => self.dispatch(self.take(), &workers),
                 _ = tick.tick() => {
-                    self.dispatch(&mut pending, &workers);
+                    self.dispatch(self.take(), &workers);
                     self.report_depth();
                 }
             }
         }
     }
 
-    fn dispatch(&self, pending: &mut Vec<Event>, workers: &[mpsc::Sender<SinkMsg>]) {
-        if pending.is_empty() {
-            return;
-        }
-        let batch = Arc::new(Batch::new(std::mem::take(pending)));
-        for w in workers {
-            if w.try_send(SinkMsg::Batch(Arc::clone(&batch))).is_err() {
-                self.inner
-                    .dropped
-                    .add(batch.events.len() as u64, "a sink is behind");
+    /// Hands `events` to every sink, in batches of at most [`BATCH_MAX`], in order.
+    fn dispatch(&self, mut events: Vec<Event>, workers: &[mpsc::Sender<SinkMsg>]) {
+        while !events.is_empty() {
+            let rest = events.split_off(events.len().min(BATCH_MAX));
+            let batch = Arc::new(Batch::new(std::mem::replace(&mut events, rest)));
+            for w in workers {
+                if w.try_send(SinkMsg::Batch(Arc::clone(&batch))).is_err() {
+                    self.inner
+                        .dropped
+                        .add(batch.events.len() as u64, "a sink is behind");
+                }
             }
         }
     }

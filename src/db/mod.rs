@@ -13,10 +13,12 @@
 //! so that a dead database is not waited for by every request.
 
 pub mod health;
+pub mod prepared;
 pub mod schema;
 mod tx;
 
 pub use health::Health;
+pub use prepared::in_padded;
 pub use tx::{Abort, is_retryable, lock_for_write, retry, transaction, write_transaction};
 
 use std::sync::Arc;
@@ -206,6 +208,8 @@ pub struct Tracked {
     returned: Option<Instant>,
     /// The kind of work whose limits the connection has now.
     work: Work,
+    /// The server closed it (killed, restarted): dropped on return, not reused.
+    lost: bool,
 }
 
 impl std::ops::Deref for Tracked {
@@ -232,14 +236,52 @@ pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
 pub struct Manager {
     inner: ConnectionManager<AnyConnection>,
     url: DbUrl,
+    lost: Arc<LostConnections>,
+}
+
+/// When a connection was last found closed by the server, shared by both pools: a server that
+/// killed one connection (a restart, a failover, `KILL`) has usually closed the others too, so
+/// every connection handed back before then is checked again before its next use, bypass window
+/// or not. Each connection keeps its own prepared statements, so a replaced one prepares afresh.
+#[derive(Debug)]
+struct LostConnections {
+    epoch: Instant,
+    /// Microseconds after `epoch` of the last loss (0: none yet).
+    at_micros: std::sync::atomic::AtomicU64,
+}
+
+impl LostConnections {
+    fn new() -> LostConnections {
+        LostConnections {
+            epoch: Instant::now(),
+            at_micros: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn note(&self) {
+        let micros = self.epoch.elapsed().as_micros().max(1) as u64;
+        self.at_micros
+            .fetch_max(micros, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a connection handed back at `returned` may have been closed since.
+    fn suspects(&self, returned: Instant) -> bool {
+        let at = self.at_micros.load(std::sync::atomic::Ordering::Relaxed);
+        at != 0 && returned <= self.epoch + Duration::from_micros(at)
+    }
 }
 
 impl Manager {
     /// A manager for connections to `url`.
     pub fn new(url: &DbUrl) -> Manager {
+        Manager::sharing(url, Arc::new(LostConnections::new()))
+    }
+
+    fn sharing(url: &DbUrl, lost: Arc<LostConnections>) -> Manager {
         Manager {
             inner: ConnectionManager::new(&url.target),
             url: url.clone(),
+            lost,
         }
     }
 }
@@ -262,20 +304,39 @@ impl diesel::r2d2::ManageConnection for Manager {
             conn,
             returned: None,
             work: Work::Read,
+            lost: false,
         })
     }
 
     fn is_valid(&self, conn: &mut Tracked) -> Result<(), Self::Error> {
-        if conn.returned.is_some_and(|t| t.elapsed() < ALIVE_BYPASS) {
+        if conn
+            .returned
+            .is_some_and(|t| t.elapsed() < ALIVE_BYPASS && !self.lost.suspects(t))
+        {
             return Ok(());
         }
         self.inner.is_valid(&mut conn.conn)
     }
 
     fn has_broken(&self, conn: &mut Tracked) -> bool {
+        if conn.lost {
+            self.lost.note();
+            conn.returned = None;
+            return true;
+        }
         let broken = self.inner.has_broken(&mut conn.conn);
         conn.returned = (!broken).then(Instant::now);
         broken
+    }
+}
+
+/// Marks `conn` lost when `result` failed because the server closed it: r2d2 then drops it
+/// instead of handing it out again, and the other connections are checked before their next use.
+fn note_lost<T>(conn: &mut Tracked, result: &AppResult<T>) {
+    if let Err(AppError::DbUnavailable(cause)) = result
+        && crate::error::connection_lost(cause)
+    {
+        conn.lost = true;
     }
 }
 
@@ -307,6 +368,7 @@ impl Db {
         }
         let limits = Limits::of(cfg);
         let acquire_timeout = Duration::from_millis(cfg.acquire_timeout_ms);
+        let lost = Arc::new(LostConnections::new());
         let pool = |work: Work| {
             Pool::builder()
                 .max_size(cfg.pool_size.max(1))
@@ -316,7 +378,7 @@ impl Db {
                     work,
                     limit: limits.of_work(work),
                 }))
-                .build(Manager::new(&parsed))
+                .build(Manager::sharing(&parsed, Arc::clone(&lost)))
                 .map_err(|e| format!("cannot open the database: {e}"))
         };
         Ok(Db {
@@ -408,7 +470,9 @@ impl Db {
     ) -> AppResult<T> {
         self.guarded(Work::Read, || {
             let mut conn = self.checkout(Work::Read)?;
-            f(&mut conn)
+            let r = f(&mut conn);
+            note_lost(&mut conn, &r);
+            r
         })
     }
 
@@ -420,7 +484,9 @@ impl Db {
         self.guarded(Work::Write, || {
             let mut conn = self.checkout(Work::Write)?;
             let _turn = self.writer_turn()?;
-            f(&mut conn)
+            let r = f(&mut conn);
+            note_lost(&mut conn, &r);
+            r
         })
     }
 
@@ -431,7 +497,9 @@ impl Db {
     ) -> AppResult<T> {
         self.guarded(Work::Background, || {
             let mut conn = self.checkout(Work::Background)?;
-            f(&mut conn)
+            let r = f(&mut conn);
+            note_lost(&mut conn, &r);
+            r
         })
     }
 

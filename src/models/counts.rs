@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::AnyConnection;
+use crate::db::prepared::{Statement, by_backend};
 use crate::db::schema::{ballots, questions, vote_counts, votes};
+use crate::db::{AnyConnection, in_padded};
 use crate::domain::poll;
 
 /// Exact results of a question: ballots, and votes per choice, and when they were read.
@@ -82,25 +83,26 @@ pub fn add_many(
         return Ok(());
     }
     // Rows in one order (question, then choice id ascending: the map's order) in every
-    // transaction: no lock-order deadlocks. Only integers are formatted into the statement.
-    let values: Vec<String> = merged
-        .iter()
-        .map(|((q, c), d)| format!("({q},{c},{slot},{d})"))
-        .collect();
-    let upsert = match conn {
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(_) => "ON DUPLICATE KEY UPDATE votes = votes + VALUES(votes)",
-        AnyConnection::Sqlite(_) => {
-            "ON CONFLICT (question_id, choice_id, slot) DO UPDATE SET votes = votes + excluded.votes"
-        }
-    };
-    diesel::sql_query(format!(
-        "INSERT INTO vote_counts (question_id, choice_id, slot, votes) VALUES {} {upsert}",
-        values.join(",")
-    ))
-    .execute(conn)
-    .map(|_| ())
+    // transaction: no lock-order deadlocks. One statement of a fixed shape (kept prepared).
+    let rows: Vec<[i64; 3]> = merged.iter().map(|(&(q, c), &d)| [q, c, d]).collect();
+    let json = serde_json::to_string(&rows)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    Statement::new(by_backend(conn, ADD_MYSQL, ADD_SQLITE))
+        .int(i64::from(slot))
+        .text(json)
+        .execute(conn)
+        .map(|_| ())
 }
+
+/// `[[question, choice, delta], …]` added to one slot (bound first), in the array's order.
+const ADD_MYSQL: &str = "INSERT INTO vote_counts (question_id, choice_id, slot, votes) \
+    SELECT j.q, j.c, ?, j.d FROM JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, \
+    q BIGINT PATH '$[0]', c BIGINT PATH '$[1]', d BIGINT PATH '$[2]')) AS j ORDER BY j.n \
+    ON DUPLICATE KEY UPDATE votes = votes + VALUES(votes)";
+const ADD_SQLITE: &str = "INSERT INTO vote_counts (question_id, choice_id, slot, votes) \
+    SELECT j.value ->> 0, j.value ->> 1, ?, j.value ->> 2 FROM json_each(?) AS j \
+    WHERE true ORDER BY j.key \
+    ON CONFLICT (question_id, choice_id, slot) DO UPDATE SET votes = votes + excluded.votes";
 
 /// A question's counts: ballots and votes per choice (choices without votes are absent).
 pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
@@ -116,7 +118,7 @@ pub fn read(conn: &mut AnyConnection, question_id: i64) -> QueryResult<Counts> {
 pub fn read_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Counts>> {
     let as_of = now_ms();
     let rows: Vec<(i64, i64, i64)> = vote_counts::table
-        .filter(vote_counts::question_id.eq_any(ids))
+        .filter(in_padded(vote_counts::question_id, ids.iter().copied()))
         .select((
             vote_counts::question_id,
             vote_counts::choice_id,

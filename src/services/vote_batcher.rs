@@ -239,22 +239,35 @@ impl Writer {
         let ops: Vec<&BallotOp> = jobs.iter().map(|j| &j.op).collect();
         // An unavailable database fails the whole call (the breaker counts it); any other error
         // of the batch is handed on, to apply its requests one by one.
-        let outcome = self.db.write_blocking(|c| {
-            match retry(BATCH_ATTEMPTS, ballot::should_retry, || {
-                ballot::batch::apply_batch(c, &ops, slot, &refresh, now)
-            }) {
-                Ok(results) => {
-                    // On the same connection: no second connection (a MariaDB thread to wake)
-                    // per batch.
-                    let counted = counts_after_commit(c, &jobs, &results);
-                    Ok(Ok((results, counted)))
+        let attempt = || {
+            self.db.write_blocking(|c| {
+                match retry(BATCH_ATTEMPTS, ballot::should_retry, || {
+                    ballot::batch::apply_batch(c, &ops, slot, &refresh, now)
+                }) {
+                    Ok(results) => {
+                        // On the same connection: no second connection (a MariaDB thread to
+                        // wake) per batch.
+                        let counted = counts_after_commit(c, &jobs, &results);
+                        Ok(Ok((results, counted)))
+                    }
+                    Err(e) => match AppError::from(e) {
+                        unavailable @ AppError::DbUnavailable(_) => Err(unavailable),
+                        other => Ok(Err(other)),
+                    },
                 }
-                Err(e) => match AppError::from(e) {
-                    unavailable @ AppError::DbUnavailable(_) => Err(unavailable),
-                    other => Ok(Err(other)),
-                },
+            })
+        };
+        // A connection the server had closed (a restart, a failover, `KILL`) is dropped by the
+        // pool, and the batch runs once more on a checked one. Safe even if the lost answer was
+        // the commit's: a ballot is unique per (question, voter), so a repeated vote finds
+        // itself stored and changes nothing, and a repeated withdrawal finds nothing to take.
+        let outcome = match attempt() {
+            Err(AppError::DbUnavailable(cause)) if crate::error::connection_lost(&cause) => {
+                tracing::warn!(%cause, "a vote batch lost its connection; running it again");
+                attempt()
             }
-        });
+            other => other,
+        };
         match outcome {
             Ok(Ok((results, counted))) => {
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);

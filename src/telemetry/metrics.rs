@@ -136,16 +136,53 @@ impl Fairing for RequestMetrics {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, resp: &mut Response<'r>) {
-        let route = route_template(req).unwrap_or_else(|| "unmatched".into());
+        let route = route_template(req).unwrap_or("unmatched");
         if route == PATH {
             return;
         }
-        let labels = [
-            ("method", req.method().as_str().to_owned()),
-            ("route", route),
-            ("status", resp.status().code.to_string()),
-        ];
-        metrics::counter!(REQUESTS, &labels).increment(1);
-        metrics::histogram!(DURATION, &labels).record(elapsed(req).as_secs_f64());
+        let (count, time) = series(req.method().as_str(), route, resp.status().code);
+        count.increment(1);
+        time.record(elapsed(req).as_secs_f64());
     }
+}
+
+/// The counter and histogram of one (method, route, status).
+type Series = (metrics::Counter, metrics::Histogram);
+
+/// Handles registered once per (method, route, status) and looked up by reference afterwards:
+/// registering builds the label set (three strings) and hashes it in the recorder, which every
+/// request paid before.
+fn series(method: &str, route: &str, status: u16) -> Series {
+    use std::collections::HashMap;
+    use std::sync::RwLock;
+    /// By route template (looked up by `&str`), then the few (method, status) seen on it.
+    type ByRoute = HashMap<String, Vec<(String, u16, Series)>>;
+    static SERIES: OnceLock<RwLock<ByRoute>> = OnceLock::new();
+    let map = SERIES.get_or_init(Default::default);
+    let lookup = |m: &ByRoute| {
+        m.get(route)?
+            .iter()
+            .find(|(km, ks, _)| *ks == status && km == method)
+            .map(|(_, _, v)| v.clone())
+    };
+    if let Some(found) = lookup(&map.read().unwrap_or_else(|p| p.into_inner())) {
+        return found;
+    }
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    let made: Series = (
+        metrics::counter!(REQUESTS, &labels),
+        metrics::histogram!(DURATION, &labels),
+    );
+    let mut map = map.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = lookup(&map) {
+        return found;
+    }
+    map.entry(route.to_owned())
+        .or_default()
+        .push((method.to_owned(), status, made.clone()));
+    made
 }

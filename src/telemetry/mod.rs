@@ -73,8 +73,8 @@ pub(crate) fn elapsed(req: &rocket::Request<'_>) -> std::time::Duration {
 
 /// The route template that answered (`/q/<id>/<slug>`), never the raw path with its ids;
 /// `None` when no route matched.
-pub(crate) fn route_template(req: &rocket::Request<'_>) -> Option<String> {
-    req.route().map(|r| r.uri.to_string())
+pub(crate) fn route_template<'r>(req: &'r rocket::Request<'_>) -> Option<&'r str> {
+    req.route().map(|r| r.uri.as_str())
 }
 
 /// Logs one structured line per request: request id, method, route, status and latency (never
@@ -96,7 +96,7 @@ impl rocket::fairing::Fairing for RequestLog {
 
     async fn on_response<'r>(&self, req: &'r rocket::Request<'_>, resp: &mut rocket::Response<'r>) {
         let micros = elapsed(req).as_micros() as u64;
-        let route = route_template(req).unwrap_or_else(|| "-".into());
+        let route = route_template(req).unwrap_or("-");
         let status = resp.status().code;
         let request_id = RequestId::of(req).as_str();
         // A 503 of a database outage is a warning: the outage is logged once as an error.

@@ -212,7 +212,7 @@ impl Fairing for ServerErrors {
         if status.code < 500 || req.local_cache(DbOutage::default).0 {
             return;
         }
-        let route = route_template(req).unwrap_or_else(|| "unmatched".into());
+        let route = route_template(req).unwrap_or("unmatched").to_string();
         let method = req.method().as_str();
         let mut event = Event {
             level: Level::Error,

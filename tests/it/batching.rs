@@ -418,3 +418,91 @@ async fn shutdown_commits_what_was_queued_and_refuses_the_rest(b: Backend) {
     assert_eq!(ledger.total, ok as i64, "acknowledged == ballots");
     assert_eq!(counters, ledger, "the counters equal the ledger");
 }
+
+/// MariaDB: the vote writers' statements stay prepared on their connections. When the server
+/// closes every connection (a restart, a failover; here `KILL`), the next votes are still
+/// answered — the batch that finds its connection gone runs again on a checked one, which
+/// prepares its statements afresh — and the counters stay equal to the ledger.
+#[cfg(feature = "mysql")]
+#[rocket::async_test]
+#[ignore = "needs MariaDB: BEEBETA_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test cargo test --features mysql -- --include-ignored"]
+async fn prepared_statements_survive_killed_connections() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+
+    let app = TestApp::new(Backend::Mysql).await;
+    let q = app
+        .question(question("Do prepared statements outlive a kill?"))
+        .await;
+    let c = app.choices(q).await;
+    let bat = batcher(&app);
+    // Warm: the batches prepare their statements on the write connections.
+    for i in 0..20 {
+        let r = bat.submit(vote(q, &cookie(i), &[c[i % 2]])).await;
+        assert!(r.is_ok(), "vote {i}: {r:?}");
+    }
+    // Every connection to this test's database, closed by the server.
+    let name = app
+        .cfg
+        .database
+        .url
+        .rsplit_once('/')
+        .map(|(_, n)| n.to_string())
+        .expect("a database name");
+    let server = std::env::var("BEEBETA_TEST_MYSQL_URL").expect("BEEBETA_TEST_MYSQL_URL");
+    let killed = rocket::tokio::task::spawn_blocking(move || {
+        #[derive(diesel::QueryableByName)]
+        struct Conn {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        let mut admin = diesel::MysqlConnection::establish(&server).expect("connect");
+        let ids: Vec<Conn> = diesel::sql_query(format!(
+            "SELECT CAST(ID AS SIGNED) AS id FROM information_schema.PROCESSLIST \
+             WHERE DB = '{name}' AND ID <> CONNECTION_ID()"
+        ))
+        .load(&mut admin)
+        .expect("list connections");
+        for c in &ids {
+            // A connection may end by itself meanwhile.
+            let _ = admin.batch_execute(&format!("KILL CONNECTION {}", c.id));
+        }
+        ids.len()
+    })
+    .await
+    .unwrap();
+    assert!(killed >= 2, "the app's connections were killed ({killed})");
+    // At once (inside the pool's bypass window): every vote is answered and saved, some of them
+    // together in one batch.
+    let together: Vec<_> = (20..30)
+        .map(|i| bat.enqueue(vote(q, &cookie(i), &[c[0]])).expect("queued"))
+        .collect();
+    for (i, rx) in together.into_iter().enumerate() {
+        let r = rx.await.expect("answered");
+        assert!(r.is_ok(), "vote {} after the kill: {r:?}", 20 + i);
+    }
+    for i in 30..40 {
+        let r = bat.submit(vote(q, &cookie(i), &[c[1]])).await;
+        assert!(r.is_ok(), "vote {i} after the kill: {r:?}");
+    }
+    // The test's own connections were killed too: a read may need a second try.
+    let mut read = None;
+    for _ in 0..3 {
+        match app
+            .db
+            .run(move |conn| Ok((counts::read(conn, q)?, counts::ledger(conn, q)?)))
+            .await
+        {
+            Ok(r) => {
+                read = Some(r);
+                break;
+            }
+            Err(e) => eprintln!("reading the ledger: {e}"),
+        }
+    }
+    let (counters, ledger) = read.expect("the ledger is read");
+    assert_eq!(ledger.total, 40, "every acknowledged vote is stored once");
+    assert_eq!(counters, ledger, "the counters equal the ledger");
+    assert_eq!(ledger.by_choice.get(&c[0]), Some(&20));
+    assert_eq!(ledger.by_choice.get(&c[1]), Some(&20));
+}

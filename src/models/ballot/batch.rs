@@ -14,18 +14,16 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{Abort, VoteOutcome, VoteRequest, Voted, apply_vote, apply_withdraw};
-use crate::db::AnyConnection;
+use crate::db::prepared::{Statement, by_backend, timestamp};
 use crate::db::schema::{ballots, choices, questions};
 use crate::db::write_transaction;
+use crate::db::{AnyConnection, in_padded};
 use crate::domain::ballot::{check_vote, trust_of};
 use crate::domain::{Protection, VoteRefusal};
 use crate::models::counts;
 use crate::models::question::{self, QuestionRow};
-
-type Multi = <AnyConnection as diesel::Connection>::Backend;
 
 /// One request of a batch.
 #[derive(Debug, Clone)]
@@ -92,14 +90,14 @@ impl Context {
         qids.sort_unstable();
         qids.dedup();
         let rows: Vec<QuestionRow> = questions::table
-            .filter(questions::id.eq_any(&qids))
+            .filter(in_padded(questions::id, qids.iter().copied()))
             .filter(question::visible!())
             .select(QuestionRow::as_select())
             .load(c)?;
         let mut questions: HashMap<i64, (QuestionRow, Vec<i64>)> =
             rows.into_iter().map(|q| (q.id, (q, Vec::new()))).collect();
         let pairs: Vec<(i64, i64)> = choices::table
-            .filter(choices::question_id.eq_any(&qids))
+            .filter(in_padded(choices::question_id, qids.iter().copied()))
             .select((choices::question_id, choices::id))
             .load(c)?;
         for (q, id) in pairs {
@@ -111,8 +109,8 @@ impl Context {
         voters.sort_unstable();
         voters.dedup();
         let existing: Vec<(i64, String)> = ballots::table
-            .filter(ballots::question_id.eq_any(&qids))
-            .filter(ballots::voter.eq_any(&voters))
+            .filter(in_padded(ballots::question_id, qids.iter().copied()))
+            .filter(in_padded(ballots::voter, voters.iter().copied()))
             .select((ballots::question_id, ballots::voter))
             .load(c)?;
         Ok(Context {
@@ -224,68 +222,72 @@ fn new_ballots(
     if accepted.is_empty() {
         return Ok(());
     }
-    // One multi-row INSERT with bound values (Diesel's batch insert is not available on the
-    // multi-backend connection).
-    let mut ballots_sql = diesel::sql_query(format!(
-        "INSERT INTO ballots (question_id, voter, user_id, ip_hash, trust, created_at, updated_at) VALUES {}",
-        vec!["(?, ?, ?, ?, ?, ?, ?)"; accepted.len()].join(",")
-    ))
-    .into_boxed::<Multi>();
-    for (_, req, q, _) in &accepted {
-        ballots_sql = ballots_sql
-            .bind::<BigInt, _>(req.question_id)
-            .bind::<Text, _>(req.voter.key.clone())
-            .bind::<Nullable<BigInt>, _>(req.voter.user_id)
-            .bind::<Nullable<Text>, _>(req.voter.ip_hash.clone())
-            .bind::<Text, _>(
-                trust_of(q.protection(), req.voter.user_id, req.voter.verified)
-                    .as_str()
-                    .to_string(),
-            )
-            .bind::<Timestamp, _>(req.now)
-            .bind::<Timestamp, _>(req.now);
-    }
-    ballots_sql.execute(c)?;
-    let qids: Vec<i64> = accepted.iter().map(|a| a.1.question_id).collect();
-    let voters: Vec<&str> = accepted.iter().map(|a| a.1.voter.key.as_str()).collect();
-    let stored: HashMap<(i64, String), i64> = ballots::table
-        .filter(ballots::question_id.eq_any(&qids))
-        .filter(ballots::voter.eq_any(&voters))
-        .select((ballots::question_id, ballots::voter, ballots::id))
-        .load::<(i64, String, i64)>(c)?
-        .into_iter()
-        .map(|(q, v, id)| ((q, v), id))
-        .collect();
-    let mut vote_rows: Vec<(i64, i64, i64, NaiveDateTime)> = Vec::new();
+    // Two statements of a fixed shape (kept prepared) for any number of rows: the ballots, then
+    // their vote rows, each ballot's id found by the server (question, voter) in the same
+    // statement.
+    let mut ballot_rows = Vec::with_capacity(accepted.len());
+    let mut vote_rows = Vec::new();
     for (i, req, q, choices) in &accepted {
-        let Some(ballot_id) = stored.get(&(req.question_id, req.voter.key.clone())) else {
-            return Err(diesel::result::Error::NotFound);
-        };
+        let at = timestamp(c, req.now);
+        let trust = trust_of(q.protection(), req.voter.user_id, req.voter.verified);
+        ballot_rows.push(serde_json::json!([
+            req.question_id,
+            req.voter.key,
+            req.voter.user_id,
+            req.voter.ip_hash,
+            trust.as_str(),
+            at
+        ]));
         deltas.push((q.id, counts::BALLOTS, 1));
         for choice in choices {
             deltas.push((q.id, *choice, 1));
-            vote_rows.push((*ballot_id, *choice, q.id, req.now));
+            vote_rows.push(serde_json::json!([req.question_id, req.voter.key, choice]));
         }
         results[*i] = Some(InBatch::Done(Ok(Applied::Voted(Voted {
             outcome: VoteOutcome::Created,
             choices: choices.clone(),
         }))));
     }
-    let mut votes_sql = diesel::sql_query(format!(
-        "INSERT INTO votes (ballot_id, choice_id, question_id, created_at) VALUES {}",
-        vec!["(?, ?, ?, ?)"; vote_rows.len()].join(",")
-    ))
-    .into_boxed::<Multi>();
-    for (ballot_id, choice, question_id, at) in vote_rows {
-        votes_sql = votes_sql
-            .bind::<BigInt, _>(ballot_id)
-            .bind::<BigInt, _>(choice)
-            .bind::<BigInt, _>(question_id)
-            .bind::<Timestamp, _>(at);
+    let stored = Statement::new(by_backend(c, INSERT_BALLOTS_MYSQL, INSERT_BALLOTS_SQLITE))
+        .text(serde_json::Value::from(ballot_rows).to_string())
+        .execute(c)?;
+    let expected = vote_rows.len();
+    let voted = Statement::new(by_backend(c, INSERT_VOTES_MYSQL, INSERT_VOTES_SQLITE))
+        .text(serde_json::Value::from(vote_rows).to_string())
+        .execute(c)?;
+    if stored != accepted.len() || voted != expected {
+        // Not what was written: roll the batch back (its requests are then applied one by one).
+        return Err(diesel::result::Error::NotFound);
     }
-    votes_sql.execute(c)?;
     Ok(())
 }
+
+/// `[[question, voter, user id, network hash, trust, time], …]` → ballots (in order).
+const INSERT_BALLOTS_MYSQL: &str = "INSERT INTO ballots \
+    (question_id, voter, user_id, ip_hash, trust, created_at, updated_at) \
+    SELECT j.q, j.v, j.u, j.ip, j.t, j.at, j.at FROM JSON_TABLE(?, '$[*]' COLUMNS ( \
+    n FOR ORDINALITY, q BIGINT PATH '$[0]', \
+    v VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$[1]', u BIGINT PATH '$[2]', \
+    ip VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$[3]', \
+    t VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin PATH '$[4]', \
+    at DATETIME(6) PATH '$[5]')) AS j ORDER BY j.n";
+const INSERT_BALLOTS_SQLITE: &str = "INSERT INTO ballots \
+    (question_id, voter, user_id, ip_hash, trust, created_at, updated_at) \
+    SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
+    j.value ->> 5, j.value ->> 5 FROM json_each(?) AS j WHERE true ORDER BY j.key";
+
+/// `[[question, voter, choice], …]` → vote rows of the ballots just stored (their ids and times
+/// looked up by the unique key).
+const INSERT_VOTES_MYSQL: &str = "INSERT INTO votes \
+    (ballot_id, choice_id, question_id, created_at) \
+    SELECT b.id, j.c, b.question_id, b.created_at FROM JSON_TABLE(?, '$[*]' COLUMNS ( \
+    q BIGINT PATH '$[0]', v VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$[1]', \
+    c BIGINT PATH '$[2]')) AS j \
+    JOIN ballots b ON b.question_id = j.q AND b.voter = j.v";
+const INSERT_VOTES_SQLITE: &str = "INSERT INTO votes \
+    (ballot_id, choice_id, question_id, created_at) \
+    SELECT b.id, j.value ->> 2, b.question_id, b.created_at FROM json_each(?) AS j \
+    JOIN ballots b ON b.question_id = j.value ->> 0 AND b.voter = j.value ->> 1 WHERE true";
 
 /// Applies one request in its own transaction (with the usual retries), as before batching; a
 /// withdrawal's counters go to `slot`.
