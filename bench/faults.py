@@ -346,6 +346,16 @@ def cmd_check(a):
             bad = [r for r in sel if r["status"] == 0 or r["secs"] > lim]
             mx = max(r["secs"] for r in sel)
             text = f"each answered within {lim:g} s (max {mx:.3f} s, {len(bad)} over or unanswered)"
+        elif key == "max-but-probe":  # FAST/PROBE: each within FAST but one, within PROBE
+            # An open breaker lets one request through after its cooldown (db::health): that
+            # probe waits for a connection up to the pool's acquire time, the others are refused.
+            fast, probe = (float(x) for x in val.split("/"))
+            slow = [r for r in sel if r["status"] == 0 or r["secs"] > fast]
+            bad = slow[1:] + [r for r in slow[:1] if r["status"] == 0 or r["secs"] > probe]
+            mx = max(r["secs"] for r in sel)
+            text = (f"each answered within {fast:g} s but at most one breaker probe within "
+                    f"{probe:g} s (max {mx:.3f} s, {len(slow)} over {fast:g} s, {len(bad)} too slow "
+                    f"or unanswered)")
         elif key == "within":  # every request finished within S seconds of the mix's --t0
             lim = float(val)
             end = max(r["start"] + r["secs"] for r in sel)

@@ -326,6 +326,11 @@ impl From<diesel::r2d2::PoolError> for AppError {
 /// server closed the connection (killed, restarted, gone away): the work never reached it or its
 /// transaction was rolled back, and another connection may succeed at once.
 pub fn connection_lost(cause: &str) -> bool {
+    // Only a statement's failure on a connection: a checkout that failed (the pool's wait, a
+    // refused connect, a failed `SELECT 1` check) says the database itself is not answering.
+    if cause.starts_with(POOL_BUSY) || cause.contains("cannot connect") {
+        return false;
+    }
     let m = cause.to_ascii_lowercase();
     [
         "server has gone away",
