@@ -85,13 +85,21 @@ impl CountRefresher {
             }
         }
         let n = ids.len();
-        // One transaction: one commit for all of them.
-        db.write(move |c| {
-            Ok(write_transaction(c, |c| {
-                counts::refresh_questions(c, &ids, crate::models::now())
-            })?)
-        })
-        .await?;
+        // One transaction: one commit for all of them. If it fails (the database down, the
+        // breaker open), they stay pending for the next run: dropped, a question's list counter
+        // would stay behind its votes until its next vote.
+        let kept = ids.clone();
+        let written = db
+            .write(move |c| {
+                Ok(write_transaction(c, |c| {
+                    counts::refresh_questions(c, &ids, crate::models::now())
+                })?)
+            })
+            .await;
+        if let Err(e) = written {
+            self.defer(&kept);
+            return Err(e);
+        }
         Ok(n)
     }
 }
