@@ -20,7 +20,10 @@ use rocket::http::Status;
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, question};
 
-backend_tests!(a_stalled_vote_answers_503_in_time_and_is_never_counted);
+backend_tests!(
+    a_stalled_vote_answers_503_in_time_and_is_never_counted,
+    a_refused_list_counter_refresh_stays_pending,
+);
 
 /// Short limits so that the tests are quick: reads give up after 400 ms, writes after 800 ms.
 const READ_MS: u64 = 400;
@@ -507,4 +510,63 @@ mod mysql_reads {
             let _ = to.shutdown(Shutdown::Both);
         });
     }
+}
+
+/// A list-counter refresh the database refuses (here: the write breaker open) keeps its
+/// questions pending, and the next run refreshes them: `questions.vote_count` catches up.
+async fn a_refused_list_counter_refresh_stays_pending(b: Backend) {
+    use beebeta::db::Work;
+    use beebeta::db::health::{COOLDOWN, FAILURES};
+    use beebeta::error::{AppError, AppResult};
+    use beebeta::services::count_refresher::CountRefresher;
+
+    let app = TestApp::new(b).await;
+    let qid = app.question(question("Is a refused refresh kept?")).await;
+    let choices = app.choices(qid).await;
+    let (status, _) = app
+        .api_vote(qid, &format!("{{\"choices\":[{}]}}", choices[0]))
+        .await;
+    assert_eq!(status, Status::Ok);
+    // The list counter behind the ledger, as after a vote whose refresh was left for later.
+    let db = app.db.clone();
+    db.write(move |c| {
+        use beebeta::db::schema::questions;
+        diesel::update(questions::table.find(qid))
+            .set(questions::vote_count.eq(0))
+            .execute(c)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let refresher = CountRefresher::new(Duration::from_secs(60));
+    refresher.defer(&[qid]);
+    let failed: AppResult<()> = Err(AppError::DbUnavailable("a test outage".into()));
+    for _ in 0..FAILURES {
+        db.health().record(Work::Write, &failed);
+    }
+    assert!(db.health().is_open(Work::Write));
+    assert!(
+        refresher.run_pending(&db).await.is_err(),
+        "refused while the breaker is open"
+    );
+    rocket::tokio::time::sleep(COOLDOWN + Duration::from_millis(200)).await;
+    assert_eq!(
+        refresher
+            .run_pending(&db)
+            .await
+            .expect("the database answers"),
+        1,
+        "the refused question was kept for this run"
+    );
+    let count: i64 = db
+        .run(move |c| {
+            use beebeta::db::schema::questions;
+            Ok(questions::table
+                .find(qid)
+                .select(questions::vote_count)
+                .first(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "questions.vote_count caught up");
 }
