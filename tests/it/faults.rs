@@ -558,15 +558,6 @@ async fn a_refused_list_counter_refresh_stays_pending(b: Backend) {
         1,
         "the refused question was kept for this run"
     );
-    let count: i64 = db
-        .run(move |c| {
-            use beebeta::db::schema::questions;
-            Ok(questions::table
-                .find(qid)
-                .select(questions::vote_count)
-                .first(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(count, 1, "questions.vote_count caught up");
+    // `ledger` waits (5 s at most) for `questions.vote_count` to equal the ballots.
+    assert_eq!(app.ledger(qid).await.0, 1, "questions.vote_count caught up");
 }
