@@ -6,6 +6,7 @@
 #   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
 #   bench/run.sh --mysql --memcached --scale large   # 1M questions, 10M votes
 #   bench/run.sh --mysql --memcached --votes-only   # only (a), (f), (g) and the counting check
+#   bench/run.sh --mysql --memcached --search-only  # only (a), the searches (i), (j) and the LIKE scan
 #   bench/run.sh ... --limits         # rate limits on (quotas too high to refuse): their cost
 #   BENCH_BIN=target/release/beebeta bench/run.sh ...  # reuse a release binary (no cargo build)
 #   DURATION=20 CONNECTIONS=64 QUESTIONS=1000 VOTES=10000 bench/run.sh
@@ -23,11 +24,13 @@ MEMCACHED=no
 LIMITS=off
 SCALE=small
 VOTES_ONLY=no
+SEARCH_ONLY=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --mysql) BACKEND=mysql ;;
     --memcached) MEMCACHED=yes ;;
     --votes-only) VOTES_ONLY=yes ;;
+    --search-only) SEARCH_ONLY=yes ;;
     --limits) LIMITS=on ;;
     --scale) SCALE="${2:?--scale needs small or large}"; shift ;;
     --scale=*) SCALE="${1#--scale=}" ;;
@@ -67,7 +70,9 @@ export BEEBETA_SECRET_KEY="$(head -c 64 /dev/urandom | base64 -w0)"
 export BEEBETA_SMTP_URL=log
 export BEEBETA_SEED_DEMO=false BEEBETA_LOG_FILTER=warn BEEBETA_LIMITS=$LIMITS ROCKET_PORT="$PORT" ROCKET_ADDRESS=127.0.0.1
 # With --limits: every check runs (in the shared cache with --memcached) but none refuses.
-export BEEBETA_LIMITS_VOTE=100000000/second BEEBETA_LIMITS_SEARCH=100000000/second
+export BEEBETA_LIMITS_VOTE=100000000/second BEEBETA_LIMITS_SEARCH=100000000/second BEEBETA_LIMITS_SUGGEST=100000000/second
+# Searches are not served from the cache here: (i) and (j) measure the database's full-text index.
+export BEEBETA_CACHE_SEARCH_SECS=0
 export BEEBETA_DB_POOL_SIZE="${BEEBETA_DB_POOL_SIZE:-32}"
 
 PIDS=()
@@ -202,10 +207,10 @@ print(f"    {label} CPU per request over {n}: app {us(app):.1f} us, database {us
       f"memcached {us(mc):.1f} us, rest {us(busy - app - db - mc):.1f} us")
 PY
 }
-paged() { # label url: measures a page target and prints its row and its CPU per request
+paged() { # label url [script]: measures a page target and prints its row and its CPU per request
   local c0 c1 r p50 p99 e
   c0=$(cpu_sample)
-  read -r r p50 p99 e <<< "$(measure "$2")"
+  read -r r p50 p99 e <<< "$(measure "$2" "${3:-}")"
   c1=$(cpu_sample)
   row "$1" "$r" "$p50" "$p99" "$e"
   cpu_line "$(echo "$1" | cut -d' ' -f1)" "$c0" "$c1"
@@ -229,12 +234,24 @@ read -r plain pp50 pp99 perr <<< "$(measure "http://127.0.0.1:$PLAIN_PORT/bench/
 kill "$PLAIN" 2>/dev/null || true; wait "$PLAIN" 2>/dev/null || true
 row "    (a) without ids, log, metrics, reports" "$plain" "$pp50" "$pp99" "$perr"
 echo "$base $plain $(nproc)" | awk '{printf "per-request telemetry on the bare route: %.1f us of machine CPU per request (%.1f %% of the route without it)\n", $3*1e6/$1 - $3*1e6/$2, 100*($2/$1 - 1)}'
-if [ "$VOTES_ONLY" = no ]; then
+if [ "$VOTES_ONLY" = no ] && [ "$SEARCH_ONLY" = no ]; then
   read -r r p50 p99 e <<< "$(measure "$BASE/healthz")"; row "    /healthz" "$r" "$p50" "$p99" "$e"
   paged "(b) hot question page" "$BASE$QPATH"
   paged "(c) home page" "$BASE/"
   paged "(d) tag page /t/$TAG" "$BASE/t/$TAG"
   paged "(e) JSON results" "$BASE/api/v1/questions/$QID/results"
+fi
+if [ "$VOTES_ONLY" = no ]; then
+  # (i) searches of one or two real words drawn from 400 random generated titles, (j) the search
+  # box's suggestions for their first 3 to 6 letters; not cached (BEEBETA_CACHE_SEARCH_SECS=0).
+  # Then the same words through the LIKE scan the index replaced, and the index's size.
+  python3 bench/search.py queries "$BACKEND" "$BEEBETA_DATABASE_URL" "$OUT"
+  paged "(i) search, 1-2 words (API, uncached)" "$BASE/api/v1/questions" "$OUT/search.lua"
+  paged "(j) search box suggestions (uncached)" "$BASE/api/v1/search/suggest" "$OUT/suggest.lua"
+  python3 bench/search.py compare "$BACKEND" "$BEEBETA_DATABASE_URL" "$OUT"
+fi
+if [ "$SEARCH_ONLY" = yes ]; then
+  exit 0
 fi
 cpu0=$(cpu_sample); fs0=$(fsyncs); st0=$(stmts)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID" "$OUT/spread.lua")"; row "(f) votes over many questions" "$r" "$p50" "$p99" "$e"

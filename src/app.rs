@@ -53,7 +53,7 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
     let figment = figment.merge(("template_dir", templates.display().to_string()));
     let db = Db::connect(&cfg.database)?;
     if cfg.database.migrate_on_start {
-        let n = db.migrate()?;
+        let n = crate::services::schema::migrate(&db)?;
         if n > 0 {
             tracing::info!(applied = n, "database migrations applied");
         }

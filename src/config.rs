@@ -131,6 +131,11 @@ pub struct CacheConfig {
     /// `stale_if_error_secs`: when the database fails, anonymous pages and API reads are served
     /// from cached data at most this old (with a "saved copy" note and `Age`). 0: never.
     pub stale_if_error_secs: u64,
+    /// `cache_search_secs`: how long a page of search results and the search box's
+    /// suggestions are served from the cache; 0: every search goes to the database (the
+    /// benchmark's search target measures it so).
+    #[serde(rename = "cache_search_secs")]
+    pub search_secs: u64,
 }
 
 /// Media: `media`, `media_url`, `s3_endpoint`, `upload_max_bytes`, `upload_request_max_bytes`,
@@ -215,7 +220,8 @@ pub struct OAuthSettings {
 }
 
 /// Rate limits: `limits` (`on`/`off`), `limits_signup`, `limits_login`, `limits_reset`,
-/// `limits_ask`, `limits_vote`, `limits_upload`, `limits_search` (each like `5/hour`), and
+/// `limits_ask`, `limits_vote`, `limits_upload`, `limits_search`, `limits_suggest` (each like
+/// `5/hour`), and
 /// `live_streams_per_client`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -244,6 +250,10 @@ pub struct LimitsConfig {
     /// `limits_search`: searches (the search page and the API's `?q=`) per client address.
     #[serde(rename = "limits_search")]
     pub search: String,
+    /// `limits_suggest`: the search box's suggestions (one per pause in typing) per client
+    /// address.
+    #[serde(rename = "limits_suggest")]
+    pub suggest: String,
     /// `live_streams_per_client`: live-results streams one client address may hold open on one
     /// server at once (0: no cap).
     pub live_streams_per_client: usize,
@@ -431,6 +441,7 @@ impl Default for CacheConfig {
             memory_mb: 64,
             near_ms: 500,
             stale_if_error_secs: 600,
+            search_secs: 30,
         }
     }
 }
@@ -483,6 +494,7 @@ impl Default for LimitsConfig {
             vote: "120/minute".into(),
             upload: "60/hour".into(),
             search: "30/minute".into(),
+            suggest: "120/minute".into(),
             live_streams_per_client: 4,
         }
     }
@@ -906,6 +918,7 @@ mod tests {
             limits_vote = "5/hour"
             limits_upload = "6/hour"
             limits_search = "7/hour"
+            limits_suggest = "8/hour"
             live_streams_per_client = 34
             network_votes_per_day = 22
             vote_count_slots = 23
@@ -1016,10 +1029,12 @@ mod tests {
         let l = &c.limits;
         assert_eq!(
             [
-                &l.switch, &l.signup, &l.login, &l.reset, &l.ask, &l.vote, &l.upload, &l.search
+                &l.switch, &l.signup, &l.login, &l.reset, &l.ask, &l.vote, &l.upload, &l.search,
+                &l.suggest
             ],
             [
-                "off", "1/hour", "2/hour", "3/hour", "4/hour", "5/hour", "6/hour", "7/hour"
+                "off", "1/hour", "2/hour", "3/hour", "4/hour", "5/hour", "6/hour", "7/hour",
+                "8/hour"
             ]
         );
         assert_eq!(l.live_streams_per_client, 34);

@@ -64,6 +64,11 @@ impl AppState {
     ) -> crate::AppResult<reading::Read<crate::models::poll::PollView>> {
         reading::poll_view(&self.db, &self.cache, id.0, voter).await
     }
+
+    /// How long search results and suggestions are cached (`cache_search_secs`).
+    pub fn search_cache(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config.cache.search_secs)
+    }
 }
 
 #[rocket::async_trait]

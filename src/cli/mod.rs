@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod generate;
 pub mod media;
+pub mod words;
 
 use clap::{Parser, Subcommand};
 
@@ -60,6 +61,13 @@ pub enum Command {
         /// A preset size: `small` (1k questions, 10k votes) or `large` (1M questions, 10M votes).
         #[arg(long)]
         scale: Option<String>,
+    },
+    /// Index questions for search that have no search row yet (e.g. after an interrupted
+    /// migration); with --all, rebuild every question's row.
+    SearchReindex {
+        /// Drop every search row first and index all questions again.
+        #[arg(long)]
+        all: bool,
     },
     /// Media storage: garbage collection, and the image benchmark's tools.
     Media {
@@ -128,7 +136,7 @@ pub enum MediaCommand {
 
 fn open(settings: &Settings) -> Result<Db, String> {
     let db = Db::connect(&settings.app.database)?;
-    db.migrate()?;
+    crate::services::schema::migrate(&db)?;
     Ok(db)
 }
 
@@ -138,8 +146,18 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
         Command::Serve => Ok(true),
         Command::Migrate => {
             let db = Db::connect(&settings.app.database)?;
-            let n = db.migrate()?;
+            let n = crate::services::schema::migrate(&db)?;
             println!("applied {n} migration(s)");
+            Ok(false)
+        }
+        Command::SearchReindex { all } => {
+            let db = open(settings)?;
+            let started = std::time::Instant::now();
+            let n = crate::services::schema::reindex(&db, all)?;
+            println!(
+                "indexed {n} question(s) for search in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(false)
         }
         Command::SeedDemo { force } => {
@@ -193,7 +211,7 @@ pub fn run(command: Option<Command>, settings: &Settings) -> Result<bool, String
                 database.write_timeout_ms = 0;
             }
             let db = Db::connect(&database)?;
-            db.migrate()?;
+            crate::services::schema::migrate(&db)?;
             let started = std::time::Instant::now();
             let (first, last) = generate::generate(
                 &db,

@@ -408,17 +408,23 @@ impl Db {
 
     /// Applies pending migrations of this backend; returns how many ran.
     pub fn migrate(&self) -> Result<usize, String> {
+        self.migrate_versions().map(|v| v.len())
+    }
+
+    /// Applies pending migrations of this backend; returns the versions that ran (for the data
+    /// steps some of them need: `services::schema::migrate`).
+    pub fn migrate_versions(&self) -> Result<Vec<String>, String> {
         let mut conn = self
             .checkout(Work::Background)
             .map_err(|e| format!("cannot connect: {e}"))?;
         let applied = match &mut **conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len()),
-            AnyConnection::Sqlite(c) => {
-                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
-            }
+            AnyConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS),
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         };
-        applied.map_err(|e| format!("migration failed: {e}"))
+        applied
+            .map(|v| v.iter().map(|m| m.to_string()).collect())
+            .map_err(|e| format!("migration failed: {e}"))
     }
 
     /// Runs `f` (reads) with a pooled connection on a blocking thread; it gives up after the

@@ -167,6 +167,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Each question's words for full-text search (`models::search`); the FULLTEXT indexes
+    /// (MariaDB/MySQL) or the FTS5 table over it (SQLite) are not Diesel's business.
+    question_search (question_id) {
+        question_id -> BigInt,
+        title -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
     ballots (id) {
         id -> BigInt,
         question_id -> BigInt,
@@ -188,6 +198,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(question_search -> questions (question_id));
 diesel::joinable!(questions -> users (author_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -283,6 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     choices,
     tags,
     question_tags,
+    question_search,
     ballots,
     votes,
     vote_counts,

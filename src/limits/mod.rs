@@ -1,5 +1,5 @@
 //! Rate limits shared by every app server: sign-up, login, password reset, asking, voting,
-//! uploads and search, keyed by client address (`ClientIp::key`: an IPv4 address or an IPv6 /64)
+//! uploads, search and the search box's suggestions, keyed by client address (`ClientIp::key`: an IPv4 address or an IPv6 /64)
 //! or account, plus a growing back-off per login after failed attempts ([`backoff`]). Over a
 //! limit: 429 with `Retry-After`. `limits = "off"` turns them all off (load tests).
 //!
@@ -55,10 +55,12 @@ pub enum Action {
     Upload,
     /// Searches, per client address.
     Search,
+    /// The search box's suggestions, per client address.
+    Suggest,
 }
 
 impl Action {
-    const ALL: [Action; 7] = [
+    const ALL: [Action; 8] = [
         Action::Signup,
         Action::Login,
         Action::Reset,
@@ -66,6 +68,7 @@ impl Action {
         Action::Vote,
         Action::Upload,
         Action::Search,
+        Action::Suggest,
     ];
 
     /// The name in cache keys and metrics.
@@ -78,6 +81,7 @@ impl Action {
             Action::Vote => "vote",
             Action::Upload => "upload",
             Action::Search => "search",
+            Action::Suggest => "suggest",
         }
     }
 
@@ -90,6 +94,7 @@ impl Action {
             Action::Vote => "votes",
             Action::Upload => "image uploads",
             Action::Search => "searches",
+            Action::Suggest => "search suggestions",
         }
     }
 
@@ -102,6 +107,7 @@ impl Action {
             Action::Vote => &cfg.vote,
             Action::Upload => &cfg.upload,
             Action::Search => &cfg.search,
+            Action::Suggest => &cfg.suggest,
         }
     }
 }

@@ -1,12 +1,14 @@
-//! Question lists: hot, new, top, by tag, search — one query for the page plus one for its tags.
+//! Question lists: hot, new, top, by tag, search results — one query for the page plus one for
+//! its tags.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{question_tags, questions, users};
-use crate::domain::{Page, SearchQuery, Sort, Window};
+use crate::domain::{Page, SearchTerms, Sort, Window};
 use crate::models::question::{QuestionRow, visible};
+use crate::models::search::{self, SearchFilter};
 use crate::models::tag;
 
 /// What to list.
@@ -18,8 +20,6 @@ pub struct ListQuery {
     pub window: Window,
     /// Only questions with this tag id.
     pub tag_id: Option<i64>,
-    /// Only questions whose title or description contains this.
-    pub search: Option<SearchQuery>,
     /// Which page.
     pub page: Page,
 }
@@ -51,7 +51,6 @@ pub struct ListView {
 pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> QueryResult<ListView> {
     #[cfg(feature = "mysql")]
     if let Some(tag_id) = q.tag_id
-        && q.search.is_none()
         && matches!(conn, AnyConnection::Mysql(_))
         && big_tag(conn, tag_id)?
     {
@@ -72,15 +71,6 @@ pub fn list(conn: &mut AnyConnection, q: &ListQuery, now: NaiveDateTime) -> Quer
                     .filter(question_tags::tag_id.eq(tag_id))
                     .select(question_tags::question_id),
             ),
-        );
-    }
-    if let Some(search) = &q.search {
-        let pattern = search.like_pattern();
-        query = query.filter(
-            questions::title
-                .like(pattern.clone())
-                .escape('\\')
-                .or(questions::description.like(pattern).escape('\\')),
         );
     }
     query = match q.sort {
@@ -165,15 +155,37 @@ fn list_big_tag(
         .into_iter()
         .map(|r| r.id)
         .collect();
+    let rows = rows_in_order(conn, &ids)?;
+    page_of(conn, rows)
+}
+
+/// One page of search results (`models::search` finds the ids; the rows are read as for any
+/// list).
+pub fn search(
+    conn: &mut AnyConnection,
+    terms: &SearchTerms,
+    filter: &SearchFilter,
+    now: NaiveDateTime,
+) -> QueryResult<ListView> {
+    let ids = search::find(conn, terms, filter, now)?;
+    let rows = rows_in_order(conn, &ids)?;
+    page_of(conn, rows)
+}
+
+/// The rows of these questions with their authors, in the order of `ids`.
+fn rows_in_order(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(QuestionRow, Option<String>)>> {
     let mut rows: Vec<(QuestionRow, Option<String>)> = questions::table
         .left_join(users::table)
-        .filter(questions::id.eq_any(&ids))
+        .filter(questions::id.eq_any(ids))
         .select((QuestionRow::as_select(), users::username.nullable()))
         .load(conn)?;
     let position: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|(r, _)| position.get(&r.id).copied().unwrap_or(usize::MAX));
-    page_of(conn, rows)
+    Ok(rows)
 }
 
 /// A user's visible questions, newest first.

@@ -17,6 +17,7 @@ pub mod poll;
 pub mod question;
 pub mod report;
 pub mod rollup;
+pub mod search;
 pub mod security_event;
 pub mod session;
 pub mod tag;

@@ -178,6 +178,7 @@ pub fn create(
             diesel::insert_into(choices::table).values(row).execute(c)?;
         }
         tag::attach(c, id, &draft.tags)?;
+        crate::models::search::index(c, &[id])?;
         Ok(id)
     })
 }
@@ -298,6 +299,7 @@ pub fn update(
         }
         tag::detach_all(c, id)?;
         tag::attach(c, id, &draft.tags)?;
+        crate::models::search::index(c, &[id])?;
         Ok(())
     })
 }

@@ -57,6 +57,21 @@ pub struct QuestionList {
     pub next_page: Option<u32>,
 }
 
+/// A question offered by the search box.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub id: i64,
+    pub title: String,
+    /// The question's page.
+    pub url: String,
+}
+
+/// The search box's suggestions (at most 8).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct SuggestionList {
+    pub items: Vec<Suggestion>,
+}
+
 /// A choice of a question.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Choice {

@@ -9,11 +9,12 @@ use rocket_dyn_templates::{Metadata, Template, context};
 
 use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
-use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
+use crate::domain::{Page, SearchSort, SearchTerms, Sort, StatusFilter, TagName, Window};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models;
 use crate::models::listing::ListQuery;
+use crate::models::search::SearchFilter;
 use crate::page_cache::PageCache;
 use crate::routes::questions::PageOrRedirect;
 use crate::routes::viewer::Viewer;
@@ -63,6 +64,22 @@ struct ListHeading {
     q: Option<String>,
     /// Set when part of the heading (the tag) is a saved copy.
     saved: Option<SavedCopy>,
+    /// The search form's filters, on the search page.
+    filters: Option<SearchForm>,
+}
+
+/// What the search page's form shows as chosen.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct SearchForm {
+    tag: String,
+    status: &'static str,
+    sort: &'static str,
+}
+
+/// What a list page shows: a list, or search results.
+enum Source {
+    List(ListQuery),
+    Search(SearchTerms, SearchFilter),
 }
 
 impl ListHeading {
@@ -83,6 +100,7 @@ impl ListHeading {
             base,
             tag: None,
             q: None,
+            filters: None,
         }
     }
 }
@@ -100,19 +118,14 @@ async fn render(
     app: &AppState,
     shared: &Shared<'_>,
     view: &Viewer,
-    query: ListQuery,
+    source: Source,
     meta: ListHeading,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let (tag, q) = (meta.tag, meta.q);
-    let page = query.page;
-    let sort = query.sort;
-    let window = query.window;
-    let sort_name = if tag.is_some() {
-        "tag"
-    } else if q.is_some() {
-        "search"
-    } else {
-        sort.as_str()
+    let (page, window, sort_name) = match &source {
+        Source::List(query) if tag.is_some() => (query.page, query.window, "tag"),
+        Source::List(query) => (query.page, query.window, query.sort.as_str()),
+        Source::Search(_, filter) => (filter.page, Window::All, "search"),
     };
     // Anonymous visitors all see the same list page: served by its address for a second,
     // then by the list's data (see `page_cache`).
@@ -125,7 +138,12 @@ async fn render(
     let Read {
         value: result,
         saved,
-    } = reading::list(&app.db, &app.cache, query, now).await?;
+    } = match source {
+        Source::List(query) => reading::list(&app.db, &app.cache, query, now).await?,
+        Source::Search(terms, filter) => {
+            reading::search(&app.db, &app.cache, app.search_cache(), terms, filter, now).await?
+        }
+    };
     let saved = saved.or(meta.saved);
     // A saved copy (the database failed) is rendered for this visitor only, never kept.
     let key = (anonymous && saved.is_none()).then(|| {
@@ -164,6 +182,7 @@ async fn render(
             prev_url,
             next_url,
             saved_copy: saved_note(saved),
+            filters: meta.filters,
     });
     if let Some(k) = key
         && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
@@ -184,7 +203,6 @@ fn list_query(sort: Sort, window: Window, page: Page) -> ListQuery {
         sort,
         window,
         tag_id: None,
-        search: None,
         page,
     }
 }
@@ -207,7 +225,7 @@ async fn hot(
         "/".into(),
     );
     let query = list_query(Sort::Hot, Window::All, page);
-    render(app, &shared, &view, query, meta).await
+    render(app, &shared, &view, Source::List(query), meta).await
 }
 
 #[get("/new?<page>")]
@@ -228,7 +246,7 @@ async fn new(
         "/new".into(),
     );
     let query = list_query(Sort::New, Window::All, page);
-    render(app, &shared, &view, query, meta).await
+    render(app, &shared, &view, Source::List(query), meta).await
 }
 
 #[get("/top?<window>&<page>")]
@@ -257,7 +275,7 @@ async fn top(
         format!("/top?window={}", window.as_str()),
     );
     let query = list_query(Sort::Top, window, page);
-    render(app, &shared, &view, query, meta).await
+    render(app, &shared, &view, Source::List(query), meta).await
 }
 
 #[get("/t/<name>?<page>")]
@@ -302,10 +320,11 @@ async fn by_tag(
         tag: Some(row.name.clone()),
         q: None,
         saved: found.saved,
+        filters: None,
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
-    render(app, &shared, &view, query, meta).await
+    render(app, &shared, &view, Source::List(query), meta).await
 }
 
 /// The address of a list page for [`PageCache::recent`].
@@ -332,50 +351,95 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
-#[get("/search?<q>&<page>")]
+/// The search page: `q` (words, "quoted phrases", the last word as a prefix), narrowed by `tag`
+/// and `status` (open, closed), ordered by `sort` (relevance, new, top).
+#[get("/search?<q>&<tag>&<status>&<sort>&<page>")]
+#[allow(clippy::too_many_arguments)]
 async fn search(
     app: &AppState,
     shared: Shared<'_>,
     view: Viewer,
     ip: ClientIp,
     q: Option<&str>,
+    tag: Option<&str>,
+    status: Option<&str>,
+    sort: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let page = Page::from_query(page)?;
-    let query = SearchQuery::parse(q.unwrap_or(""))?;
-    if query.is_some() {
-        app.limits.check(Action::Search, ip.key()).await?;
-    }
-    let Some(query) = query else {
+    let sort = SearchSort::from_query(sort.filter(|s| !s.is_empty()))?;
+    let status = StatusFilter::from_query(status)?;
+    let tag = match tag.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(TagName::parse(t)?),
+        None => None,
+    };
+    let terms = SearchTerms::parse(q.unwrap_or(""))?;
+    let form = SearchForm {
+        tag: tag
+            .as_ref()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        status: status.map_or("", |s| s.as_str()),
+        sort: sort.as_str(),
+    };
+    let Some(terms) = terms else {
         let page = PageOrRedirect::Page(view.render(
             "questions/list",
             context! {
                 page_title: "Search",
                 heading: "Search",
-                subheading: "Type a few words to find questions by title or description.",
+                subheading: "Type a few words to find questions by their title, description, choices or tags. Put \"quotes\" around words that belong together.",
                 nav: "search", sort: "search", window: "all", items: Vec::<ItemPartial>::new(),
-                page: 1, q: "",
+                page: 1, q: "", filters: form, empty_search: true,
             },
         ));
         return Ok(MaybeSaved(page, None));
     };
-    let text = query.as_str().to_string();
+    app.limits.check(Action::Search, ip.key()).await?;
+    // A tag that does not exist narrows to nothing.
+    let tag_id = match &tag {
+        Some(name) => match reading::tag_named(&app.db, &app.cache, name.clone())
+            .await?
+            .value
+        {
+            Some(row) => Some(row.id),
+            None => Some(0),
+        },
+        None => None,
+    };
+    let text = terms.as_str().to_string();
+    let mut base = format!(
+        "/search?q={}",
+        url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+    );
+    if let Some(t) = &tag {
+        base.push_str(&format!("&tag={}", t.as_str()));
+    }
+    if let Some(st) = status {
+        base.push_str(&format!("&status={}", st.as_str()));
+    }
+    if sort != SearchSort::Relevance {
+        base.push_str(&format!("&sort={}", sort.as_str()));
+    }
     let meta = ListHeading {
         saved: None,
         page_title: format!("Search: {text}"),
         heading: "Search results".into(),
         subheading: None,
         nav: "search",
-        base: format!(
-            "/search?q={}",
-            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-        ),
+        base,
         tag: None,
         q: Some(text),
+        filters: Some(form),
     };
-    let mut lq = list_query(Sort::Top, Window::All, page);
-    lq.search = Some(query);
-    render(app, &shared, &view, lq, meta).await
+    let filter = SearchFilter {
+        tag_id,
+        status,
+        window: Window::All,
+        sort,
+        page,
+    };
+    render(app, &shared, &view, Source::Search(terms, filter), meta).await
 }
 
 #[get("/tags?<page>")]

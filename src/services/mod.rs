@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod reading;
 pub mod recovery;
 pub mod reports;
+pub mod schema;
 pub mod security;
 pub mod signup;
 pub mod two_factor;

@@ -8,6 +8,8 @@
 //! | `l:<gen>:<sort>:<window>:<tag>:<page>` | one page of a list | 2 s / 1 min | by time, and a new generation after a question is asked, edited, closed or deleted |
 //! | `t:<gen>:<page>` | one page of the tag cloud | 30 s / 10 min | like lists |
 //! | `tag:<gen>:<name>` | a tag (or that there is none) | 30 s / 10 min | like lists |
+//! | `s:<gen>:<sort>:<status>:<window>:<tag>:<page>:<words>` | one page of search results | `cache_search_secs` (30 s) / 1 min | like lists |
+//! | `sg:<gen>:<words>` | the search box's suggestions | `cache_search_secs` (30 s) / 1 min | like lists |
 //! | `lists-gen` | the current list generation | 1 day | replaced by those writes |
 //!
 //! Every entry is rebuilt by one caller at a time (`Cache::get_or_rebuild`: a lease, and the stale
@@ -18,7 +20,8 @@
 //! answer says so ([`Read::saved`]: pages show a "saved copy" note, responses carry `Age`); a
 //! visitor's own parts (their ballot) that cannot be read are left out. A visitor whose ballot changed in the last [`OWN_VOTE_WINDOW`] reads
 //! the counts from the database, so their own vote always shows; others see it within about a
-//! second. Searches are not cached (unbounded keys).
+//! second. Search keys hold the query's folded words (`SearchTerms::key`, at most 200
+//! characters typed); memcached gets a hash of keys that are long or not ASCII.
 
 use std::time::Duration;
 
@@ -26,12 +29,13 @@ use chrono::NaiveDateTime;
 
 use crate::cache::{Cache, Keep};
 use crate::db::Db;
-use crate::domain::Page;
+use crate::domain::{Page, SearchTerms};
 use crate::error::{AppError, AppResult};
 use crate::models::ballot;
 use crate::models::counts::{self, Counts};
 use crate::models::listing::{self, ListQuery, ListView};
 use crate::models::poll::{self, PollView, SharedPoll};
+use crate::models::search::{self, SearchFilter, Suggestion};
 use crate::models::tag::{self, TagRow};
 
 const QUESTION_FRESH: Duration = Duration::from_secs(300);
@@ -42,6 +46,8 @@ const LIST_FRESH: Duration = Duration::from_secs(2);
 const LIST_STALE: Duration = Duration::from_secs(60);
 const TAGS_FRESH: Duration = Duration::from_secs(30);
 const TAGS_STALE: Duration = Duration::from_secs(600);
+/// Questions offered while typing in the search box.
+pub const SUGGESTIONS: i64 = 8;
 const GEN_KEY: &str = "lists-gen";
 /// A ballot changed this recently makes its voter read fresh counts.
 pub const OWN_VOTE_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
@@ -301,7 +307,7 @@ fn generation(cache: &Cache) -> String {
     g
 }
 
-/// One page of a list; searches go to the database every time.
+/// One page of a list.
 pub async fn list(
     db: &Db,
     cache: &Cache,
@@ -311,9 +317,6 @@ pub async fn list(
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let load = || db.run_blocking(|c| Ok(listing::list(c, &query, now)?));
-        if query.search.is_some() {
-            return load().map(Read::fresh);
-        }
         let key = format!(
             "l:{}:{}:{}:{}:{}",
             generation(&cache),
@@ -325,6 +328,60 @@ pub async fn list(
         let mut saved = Saved::default();
         let list = cached(&cache, &mut saved, &key, LIST_FRESH, LIST_STALE, load)?;
         Ok(saved.read(list))
+    })
+    .await
+}
+
+/// One page of search results, cached briefly (a query that goes viral is run once a few
+/// seconds per site, not once per visitor).
+pub async fn search(
+    db: &Db,
+    cache: &Cache,
+    fresh_for: Duration,
+    terms: SearchTerms,
+    filter: SearchFilter,
+    now: NaiveDateTime,
+) -> AppResult<Read<ListView>> {
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || {
+        let load = || db.run_blocking(|c| Ok(listing::search(c, &terms, &filter, now)?));
+        if fresh_for.is_zero() {
+            return load().map(Read::fresh);
+        }
+        let key = format!(
+            "s:{}:{}:{}:{}:{}:{}:{}",
+            generation(&cache),
+            filter.sort.as_str(),
+            filter.status.map_or("any", |s| s.as_str()),
+            filter.window.as_str(),
+            filter.tag_id.unwrap_or(0),
+            filter.page.number(),
+            terms.key()
+        );
+        let mut saved = Saved::default();
+        let list = cached(&cache, &mut saved, &key, fresh_for, LIST_STALE, load)?;
+        Ok(saved.read(list))
+    })
+    .await
+}
+
+/// Questions whose title holds what is being typed in the search box, cached briefly.
+pub async fn suggest(
+    db: &Db,
+    cache: &Cache,
+    fresh_for: Duration,
+    terms: SearchTerms,
+) -> AppResult<Read<Vec<Suggestion>>> {
+    let (db, cache) = (db.clone(), cache.clone());
+    blocking(move || {
+        let load = || db.run_blocking(|c| Ok(search::suggest(c, &terms, SUGGESTIONS)?));
+        if fresh_for.is_zero() {
+            return load().map(Read::fresh);
+        }
+        let key = format!("sg:{}:{}", generation(&cache), terms.key());
+        let mut saved = Saved::default();
+        let found = cached(&cache, &mut saved, &key, fresh_for, LIST_STALE, load)?;
+        Ok(saved.read(found))
     })
     .await
 }

@@ -81,4 +81,28 @@ async fn generator_is_reproducible_and_consistent(b: Backend) {
         v["items"][0]["total_votes"].as_i64().unwrap()
             > v["items"][19]["total_votes"].as_i64().unwrap()
     );
+    // Generated questions are indexed for search as they are written: the longest word of the
+    // top question's title finds it.
+    let title = v["items"][0]["title"].as_str().unwrap().to_string();
+    let word = title
+        .split(|c: char| !c.is_alphanumeric())
+        .max_by_key(|w| w.len())
+        .unwrap()
+        .to_string();
+    let (s, found) = crate::helpers::json_of(
+        app.client
+            .get(format!("/api/v1/questions?q={word}&sort=top"))
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"] == title.as_str()),
+        "{word}: {found}"
+    );
 }

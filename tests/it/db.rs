@@ -194,7 +194,6 @@ async fn a_big_tags_lists_are_ordered_like_any_list(b: Backend) {
                     sort,
                     window,
                     tag_id: Some(tag_id),
-                    search: None,
                     page: Page::from_query(Some(&page.to_string())).unwrap(),
                 };
                 let listed = app

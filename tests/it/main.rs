@@ -21,6 +21,7 @@ mod live;
 mod media;
 mod oauth;
 mod pages;
+mod search;
 mod security;
 mod sentry;
 mod telemetry;

@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod questions;
+pub mod search;
 pub mod tags;
 pub mod uploads;
 pub mod votes;
@@ -24,6 +25,7 @@ pub const BASE: &str = "/api/v1";
         ask::create_question,
         questions::get_question,
         questions::results,
+        search::suggest,
         votes::put_vote,
         votes::delete_vote,
         tags::list_tags,
@@ -42,6 +44,8 @@ pub const BASE: &str = "/api/v1";
         json::VoteResponse,
         json::Tag,
         json::TagList,
+        json::Suggestion,
+        json::SuggestionList,
         json::ErrorBody,
         ask::NewQuestionBody,
         ask::ChoiceInput,
@@ -96,6 +100,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(ask::routes());
     r.extend(votes::routes());
     r.extend(tags::routes());
+    r.extend(search::routes());
     r.extend(uploads::routes());
     r
 }

@@ -6,11 +6,12 @@ use rocket::{get, routes};
 use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::domain::poll::results_visible;
-use crate::domain::{Page, SearchQuery, Sort, TagName, Window};
+use crate::domain::{Invalid, Page, SearchSort, SearchTerms, Sort, StatusFilter, TagName, Window};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models;
 use crate::models::listing::ListQuery;
+use crate::models::search::SearchFilter;
 use crate::routes::json::{ErrorBody, Question, QuestionItem, QuestionList, Results};
 use crate::routes::params::Qid;
 use crate::routes::views::MaybeSaved;
@@ -22,22 +23,24 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![list, get_question, results]
 }
 
-/// Lists questions.
+/// Lists questions, or searches them (`q`).
 #[utoipa::path(get, path = "/api/v1/questions", tag = "questions",
     params(
-        ("sort" = Option<String>, Query, description = "hot (default), new or top"),
+        ("q" = Option<String>, Query, description = "search text, at most 200 characters: words (the last one also matches as a prefix) and \"quoted phrases\", found in titles, descriptions, choices and tags"),
+        ("sort" = Option<String>, Query, description = "without q: hot (default), new or top; with q: relevance (default: all words in the title first, then all words anywhere, then some of them; then votes), new or top (these two list only questions holding every word)"),
         ("window" = Option<String>, Query, description = "day, week, month or all (default): only questions asked within it"),
+        ("status" = Option<String>, Query, description = "with q only: open or closed"),
         ("tag" = Option<String>, Query, description = "only questions with this tag"),
-        ("q" = Option<String>, Query, description = "search text (title and description, at most 200 characters)"),
         ("page" = Option<u32>, Query, description = "page number from 1 (at most 500)"),
     ),
     responses(
         (status = 200, body = QuestionList),
-        (status = 400, body = ErrorBody, description = "invalid parameter"),
+        (status = 400, body = ErrorBody, description = "invalid parameter, or a search with no letter or digit"),
         (status = 404, body = ErrorBody, description = "unknown tag"),
         (status = 429, body = ErrorBody, description = "too many searches (`q`) from this address; see Retry-After"),
     ))]
-#[get("/questions?<sort>&<window>&<tag>&<q>&<page>")]
+#[get("/questions?<sort>&<window>&<tag>&<q>&<status>&<page>")]
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     app: &AppState,
     ip: ClientIp,
@@ -45,12 +48,20 @@ pub async fn list(
     window: Option<&str>,
     tag: Option<&str>,
     q: Option<&str>,
+    status: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<Json<QuestionList>>> {
-    let sort = Sort::from_query(sort)?;
-    let window = Window::from_query(window)?;
     let page = Page::from_query(page)?;
-    let search = SearchQuery::parse(q.unwrap_or(""))?;
+    let search = SearchTerms::parse(q.unwrap_or(""))?;
+    let (sort, search_sort) = match &search {
+        None => (Sort::from_query(sort)?, SearchSort::Relevance),
+        Some(_) => (Sort::Hot, SearchSort::from_query(sort)?),
+    };
+    let window = Window::from_query(window)?;
+    let status = StatusFilter::from_query(status)?;
+    if search.is_none() && status.is_some() {
+        return Err(Invalid::new("invalid_status", "status narrows searches: give q too.").into());
+    }
     if search.is_some() {
         app.limits.check(Action::Search, ip.key()).await?;
     }
@@ -73,17 +84,30 @@ pub async fn list(
         }
         None => None,
     };
-    let query = ListQuery {
-        sort,
-        window,
-        tag_id,
-        search,
-        page,
-    };
     let Read {
         value: result,
         saved,
-    } = reading::list(&app.db, &app.cache, query, now).await?;
+    } = match search {
+        Some(terms) => {
+            let filter = SearchFilter {
+                tag_id,
+                status,
+                window,
+                sort: search_sort,
+                page,
+            };
+            reading::search(&app.db, &app.cache, app.search_cache(), terms, filter, now).await?
+        }
+        None => {
+            let query = ListQuery {
+                sort,
+                window,
+                tag_id,
+                page,
+            };
+            reading::list(&app.db, &app.cache, query, now).await?
+        }
+    };
     let list = QuestionList {
         items: result
             .items
