@@ -66,7 +66,9 @@
       var options = list.querySelectorAll("[role=option]");
       if (!options.length) return;
       if (active >= 0) options[active].removeAttribute("aria-selected");
-      active = (active + by + options.length + 1) % (options.length + 1) - 1;
+      // Positions -1 (the box itself) .. n-1, wrapping around.
+      var n = options.length + 1;
+      active = ((active + 1 + by + n) % n) - 1;
       if (active < 0) {
         input.removeAttribute("aria-activedescendant");
         return;

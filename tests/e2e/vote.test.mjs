@@ -665,3 +665,58 @@ test("asking with images: the question page shows them responsively, and they lo
     await context.close();
   }
 });
+
+test("search box: suggestions while typing with JavaScript, a plain search form without", { timeout: TEST_TIMEOUT }, async () => {
+  const js = await newContext({});
+  try {
+    const page = await js.newPage();
+    await page.goto("/");
+    const box = page.locator("#site-search-q");
+    await box.click();
+    await box.pressSequentially("indent", { delay: 30 });
+    const option = page.locator("#site-search-q-suggestions [role=option]").first();
+    await option.waitFor({ state: "visible", timeout: STEP_TIMEOUT });
+    assert.equal((await option.textContent()).trim(), QUESTION_TITLE);
+    assert.equal(await box.getAttribute("aria-expanded"), "true");
+    // Arrow down selects it; Enter opens the question.
+    await box.press("ArrowDown");
+    assert.equal(await option.getAttribute("aria-selected"), "true");
+    await Promise.all([
+      page.waitForURL((u) => u.pathname.startsWith(`/q/${question.id}`), { timeout: STEP_TIMEOUT }),
+      box.press("Enter"),
+    ]);
+    assert.equal((await page.locator("h1").first().textContent()).trim(), QUESTION_TITLE);
+    // Escape closes the list.
+    await box.click();
+    await box.fill("");
+    await box.pressSequentially("indentation", { delay: 20 });
+    await option.waitFor({ state: "visible", timeout: STEP_TIMEOUT });
+    await box.press("Escape");
+    assert.equal(await page.locator("#site-search-q-suggestions").isHidden(), true);
+  } finally {
+    await js.close();
+  }
+
+  const plain = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await plain.newPage();
+    await page.goto("/");
+    await page.locator("#site-search-q").fill("indentation");
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === "/search", { timeout: STEP_TIMEOUT }),
+      page.locator("#site-search-q").press("Enter"),
+    ]);
+    assert.match(page.url(), /q=indentation/);
+    const titles = await page.locator(".question-list .question-title a").allTextContents();
+    assert.ok(titles.map((t) => t.trim()).includes(QUESTION_TITLE), JSON.stringify(titles));
+    // The filter form searches again with a status.
+    await page.locator("#search-status").selectOption("open");
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.get("status") === "open", { timeout: STEP_TIMEOUT }),
+      page.locator(".search-filters button[type=submit]").click(),
+    ]);
+    assert.ok((await page.locator(".question-list .question-title a").allTextContents()).length >= 1);
+  } finally {
+    await plain.close();
+  }
+});
