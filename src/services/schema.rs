@@ -4,14 +4,18 @@
 use crate::db::Db;
 use crate::models::search;
 
-/// Version of the migration that creates the search index (`migrations/*/…_search`).
-const SEARCH_MIGRATION: &str = "2026-12-06-000013";
+/// Version of the migration that creates the search index (`migrations/*/2026-12-06-000013_search`),
+/// as Diesel reports it (without the dashes).
+const SEARCH_MIGRATION: &str = "20261206000013";
 
 /// Applies pending migrations, then indexes existing questions for search when that migration
 /// was among them; returns how many migrations ran.
 pub fn migrate(db: &Db) -> Result<usize, String> {
     let versions = db.migrate_versions()?;
-    if versions.iter().any(|v| v.starts_with(SEARCH_MIGRATION)) {
+    if versions
+        .iter()
+        .any(|v| v.replace('-', "").starts_with(SEARCH_MIGRATION))
+    {
         let n = reindex(db, false)?;
         tracing::info!(questions = n, "existing questions indexed for search");
     }

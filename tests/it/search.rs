@@ -19,6 +19,7 @@ backend_tests!(
     filters_sorts_and_pages,
     hidden_and_deleted_questions_never_appear,
     the_index_follows_edits_and_the_backfill_fills_it,
+    the_migration_indexes_existing_questions,
     suggestions_for_the_search_box,
     bad_queries_get_a_message,
 );
@@ -531,4 +532,42 @@ async fn bad_queries_get_a_message(b: Backend) {
     let (_, body) = app.get("/new").await;
     assert!(body.contains("A question about anything at all"));
     let _ = StatusFilter::Open;
+}
+
+async fn the_migration_indexes_existing_questions(b: Backend) {
+    let app = TestApp::new(b).await;
+    let id = app
+        .question(question(
+            "Asked before search existed: narwhals or unicorns?",
+        ))
+        .await;
+    // Take the database back to before the search migration: its tables gone, not recorded.
+    let down = match b {
+        Backend::Sqlite => {
+            include_str!("../../migrations/sqlite/2026-12-06-000013_search/down.sql")
+        }
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => include_str!("../../migrations/mysql/2026-12-06-000013_search/down.sql"),
+    };
+    app.db
+        .write(move |c| {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute(down)?;
+            c.batch_execute(
+                "DELETE FROM __diesel_schema_migrations WHERE version LIKE '2026%12%06%000013%'",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let db = app.db.clone();
+    let applied =
+        rocket::tokio::task::spawn_blocking(move || beebeta::services::schema::migrate(&db))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(applied, 1);
+    assert_eq!(ids(&app, "narwhals", SearchSort::New).await, vec![id]);
+    let (_, body) = app.get("/search?q=unicorn").await;
+    assert!(body.contains("Asked before search existed"));
 }
