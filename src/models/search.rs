@@ -270,7 +270,13 @@ impl Dialect {
                                 format!("\"{}\"", ws.join(" "))
                             }
                         };
-                        if all { format!("+{term}") } else { term }
+                        // One term: "all" and "any" are the same search, written the same
+                        // way so that InnoDB runs it once for every MATCH that names it.
+                        if all || terms.len() == 1 {
+                            format!("+{term}")
+                        } else {
+                            term
+                        }
                     })
                     .collect();
                 parts.join(" ")
