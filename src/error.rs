@@ -341,6 +341,35 @@ pub fn connection_lost(cause: &str) -> bool {
     .any(|needle| m.contains(needle))
 }
 
+/// Whether a statement was stopped by its time limit (MariaDB `max_statement_time`, MySQL
+/// `max_execution_time`): the database answered, the statement was too costly.
+pub fn statement_timed_out(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            m.contains("max_statement_time")
+                || m.contains("maximum statement execution time")
+                || m.contains("query execution was interrupted")
+        }
+        _ => false,
+    }
+}
+
+/// A search the database could not rank within the read limit: a 422 that says what to do, and
+/// not a database outage (the breaker must not open because one search matched half the site).
+pub fn search_too_broad(e: diesel::result::Error) -> AppError {
+    if statement_timed_out(&e) {
+        AppError::Unprocessable {
+            code: "search_too_broad",
+            message: "This search matches too many questions to rank in time. Add a word, a tag \
+                      or a status, or put words in quotes."
+                .into(),
+        }
+    } else {
+        e.into()
+    }
+}
+
 /// Whether a database error means the database did not answer in time or cannot be reached
 /// (a statement or lock-wait limit, a lost or refused connection, SQLite's busy timeout), as
 /// opposed to an answer (a constraint, bad SQL).
@@ -507,5 +536,41 @@ impl rocket::fairing::Fairing for RetryAfterOn503 {
         {
             resp.set_header(Header::new("Retry-After", "1"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn db_error(message: &str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn a_search_over_its_time_limit_is_too_broad_not_an_outage() {
+        for m in [
+            "Query execution was interrupted (max_statement_time exceeded)",
+            "Query execution was interrupted, maximum statement execution time exceeded",
+        ] {
+            let e = search_too_broad(db_error(m));
+            assert!(
+                matches!(
+                    e,
+                    AppError::Unprocessable {
+                        code: "search_too_broad",
+                        ..
+                    }
+                ),
+                "{m}: {e:?}"
+            );
+            assert_eq!(e.status(), Status::UnprocessableEntity);
+        }
+        // Anything else keeps its meaning: a lost connection is the database failing.
+        assert!(matches!(
+            search_too_broad(db_error("Lost connection to server during query")),
+            AppError::DbUnavailable(_)
+        ));
     }
 }

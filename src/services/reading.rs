@@ -30,7 +30,7 @@ use chrono::NaiveDateTime;
 use crate::cache::{Cache, Keep};
 use crate::db::Db;
 use crate::domain::{Page, SearchTerms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, search_too_broad};
 use crate::models::ballot;
 use crate::models::counts::{self, Counts};
 use crate::models::listing::{self, ListQuery, ListView};
@@ -344,7 +344,9 @@ pub async fn search(
 ) -> AppResult<Read<ListView>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let load = || db.run_blocking(|c| Ok(listing::search(c, &terms, &filter, now)?));
+        let load = || {
+            db.run_blocking(|c| listing::search(c, &terms, &filter, now).map_err(search_too_broad))
+        };
         if fresh_for.is_zero() {
             return load().map(Read::fresh);
         }
@@ -374,7 +376,9 @@ pub async fn suggest(
 ) -> AppResult<Read<Vec<Suggestion>>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let load = || db.run_blocking(|c| Ok(search::suggest(c, &terms, SUGGESTIONS)?));
+        let load = || {
+            db.run_blocking(|c| search::suggest(c, &terms, SUGGESTIONS).map_err(search_too_broad))
+        };
         if fresh_for.is_zero() {
             return load().map(Read::fresh);
         }
