@@ -184,7 +184,20 @@ pub fn login_nfkc(typed: &str) -> String {
 /// `utf8mb4_unicode_ci` takes for one login (`alice`, `ALICE`, `ａｌｉｃｅ`, `àlice`), so an unknown
 /// login backs off under as many spellings as a known one does.
 pub fn login_fold(typed: &str) -> String {
-    let nfkc = login_nfkc(typed);
+    // One pass is not always a fixed point (`ẞ` upper-cases to itself and lower-cases to `ß`,
+    // which the next pass turns into `ss`): repeat until nothing changes (two passes in practice).
+    let mut folded = fold_once(&login_nfkc(typed));
+    for _ in 0..3 {
+        let again = fold_once(&folded);
+        if again == folded {
+            break;
+        }
+        folded = again;
+    }
+    folded
+}
+
+fn fold_once(nfkc: &str) -> String {
     // Upper then lower case: the full folds (`ß` to `ss`, final `ς` and `σ` alike) as well.
     let cased = nfkc.to_uppercase().to_lowercase();
     let marks = CodePointMapData::<GeneralCategory>::new();
@@ -290,6 +303,9 @@ mod tests {
             assert_eq!(login_fold(spelling), "alice", "{spelling:?}");
         }
         assert_eq!(login_fold("Straße"), login_fold("STRASSE"));
+        // Capital sharp s: one pass gave `ß`, a second `ss` (found by the property test).
+        assert_eq!(login_fold("STRAẞE"), "strasse");
+        assert_eq!(login_fold(&login_fold("ẞȺK")), login_fold("ẞȺK"));
         assert_eq!(login_fold("ΟΔΟΣ"), login_fold("οδοσ"));
         assert_eq!(login_fold("Alice@Example.COM"), "alice@example.com");
         assert_ne!(login_fold("alice"), login_fold("alicia"));
