@@ -29,10 +29,6 @@ pub struct GenerateOptions {
 const TAGS: usize = 60;
 
 /// A string as an SQL literal: the generated text has no quotes, but one would be doubled.
-fn sql_str(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Draws ranks `0..n` with weights `1/(rank + 1)`: a Zipf law, by inverse CDF.
 struct Zipf {
     /// `cumulative[i]` is the sum of the weights of ranks `0..=i`.
@@ -679,9 +675,9 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
                 }
                 qs.push_str(&format!(
                     "({id}, NULL, {}, {}, {}, '{}', 1, {}, 'always', 'browser', 0, 0, {}, {}, NULL)",
-                    sql_str(&draft.title),
-                    sql_str(&slug),
-                    draft.description.as_deref().map_or_else(|| "NULL".to_string(), sql_str),
+                    bulk::quote(&draft.title),
+                    bulk::quote(&slug),
+                    draft.description.as_deref().map_or_else(|| "NULL".to_string(), bulk::quote),
                     if multiple { "multiple" } else { "single" },
                     if multiple { n_choices } else { 1 },
                     ts(at),
@@ -692,7 +688,7 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
                     if p > 0 {
                         cs.push(',');
                     }
-                    cs.push_str(&format!("({next_choice}, {id}, {p}, {})", sql_str(label)));
+                    cs.push_str(&format!("({next_choice}, {id}, {p}, {})", bulk::quote(label)));
                     next_choice += 1;
                 }
                 let t1 = rng.gen_range(0..TAGS);
@@ -868,6 +864,6 @@ mod tests {
 
     #[test]
     fn sql_literals_double_quotes() {
-        assert_eq!(sql_str("it's"), "'it''s'");
+        assert_eq!(bulk::quote("it's"), "'it''s'");
     }
 }

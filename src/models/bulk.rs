@@ -29,8 +29,10 @@ fn ts(t: NaiveDateTime) -> String {
     t.format("'%Y-%m-%d %H:%M:%S%.6f'").to_string()
 }
 
-fn quote(s: &str) -> String {
-    // Only loader-generated ASCII voter keys reach here; quotes are doubled all the same.
+/// A string as an SQL literal, for the loaders' multi-row statements: quotes doubled. Only for
+/// text without backslashes (MySQL reads them as escapes): generated keys and words, folded
+/// search text — never text as a visitor typed it.
+pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

@@ -8,8 +8,8 @@ use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, last_insert_id, transaction};
 use crate::domain::poll::{self, PollStatus};
 use crate::domain::{
-    BallotRules, Kind, ManageRefusal, Protection, QuestionDraft, ResultsVisibility, VoteRules,
-    slugify,
+    BallotRules, Kind, ManageRefusal, Protection, QuestionDraft, ResultsVisibility, SearchDocument,
+    VoteRules, slugify,
 };
 use crate::models::choice::NewChoice;
 use crate::models::tag;
@@ -84,7 +84,7 @@ impl QuestionRow {
 
     /// The canonical path `/q/<id>/<slug>`.
     pub fn path(&self) -> String {
-        format!("/q/{}/{}", self.id, self.slug)
+        path_of(self.id, &self.slug)
     }
 
     /// What this question says about a vote at `now`, given its choice ids.
@@ -123,6 +123,11 @@ struct NewQuestion<'a> {
 }
 
 /// Filter for questions that are listed and reachable (not hidden, not deleted).
+/// The canonical path of question `id` with `slug`: `/q/<id>/<slug>`.
+pub fn path_of(id: i64, slug: &str) -> String {
+    format!("/q/{id}/{slug}")
+}
+
 macro_rules! visible {
     () => {
         questions::hidden_at
@@ -178,7 +183,7 @@ pub fn create(
             diesel::insert_into(choices::table).values(row).execute(c)?;
         }
         tag::attach(c, id, &draft.tags)?;
-        crate::models::search::index(c, &[id])?;
+        crate::models::search::replace(c, id, &SearchDocument::of_draft(draft))?;
         Ok(id)
     })
 }
@@ -299,7 +304,7 @@ pub fn update(
         }
         tag::detach_all(c, id)?;
         tag::attach(c, id, &draft.tags)?;
-        crate::models::search::index(c, &[id])?;
+        crate::models::search::replace(c, id, &SearchDocument::of_draft(draft))?;
         Ok(())
     })
 }

@@ -5,7 +5,7 @@
 //! Each question has one row in `question_search`: its title's words, and the words of its
 //! description, choice labels and tag names (`domain::SearchDocument`, folded by the app so both
 //! backends split words alike). The write path replaces the row when a question is created or
-//! edited ([`index`]); `beebeta migrate` indexes questions that have none ([`backfill`]).
+//! edited ([`replace`]); `beebeta migrate` indexes questions that have none ([`backfill`]).
 //!
 //! Ranking (`sort=relevance`): every question holding any of the words is a result, ordered by
 //! tiers — all words in the title, then all words anywhere, then the rest — and within each by
@@ -19,10 +19,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::AnyConnection;
-use crate::db::schema::{choices, question_search, question_tags, questions, tags};
+use std::collections::HashMap;
+
+use crate::db::schema::{choices, question_search, questions};
 #[cfg(feature = "mysql")]
 use crate::domain::search::index_word;
 use crate::domain::{Page, SearchDocument, SearchSort, SearchTerms, StatusFilter, Term, Window};
+use crate::models::bulk::quote;
+use crate::models::tag;
 
 /// Narrowing and order of a search.
 #[derive(Debug, Clone)]
@@ -53,15 +57,25 @@ pub struct Suggestion {
     pub slug: String,
 }
 
-impl Suggestion {
-    /// The question's page.
-    pub fn path(&self) -> String {
-        format!("/q/{}/{}", self.id, self.slug)
-    }
+/// Replaces a question's search row (call it in the transaction that stores the question).
+pub fn replace(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    doc: &SearchDocument,
+) -> QueryResult<()> {
+    diesel::delete(question_search::table.find(question_id)).execute(conn)?;
+    diesel::insert_into(question_search::table)
+        .values((
+            question_search::question_id.eq(question_id),
+            question_search::title.eq(&doc.title),
+            question_search::body.eq(&doc.body),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Replaces the search rows of these questions with their current text (call it in the
-/// transaction that changed them).
+/// Replaces the search rows of these questions with their stored text, read back from their
+/// rows (the backfill).
 pub fn index(conn: &mut AnyConnection, question_ids: &[i64]) -> QueryResult<()> {
     for chunk in question_ids.chunks(500) {
         let docs = documents(conn, chunk)?;
@@ -108,27 +122,21 @@ fn documents(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Sea
         .filter(questions::id.eq_any(ids))
         .select((questions::id, questions::title, questions::description))
         .load(conn)?;
-    let labels: Vec<(i64, String)> = choices::table
+    let mut labels: HashMap<i64, Vec<String>> = HashMap::new();
+    for (qid, label) in choices::table
         .filter(choices::question_id.eq_any(ids))
         .order((choices::question_id, choices::position))
         .select((choices::question_id, choices::label))
-        .load(conn)?;
-    let tag_names: Vec<(i64, String)> = question_tags::table
-        .inner_join(tags::table)
-        .filter(question_tags::question_id.eq_any(ids))
-        .select((question_tags::question_id, tags::name))
-        .load(conn)?;
-    let of = |list: &[(i64, String)], id: i64| -> Vec<String> {
-        list.iter()
-            .filter(|(q, _)| *q == id)
-            .map(|(_, s)| s.clone())
-            .collect()
-    };
+        .load::<(i64, String)>(conn)?
+    {
+        labels.entry(qid).or_default().push(label);
+    }
+    let mut tag_names = tag::names_for(conn, ids)?;
     Ok(rows
         .into_iter()
         .map(|(id, title, description)| {
-            let l = of(&labels, id);
-            let t = of(&tag_names, id);
+            let l = labels.remove(&id).unwrap_or_default();
+            let t = tag_names.remove(&id).unwrap_or_default();
             let doc = SearchDocument::new(
                 &title,
                 description.as_deref(),
@@ -140,13 +148,10 @@ fn documents(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Sea
         .collect())
 }
 
-/// Inserts search rows with multi-row statements. The texts hold only letters, digits, `_` and
-/// spaces (`domain::search::words`), so they are written as literals; quotes are doubled all
-/// the same.
+/// Inserts search rows with multi-row statements (the backfill and `beebeta generate`). The
+/// texts hold only letters, digits, `_` and spaces (`domain::search::words`), so they are written
+/// as literals (`bulk::quote`).
 pub fn insert(conn: &mut AnyConnection, docs: &[(i64, SearchDocument)]) -> QueryResult<()> {
-    fn quote(s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''"))
-    }
     for chunk in docs.chunks(500) {
         let mut sql =
             String::from("INSERT INTO question_search (question_id, title, body) VALUES ");

@@ -344,25 +344,21 @@ pub async fn search(
 ) -> AppResult<Read<ListView>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let load = || {
-            db.run_blocking(|c| listing::search(c, &terms, &filter, now).map_err(search_too_broad))
+        let key = || {
+            format!(
+                "s:{}:{}:{}:{}:{}:{}:{}",
+                generation(&cache),
+                filter.sort.as_str(),
+                filter.status.map_or("any", |s| s.as_str()),
+                filter.window.as_str(),
+                filter.tag_id.unwrap_or(0),
+                filter.page.number(),
+                terms.key()
+            )
         };
-        if fresh_for.is_zero() {
-            return load().map(Read::fresh);
-        }
-        let key = format!(
-            "s:{}:{}:{}:{}:{}:{}:{}",
-            generation(&cache),
-            filter.sort.as_str(),
-            filter.status.map_or("any", |s| s.as_str()),
-            filter.window.as_str(),
-            filter.tag_id.unwrap_or(0),
-            filter.page.number(),
-            terms.key()
-        );
-        let mut saved = Saved::default();
-        let list = cached(&cache, &mut saved, &key, fresh_for, LIST_STALE, load)?;
-        Ok(saved.read(list))
+        cached_search(&cache, key, fresh_for, || {
+            db.run_blocking(|c| listing::search(c, &terms, &filter, now).map_err(search_too_broad))
+        })
     })
     .await
 }
@@ -376,18 +372,28 @@ pub async fn suggest(
 ) -> AppResult<Read<Vec<Suggestion>>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let load = || {
+        let key = || format!("sg:{}:{}", generation(&cache), terms.key());
+        cached_search(&cache, key, fresh_for, || {
             db.run_blocking(|c| search::suggest(c, &terms, SUGGESTIONS).map_err(search_too_broad))
-        };
-        if fresh_for.is_zero() {
-            return load().map(Read::fresh);
-        }
-        let key = format!("sg:{}:{}", generation(&cache), terms.key());
-        let mut saved = Saved::default();
-        let found = cached(&cache, &mut saved, &key, fresh_for, LIST_STALE, load)?;
-        Ok(saved.read(found))
+        })
     })
     .await
+}
+
+/// A search's read: from the cache for `fresh_for` (kept stale like lists), or straight from
+/// the database when `fresh_for` is zero (`cache_search_secs = 0`; the key is not even built).
+fn cached_search<T: serde::Serialize + serde::de::DeserializeOwned>(
+    cache: &Cache,
+    key: impl FnOnce() -> String,
+    fresh_for: Duration,
+    load: impl FnOnce() -> AppResult<T>,
+) -> AppResult<Read<T>> {
+    if fresh_for.is_zero() {
+        return load().map(Read::fresh);
+    }
+    let mut saved = Saved::default();
+    let value = cached(cache, &mut saved, &key(), fresh_for, LIST_STALE, load)?;
+    Ok(saved.read(value))
 }
 
 /// One page of the tag cloud (tags by number of questions), and whether there are more.

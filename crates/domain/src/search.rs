@@ -106,6 +106,18 @@ impl SearchDocument {
     }
 }
 
+impl SearchDocument {
+    /// The document of a question about to be stored.
+    pub fn of_draft(draft: &crate::draft::QuestionDraft) -> SearchDocument {
+        SearchDocument::new(
+            draft.title.as_str(),
+            draft.description.as_ref().map(|d| d.as_str()),
+            draft.choices.iter().map(|c| c.as_str()),
+            draft.tags.iter().map(|t| t.as_str()),
+        )
+    }
+}
+
 /// One thing to look for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {

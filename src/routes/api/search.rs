@@ -7,6 +7,7 @@ use crate::auth::client_ip::ClientIp;
 use crate::domain::SearchTerms;
 use crate::error::AppResult;
 use crate::limits::Action;
+use crate::models::question::path_of;
 use crate::routes::json::{ErrorBody, Suggestion, SuggestionList};
 use crate::routes::views::MaybeSaved;
 use crate::services::reading::{self, Read};
@@ -47,7 +48,7 @@ pub async fn suggest(
     let items = value
         .into_iter()
         .map(|s| Suggestion {
-            url: s.path(),
+            url: path_of(s.id, &s.slug),
             id: s.id,
             title: s.title,
         })
