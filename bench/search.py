@@ -129,10 +129,12 @@ def index_bytes(backend, url):
             return None
         # Every FTS_* file of this database belongs to question_search (its only FULLTEXT table).
         return sum(os.path.getsize(os.path.join(d, n)) for n in names
-                   if n.startswith("FTS_") or n.startswith("question_search."))
+                   if n.startswith("FTS_") or n.startswith("question_search.")
+                   or n.startswith("search_words."))
     try:
         row = sqlite(url).execute(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'question_search' OR name LIKE 'question_fts%'"
+            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'question_search' OR name LIKE 'question_fts%' "
+            "OR name = 'search_words'"
         ).fetchone()
         return row[0]
     except Exception:
@@ -153,7 +155,7 @@ def compare(backend, url, out):
         n = sqlite(url).execute("SELECT COUNT(*) FROM question_search").fetchone()[0]
     size = index_bytes(backend, url)
     shown = f"{size / 1e6:.1f} MB" if size else "unknown"
-    print(f"search index: {shown} (question_search and its full-text index) for {n} questions")
+    print(f"search index: {shown} (question_search, its full-text index and search_words) for {n} questions")
 
 
 if __name__ == "__main__":

@@ -127,8 +127,8 @@ fn list_big_tag(
     }
     let (index, order) = match q.sort {
         Sort::Hot => ("questions_hot", "q.hot_rank DESC, q.id DESC"),
-        Sort::New => ("questions_new", "q.created_at DESC, q.id DESC"),
-        Sort::Top => ("questions_top", "q.vote_count DESC, q.id DESC"),
+        Sort::New => ("questions_visible_new", "q.created_at DESC, q.id DESC"),
+        Sort::Top => ("questions_visible_top", "q.vote_count DESC, q.id DESC"),
     };
     let since = q.window.since(now);
     // Only fixed identifiers are formatted in; values are bound.

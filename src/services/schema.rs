@@ -4,18 +4,19 @@
 use crate::db::Db;
 use crate::models::search;
 
-/// Version of the migration that creates the search index (`migrations/*/2026-12-06-000013_search`),
-/// as Diesel reports it (without the dashes).
-const SEARCH_MIGRATION: &str = "20261206000013";
+/// Versions of the migrations that leave the search index empty (`000013_search` creates it,
+/// `000014_search_words` drops its rows when the folding changed), as Diesel reports them
+/// (without the dashes).
+const SEARCH_MIGRATIONS: [&str; 2] = ["20261206000013", "20261206000014"];
 
-/// Applies pending migrations, then indexes existing questions for search when that migration
-/// was among them; returns how many migrations ran.
+/// Applies pending migrations, then indexes existing questions for search when one of the
+/// migrations that empty the index was among them; returns how many migrations ran.
 pub fn migrate(db: &Db) -> Result<usize, String> {
     let versions = db.migrate_versions()?;
-    if versions
-        .iter()
-        .any(|v| v.replace('-', "").starts_with(SEARCH_MIGRATION))
-    {
+    if versions.iter().any(|v| {
+        let v = v.replace('-', "");
+        SEARCH_MIGRATIONS.iter().any(|m| v.starts_with(m))
+    }) {
         let n = reindex(db, false)?;
         tracing::info!(questions = n, "existing questions indexed for search");
     }

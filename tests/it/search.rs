@@ -22,6 +22,7 @@ backend_tests!(
     the_migration_indexes_existing_questions,
     suggestions_for_the_search_box,
     bad_queries_get_a_message,
+    every_plan_gives_the_same_answer,
 );
 
 /// Ids found for `q` (relevance order, first page), through the model.
@@ -400,6 +401,15 @@ async fn the_index_follows_edits_and_the_backfill_fills_it(b: Backend) {
             .unwrap()
             .unwrap();
     assert_eq!(again, 0, "nothing left to index");
+    word_counts_match_the_rows(&app).await;
+    let db = app.db.clone();
+    let all =
+        rocket::tokio::task::spawn_blocking(move || beebeta::services::schema::reindex(&db, true))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(all, 2);
+    word_counts_match_the_rows(&app).await;
 }
 
 async fn suggestions_for_the_search_box(b: Backend) {
@@ -570,4 +580,226 @@ async fn the_migration_indexes_existing_questions(b: Backend) {
     assert_eq!(ids(&app, "narwhals", SearchSort::New).await, vec![id]);
     let (_, body) = app.get("/search?q=unicorn").await;
     assert!(body.contains("Asked before search existed"));
+}
+
+/// Every plan (walk the list's index, ask the full-text index, the planner's choice) gives the
+/// same answer, for every sort, page and filter, and the suggestions too.
+async fn every_plan_gives_the_same_answer(b: Backend) {
+    use models::search::Plan;
+    let app = TestApp::new(b).await;
+    let vocab = [
+        "solar", "panels", "energy", "garden", "city", "eu", "tax", "pasta", "pizza", "remote",
+        "work", "home",
+    ];
+    let mut seed = 7u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let mut ids = Vec::new();
+    for i in 0..90 {
+        let title: Vec<&str> = (0..4).map(|_| vocab[next(vocab.len())]).collect();
+        let description: Vec<&str> = (0..next(3)).map(|_| vocab[next(vocab.len())]).collect();
+        let mut q = question(&format!("Question {i}: {}?", title.join(" ")))
+            .description(&description.join(" "))
+            .age_days(i64::from(i % 30));
+        if i % 3 == 0 {
+            q = q.tags(&["three"]);
+        }
+        if i % 7 == 0 {
+            q = q.closed();
+        }
+        ids.push(app.question(q).await);
+    }
+    // Votes with ties (the walk resumes after the last (votes, id) it saw); two hidden.
+    let votes: Vec<(i64, i64)> = ids.iter().map(|id| (*id, (id * 37) % 5)).collect();
+    let hide = [ids[3], ids[40]];
+    app.db
+        .write(move |c| {
+            use beebeta::db::schema::questions;
+            use diesel::prelude::*;
+            for (id, v) in &votes {
+                diesel::update(questions::table.find(*id))
+                    .set(questions::vote_count.eq(*v))
+                    .execute(c)?;
+            }
+            diesel::update(questions::table.filter(questions::id.eq_any(hide)))
+                .set(questions::hidden_at.eq(Some(models::now())))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let tag_id: i64 = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::tags;
+            use diesel::prelude::*;
+            Ok(tags::table
+                .filter(tags::name.eq("three"))
+                .select(tags::id)
+                .first(c)?)
+        })
+        .await
+        .unwrap();
+    let queries = [
+        "solar",
+        "solar panels",
+        "eu tax",
+        "pa",
+        "pizza wor",
+        "\"remote work\"",
+        "home garden city",
+        "tax pizza energy solar",
+        "nothing",
+    ];
+    let mut second_pages = 0;
+    for q in queries {
+        for sort in [SearchSort::Relevance, SearchSort::New, SearchSort::Top] {
+            for (tag, status) in [
+                (None, None),
+                (Some(tag_id), None),
+                (None, Some(StatusFilter::Open)),
+            ] {
+                for page in ["1", "2", "3"] {
+                    let filter = SearchFilter {
+                        tag_id: tag,
+                        status,
+                        window: beebeta::domain::Window::All,
+                        sort,
+                        page: Page::from_query(Some(page)).unwrap(),
+                    };
+                    let terms = SearchTerms::parse(q).unwrap().unwrap();
+                    let now = models::now();
+                    let found = app
+                        .db
+                        .run(move |c| {
+                            let mut out = Vec::new();
+                            for plan in [Plan::Walk, Plan::Index, Plan::Cheapest] {
+                                out.push(models::search::find_with(c, &terms, &filter, now, plan)?);
+                            }
+                            Ok(out)
+                        })
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        found[0], found[1],
+                        "{q} {sort:?} {tag:?} {status:?} page {page}: walk and index"
+                    );
+                    assert_eq!(
+                        found[0], found[2],
+                        "{q} {sort:?} {tag:?} {status:?} page {page}: chosen plan"
+                    );
+                    assert!(!found[0].iter().any(|id| hide.contains(id)));
+                    if page == "2" && !found[0].is_empty() {
+                        second_pages += 1;
+                    }
+                }
+            }
+        }
+        let terms = SearchTerms::parse(q).unwrap().unwrap();
+        let suggested = app
+            .db
+            .run(move |c| {
+                let mut out = Vec::new();
+                for plan in [Plan::Walk, Plan::Index, Plan::Cheapest] {
+                    out.push(models::search::suggest_with(c, &terms, 8, plan)?);
+                }
+                Ok(out)
+            })
+            .await
+            .unwrap();
+        assert_eq!(suggested[0], suggested[1], "{q}: suggestions");
+        assert_eq!(suggested[0], suggested[2], "{q}: suggestions");
+    }
+    assert!(
+        second_pages >= 10,
+        "the corpus fills second pages ({second_pages})"
+    );
+    // Relevance on the corpus, by hand: "solar panels" lists every question holding both words
+    // in its title before any holding only one.
+    let found = ids_of(&app, "solar panels").await;
+    let titles = app
+        .db
+        .run(move |c| {
+            use beebeta::db::schema::questions;
+            use diesel::prelude::*;
+            let rows: Vec<(i64, String)> = questions::table
+                .filter(questions::id.eq_any(&found))
+                .select((questions::id, questions::title))
+                .load(c)?;
+            let map: std::collections::HashMap<i64, String> = rows.into_iter().collect();
+            Ok(found
+                .iter()
+                .map(|id| map[id].to_lowercase())
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    let both = |t: &String| t.contains("solar") && t.contains("panels");
+    let first_without = titles.iter().position(|t| !both(t)).unwrap_or(titles.len());
+    assert!(first_without > 0, "some titles hold both words");
+    assert!(
+        titles[first_without..].iter().all(|t| !both(t)),
+        "{titles:?}"
+    );
+    word_counts_match_the_rows(&app).await;
+}
+
+async fn ids_of(app: &TestApp, q: &str) -> Vec<i64> {
+    ids(app, q, SearchSort::Relevance).await
+}
+
+/// `search_words` holds, for every indexed word, the questions whose search row holds it
+/// anywhere and in the title, and under the empty word the number of rows.
+async fn word_counts_match_the_rows(app: &TestApp) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (expected, stored) = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::question_search;
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                word: String,
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                questions: i64,
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                titles: i64,
+            }
+            let rows: Vec<(String, String)> = question_search::table
+                .select((question_search::title, question_search::body))
+                .load(c)?;
+            let mut expected: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for (title, body) in &rows {
+                let in_title: BTreeSet<&str> = title.split_whitespace().collect();
+                let anywhere: BTreeSet<&str> = title
+                    .split_whitespace()
+                    .chain(body.split_whitespace())
+                    .collect();
+                for w in anywhere {
+                    let e = expected.entry(w.to_string()).or_default();
+                    e.0 += 1;
+                    e.1 += i64::from(in_title.contains(w));
+                }
+            }
+            let n = rows.len() as i64;
+            expected.insert(String::new(), (n, n));
+            let stored: BTreeMap<String, (i64, i64)> = diesel::sql_query(
+                "SELECT word, questions, titles FROM search_words \
+                 WHERE questions <> 0 OR titles <> 0",
+            )
+            .load::<Row>(c)?
+            .into_iter()
+            .map(|r| (r.word, (r.questions, r.titles)))
+            .collect();
+            Ok((expected, stored))
+        })
+        .await
+        .unwrap();
+    assert!(expected.len() > 1, "the corpus has words");
+    assert_eq!(stored, expected);
 }

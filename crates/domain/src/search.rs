@@ -1,14 +1,14 @@
 //! Full-text search, the database-free half: what a visitor typed, parsed into words and quoted
 //! phrases, and the words a question is indexed under.
 //!
-//! Both halves fold text the same way — NFKC, lower case, letters and digits only, every other
-//! character a space — so the database's tokenizer (InnoDB's built-in parser, SQLite's
+//! Both halves fold text the same way — NFKC, lower case, accents off Latin, Greek and Cyrillic
+//! letters (`café` → `cafe`), letters and digits only, every other character a space — so the database's tokenizer (InnoDB's built-in parser, SQLite's
 //! `unicode61`) only ever splits on spaces and the two backends agree on what a word is.
 //! InnoDB does not index words shorter than `innodb_ft_min_token_size` (3 by default): indexed
 //! and searched words are padded with `_` to three characters (`eu` → `eu_`), which InnoDB
 //! counts as part of a word and SQLite's tokenizer drops again.
 
-use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 
 use super::Invalid;
 use super::poll::string_enum;
@@ -29,11 +29,18 @@ const STOPWORDS: &[&str] = &[
     "where", "which", "who", "will", "with", "you",
 ];
 
-/// Folds text to its words: NFKC, lower case, runs of letters and digits (each cut to
-/// `MAX_WORD_CHARS`).
+/// Folds text to its words: NFKC, lower case, without the combining accents of the Latin,
+/// Greek and Cyrillic letters (U+0300–U+036F, as SQLite's `remove_diacritics` and MariaDB's
+/// `_ci` collations ignore them: the folded text then compares byte for byte on both
+/// backends), runs of letters and digits (each cut to `MAX_WORD_CHARS`).
 pub fn words(text: &str) -> Vec<String> {
+    let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(text);
+    let bare: String = decomposed
+        .chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .collect();
     let folded = ComposingNormalizerBorrowed::new_nfkc()
-        .normalize(text)
+        .normalize(&bare)
         .to_lowercase();
     folded
         .split(|c: char| !c.is_alphanumeric())
@@ -302,10 +309,16 @@ mod tests {
     fn words_are_folded() {
         assert_eq!(
             words("Ｃafé, TAX-free! 5G"),
-            vec!["café", "tax", "free", "5g"]
+            vec!["cafe", "tax", "free", "5g"]
         );
         assert_eq!(index_text("EU tax a"), "eu_ tax a__");
         assert_eq!(index_word("ü"), "ü__");
+        // Accents go, composed or not, Greek and Cyrillic too.
+        assert_eq!(
+            words("Crème brûlée Ἀθῆναι й"),
+            vec!["creme", "brulee", "αθηναι", "и"]
+        );
+        assert_eq!(words("cafe\u{301}"), vec!["cafe"]);
     }
 
     #[test]
