@@ -943,9 +943,11 @@ impl Dialect {
                 "FROM question_search s JOIN questions q ON q.id = s.question_id \
                  WHERE MATCH (s.title, s.body) AGAINST (? IN BOOLEAN MODE)"
             }
+            // CROSS JOIN: SQLite keeps this order (the index first). Left to choose, the
+            // bundled SQLite walked `questions` for the ORDER BY and asked FTS5 row by row.
             Dialect::Fts5 => {
-                "FROM question_fts JOIN questions q ON q.id = question_fts.rowid \
-                 JOIN question_search s ON s.question_id = q.id WHERE question_fts MATCH ?"
+                "FROM question_fts CROSS JOIN questions q ON q.id = question_fts.rowid \
+                 CROSS JOIN question_search s ON s.question_id = q.id WHERE question_fts MATCH ?"
             }
         }
     }
