@@ -153,6 +153,7 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
         .attach(count_refresher())
         .attach(report_refresher())
         .attach(vote_writers_shutdown())
+        .attach(launch_line(cfg.site.public_url.clone()))
         .attach(crate::error::RetryAfterOn503)
         .mount("/", routes::html())
         .mount(routes::api::BASE, routes::api::routes())
@@ -176,6 +177,21 @@ fn maybe_seed(db: &Db, cfg: &DatabaseConfig) -> Result<(), String> {
         tracing::info!(questions = n, "seeded demo content into the empty database");
     }
     Ok(())
+}
+
+/// One info line once the server listens: where, and the public address links use (Rocket's
+/// own launch line is a warning; the default `log_filter` leaves it out).
+fn launch_line(public_url: String) -> AdHoc {
+    AdHoc::on_liftoff("launch line", move |rocket| {
+        Box::pin(async move {
+            let c = rocket.config();
+            tracing::info!(
+                listening = %format!("http://{}:{}", c.address, c.port),
+                public_url = %public_url,
+                "serving"
+            );
+        })
+    })
 }
 
 /// At shutdown: refuse new votes, commit the queued ones, stop the vote writers.

@@ -542,7 +542,7 @@ impl Default for TelemetryConfig {
     fn default() -> Self {
         TelemetryConfig {
             log_format: "pretty".into(),
-            log_filter: "info,rocket=warn".into(),
+            log_filter: "info,rocket=warn,rocket::launch=error".into(),
             sentry_dsn: None,
             sentry_sample_rate: 1.0,
             sentry_test_route: false,

@@ -387,7 +387,7 @@ impl Reports {
                     let ttl = this.inner.keep_for + this.inner.refresh;
                     this.inner.cache.set_json(&key, &built, ttl);
                     this.inner.memo.insert(key.clone(), Arc::new(built));
-                    tracing::info!(report = %key, ms = started.elapsed().as_millis() as u64, "report built");
+                    tracing::debug!(report = %key, ms = started.elapsed().as_millis() as u64, "report built");
                 }
                 Err(error) => tracing::warn!(report = %key, %error, "report build failed"),
             }

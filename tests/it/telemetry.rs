@@ -207,3 +207,85 @@ backend_tests!(
     metrics_are_refused_outside_the_allow_list,
     sentry_test_routes_are_off_by_default,
 );
+
+/// A first start on the embedded defaults (empty SQLite database, demo content seeded) logs no
+/// error and no Rocket warning, says where it serves in one info line, and keeps the report
+/// rebuilds out of the default log.
+#[test]
+fn a_first_start_logs_quietly() {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("out.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_beebeta"))
+        .current_dir(dir.path())
+        .env("BEEBETA_CONFIG", dir.path().join("none.toml"))
+        .env(
+            "BEEBETA_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("first.db").display()),
+        )
+        .env("BEEBETA_SECRET_KEY", crate::helpers::SECRET)
+        .env("BEEBETA_MEDIA", "memory://")
+        .env_remove("BEEBETA_LOG_FILTER")
+        .env_remove("BEEBETA_SEED_DEMO")
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("the beebeta binary starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let healthy = || {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        use std::io::Write;
+        let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut r = String::new();
+        let _ = s.read_to_string(&mut r);
+        r.starts_with("HTTP/1.1 200")
+    };
+    while !healthy() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server came up");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The report refresher builds its reports right after launch.
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("seeded demo content"),
+        "a first start: {text}"
+    );
+    assert!(!text.contains("ERROR"), "no error on a first start: {text}");
+    assert!(
+        !text.contains("has launched"),
+        "Rocket's WARN launch line is filtered: {text}"
+    );
+    assert!(
+        !text.contains("report built"),
+        "report rebuilds log at debug: {text}"
+    );
+    let serving: Vec<&str> = text.lines().filter(|l| l.contains("serving")).collect();
+    assert_eq!(serving.len(), 1, "{text}");
+    assert!(serving[0].contains("INFO"), "{text}");
+    assert!(
+        serving[0].contains(&format!("http://127.0.0.1:{port}")),
+        "{text}"
+    );
+}

@@ -60,7 +60,15 @@ impl Username {
         if Self::RESERVED.contains(&v.to_ascii_lowercase().as_str()) {
             return Err(Invalid::new(
                 "invalid_username",
-                "That username is reserved.",
+                format!(
+                    "“{v}” is reserved for the site (so are {}); please choose another username.",
+                    Self::RESERVED
+                        .iter()
+                        .filter(|r| !r.eq_ignore_ascii_case(v))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         }
         Ok(Username(v.to_string()))
@@ -229,6 +237,14 @@ mod tests {
         ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+        // A reserved name says so, and names the others (create-admin prints it).
+        let e = Username::parse("Admin").unwrap_err();
+        assert!(e.message.contains("“Admin” is reserved"), "{}", e.message);
+        assert!(
+            e.message.contains("root") && !e.message.contains("admin,"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
