@@ -322,10 +322,21 @@ async fn previews(app: &AppState, form: &AskForm<'_>) -> AppResult<Previews> {
         .collect())
 }
 
-#[get("/ask")]
-async fn ask_form(app: &AppState, viewer: Viewer, voter: Voter, user: CurrentUser) -> Template {
+/// The asking form; `title` fills the title in (the search page's "Ask it" after a miss).
+#[get("/ask?<title>")]
+async fn ask_form(
+    app: &AppState,
+    viewer: Viewer,
+    voter: Voter,
+    user: CurrentUser,
+    title: Option<&str>,
+) -> Template {
     let _ = user;
-    let form = AskForm::blank();
+    let mut form = AskForm::blank();
+    if let Some(t) = title {
+        // Only a starting point: the form checks the title when it is sent.
+        form.title = t.trim().chars().take(200).collect();
+    }
     let page = FormPage {
         mode: "ask",
         action: "/ask".into(),

@@ -23,6 +23,7 @@ backend_tests!(
     suggestions_for_the_search_box,
     bad_queries_get_a_message,
     every_plan_gives_the_same_answer,
+    a_miss_offers_to_ask_it,
 );
 
 /// Ids found for `q` (relevance order, first page), through the model.
@@ -802,4 +803,38 @@ async fn word_counts_match_the_rows(app: &TestApp) {
         .unwrap();
     assert!(expected.len() > 1, "the corpus has words");
     assert_eq!(stored, expected);
+}
+
+/// A search that finds nothing says so with the words typed and offers to ask them: the asking
+/// form starts with them as the title (after logging in, for a visitor).
+async fn a_miss_offers_to_ask_it(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (s, body) = app.get("/search?q=Flying%20cars%20by%202040").await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        body.contains("No questions match “Flying cars by 2040”"),
+        "{body}"
+    );
+    assert!(
+        body.contains("href=\"/ask?title=Flying%20cars%20by%202040\""),
+        "{body}"
+    );
+    let r = app
+        .client
+        .get("/ask?title=Flying%20cars%20by%202040")
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(
+        r.headers().get_one("Location"),
+        Some("/login?next=%2Fask%3Ftitle%3DFlying%2520cars%2520by%25202040"),
+        "a visitor comes back to the filled form"
+    );
+    app.signup("curious", "curious@example.com", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = app.get("/ask?title=Flying%20cars%20by%202040").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("value=\"Flying cars by 2040\""), "{page}");
+    let (_, page) = app.get("/ask").await;
+    assert!(!page.contains("Flying cars"));
 }
