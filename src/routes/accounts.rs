@@ -60,10 +60,19 @@ async fn login_form(
     flash: Option<rocket::request::FlashMessage<'_>>,
     next: Option<&str>,
 ) -> Template {
-    let notice = flash.map(|f| f.message().to_string()).or_else(|| {
-        next.is_some()
-            .then(|| "Please log in to continue.".to_string())
-    });
+    // A flash keeps its kind (success, error); the reason for a detour through this page is
+    // information, not success.
+    let (notice, notice_kind) = match flash {
+        Some(f) => (
+            Some(f.message().to_string()),
+            if f.kind() == "error" { "error" } else { "ok" },
+        ),
+        None => (
+            next.is_some()
+                .then(|| "Please log in to continue.".to_string()),
+            "info",
+        ),
+    };
     viewer.render(
         "accounts/login",
         context! {
@@ -74,6 +83,7 @@ async fn login_form(
             form: context! { username: "" },
             error: Option::<String>::None,
             notice,
+            notice_kind,
         },
     )
 }

@@ -6,6 +6,7 @@ use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, form_body, question};
 
 backend_tests!(
+    login_detours_say_why_as_information,
     signup_login_and_logout,
     signup_refusals_store_nothing,
     login_refusals_look_the_same,
@@ -656,4 +657,23 @@ mod login_limits {
         assert_eq!(signup("nina").await, Status::SeeOther);
         assert_eq!(signup("olga").await, Status::TooManyRequests);
     }
+}
+
+/// A page that needs an account sends a visitor to log in with the reason styled as information,
+/// not as a success; the login page on its own shows no notice.
+async fn login_detours_say_why_as_information(b: Backend) {
+    let app = TestApp::new(b).await;
+    let r = app.client.get("/ask").dispatch().await;
+    assert_eq!(r.status(), Status::SeeOther);
+    let to = r.headers().get_one("Location").unwrap().to_string();
+    let (s, page) = app.get(&to).await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        page.contains(
+            "<div class=\"notice notice-info\" role=\"status\">Please log in to continue.</div>"
+        ),
+        "{page}"
+    );
+    let (_, page) = app.get("/login").await;
+    assert!(!page.contains("class=\"notice "), "{page}");
 }
