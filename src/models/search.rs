@@ -378,6 +378,8 @@ const WALK_CHUNK_MAX: usize = 8192;
 struct Planner {
     dialect: Dialect,
     plan: Plan,
+    /// The row checks every plan applies.
+    checks: Checks,
     terms: Vec<Term>,
     /// Per term, questions holding it anywhere and in their title (estimates for prefixes and
     /// phrases).
@@ -486,6 +488,7 @@ impl Planner {
         Ok(Planner {
             dialect,
             plan,
+            checks: Checks::new(dialect, terms),
             terms: terms.to_vec(),
             anywhere,
             in_title,
@@ -599,7 +602,7 @@ impl Planner {
         budget: f64,
         mut chunk: usize,
     ) -> QueryResult<Option<Vec<i64>>> {
-        let hit = Checks::new(self.dialect, &self.terms).holds(phase.tier, "s");
+        let hit = self.checks.holds(phase.tier, "s");
         let key = phase.order.key();
         let mut found = Vec::new();
         let mut after: Option<Cursor> = None;
@@ -671,7 +674,7 @@ impl Planner {
         now: NaiveDateTime,
     ) -> QueryResult<Vec<i64>> {
         let (titles, all) = phase.tier.index();
-        let hit = Checks::new(self.dialect, &self.terms).holds(phase.tier, "s");
+        let hit = self.checks.holds(phase.tier, "s");
         let key = phase.order.key();
         let mut q = Query::default();
         q.push("SELECT q.id AS id ");

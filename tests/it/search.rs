@@ -837,4 +837,9 @@ async fn a_miss_offers_to_ask_it(b: Backend) {
     assert!(page.contains("value=\"Flying cars by 2040\""), "{page}");
     let (_, page) = app.get("/ask").await;
     assert!(!page.contains("Flying cars"));
+    // Too long a title is only a starting point: cut to the field's 200 characters.
+    let (s, page) = app.get(&format!("/ask?title={}", "x".repeat(10_000))).await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("value=\"{}\"", "x".repeat(200))));
+    assert!(!page.contains(&"x".repeat(201)));
 }
