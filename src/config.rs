@@ -453,7 +453,8 @@ impl Default for MediaConfig {
             url: "/media".into(),
             s3_endpoint: String::new(),
             upload_max_bytes: 5 * 1024 * 1024,
-            upload_request_max_bytes: 20 * 1024 * 1024,
+            // An ask form with an image on the question and on each of 10 choices: 11 × 5 MB.
+            upload_request_max_bytes: 64 * 1024 * 1024,
             image_max_pixels: 40_000_000,
             image_max_side: 8_000,
             image_workers: 2,

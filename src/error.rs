@@ -28,7 +28,6 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::serde::json::serde_json::json;
-use rocket_dyn_templates::{Template, context};
 
 /// Result of a handler or service call.
 pub type AppResult<T> = Result<T, AppError>;
@@ -52,6 +51,10 @@ pub enum AppError {
     /// No such thing (404).
     #[error("{0}")]
     NotFound(String),
+    /// No such page, with the pages that do exist (404): a list parameter out of its set
+    /// (`/top?window=year`) answers with the windows there are.
+    #[error("{message}")]
+    NoSuchPage { message: String, links: Vec<Link> },
     /// The action conflicts with the current state, e.g. voting on a closed question (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -123,7 +126,7 @@ impl AppError {
             AppError::BadRequest { .. } => Status::BadRequest,
             AppError::LoginRequired(_) => Status::Unauthorized,
             AppError::Forbidden { .. } => Status::Forbidden,
-            AppError::NotFound(_) => Status::NotFound,
+            AppError::NotFound(_) | AppError::NoSuchPage { .. } => Status::NotFound,
             AppError::Conflict { .. } => Status::Conflict,
             AppError::PayloadTooLarge(_) => Status::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
@@ -146,7 +149,7 @@ impl AppError {
             | AppError::Unprocessable { code, .. } => code,
             AppError::LoginRequired(_) => "login_required",
             AppError::Validation { .. } => "validation_failed",
-            AppError::NotFound(_) => "not_found",
+            AppError::NotFound(_) | AppError::NoSuchPage { .. } => "not_found",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "rate_limited",
@@ -428,35 +431,52 @@ pub fn status_title(status: Status) -> &'static str {
     }
 }
 
-/// Renders an error as JSON or as the HTML error page, with the given status.
-pub fn render(
-    req: &Request<'_>,
-    status: Status,
-    code: &str,
-    message: &str,
-) -> response::Result<'static> {
-    if wants_json(req) {
-        let body = json!({"error": {"code": code, "message": message}}).to_string();
-        Response::build()
-            .status(status)
-            .header(ContentType::JSON)
-            .sized_body(body.len(), std::io::Cursor::new(body))
-            .ok()
-    } else {
-        let page = Template::render(
-            "error",
-            context! {
-                page_title: status_title(status),
-                status: status.code,
-                title: status_title(status),
-                message,
-                nav: "",
-            },
-        );
-        let mut resp = page.respond_to(req)?;
-        resp.set_status(status);
-        Ok(resp)
+/// Renders an error as JSON, with the given status.
+pub fn render_json(status: Status, code: &str, message: &str) -> response::Result<'static> {
+    let body = json!({"error": {"code": code, "message": message}}).to_string();
+    Response::build()
+        .status(status)
+        .header(ContentType::JSON)
+        .sized_body(body.len(), std::io::Cursor::new(body))
+        .ok()
+}
+
+/// A link on an error page: where the visitor can go next.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Link {
+    /// What the link says.
+    pub label: String,
+    /// Where it goes (a path on this site).
+    pub href: String,
+}
+
+impl Link {
+    /// A link.
+    pub fn new(label: impl Into<String>, href: impl Into<String>) -> Link {
+        Link {
+            label: label.into(),
+            href: href.into(),
+        }
     }
+}
+
+/// What an [`AppError`] answered on an HTML route, left in the request for the catcher: a
+/// responder cannot look the session up, the catcher can, so the error page is rendered for the
+/// real visitor (their header, their next step) by `routes::catchers`.
+#[derive(Debug, Default, Clone)]
+pub struct PageError(pub Option<PageErrorDetail>);
+
+/// The parts of a [`PageError`].
+#[derive(Debug, Clone)]
+pub struct PageErrorDetail {
+    /// The stable code (as the API would say it).
+    pub code: &'static str,
+    /// The message for the visitor.
+    pub message: String,
+    /// Pages to go to instead, when the error knows them.
+    pub links: Vec<Link>,
+    /// Seconds for `Retry-After`, when the error has them.
+    pub retry_after: Option<u64>,
 }
 
 impl<'r> Responder<'r, 'static> for AppError {
@@ -470,26 +490,43 @@ impl<'r> Responder<'r, 'static> for AppError {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
             req.local_cache(|| ErrorCause(Some(self.to_string())));
         }
-        if let (AppError::Validation { message, fields }, true) = (&self, wants_json(req)) {
+        let retry_after = match &self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::DbUnavailable(_) => Some(DB_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if !wants_json(req) {
+            // The catcher renders the page (see `PageError`).
+            let links = match &self {
+                AppError::NoSuchPage { links, .. } => links.clone(),
+                _ => Vec::new(),
+            };
+            let detail = PageErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                links,
+                retry_after,
+            };
+            req.local_cache(|| PageError(Some(detail.clone())));
+            return Err(status);
+        }
+        let mut resp = if let AppError::Validation { message, fields } = &self {
             let body =
                 json!({"error": {"code": self.code(), "message": message, "fields": fields}})
                     .to_string();
-            return Response::build()
+            Response::build()
                 .status(status)
                 .header(ContentType::JSON)
                 .sized_body(body.len(), std::io::Cursor::new(body))
-                .ok();
-        }
-        let mut resp = render(req, status, self.code(), &self.public_message())?;
-        match &self {
-            AppError::TooManyRequests {
-                retry_after_secs, ..
-            } => resp.set_header(Header::new("Retry-After", retry_after_secs.to_string())),
-            AppError::DbUnavailable(_) => {
-                resp.set_header(Header::new("Retry-After", DB_RETRY_AFTER_SECS.to_string()))
-            }
-            _ => false,
+                .finalize()
+        } else {
+            render_json(status, self.code(), &self.public_message())?
         };
+        if let Some(secs) = retry_after {
+            resp.set_header(Header::new("Retry-After", secs.to_string()));
+        }
         Ok(resp)
     }
 }

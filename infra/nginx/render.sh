@@ -16,7 +16,7 @@
 #                 the peer is the client)
 #   PREFIX        a writable folder for logs, temporary files and the pid file (default
 #                 /var/lib/nginx-beebeta)
-#   UPLOAD_MAX    largest request body (default 20m: Beebeta's upload_request_max_bytes)
+#   UPLOAD_MAX    largest request body (default 64m: Beebeta's upload_request_max_bytes)
 #   LIVE_TIMEOUT  read timeout of the live-results stream, above its 15 s heartbeat (default 60s)
 #   WORKERS       worker processes (default auto)
 #   API_RATE, LOGIN_RATE, SIGNUP_RATE
@@ -31,7 +31,7 @@ UPSTREAMS="${UPSTREAMS:?UPSTREAMS: the app servers, e.g. \"127.0.0.1:8000\"}"
 STATIC_ROOT="${STATIC_ROOT:?STATIC_ROOT: the folder of exported static assets}"
 REAL_IP_FROM="${REAL_IP_FROM:-}"
 PREFIX="${PREFIX:-/var/lib/nginx-beebeta}"
-UPLOAD_MAX="${UPLOAD_MAX:-20m}"
+UPLOAD_MAX="${UPLOAD_MAX:-64m}"
 LIVE_TIMEOUT="${LIVE_TIMEOUT:-60s}"
 WORKERS="${WORKERS:-auto}"
 NGINX_USER="${NGINX_USER:-}"

@@ -30,6 +30,12 @@ pub fn body_over_limit(errors: &rocket::form::Errors<'_>) -> bool {
 pub trait CsrfProtected {
     /// The submitted token.
     fn csrf_token(&self) -> &str;
+
+    /// Whether the body was cut off at the size limit before the form could be read whole (only
+    /// a form that keeps what arrived, like the ask form, can say so; the others fail to parse).
+    fn cut_at_limit(&self) -> bool {
+        false
+    }
 }
 
 /// Implements [`CsrfProtected`] for a form struct whose token is its `csrf_token: Option<String>`
@@ -93,27 +99,14 @@ where
                     .next()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
-                let status = if body_over_limit(&errors) {
-                    Status::PayloadTooLarge
-                } else {
-                    status
-                };
-                let message = if status == Status::PayloadTooLarge {
-                    let multipart = req.content_type().is_some_and(|c| c.is_form_data());
-                    let limit = req
-                        .limits()
-                        .get(if multipart { "data-form" } else { "form" });
-                    match limit {
-                        Some(l) if multipart => format!(
-                            "The form is too large: at most {} MB with its images.",
-                            l.as_u64() / (1024 * 1024)
-                        ),
-                        _ => "The form is too large.".to_string(),
-                    }
-                } else {
-                    format!("The form could not be read: {what}")
-                };
-                set_failure_reason(req, "invalid_form", message);
+                if body_over_limit(&errors) {
+                    return too_large(req);
+                }
+                set_failure_reason(
+                    req,
+                    "invalid_form",
+                    format!("The form could not be read: {what}"),
+                );
                 return Outcome::Error((status, ()));
             }
         };
@@ -121,6 +114,10 @@ where
         let valid = Voter::identify(req)
             .await
             .is_some_and(|v| keys.verify_csrf(&v.csrf_binding(), form.csrf_token()));
+        if !valid && form.cut_at_limit() {
+            // Cut off before even its token arrived: too large, not forged.
+            return too_large(req);
+        }
         if !valid || !same_origin(req) {
             set_failure_reason(
                 req,
@@ -131,6 +128,23 @@ where
         }
         Outcome::Success(CsrfForm(form))
     }
+}
+
+/// A form over its size limit: 413, saying the limit.
+fn too_large<'r, T: FromData<'r, Error = ()>>(req: &'r Request<'_>) -> Outcome<'r, T> {
+    let multipart = req.content_type().is_some_and(|c| c.is_form_data());
+    let limit = req
+        .limits()
+        .get(if multipart { "data-form" } else { "form" });
+    let message = match limit {
+        Some(l) if multipart => format!(
+            "The form is too large: at most {} MB with its images.",
+            l.as_u64() / (1024 * 1024)
+        ),
+        _ => "The form is too large.".to_string(),
+    };
+    set_failure_reason(req, "invalid_form", message);
+    Outcome::Error((Status::PayloadTooLarge, ()))
 }
 
 /// CSRF check for state-changing API calls that may carry no JSON body (DELETE, uploads).

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{audit_log, users};
+use crate::db::schema::{audit_log, questions, users};
 use crate::domain::Page;
 
 /// Hiding a question.
@@ -87,4 +87,41 @@ pub fn page(conn: &mut AnyConnection, page: Page) -> QueryResult<(Vec<AuditEntry
     let more = rows.len() as i64 > Page::SIZE;
     rows.truncate(Page::SIZE as usize);
     Ok((rows, more))
+}
+
+/// What the targets of `entries` are called: question titles and usernames, by (kind, id).
+pub fn target_names(
+    conn: &mut AnyConnection,
+    entries: &[AuditEntry],
+) -> QueryResult<std::collections::HashMap<(String, i64), String>> {
+    let ids = |kind: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = entries
+            .iter()
+            .filter(|e| e.target_kind == kind)
+            .map(|e| e.target_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut names = std::collections::HashMap::new();
+    let titles: Vec<(i64, String)> = questions::table
+        .filter(questions::id.eq_any(ids(QUESTION)))
+        .select((questions::id, questions::title))
+        .load(conn)?;
+    names.extend(
+        titles
+            .into_iter()
+            .map(|(id, t)| ((QUESTION.to_string(), id), t)),
+    );
+    let users: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(ids(USER)))
+        .select((users::id, users::username))
+        .load(conn)?;
+    names.extend(
+        users
+            .into_iter()
+            .map(|(id, u)| ((USER.to_string(), id), format!("@{u}"))),
+    );
+    Ok(names)
 }

@@ -46,6 +46,14 @@ pub struct ModUser {
     pub banned_at: Option<NaiveDateTime>,
 }
 
+/// A question's title, whatever its state (hidden and deleted ones too).
+pub fn question_title(conn: &mut AnyConnection, id: i64) -> QueryResult<String> {
+    questions::table
+        .find(id)
+        .select(questions::title)
+        .first(conn)
+}
+
 /// Questions newest first, optionally only those whose title contains `search`.
 pub fn questions(
     conn: &mut AnyConnection,

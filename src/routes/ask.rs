@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rocket::form::FromForm;
+use rocket::form::{Contextual, FromForm};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
@@ -18,7 +18,8 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
 use crate::media::{PublicImage, UploadRefusal};
 use crate::models;
-use crate::routes::accounts::{FormOutcome, TokenForm};
+use crate::routes::accounts::FormOutcome;
+use crate::routes::destructive::{ConfirmForm, Confirmation};
 use crate::routes::params::Qid;
 use crate::routes::uploads::{FileField, read_file};
 use crate::routes::viewer::Viewer;
@@ -69,6 +70,94 @@ pub struct AskForm<'r> {
 }
 
 csrf_protected!(AskForm<'_>);
+
+/// The ask/edit form as it arrived: whole, or cut short when the body was over the upload limit
+/// (a 30 MB image); the fields before the cut are kept, so the form comes back as it was typed.
+pub type Received<'r> = Contextual<'r, AskForm<'r>>;
+
+impl<'r> crate::auth::CsrfProtected for Received<'r> {
+    fn csrf_token(&self) -> &str {
+        match &self.value {
+            Some(form) => form.csrf_token.as_deref().unwrap_or(""),
+            None => self.context.field_value("csrf_token").unwrap_or(""),
+        }
+    }
+
+    fn cut_at_limit(&self) -> bool {
+        over_limit(&self.context)
+    }
+}
+
+/// Whether the body was cut off at the `data-form` limit.
+fn over_limit(context: &rocket::form::Context<'_>) -> bool {
+    context.errors().any(|e| {
+        e.name.is_none()
+            && matches!(
+                e.kind,
+                rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
+            )
+    })
+}
+
+/// The form to work with, and — when it was cut short — why (status and message).
+fn unpack<'r>(received: Received<'r>, app: &AppState) -> (AskForm<'r>, Option<(Status, String)>) {
+    let Contextual { value, context } = received;
+    let cut = over_limit(&context);
+    if let Some(form) = value.filter(|_| !cut) {
+        return (form, None);
+    }
+    let one = |name: &str| context.field_value(name).unwrap_or("").to_string();
+    let many = |name: &str| context.field_values(name).map(str::to_string).collect();
+    let form = AskForm {
+        csrf_token: None,
+        action: None,
+        title: one("title"),
+        description: one("description"),
+        choice: many("choice"),
+        tags: one("tags"),
+        kind: context.field_value("kind").unwrap_or("single").to_string(),
+        min_choices: one("min_choices"),
+        max_choices: one("max_choices"),
+        closes_at: one("closes_at"),
+        results_visibility: context
+            .field_value("results_visibility")
+            .unwrap_or("always")
+            .to_string(),
+        duplicate_protection: context
+            .field_value("duplicate_protection")
+            .unwrap_or("browser")
+            .to_string(),
+        image: None,
+        image_id: one("image_id"),
+        choice_image: Vec::new(),
+        choice_image_id: many("choice_image_id"),
+        remove_image: Vec::new(),
+    };
+    let limits = app.media.limits();
+    let problem = if cut {
+        (
+            Status::PayloadTooLarge,
+            format!(
+                "The form was too large to send: at most {} MB with its images, {} MB an \
+                 image. Choose a smaller image, and check the fields after it, which may not \
+                 have arrived.",
+                app.config.media.upload_request_max_bytes / (1024 * 1024),
+                limits.max_bytes / (1024 * 1024)
+            ),
+        )
+    } else {
+        let what = context
+            .errors()
+            .next()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        (
+            Status::BadRequest,
+            format!("The form could not be read ({what}). Please check it and send it again."),
+        )
+    };
+    (form, Some(problem))
+}
 
 impl<'r> AskForm<'r> {
     fn blank() -> AskForm<'r> {
@@ -364,16 +453,20 @@ async fn submit<'r, F, Fut>(
     voter: &Voter,
     user: &CurrentUser,
     target: Target,
-    mut f: AskForm<'r>,
+    received: Received<'r>,
     save: F,
 ) -> AppResult<FormOutcome>
 where
     F: FnOnce(RawQuestion) -> Fut,
     Fut: std::future::Future<Output = AppResult<(String, &'static str)>>,
 {
+    let (mut f, cut) = unpack(received, app);
     let image_problems = take_images(app, &mut f, user.user.id).await?;
     let stepped = apply_step(&mut f).is_some();
-    let problems = if !image_problems.is_empty() {
+    let problems = if let Some((_, why)) = &cut {
+        // Shown again as it arrived; nothing is saved from a form that did not arrive whole.
+        FieldErrors::from([("image", why.clone())])
+    } else if !image_problems.is_empty() {
         let mut p = asking::validate(&f.raw(), user.user.id, models::now())
             .err()
             .unwrap_or_default();
@@ -394,10 +487,10 @@ where
         }
     };
     let previews = previews(app, &f).await?;
-    let status = if problems.is_empty() {
-        Status::Ok
-    } else {
-        Status::UnprocessableEntity
+    let status = match (&cut, problems.is_empty()) {
+        (Some((status, _)), _) => *status,
+        (None, true) => Status::Ok,
+        (None, false) => Status::UnprocessableEntity,
     };
     let page = FormPage {
         mode: target.mode,
@@ -421,7 +514,7 @@ async fn ask(
     voter: Voter,
     user: CurrentUser,
     track: Tracker,
-    form: CsrfForm<AskForm<'_>>,
+    form: CsrfForm<Received<'_>>,
 ) -> AppResult<FormOutcome> {
     let uid = user.user.id;
     let target = Target {
@@ -497,7 +590,7 @@ async fn edit(
     voter: Voter,
     user: CurrentUser,
     id: Qid,
-    form: CsrfForm<AskForm<'_>>,
+    form: CsrfForm<Received<'_>>,
 ) -> AppResult<FormOutcome> {
     let (id, uid) = (id.get(), user.user.id);
     let target = Target {
@@ -515,31 +608,63 @@ async fn edit(
 #[post("/q/<id>/close", data = "<form>")]
 async fn close(
     app: &AppState,
+    viewer: Viewer,
     user: CurrentUser,
     track: Tracker,
     id: Qid,
-    form: CsrfForm<TokenForm>,
-) -> AppResult<Flash<Redirect>> {
-    let _ = form;
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<FormOutcome> {
+    let form = form.0;
+    if !form.confirmed() {
+        let q = asking::own(&app.db, id.get(), user.user.id).await?.question;
+        return Ok(Confirmation {
+            heading: "Close voting now?".into(),
+            consequence: format!(
+                "“{}” will take no more votes, and its results become final. This cannot be undone.",
+                q.title
+            ),
+            action: format!("/q/{}/close", q.id),
+            yes: "Close voting".into(),
+            cancel: q.path(),
+            fields: vec![("csrf_token".into(), form.token().into())],
+        }
+        .page(&viewer));
+    }
     let path = asking::close(&app.db, &app.cache, id.get(), user.user.id).await?;
     track.emit(Event::question_closed(id.get()));
-    Ok(Flash::success(
+    Ok(FormOutcome::Flash(Flash::success(
         Redirect::to(path),
         "Voting is closed; the results are final.",
-    ))
+    )))
 }
 
 #[post("/q/<id>/delete", data = "<form>")]
 async fn delete(
     app: &AppState,
+    viewer: Viewer,
     user: CurrentUser,
     id: Qid,
-    form: CsrfForm<TokenForm>,
-) -> AppResult<Flash<Redirect>> {
-    let _ = form;
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<FormOutcome> {
+    let form = form.0;
+    let q = asking::own(&app.db, id.get(), user.user.id).await?.question;
+    if !form.confirmed() {
+        return Ok(Confirmation {
+            heading: "Delete this question?".into(),
+            consequence: format!(
+                "“{}” will disappear from the site for everyone, with its results.",
+                q.title
+            ),
+            action: format!("/q/{}/delete", q.id),
+            yes: "Delete the question".into(),
+            cancel: q.path(),
+            fields: vec![("csrf_token".into(), form.token().into())],
+        }
+        .page(&viewer));
+    }
     asking::delete(&app.db, &app.cache, id.get(), user.user.id).await?;
-    Ok(Flash::success(
+    Ok(FormOutcome::Flash(Flash::success(
         Redirect::to(format!("/u/{}", user.user.username)),
-        "Your question was deleted.",
-    ))
+        format!("Your question “{}” was deleted.", q.title),
+    )))
 }

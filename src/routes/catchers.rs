@@ -4,23 +4,32 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, catch, catchers};
+use rocket_dyn_templates::{Template, context};
 
 use crate::auth::reauth::REAUTH_REQUIRED;
 use crate::auth::session::TWO_FACTOR_REQUIRED;
-use crate::error::{self, AppError, FailureReason};
+use crate::error::{self, AppError, FailureReason, Link, PageError};
 use crate::routes::params;
+use crate::routes::viewer::Viewer;
 
-/// A rendered error for a status, with the failing guard's reason when there is one.
-pub struct CaughtError(Status);
+/// A rendered error for a status, with the failing guard's reason (or the handler's error) when
+/// there is one, for the visitor who asked (`None` for API calls and server errors).
+pub struct CaughtError(Status, Option<Viewer>);
 
 impl<'r> Responder<'r, 'static> for CaughtError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.0;
-        let reason = req.local_cache(FailureReason::default).0.clone();
+        let CaughtError(status, viewer) = self;
+        let page_error = req.local_cache(PageError::default).0.clone();
+        // A guard's failure (not a handler's error) may send the visitor somewhere first.
+        let guard = page_error.is_none();
+        let reason = page_error
+            .as_ref()
+            .map(|p| (p.code, p.message.clone()))
+            .or_else(|| req.local_cache(FailureReason::default).0.clone());
         let enrol = reason
             .as_ref()
             .is_some_and(|(c, _)| *c == TWO_FACTOR_REQUIRED);
-        if status == Status::Forbidden && enrol && !error::wants_json(req) {
+        if guard && status == Status::Forbidden && enrol && !error::wants_json(req) {
             // An admin without two-factor authentication turns it on first, then comes back.
             let next = if req.method() == rocket::http::Method::Get {
                 req.uri().to_string()
@@ -33,7 +42,7 @@ impl<'r> Responder<'r, 'static> for CaughtError {
             );
             return rocket::response::Redirect::to(target).respond_to(req);
         }
-        if status == Status::Unauthorized && !error::wants_json(req) {
+        if guard && status == Status::Unauthorized && !error::wants_json(req) {
             // Pages that need an account send the visitor to log in (or, for a sensitive change,
             // to confirm it is them), and back afterwards.
             let reauth = reason.as_ref().is_some_and(|(c, _)| *c == REAUTH_REQUIRED);
@@ -51,18 +60,46 @@ impl<'r> Responder<'r, 'static> for CaughtError {
             );
             return rocket::response::Redirect::to(target).respond_to(req);
         }
-        if reason.is_none() && params::is_bad_question_id(status, req) {
+        let (status, reason) = if reason.is_none() && params::is_bad_question_id(status, req) {
             let missing = AppError::NotFound("There is no such question.".into());
-            return missing.respond_to(req);
-        }
+            (
+                missing.status(),
+                Some((missing.code(), missing.public_message())),
+            )
+        } else {
+            (status, reason)
+        };
         let (code, message) =
             reason.unwrap_or_else(|| (default_code(status), default_message(status).to_string()));
         let outage = req.local_cache(error::DbOutage::default).0;
         if status.code >= 500 && !outage {
             tracing::error!(status = status.code, path = %req.uri().path(), "request failed");
         }
-        let mut resp = error::render(req, status, code, &message)?;
-        if outage {
+        let mut resp = if error::wants_json(req) {
+            error::render_json(status, code, &message)?
+        } else {
+            let known = page_error.as_ref().map(|p| p.links.clone());
+            let links = next_steps(req, status, viewer.as_ref(), known.unwrap_or_default());
+            let title = error::status_title(status);
+            let ctx = context! {
+                page_title: title,
+                status: status.code,
+                title,
+                message,
+                links,
+                nav: "",
+            };
+            let page = match &viewer {
+                Some(v) => v.render("error", ctx),
+                None => Template::render("error", ctx),
+            };
+            let mut resp = page.respond_to(req)?;
+            resp.set_status(status);
+            resp
+        };
+        if let Some(secs) = page_error.as_ref().and_then(|p| p.retry_after) {
+            resp.set_raw_header("Retry-After", secs.to_string());
+        } else if outage {
             resp.set_raw_header("Retry-After", error::DB_RETRY_AFTER_SECS.to_string());
         }
         if status == Status::TooManyRequests && resp.headers().get_one("Retry-After").is_none() {
@@ -106,9 +143,54 @@ fn default_message(status: Status) -> &'static str {
     }
 }
 
+/// Where a visitor can go from an error: the error's own links first, then the place the
+/// request came from (the form, the question, the admin area, settings), then the front page.
+fn next_steps(
+    req: &Request<'_>,
+    status: Status,
+    viewer: Option<&Viewer>,
+    mut links: Vec<Link>,
+) -> Vec<Link> {
+    let path = req.uri().path().as_str().to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let post = req.method() != rocket::http::Method::Get;
+    let admin = viewer
+        .and_then(Viewer::user)
+        .is_some_and(|u| u.user.is_admin());
+    let member = viewer.and_then(Viewer::user).is_some();
+    let here = match segments.as_slice() {
+        ["ask"] if post => Some(Link::new("Back to the form", "/ask")),
+        ["q", id, "edit"] if post => Some(Link::new("Back to the form", format!("/q/{id}/edit"))),
+        ["q", id, _, ..] if status != Status::NotFound && params::is_question_id(id) => {
+            Some(Link::new("Back to the question", format!("/q/{id}")))
+        }
+        ["admin", "reports", ..] if admin => {
+            Some(Link::new("Back to the reports", "/admin/reports"))
+        }
+        ["admin", ..] if admin => Some(Link::new("Back to the admin area", "/admin")),
+        ["settings", ..] if member => Some(Link::new("Back to settings", "/settings")),
+        ["t", ..] | ["tags", ..] => Some(Link::new("All tags", "/tags")),
+        ["search", ..] => Some(Link::new("Search again", "/search")),
+        _ => None,
+    };
+    links.extend(here);
+    if path != "/" {
+        links.push(Link::new("Back to the front page", "/"));
+    }
+    links.dedup_by(|a, b| a.href == b.href);
+    links
+}
+
 #[catch(default)]
-fn any(status: Status, _req: &Request<'_>) -> CaughtError {
-    CaughtError(status)
+async fn any(status: Status, req: &Request<'_>) -> CaughtError {
+    // The visitor's header on every page error; not for the API, and not when the server failed
+    // (a 5xx page asks nothing more of the database).
+    let viewer = if error::wants_json(req) || status.code >= 500 {
+        None
+    } else {
+        req.guard::<Viewer>().await.succeeded()
+    };
+    CaughtError(status, viewer)
 }
 
 /// The catchers, registered at `/` (HTML) and `/api` (JSON); the responder picks the format.

@@ -10,12 +10,13 @@ use rocket_dyn_templates::{Metadata, Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::domain::{Page, SearchSort, SearchTerms, Sort, StatusFilter, TagName, Window};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Link};
 use crate::limits::Action;
 use crate::models;
 use crate::models::listing::ListQuery;
 use crate::models::search::SearchFilter;
 use crate::page_cache::PageCache;
+use crate::routes::params::{no_such_option, page_of};
 use crate::routes::questions::PageOrRedirect;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{ItemPartial, MaybeSaved, saved_note};
@@ -181,6 +182,7 @@ async fn render(
             page: page.number(),
             prev_url,
             next_url,
+            first_url: page_url(&meta.base, 1),
             saved_copy: saved_note(saved),
             filters: meta.filters,
     });
@@ -215,7 +217,7 @@ async fn hot(
     track: Tracker,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
-    let page = Page::from_query(page)?;
+    let page = page_of(page, "/")?;
     track.emit(Event::list_view());
     let meta = ListHeading::new(
         "Hot questions".into(),
@@ -236,7 +238,7 @@ async fn new(
     track: Tracker,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
-    let page = Page::from_query(page)?;
+    let page = page_of(page, "/new")?;
     track.emit(Event::list_view());
     let meta = ListHeading::new(
         "New questions".into(),
@@ -258,8 +260,9 @@ async fn top(
     window: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
-    let window = Window::from_query(window)?;
-    let page = Page::from_query(page)?;
+    let window = window.filter(|w| !w.is_empty());
+    let window = Window::from_query(window).map_err(|_| no_such_window(window))?;
+    let page = page_of(page, &format!("/top?window={}", window.as_str()))?;
     track.emit(Event::list_view());
     let label = match window {
         Window::Day => "in the last 24 hours",
@@ -287,7 +290,7 @@ async fn by_tag(
     name: &str,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
-    let page = Page::from_query(page)?;
+    let page = page_of(page, &TagName::path_of(&truncate(name)))?;
     let tag_name = TagName::from_url(name)
         .ok_or_else(|| AppError::NotFound(format!("There is no tag “{}”.", truncate(name))))?;
     // The page last rendered for this tag, before even the tag is looked up.
@@ -316,7 +319,7 @@ async fn by_tag(
         heading: format!("#{}", row.name),
         subheading: Some(format!("{} questions", row.question_count)),
         nav: "tags",
-        base: format!("/t/{}", row.name),
+        base: TagName::path_of(&row.name),
         tag: Some(row.name.clone()),
         q: None,
         saved: found.saved,
@@ -351,6 +354,27 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// `/top?window=` out of its set: 404, listing the windows there are.
+fn no_such_window(given: Option<&str>) -> AppError {
+    no_such_option(
+        "a period of the top questions",
+        given,
+        Window::ALL
+            .iter()
+            .map(|w| Link::new(window_label(*w), format!("/top?window={}", w.as_str()))),
+    )
+}
+
+/// How a top-list window reads in a link.
+fn window_label(w: Window) -> &'static str {
+    match w {
+        Window::Day => "Last 24 hours",
+        Window::Week => "Last 7 days",
+        Window::Month => "Last 30 days",
+        Window::All => "All time",
+    }
+}
+
 /// The search page: `q` (words, "quoted phrases", the last word as a prefix), narrowed by `tag`
 /// and `status` (open, closed), ordered by `sort` (relevance, new, top).
 #[get("/search?<q>&<tag>&<status>&<sort>&<page>")]
@@ -366,9 +390,34 @@ async fn search(
     sort: Option<&str>,
     page: Option<&str>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
-    let page = Page::from_query(page)?;
-    let sort = SearchSort::from_query(sort.filter(|s| !s.is_empty()))?;
-    let status = StatusFilter::from_query(status)?;
+    let again = || {
+        let words = q.unwrap_or("");
+        format!(
+            "/search?q={}",
+            url::form_urlencoded::byte_serialize(words.as_bytes()).collect::<String>()
+        )
+    };
+    let page = page_of(page, &again())?;
+    let sort = SearchSort::from_query(sort.filter(|s| !s.is_empty())).map_err(|_| {
+        no_such_option(
+            "a way to order search results",
+            sort,
+            SearchSort::ALL.iter().map(|s| {
+                let href = format!("{}&sort={}", again(), s.as_str());
+                Link::new(format!("Order by {}", s.as_str()), href)
+            }),
+        )
+    })?;
+    let status = StatusFilter::from_query(status).map_err(|_| {
+        no_such_option(
+            "a question status",
+            status,
+            StatusFilter::ALL.iter().map(|st| {
+                let href = format!("{}&status={}", again(), st.as_str());
+                Link::new(format!("Only {} questions", st.as_str()), href)
+            }),
+        )
+    })?;
     let tag = match tag.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => Some(TagName::parse(t)?),
         None => None,
@@ -413,7 +462,8 @@ async fn search(
         url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
     );
     if let Some(t) = &tag {
-        base.push_str(&format!("&tag={}", t.as_str()));
+        base.push_str("&tag=");
+        base.extend(url::form_urlencoded::byte_serialize(t.as_str().as_bytes()));
     }
     if let Some(st) = status {
         base.push_str(&format!("&status={}", st.as_str()));
@@ -444,14 +494,14 @@ async fn search(
 
 #[get("/tags?<page>")]
 async fn tags(app: &AppState, view: Viewer, page: Option<&str>) -> AppResult<MaybeSaved<Template>> {
-    let page = Page::from_query(page)?;
+    let page = page_of(page, "/tags")?;
     let Read {
         value: (rows, more),
         saved,
     } = reading::popular_tags(&app.db, &app.cache, page).await?;
     let tags: Vec<_> = rows
         .iter()
-        .map(|t| context! { name: &t.name, url: format!("/t/{}", t.name), question_count: t.question_count })
+        .map(|t| context! { name: &t.name, url: TagName::path_of(&t.name), question_count: t.question_count })
         .collect();
     let page = view.render(
         "tags/index",

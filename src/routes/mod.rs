@@ -8,6 +8,7 @@ pub mod api;
 pub mod ask;
 pub mod catchers;
 pub mod confirm;
+pub mod destructive;
 pub mod json;
 pub mod lists;
 pub mod live;

@@ -4,7 +4,8 @@
 use rocket::http::Status;
 use rocket::request::{FromParam, Request};
 
-use crate::domain::QuestionId;
+use crate::domain::{Page, QuestionId};
+use crate::error::{AppError, AppResult, Link};
 
 /// A question id in a route's path (`/q/<id>/...`, `/api/v1/questions/<id>/...`): a positive
 /// integer. Anything else makes the route forward (Rocket's 422 for a parameter that does not
@@ -55,4 +56,45 @@ pub fn is_bad_question_id(status: Status, req: &Request<'_>) -> bool {
         previous = pattern;
     }
     false
+}
+
+/// Whether a path segment is a question id.
+pub fn is_question_id(segment: &str) -> bool {
+    QuestionId::parse(segment).is_some()
+}
+
+/// The `page` of a list at `base`; a value that is not a page (a word, 0, past the deepest page
+/// served) is a page that does not exist: 404, pointing at the first page.
+pub fn page_of(page: Option<&str>, base: &str) -> AppResult<Page> {
+    Page::from_query(page).map_err(|_| AppError::NoSuchPage {
+        message: format!(
+            "There is no page “{}” of this list: pages are numbered 1 to {}.",
+            shorten(page.unwrap_or("")),
+            Page::MAX
+        ),
+        links: vec![Link::new("Go to the first page", base)],
+    })
+}
+
+/// A list parameter out of its set: a 404 that says what was asked and links what exists.
+pub fn no_such_option(
+    what: &str,
+    given: Option<&str>,
+    exists: impl Iterator<Item = Link>,
+) -> AppError {
+    let links: Vec<Link> = exists.collect();
+    let names: Vec<&str> = links.iter().map(|l| l.label.as_str()).collect();
+    AppError::NoSuchPage {
+        message: format!(
+            "“{}” is not {what}. There is: {}.",
+            shorten(given.unwrap_or("")),
+            names.join(", ")
+        ),
+        links,
+    }
+}
+
+/// A parameter as an error message quotes it: its first 40 characters.
+fn shorten(s: &str) -> String {
+    s.chars().take(40).collect()
 }

@@ -17,7 +17,7 @@ use crate::models::security_event::Origin;
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
-use crate::routes::views::human_time;
+use crate::routes::views::{device_name, human_time};
 use crate::services::{accounts, identities, recovery, security};
 use crate::state::AppState;
 
@@ -87,6 +87,7 @@ async fn render(
                 id: &s.id[..16],
                 created_human: human_time(s.created_at, now),
                 last_seen_human: human_time(s.last_seen_at, now),
+                device: s.user_agent.as_deref().and_then(device_name),
                 user_agent: &s.user_agent,
                 current: s.id == user.session_id,
             }
@@ -102,6 +103,7 @@ async fn render(
                 when_human: human_time(e.created_at, now),
                 when: crate::routes::views::iso(e.created_at),
                 user_agent: &e.user_agent,
+                device: e.user_agent.as_deref().and_then(device_name),
                 network: e.network.as_deref().map(|n| n.chars().take(8).collect::<String>()),
                 alarm: matches!(e.kind.as_str(), "login_failed" | "revoked_token_used"),
             }

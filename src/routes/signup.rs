@@ -12,7 +12,7 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
-use crate::auth::session::Sessions;
+use crate::auth::session::{CurrentUser, Sessions};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
 use crate::models::security_event::Kind;
@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
-    routes![signup_form, signup, sent, confirm_form, confirm]
+    routes![signup_form, signup, sent, confirm_form, confirm, welcome]
 }
 
 fn form_page(
@@ -131,6 +131,21 @@ fn sent(viewer: Viewer, flash: Option<FlashMessage<'_>>) -> Template {
     .1
 }
 
+/// The first page of a new account: what it can do now, and the way back to where the sign-up
+/// started (`next`).
+#[get("/welcome?<next>")]
+fn welcome(viewer: Viewer, user: CurrentUser, next: Option<&str>) -> Template {
+    let next = safe_next(next);
+    viewer.render(
+        "accounts/welcome",
+        context! {
+            page_title: "Welcome",
+            username: &user.user.username,
+            next: (next != "/").then_some(next),
+        },
+    )
+}
+
 #[get("/signup/confirm?<token>")]
 async fn confirm_form(
     app: &AppState,
@@ -200,7 +215,11 @@ async fn confirm(
             )
             .await;
             track.emit(Event::signup(done.user.id));
-            return Ok(Ok(Redirect::to(safe_next(Some(&done.next)))));
+            let next = safe_next(Some(&done.next));
+            return Ok(Ok(Redirect::to(format!(
+                "/welcome?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))));
         }
         Err(problem) => problem,
     };

@@ -3,7 +3,6 @@
 use rocket::{get, routes};
 use rocket_dyn_templates::{Template, context};
 
-use crate::domain::Page;
 use crate::error::{AppError, AppResult};
 use crate::models::{self, listing, user};
 use crate::routes::viewer::Viewer;
@@ -22,7 +21,10 @@ async fn profile(
     name: &str,
     page: Option<&str>,
 ) -> AppResult<Template> {
-    let page = Page::from_query(page)?;
+    let page = crate::routes::params::page_of(
+        page,
+        &format!("/u/{}", name.chars().take(32).collect::<String>()),
+    )?;
     if name.is_empty() || name.len() > 32 {
         return Err(AppError::NotFound("There is no such user.".into()));
     }

@@ -106,6 +106,26 @@ impl ItemPartial {
     }
 }
 
+/// A User-Agent as people say it: "Firefox on Linux", "Safari on iPhone"; the raw string
+/// (shortened) when it names no known browser, `None` when there is none.
+pub fn device_name(user_agent: &str) -> Option<String> {
+    let ua = user_agent.trim();
+    if ua.is_empty() {
+        return None;
+    }
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    // Browsers by name; tools and crawlers ("HTTP Library") by what they send.
+    let browser = |category: &str| matches!(category, "pc" | "smartphone" | "mobilephone");
+    let parsed = woothee::parser::Parser::new().parse(ua);
+    Some(match parsed {
+        Some(r) if browser(r.category) && known(r.name) && known(r.os) => {
+            format!("{} on {}", r.name, r.os)
+        }
+        Some(r) if browser(r.category) && known(r.name) => r.name.to_string(),
+        _ => ua.chars().take(60).collect(),
+    })
+}
+
 /// One row of the results bars.
 #[derive(Debug, Serialize)]
 pub struct ResultBar {
@@ -120,7 +140,10 @@ pub struct ResultBar {
 /// The results section of a question page.
 #[derive(Debug, Serialize)]
 pub struct ResultsPartial {
+    /// Voters (ballots).
     total: i64,
+    /// Choices picked, over all ballots: more than `total` when voters may pick several.
+    selections: i64,
     choices: Vec<ResultBar>,
     as_of: i64,
 }
@@ -145,6 +168,7 @@ impl ResultsPartial {
             .collect();
         ResultsPartial {
             total: counts.total,
+            selections: counts.by_choice.values().sum(),
             choices: rows,
             as_of: counts.as_of,
         }
@@ -205,6 +229,17 @@ mod tests {
             human_time(now + Duration::days(2) + Duration::minutes(1), now),
             "in 2 days"
         );
+    }
+
+    #[test]
+    fn devices_are_named_as_people_say_them() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device_name(firefox).as_deref(), Some("Firefox on Linux"));
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_name(iphone).as_deref(), Some("Safari on iPhone"));
+        assert_eq!(device_name("curl/8.5.0").as_deref(), Some("curl/8.5.0"));
+        assert_eq!(device_name("  "), None);
     }
 
     #[test]

@@ -16,6 +16,18 @@ fn not_found(what: &'static str) -> impl Fn(diesel::result::Error) -> AppError {
     }
 }
 
+/// Question `id`'s title, hidden or not, for a moderator's confirmation and messages.
+pub async fn question_title(db: &Db, id: i64) -> AppResult<String> {
+    db.run(move |c| moderation::question_title(c, id).map_err(not_found("question")))
+        .await
+}
+
+/// User `id`'s username, for a moderator's confirmation and messages.
+pub async fn username(db: &Db, id: i64) -> AppResult<String> {
+    db.run(move |c| Ok(user::find(c, id).map_err(not_found("user"))?.username))
+        .await
+}
+
 /// Hides (`hide`) or shows question `id` on behalf of admin `actor`; returns whether it
 /// changed. An unknown id is a 404.
 pub async fn set_question_hidden(

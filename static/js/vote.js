@@ -242,7 +242,18 @@
     });
 
     section.appendChild(list);
-    section.appendChild(el("p", "results-total", votesText(total) + " in total"));
+    if (section.getAttribute("data-kind") === "multiple") {
+      var picked = 0;
+      choices.forEach(function (c) {
+        picked += Number(c.votes) || 0;
+      });
+      var max = section.getAttribute("data-max") || "several";
+      section.appendChild(el("p", "results-total",
+        total + " voter" + (total === 1 ? "" : "s") + " picked " + picked + " choice" + (picked === 1 ? "" : "s") +
+        " in all. Each voter may pick up to " + max + ", so the percentages (of voters) add up to more than 100 %."));
+    } else {
+      section.appendChild(el("p", "results-total", votesText(total) + " in total"));
+    }
     // Keep the header's vote count in step with the results.
     var headerVotes = document.querySelector(".question-head .votes");
     if (headerVotes) {

@@ -147,7 +147,9 @@ async fn requests_land_in_the_rollups(b: Backend) {
         app.login_as("eve", PASSWORD, "/").await.status(),
         Status::SeeOther
     );
-    let r = app.post_form(&path, &format!("/q/{id}/close"), &[]).await; // question view 2
+    let r = app
+        .post_form(&path, &format!("/q/{id}/close"), &[("confirm", "yes")])
+        .await; // question view 2
     assert_eq!(r.status(), Status::SeeOther);
 
     analytics(&app).flush().await;

@@ -349,7 +349,9 @@ async fn edit_close_and_delete(b: Backend) {
         .await;
     let (s, _) = app.get(&format!("/q/{id}/edit")).await;
     assert_eq!(s, Status::Forbidden);
-    let r = app.post_form("/", &format!("/q/{id}/delete"), &[]).await;
+    let r = app
+        .post_form("/", &format!("/q/{id}/delete"), &[("confirm", "yes")])
+        .await;
     assert_eq!(r.status(), Status::Forbidden);
     // A vote locks editing.
     let c = app.choices(id).await;
@@ -374,7 +376,7 @@ async fn edit_close_and_delete(b: Backend) {
     // Close, then delete.
     let canonical = app.path(id).await;
     let r = app
-        .post_form(&canonical, &format!("/q/{id}/close"), &[])
+        .post_form(&canonical, &format!("/q/{id}/close"), &[("confirm", "yes")])
         .await;
     assert_eq!(r.status(), Status::SeeOther);
     let (s, v) = app
@@ -385,11 +387,15 @@ async fn edit_close_and_delete(b: Backend) {
         (Status::Conflict, Some("question_closed"))
     );
     let r = app
-        .post_form(&canonical, &format!("/q/{id}/close"), &[])
+        .post_form(&canonical, &format!("/q/{id}/close"), &[("confirm", "yes")])
         .await;
     assert_eq!(r.status(), Status::Conflict, "already closed");
     let r = app
-        .post_form(&canonical, &format!("/q/{id}/delete"), &[])
+        .post_form(
+            &canonical,
+            &format!("/q/{id}/delete"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(r.status(), Status::SeeOther);
     let (s, _) = app.get(&canonical).await;

@@ -246,23 +246,35 @@ async fn bad_list_parameters(b: Backend) {
     let app = TestApp::new(b).await;
     app.question(question("A question to list somewhere")).await;
     let long_q = "q".repeat(10 * 1024);
+    // A page or a window that does not exist is a 404 page that links what does.
     let html = [
-        "/?page=0".to_string(),
-        "/?page=-3".to_string(),
-        "/?page=abc".to_string(),
-        "/new?page=99999999999999".to_string(),
-        "/new?page=501".to_string(),
-        "/top?window=year".to_string(),
-        "/top?window=".to_string(),
-        format!("/search?q={long_q}"),
-        "/tags?page=0".to_string(),
-        "/t/space?page=x".to_string(),
+        ("/?page=0", "/"),
+        ("/?page=-3", "/"),
+        ("/?page=abc", "/"),
+        ("/new?page=99999999999999", "/new"),
+        ("/new?page=501", "/new"),
+        ("/top?window=year", "/top?window=week"),
+        ("/tags?page=0", "/tags"),
+        ("/t/space?page=x", "/t/space"),
     ];
-    for uri in html {
-        let (s, body) = app.get(&uri).await;
-        assert_eq!(s, Status::BadRequest, "{}", &uri[..uri.len().min(60)]);
+    for (uri, link) in html {
+        let (s, body) = app.get(uri).await;
+        assert_eq!(s, Status::NotFound, "{uri}");
         assert!(body.contains("/static/css/site."), "an HTML error page");
+        assert!(
+            body.contains(&format!("href=\"{link}\"")),
+            "{uri} links {link}"
+        );
+        assert!(
+            !body.contains("expected one of"),
+            "{uri}: no developer wording"
+        );
     }
+    let (s, body) = app.get(&format!("/search?q={long_q}")).await;
+    assert_eq!(s, Status::BadRequest, "an over-long search");
+    assert!(body.contains("at most 200 characters"));
+    let (s, _) = app.get("/top?window=").await;
+    assert_eq!(s, Status::Ok, "an empty window is the default one");
     let api = [
         ("/api/v1/questions?sort=best".to_string(), "invalid_sort"),
         (

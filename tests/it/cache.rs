@@ -84,7 +84,7 @@ async fn writes_show_at_once(app: &TestApp) {
 
     let canonical = app.path(id).await;
     let r = app
-        .post_form(&canonical, &format!("/q/{id}/close"), &[])
+        .post_form(&canonical, &format!("/q/{id}/close"), &[("confirm", "yes")])
         .await;
     assert_eq!(r.status(), Status::SeeOther);
     drop(r);
@@ -98,7 +98,11 @@ async fn writes_show_at_once(app: &TestApp) {
     assert_eq!(v["status"], "closed", "closing shows at once");
 
     let r = app
-        .post_form(&canonical, &format!("/q/{id}/delete"), &[])
+        .post_form(
+            &canonical,
+            &format!("/q/{id}/delete"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(r.status(), Status::SeeOther);
     drop(r);

@@ -591,9 +591,14 @@ impl TestApp {
 
     /// Follows a sign-up link (its page, then its button); returns the button's status.
     pub async fn finish_signup(&self, link: &str) -> Status {
+        self.finish_signup_to(link).await.0
+    }
+
+    /// Follows a sign-up link; the button's status and where it leads (`Location`).
+    pub async fn finish_signup_to(&self, link: &str) -> (Status, Option<String>) {
         let (_, page) = self.get(link).await;
         let Some(csrf) = extract_csrf(&page) else {
-            return Status::BadRequest;
+            return (Status::BadRequest, None);
         };
         let token = link.split("token=").nth(1).unwrap_or("").to_string();
         let r = self
@@ -603,7 +608,8 @@ impl TestApp {
             .body(form_body(&[("csrf_token", &csrf), ("token", &token)]))
             .dispatch()
             .await;
-        r.status()
+        let to = r.headers().get_one("Location").map(str::to_string);
+        (r.status(), to)
     }
 
     /// Logs in through the form; returns the response.

@@ -21,6 +21,7 @@ mod live;
 mod media;
 mod oauth;
 mod pages;
+mod polish;
 mod search;
 mod security;
 mod sentry;

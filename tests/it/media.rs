@@ -14,6 +14,7 @@ use crate::helpers::{Backend, PASSWORD, TestApp, extract_csrf, json_of};
 backend_tests!(
     upload_and_ask_through_the_api,
     ask_form_with_images_keeps_them_across_refusals,
+    an_ask_form_too_large_to_send_comes_back_filled_in,
     bad_uploads_are_refused_and_store_nothing,
     uploads_of_others_cannot_be_attached,
     gc_removes_unreferenced_objects_only,
@@ -237,6 +238,71 @@ async fn upload_and_ask_through_the_api(b: Backend) {
     }
 }
 
+async fn an_ask_form_too_large_to_send_comes_back_filled_in(b: Backend) {
+    // Images of at most 100 kB, a whole form of at most 300 kB.
+    let app = TestApp::with(b, |f| {
+        f.merge(("upload_request_max_bytes", 300_000))
+            .merge(("upload_max_bytes", 100_000))
+    })
+    .await;
+    let token = asker(&app, "bigphoto").await;
+    let form = |image: &[u8]| {
+        multipart(&[
+            ("csrf_token", None, token.as_bytes()),
+            ("title", None, "Which lake is the bluest?".as_bytes()),
+            ("description", None, b"Seen from the air, in August."),
+            ("image", Some("big.jpg"), image),
+            ("choice", None, b"Crater Lake"),
+            ("choice_image_id", None, b""),
+            ("choice", None, b"Lake Baikal"),
+            ("choice_image_id", None, b""),
+            ("tags", None, b"lakes, travel"),
+            ("kind", None, b"single"),
+        ])
+    };
+    // An image over its limit inside a form within its own: refused at the image, all the rest
+    // kept as typed.
+    let r = app
+        .client
+        .post("/ask")
+        .header(multipart_type())
+        .body(form(&vec![0xAB_u8; 150_000]))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::UnprocessableEntity);
+    let html = r.into_string().await.unwrap();
+    assert!(
+        html.contains("action=\"/ask\""),
+        "the form itself, not an error page"
+    );
+    for typed in [
+        "Which lake is the bluest?",
+        "Seen from the air, in August.",
+        "Crater Lake",
+        "Lake Baikal",
+        "lakes, travel",
+    ] {
+        assert!(html.contains(typed), "{typed} is kept");
+    }
+    assert!(html.contains("id=\"ask-image-error\""), "said at the image");
+    assert_eq!(count_questions(&app).await, 0, "nothing saved");
+    assert_eq!(media_rows(&app).await, 0);
+    // A form over the whole limit: 413 for this member, with the way back to the form.
+    let r = app
+        .client
+        .post("/ask")
+        .header(multipart_type())
+        .body(form(&vec![0xAB_u8; 400_000]))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::PayloadTooLarge);
+    let html = r.into_string().await.unwrap();
+    assert!(html.contains("The form is too large"), "{html}");
+    assert!(html.contains("@bigphoto"), "the member's own header");
+    assert!(html.contains("href=\"/ask\">Back to the form"), "{html}");
+    assert_eq!(count_questions(&app).await, 0);
+}
+
 async fn ask_form_with_images_keeps_them_across_refusals(b: Backend) {
     let app = TestApp::new(b).await;
     let token = asker(&app, "formphotos").await;
@@ -453,8 +519,8 @@ async fn bad_uploads_are_refused_and_store_nothing(b: Backend) {
         );
         assert!(html.contains("value=\"Is this image acceptable here?\""));
     }
-    // A request over the 20 MB limit is refused as a whole.
-    let huge = vec![b'a'; 21 * 1024 * 1024];
+    // A request over the 64 MB limit is refused as a whole.
+    let huge = vec![b'a'; 65 * 1024 * 1024];
     let (s, v) = upload(&app, Some(&token), "huge.jpg", &huge).await;
     assert_eq!(s, Status::PayloadTooLarge, "{v}");
     let body = multipart(&[
@@ -470,7 +536,7 @@ async fn bad_uploads_are_refused_and_store_nothing(b: Backend) {
         .dispatch()
         .await;
     assert_eq!(r.status(), Status::PayloadTooLarge);
-    assert!(r.into_string().await.unwrap().contains("at most 20 MB"));
+    assert!(r.into_string().await.unwrap().contains("at most 64 MB"));
     // A body that is not multipart.
     let r = app
         .client
@@ -547,7 +613,11 @@ async fn gc_removes_unreferenced_objects_only(b: Backend) {
     // The second question is deleted (its image stays until gc); ids[2] was never attached;
     // and one object was left behind by a failed upload.
     let r = app
-        .post_form(&paths[1], &format!("/q/{}/delete", qids[1]), &[])
+        .post_form(
+            &paths[1],
+            &format!("/q/{}/delete", qids[1]),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(r.status(), Status::SeeOther);
     let store = media(&app).store().clone();

@@ -285,8 +285,12 @@ async fn filters_sorts_and_pages(b: Backend) {
         assert_eq!(s, Status::BadRequest, "{uri}");
         assert_eq!(body["error"]["code"], code, "{uri}");
     }
-    let (s, _) = app.get("/search?q=pasta&status=maybe").await;
-    assert_eq!(s, Status::BadRequest);
+    let (s, body) = app.get("/search?q=pasta&status=maybe").await;
+    assert_eq!(s, Status::NotFound, "a status that does not exist");
+    assert!(
+        body.contains("Only open questions"),
+        "links the statuses there are"
+    );
     let _ = closed;
 }
 

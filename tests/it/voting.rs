@@ -181,10 +181,13 @@ async fn closed_questions_refuse_votes(b: Backend) {
         .question(question("Was this poll open long enough?").closed())
         .await;
     let c = app.choices(id).await;
-    let token = app.csrf_from_page(id).await;
+    // The page shows the results, not a form that cannot be used.
     let (_, page) = app.get(&app.path(id).await).await;
-    assert!(page.contains("This question is closed"));
-    assert!(page.contains("disabled"));
+    assert!(page.contains("Voting is closed"));
+    assert!(!page.contains("class=\"vote-form\""));
+    // A vote sent anyway (an old page, a script) is refused.
+    let open = app.question(question("Is this one still open?")).await;
+    let token = app.csrf_from_page(open).await;
     let r = app.post_vote(id, &[c[0]], &token).await;
     assert_eq!(r.status(), Status::Conflict);
     assert!(r.into_string().await.unwrap().contains("closed"));

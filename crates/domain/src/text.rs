@@ -91,12 +91,38 @@ impl Description {
     }
 }
 
-/// A tag: lowercase letters, digits and single dashes, 1 to 32 characters.
+/// A tag: lowercase letters and digits, single dashes between words, and the symbols that tell
+/// tags apart (`+`, `#`, `.`: `c++`, `c#`, `.net`, `node.js`), 1 to 32 characters with at least
+/// one letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TagName(String);
 
+/// Characters a tag keeps as typed besides letters and digits.
+pub const TAG_SYMBOLS: [char; 3] = ['+', '#', '.'];
+
+/// A tag's normal form: accents and other scripts transliterated (`Café` → `cafe`), lower case,
+/// [`TAG_SYMBOLS`] kept, every other run of characters one dash; a leading `#` (a hashtag) and
+/// trailing dashes and dots dropped.
+fn normal_tag(typed: &str) -> String {
+    let typed = typed.trim().trim_start_matches('#');
+    let mut v = String::with_capacity(typed.len());
+    for c in deunicode::deunicode(typed).chars() {
+        if c.is_ascii_alphanumeric() {
+            v.push(c.to_ascii_lowercase());
+        } else if TAG_SYMBOLS.contains(&c) {
+            v.push(c);
+        } else if !v.is_empty() && !v.ends_with('-') {
+            v.push('-');
+        }
+    }
+    v.trim_end_matches(['-', '.']).to_string()
+}
+
 impl TagName {
-    /// Normalises free text to slug form ("Machine Learning" → "machine-learning").
+    /// Longest tag, in characters.
+    pub const MAX_CHARS: usize = 32;
+
+    /// Normalises free text ("Machine Learning" → "machine-learning", "C++" → "c++").
     pub fn parse(s: &str) -> Result<TagName, Invalid> {
         if s.len() > 200 {
             return Err(Invalid::new(
@@ -104,14 +130,14 @@ impl TagName {
                 "A tag can have at most 32 characters.",
             ));
         }
-        let v = slug::slugify(s.trim().trim_start_matches('#'));
-        if v.is_empty() {
+        let v = normal_tag(s);
+        if !v.chars().any(|c| c.is_ascii_alphanumeric()) {
             return Err(Invalid::new(
                 "invalid_tag",
                 "A tag needs at least one letter or digit.",
             ));
         }
-        if v.len() > 32 {
+        if v.len() > Self::MAX_CHARS {
             return Err(Invalid::new(
                 "invalid_tag",
                 "A tag can have at most 32 characters.",
@@ -130,11 +156,22 @@ impl TagName {
         &self.0
     }
 
-    /// What a visitor typed to complete a tag, in slug form (its first 32 characters); `None`
+    /// What a visitor typed to complete a tag, in normal form (its first 32 characters); `None`
     /// when nothing of it is left.
     pub fn prefix(typed: &str) -> Option<String> {
-        let p = slug::slugify(typed.trim().chars().take(32).collect::<String>());
+        let p = normal_tag(
+            &typed
+                .trim()
+                .chars()
+                .take(Self::MAX_CHARS)
+                .collect::<String>(),
+        );
         (!p.is_empty()).then_some(p)
+    }
+
+    /// The tag's page on the site: `/t/<tag>`, with `#` escaped (it would start a fragment).
+    pub fn path_of(name: &str) -> String {
+        format!("/t/{}", name.replace('%', "%25").replace('#', "%23"))
     }
 }
 
@@ -212,6 +249,37 @@ mod tests {
         assert!(TagName::parse(&"a".repeat(33)).is_err());
         assert!(TagName::from_url("Rust").is_none());
         assert!(TagName::from_url("rust").is_some());
+        // Symbols that tell tags apart are kept: three different tags, not `c`, `c` and `net`.
+        let typed = [
+            "C++",
+            "c#",
+            ".NET",
+            "Hello World",
+            "node.js",
+            "Café crème",
+            "rust.",
+        ];
+        let tags: Vec<String> = typed
+            .iter()
+            .map(|t| TagName::parse(t).unwrap().as_str().to_string())
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                "c++",
+                "c#",
+                ".net",
+                "hello-world",
+                "node.js",
+                "cafe-creme",
+                "rust"
+            ]
+        );
+        assert!(TagName::parse("++").is_err());
+        assert!(TagName::parse("...").is_err());
+        assert_eq!(TagName::path_of("c#"), "/t/c%23");
+        assert_eq!(TagName::path_of("c++"), "/t/c++");
+        assert_eq!(TagName::prefix("C+").as_deref(), Some("c+"));
     }
 
     #[test]

@@ -4,7 +4,6 @@ use rocket::get;
 use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
-use crate::domain::Page;
 use crate::error::AppResult;
 use crate::models::audit;
 use crate::routes::admin::page_urls;
@@ -20,8 +19,16 @@ pub async fn audit_log(
     page: Option<&str>,
 ) -> AppResult<Template> {
     let _ = admin;
-    let page = Page::from_query(page)?;
-    let (rows, more) = app.db.run(move |c| Ok(audit::page(c, page)?)).await?;
+    let page = crate::routes::params::page_of(page, "/admin/audit")?;
+    let (rows, more, names) = app
+        .db
+        .run(move |c| {
+            let (rows, more) = audit::page(c, page)?;
+            let names = audit::target_names(c, &rows)?;
+            Ok((rows, more, names))
+        })
+        .await?;
+    let now = crate::models::now();
     let items: Vec<_> = rows
         .iter()
         .map(|e| {
@@ -32,11 +39,14 @@ pub async fn audit_log(
             context! {
                 actor: &e.actor,
                 action: e.action.replace('_', " "),
-                target: format!("{} {}", e.target_kind, e.target_id),
+                target: names
+                    .get(&(e.target_kind.clone(), e.target_id))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{} {}", e.target_kind, e.target_id)),
                 target_url,
                 reason: &e.reason,
                 created_at: iso(e.created_at),
-                created_text: e.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                created_text: crate::routes::views::human_time(e.created_at, now),
             }
         })
         .collect();

@@ -9,14 +9,16 @@ use rocket_dyn_templates::{Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::AdminUser;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
+use crate::domain::SearchQuery;
 use crate::domain::report::ModerationReason;
-use crate::domain::{Page, SearchQuery};
 use crate::error::{AppError, AppResult};
 use crate::models::moderation;
+use crate::routes::accounts::FormOutcome;
 use crate::routes::admin::{list_url, page_urls};
+use crate::routes::destructive::{Confirmation, is_confirmed};
 use crate::routes::params::Qid;
-use crate::routes::viewer::Visitor;
-use crate::routes::views::iso;
+use crate::routes::viewer::{Viewer, Visitor};
+use crate::routes::views::{human_time, iso};
 use crate::services::moderation as service;
 use crate::state::AppState;
 
@@ -29,6 +31,8 @@ pub struct ActionForm {
     hide_questions: Option<bool>,
     /// The admin list to return to.
     back: Option<String>,
+    /// `yes` once the admin confirmed a hide or a ban (`routes::destructive`).
+    confirm: Option<String>,
 }
 
 csrf_protected!(ActionForm);
@@ -38,6 +42,27 @@ impl ActionForm {
         Ok(ModerationReason::parse(
             self.reason.as_deref().unwrap_or(""),
         )?)
+    }
+
+    /// The fields to post again from the confirmation page.
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![
+            (
+                "csrf_token".to_string(),
+                self.csrf_token.clone().unwrap_or_default(),
+            ),
+            (
+                "reason".to_string(),
+                self.reason.clone().unwrap_or_default(),
+            ),
+        ];
+        if let Some(back) = &self.back {
+            fields.push(("back".into(), back.clone()));
+        }
+        if self.hide_questions == Some(true) {
+            fields.push(("hide_questions".into(), "true".into()));
+        }
+        fields
     }
 
     /// Where to go afterwards: an admin page of this site, or `fallback`.
@@ -73,7 +98,7 @@ pub async fn questions(
         flash,
     } = visitor;
     let search = SearchQuery::parse(q.unwrap_or(""))?;
-    let page = Page::from_query(page)?;
+    let page = crate::routes::params::page_of(page, "/admin/questions")?;
     let s = search.clone();
     let (rows, more) = app
         .db
@@ -89,6 +114,7 @@ pub async fn questions(
                 author: &r.author,
                 votes: r.vote_count,
                 created_at: iso(r.created_at),
+                created_human: human_time(r.created_at, crate::models::now()),
                 hidden: r.hidden_at.is_some(),
                 deleted: r.deleted_at.is_some(),
             }
@@ -116,14 +142,31 @@ pub async fn questions(
 async fn hide_or_show(
     app: &AppState,
     admin: &AdminUser,
+    viewer: Option<&Viewer>,
     track: &Tracker,
     id: Qid,
     form: CsrfForm<ActionForm>,
     hide: bool,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<FormOutcome> {
     let id = id.get();
     let form = form.0;
     let reason = form.reason()?;
+    let title = service::question_title(&app.db, id).await?;
+    if let Some(viewer) = viewer.filter(|_| hide && !is_confirmed(form.confirm.as_deref())) {
+        return Ok(Confirmation {
+            heading: format!("Hide “{title}”?"),
+            consequence: format!(
+                "Nobody but admins will see it, on any page or in the API, until it is \
+                 unhidden. The reason you gave, “{}”, goes into the audit log.",
+                reason.as_str()
+            ),
+            action: format!("/admin/questions/{id}/hide"),
+            yes: "Hide the question".into(),
+            cancel: form.back("/admin/questions"),
+            fields: form.fields(),
+        }
+        .page(viewer));
+    }
     let changed =
         service::set_question_hidden(&app.db, &app.cache, admin.0.user.id, id, hide, reason)
             .await?;
@@ -134,26 +177,27 @@ async fn hide_or_show(
         }
     }
     let what = match (changed, hide) {
-        (false, true) => format!("Question {id} was already hidden."),
-        (false, false) => format!("Question {id} was not hidden."),
-        (true, true) => format!("Question {id} is hidden."),
-        (true, false) => format!("Question {id} is visible again."),
+        (false, true) => format!("“{title}” was already hidden."),
+        (false, false) => format!("“{title}” was not hidden."),
+        (true, true) => format!("“{title}” is hidden."),
+        (true, false) => format!("“{title}” is visible again."),
     };
-    Ok(Flash::success(
+    Ok(FormOutcome::Flash(Flash::success(
         Redirect::to(form.back("/admin/questions")),
         what,
-    ))
+    )))
 }
 
 #[post("/admin/questions/<id>/hide", data = "<form>")]
 pub async fn hide(
     app: &AppState,
     admin: AdminUser,
+    viewer: Viewer,
     track: Tracker,
     id: Qid,
     form: CsrfForm<ActionForm>,
-) -> AppResult<Flash<Redirect>> {
-    hide_or_show(app, &admin, &track, id, form, true).await
+) -> AppResult<FormOutcome> {
+    hide_or_show(app, &admin, Some(&viewer), &track, id, form, true).await
 }
 
 #[post("/admin/questions/<id>/unhide", data = "<form>")]
@@ -163,8 +207,8 @@ pub async fn unhide(
     track: Tracker,
     id: Qid,
     form: CsrfForm<ActionForm>,
-) -> AppResult<Flash<Redirect>> {
-    hide_or_show(app, &admin, &track, id, form, false).await
+) -> AppResult<FormOutcome> {
+    hide_or_show(app, &admin, None, &track, id, form, false).await
 }
 
 #[get("/admin/users?<q>&<page>")]
@@ -182,7 +226,7 @@ pub async fn users(
         flash,
     } = visitor;
     let search = SearchQuery::parse(q.unwrap_or(""))?;
-    let page = Page::from_query(page)?;
+    let page = crate::routes::params::page_of(page, "/admin/users")?;
     let s = search.clone();
     let (rows, more) = app
         .db
@@ -198,6 +242,7 @@ pub async fn users(
                 admin: u.role == crate::models::user::ROLE_ADMIN,
                 me: u.id == me,
                 created_at: iso(u.created_at),
+                created_human: human_time(u.created_at, crate::models::now()),
                 banned: u.banned_at.is_some(),
             }
         })
@@ -224,15 +269,37 @@ pub async fn users(
 async fn ban_or_unban(
     app: &AppState,
     admin: &AdminUser,
+    viewer: Option<&Viewer>,
     track: &Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
     ban: bool,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<FormOutcome> {
     let id = user_id(id)?;
     let form = form.0;
     let reason = form.reason()?;
     let hide_all = ban && form.hide_questions.unwrap_or(false);
+    let name = service::username(&app.db, id).await?;
+    if let Some(viewer) = viewer.filter(|_| ban && !is_confirmed(form.confirm.as_deref())) {
+        let also = if hide_all {
+            " All their questions will be hidden too."
+        } else {
+            ""
+        };
+        return Ok(Confirmation {
+            heading: format!("Ban @{name}?"),
+            consequence: format!(
+                "They are logged out everywhere and can no longer log in or vote with their \
+                 account.{also} The reason you gave, “{}”, goes into the audit log.",
+                reason.as_str()
+            ),
+            action: format!("/admin/users/{id}/ban"),
+            yes: "Ban the user".into(),
+            cancel: form.back("/admin/users"),
+            fields: form.fields(),
+        }
+        .page(viewer));
+    }
     let admin_id = admin.0.user.id;
     let out =
         service::set_user_banned(&app.db, &app.cache, admin_id, id, ban, hide_all, reason).await?;
@@ -243,10 +310,10 @@ async fn ban_or_unban(
         track.emit(Event::question_hidden(*qid, admin.0.user.id));
     }
     let mut what = match (out.changed, ban) {
-        (false, true) => format!("User {id} was already banned."),
-        (false, false) => format!("User {id} was not banned."),
-        (true, true) => format!("User {id} is banned and logged out everywhere."),
-        (true, false) => format!("User {id} is no longer banned."),
+        (false, true) => format!("@{name} was already banned."),
+        (false, false) => format!("@{name} was not banned."),
+        (true, true) => format!("@{name} is banned and logged out everywhere."),
+        (true, false) => format!("@{name} is no longer banned."),
     };
     if hide_all {
         what.push_str(&format!(
@@ -254,21 +321,22 @@ async fn ban_or_unban(
             out.hidden.len()
         ));
     }
-    Ok(Flash::success(
+    Ok(FormOutcome::Flash(Flash::success(
         Redirect::to(form.back("/admin/users")),
         what,
-    ))
+    )))
 }
 
 #[post("/admin/users/<id>/ban", data = "<form>")]
 pub async fn ban(
     app: &AppState,
     admin: AdminUser,
+    viewer: Viewer,
     track: Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
-) -> AppResult<Flash<Redirect>> {
-    ban_or_unban(app, &admin, &track, id, form, true).await
+) -> AppResult<FormOutcome> {
+    ban_or_unban(app, &admin, Some(&viewer), &track, id, form, true).await
 }
 
 #[post("/admin/users/<id>/unban", data = "<form>")]
@@ -278,6 +346,6 @@ pub async fn unban(
     track: Tracker,
     id: &str,
     form: CsrfForm<ActionForm>,
-) -> AppResult<Flash<Redirect>> {
-    ban_or_unban(app, &admin, &track, id, form, false).await
+) -> AppResult<FormOutcome> {
+    ban_or_unban(app, &admin, None, &track, id, form, false).await
 }

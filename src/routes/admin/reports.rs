@@ -31,6 +31,8 @@ pub const TABLES: [&str; 6] = [
 pub enum ReportResponse {
     /// The page.
     Page(Template),
+    /// The page for the default window, with the refused range kept in its form (422).
+    Refused((Status, Template)),
     /// A table as CSV.
     Csv(CsvFile),
     /// A refused CSV request (400 with a plain-text reason).
@@ -244,7 +246,15 @@ pub async fn reports(
             body,
         }));
     }
-    let range = range?;
+    // A range the form should not have sent (a future end, from after to, a bad date): the
+    // default window, with the problem said above the form and the dates kept in it.
+    let (range, refused) = match range {
+        Ok(r) => (r, None),
+        Err(Invalid { message, .. }) => (
+            ReportRange::parse(None, None, None, now)?,
+            Some((message, from.unwrap_or(""), to.unwrap_or(""))),
+        ),
+    };
     let built = match app.reports.get(range.clone(), now).await? {
         Lookup::Ready(b) => b,
         Lookup::Preparing => {
@@ -315,9 +325,13 @@ pub async fn reports(
     );
     let q = range_query(&range);
     let csv_url = |t: &str| format!("/admin/reports?{q}&format=csv&table={t}");
-    Ok(ReportResponse::Page(viewer.render(
+    let page = viewer.render(
         "admin/reports",
         context! {
+            range_error: refused.as_ref().map(|r| &r.0),
+            typed_from: refused.as_ref().map(|r| r.1),
+            typed_to: refused.as_ref().map(|r| r.2),
+            today: now.date().to_string(),
             page_title: "Reports",
             nav: "admin",
             admin_nav: "reports",
@@ -342,5 +356,9 @@ pub async fn reports(
             heatmap_svg: heat,
             csv: TABLES.iter().map(|t| (t.to_string(), csv_url(t))).collect::<std::collections::HashMap<_, _>>(),
         },
-    )))
+    );
+    Ok(match refused {
+        Some(_) => ReportResponse::Refused((Status::UnprocessableEntity, page)),
+        None => ReportResponse::Page(page),
+    })
 }

@@ -34,7 +34,7 @@ pub struct NewQuestionBody {
     /// Upload id of the question's image (from `POST /api/v1/uploads`).
     #[serde(default)]
     pub image: Option<String>,
-    /// Up to 5 tags (normalised to lowercase slug form).
+    /// Up to 5 tags (normalised: lower case, words joined by dashes, `+ # .` kept: `C++` is `c++`).
     #[serde(default)]
     pub tags: Vec<String>,
     /// `single` (default) or `multiple`.

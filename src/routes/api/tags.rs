@@ -43,7 +43,7 @@ pub async fn list_tags(
             items: rows
                 .into_iter()
                 .map(|t| Tag {
-                    url: format!("/t/{}", t.name),
+                    url: crate::domain::TagName::path_of(&t.name),
                     name: t.name,
                     question_count: t.question_count,
                 })
@@ -60,7 +60,7 @@ pub async fn list_tags(
         items: rows
             .into_iter()
             .map(|t| Tag {
-                url: format!("/t/{}", t.name),
+                url: crate::domain::TagName::path_of(&t.name),
                 name: t.name,
                 question_count: t.question_count,
             })

@@ -47,11 +47,12 @@ pub struct UploadForm<'r> {
 #[post("/uploads", data = "<form>")]
 pub async fn upload(
     app: &AppState,
+    req_limits: &rocket::data::Limits,
     user: CurrentUser,
     _csrf: ApiCsrf,
     form: Result<Form<UploadForm<'_>>, Errors<'_>>,
 ) -> AppResult<Created<Json<Uploaded>>> {
-    let form = form.map_err(form_error)?;
+    let form = form.map_err(|e| form_error(e, req_limits))?;
     let media = &app.media;
     app.limits
         .check(Action::Upload, Some(format!("u:{}", user.user.id)))
@@ -69,14 +70,18 @@ pub async fn upload(
     )
 }
 
-fn form_error(errors: Errors<'_>) -> AppError {
+fn form_error(errors: Errors<'_>, limits: &rocket::data::Limits) -> AppError {
+    let mb = |name: &str| limits.get(name).map_or(0, |l| l.as_u64() / (1024 * 1024));
+    let too_large = || {
+        AppError::PayloadTooLarge(format!(
+            "The upload is larger than allowed ({} MB per image, {} MB per request).",
+            mb("file"),
+            mb("data-form")
+        ))
+    };
     match errors.status() {
-        _ if body_over_limit(&errors) => AppError::PayloadTooLarge(
-            "The upload is larger than allowed (5 MB per image, 20 MB per request).".into(),
-        ),
-        Status::PayloadTooLarge => AppError::PayloadTooLarge(
-            "The upload is larger than allowed (5 MB per image, 20 MB per request).".into(),
-        ),
+        _ if body_over_limit(&errors) => too_large(),
+        Status::PayloadTooLarge => too_large(),
         _ => AppError::bad_request(
             "invalid_upload",
             "Send the image as multipart/form-data in a field named `file`.",

@@ -88,7 +88,10 @@ pub(crate) async fn moderate(
     action: &str,
     fields: &[(&str, &str)],
 ) -> Status {
-    app.post_form(page, action, fields).await.status()
+    // Confirmed, as the dialog or the confirmation page sends it (a hide or a ban asks first).
+    let mut all = fields.to_vec();
+    all.push(("confirm", "yes"));
+    app.post_form(page, action, &all).await.status()
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<(String, String, i64, String)> {

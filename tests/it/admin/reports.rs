@@ -214,10 +214,19 @@ async fn reports_refuse_bad_input(b: Backend) {
         ),
     ];
     for (query, message) in &cases {
+        // The page stays in the admin area: the last 7 days, the problem said at the form.
         let (s, body) = app.get(&format!("/admin/reports?{query}")).await;
-        assert_eq!(s, Status::BadRequest, "{query}");
+        assert_eq!(s, Status::UnprocessableEntity, "{query}");
         assert!(body.contains(message), "{query}: {body}");
-        assert!(body.contains("<html"), "an HTML error page for {query}");
+        assert!(
+            body.contains("id=\"range-error\""),
+            "{query}: said at the form"
+        );
+        assert!(body.contains("Showing the last 7 days instead"), "{query}");
+        assert!(
+            body.contains("id=\"reports-title\""),
+            "{query}: the reports page"
+        );
         let r = app
             .client
             .get(format!("/admin/reports?{query}&format=csv&table=activity"))
