@@ -236,6 +236,16 @@ pub fn prune_batches(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryRe
         .execute(conn)
 }
 
+/// Whether the rollups hold nothing yet (a fresh install).
+pub fn is_empty(conn: &mut AnyConnection) -> QueryResult<bool> {
+    use crate::db::schema::rollup_site_hourly;
+    let any: Option<NaiveDateTime> = rollup_site_hourly::table
+        .select(rollup_site_hourly::hour)
+        .first(conn)
+        .optional()?;
+    Ok(any.is_none())
+}
+
 /// Fills the rollups from the ballots in the ledger (one vote per ballot, at its creation hour)
 /// plus `views_per_vote` synthetic views per vote, in bulk (`INSERT .. SELECT .. GROUP BY`), for
 /// generated benchmark data, and the questions asked per hour. Replaces whatever the rollups held.

@@ -40,6 +40,14 @@ impl Totals {
         self.questions_asked += h.questions_asked;
     }
 
+    fn plus(&mut self, o: &Totals) {
+        self.page_views += o.page_views;
+        self.votes += o.votes;
+        self.signups += o.signups;
+        self.logins += o.logins;
+        self.questions_asked += o.questions_asked;
+    }
+
     fn over(hours: &[SiteHour], start: NaiveDateTime, end: NaiveDateTime) -> Totals {
         let mut t = Totals::default();
         for h in hours.iter().filter(|h| h.hour >= start && h.hour < end) {
@@ -86,50 +94,51 @@ pub struct Metric {
     pub change: String,
 }
 
-/// A dashboard column: today, 7 days or 30 days, each against the period before it.
+/// A dashboard column: the last 24 hours, 7 days or 30 days against the period of the same
+/// length just before, read from the report of that window (so the dashboard and the report
+/// show the same numbers, built at the same moment).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Period {
-    /// `today`, `7 days`, `30 days`.
+    /// `24 hours`, `7 days`, `30 days`.
     pub label: &'static str,
-    /// The five figures.
+    /// The report window (`day`, `week`, `month`), for the link to the report.
+    pub window: &'static str,
+    /// The five figures (none while the report is being prepared).
     pub metrics: Vec<Metric>,
+    /// When the report these figures come from was built (`None`: being prepared).
+    pub built_at: Option<NaiveDateTime>,
 }
 
-/// The dashboard at `now`: periods ending now (today since midnight UTC, the last 7 and 30
-/// days counted from midnight 6 and 29 days ago), each against the preceding period of the
-/// same length. One query (60 days of hourly site totals).
-pub async fn dashboard(db: &Db, now: NaiveDateTime) -> AppResult<Vec<Period>> {
-    let midnight = now.date().and_time(chrono::NaiveTime::MIN);
-    let periods = [
-        ("today", midnight),
-        ("7 days", midnight - chrono::Duration::days(6)),
-        ("30 days", midnight - chrono::Duration::days(29)),
-    ];
-    let earliest = midnight - chrono::Duration::days(60);
-    let end = now + chrono::Duration::hours(1);
-    let hours = db
-        .run(move |c| Ok(report::site_hours(c, earliest, end)?))
-        .await?;
-    Ok(periods
-        .iter()
-        .map(|(label, start)| {
-            let len = now - *start;
-            let cur = Totals::over(&hours, *start, now);
-            let prev = Totals::over(&hours, *start - len, *start);
-            let metrics = cur
-                .named()
-                .into_iter()
-                .zip(prev.named())
-                .map(|((name, c), (_, p))| Metric {
-                    name,
-                    current: c,
-                    previous: p,
-                    change: change(c, p),
-                })
-                .collect();
-            Period { label, metrics }
-        })
-        .collect())
+impl Period {
+    /// The column of a built report of `window`.
+    pub fn of(window: ReportWindow, built: Option<&Built>) -> Period {
+        let label = match window {
+            ReportWindow::Day => "24 hours",
+            ReportWindow::Week => "7 days",
+            ReportWindow::Month => "30 days",
+        };
+        let metrics = built.map(|b| b.report.figures()).unwrap_or_default();
+        Period {
+            label,
+            window: window.as_str(),
+            metrics,
+            built_at: built.map(|b| b.built_at),
+        }
+    }
+}
+
+/// The dashboard at `now`: the standard windows' reports (kept, or built within
+/// `report_wait_ms`), each column its report's totals against the period before.
+pub async fn dashboard(reports: &Reports, now: NaiveDateTime) -> AppResult<Vec<Period>> {
+    let mut periods = Vec::with_capacity(WINDOWS.len());
+    for w in WINDOWS {
+        let built = match reports.get(ReportRange::window(w, now), now).await? {
+            Lookup::Ready(b) => Some(b),
+            Lookup::Preparing => None,
+        };
+        periods.push(Period::of(w, built.as_deref()));
+    }
+    Ok(periods)
 }
 
 /// One bucket (hour or day) of the activity series.
@@ -158,14 +167,56 @@ pub struct Report {
     pub series: Vec<Bucket>,
     /// Activity (page views plus votes) by weekday (Monday first) and hour of day.
     pub heatmap: Vec<Vec<i64>>,
+    /// The site's totals over the period of the same length just before (up to the build, for
+    /// a range that ends later).
+    #[serde(default)]
+    pub previous: Totals,
+}
+
+impl Report {
+    /// The five figures of the period against the period before.
+    pub fn figures(&self) -> Vec<Metric> {
+        self.totals()
+            .named()
+            .into_iter()
+            .zip(self.previous.named())
+            .map(|((name, c), (_, p))| Metric {
+                name,
+                current: c,
+                previous: p,
+                change: change(c, p),
+            })
+            .collect()
+    }
+
+    /// The site's totals over the period.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for b in &self.series {
+            t.plus(&b.totals);
+        }
+        t
+    }
 }
 
 /// Builds the report of `range` from the rollups (one connection, five statements).
 pub fn build(c: &mut crate::db::AnyConnection, range: &ReportRange) -> AppResult<Report> {
+    build_at(c, range, crate::models::now())
+}
+
+/// [`build`] at `now`: the period before is as long as the part of `range` that has passed.
+pub fn build_at(
+    c: &mut crate::db::AnyConnection,
+    range: &ReportRange,
+    now: NaiveDateTime,
+) -> AppResult<Report> {
     let (s, e, h) = (range.start, range.end, range.hourly);
+    let len = e.min(now).max(s) - s;
     // Tags have only a daily rollup: the 24 h window reads the whole days it touches.
     let tag_start = s.date().and_time(chrono::NaiveTime::MIN);
-    let hours = report::site_hours(c, s, e)?;
+    let all_hours = report::site_hours(c, s - len, e)?;
+    let previous = Totals::over(&all_hours, s - len, s);
+    let hours: Vec<SiteHour> = all_hours.into_iter().filter(|r| r.hour >= s).collect();
     let mut series: Vec<Bucket> = range
         .buckets()
         .into_iter()
@@ -196,6 +247,7 @@ pub fn build(c: &mut crate::db::AnyConnection, range: &ReportRange) -> AppResult
         tags_by_views: report::top_tags(c, tag_start, e, TopBy::Views)?,
         series,
         heatmap,
+        previous,
     })
 }
 
@@ -447,6 +499,7 @@ mod tests {
             tags_by_views: vec![],
             series: vec![],
             heatmap: vec![vec![0; 24]; 7],
+            previous: Totals::default(),
         }
     }
 

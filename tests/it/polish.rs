@@ -16,6 +16,7 @@ backend_tests!(
     tags_keep_what_tells_them_apart,
     first_visits_and_new_accounts_are_welcomed,
     results_and_sessions_are_worded_for_people,
+    a_fresh_install_reports_its_demo_activity,
 );
 
 async fn error_pages_are_rendered_for_the_real_viewer(b: Backend) {
@@ -393,4 +394,55 @@ async fn results_and_sessions_are_worded_for_people(b: Backend) {
     drop(r);
     let (_, settings) = app.get("/settings").await;
     assert!(settings.contains("Firefox on Linux"), "{settings}");
+}
+
+async fn month_totals(app: &TestApp) -> beebeta::services::reports::Totals {
+    let range = beebeta::domain::report::ReportRange::window(
+        beebeta::domain::report::ReportWindow::Month,
+        beebeta::models::now(),
+    );
+    app.db
+        .run(move |c| beebeta::services::reports::build(c, &range))
+        .await
+        .unwrap()
+        .totals()
+}
+
+async fn seed(app: &TestApp) {
+    let db = app.db.clone();
+    rocket::tokio::task::spawn_blocking(move || beebeta::services::demo::seed_demo(&db))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+async fn a_fresh_install_reports_its_demo_activity(b: Backend) {
+    // A fresh install: the demo's votes, views and questions reach the reports.
+    let app = TestApp::new(b).await;
+    seed(&app).await;
+    let t = month_totals(&app).await;
+    assert!(t.votes > 100, "{t:?}");
+    assert!(
+        t.page_views >= t.votes * 3,
+        "three views a vote at least: {t:?}"
+    );
+    assert!(t.questions_asked > 10, "{t:?}");
+    // Rollups that hold real traffic are left as they are.
+    let app = TestApp::new(b).await;
+    app.db
+        .write(|c| {
+            Ok(beebeta::models::report::insert_site_hour(
+                c,
+                &beebeta::models::report::SiteHour {
+                    hour: beebeta::models::rollup::hour_of(beebeta::models::now()),
+                    page_views: 777,
+                    ..Default::default()
+                },
+            )?)
+        })
+        .await
+        .unwrap();
+    seed(&app).await;
+    let t = month_totals(&app).await;
+    assert_eq!((t.page_views, t.votes), (777, 0), "{t:?}");
 }

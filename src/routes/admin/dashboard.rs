@@ -12,7 +12,15 @@ use crate::state::AppState;
 #[get("/admin")]
 pub async fn index(app: &AppState, admin: AdminUser, viewer: Viewer) -> AppResult<Template> {
     let _ = admin;
-    let periods = reports::dashboard(&app.db, crate::models::now()).await?;
+    let now = crate::models::now();
+    let periods: Vec<_> = reports::dashboard(&app.reports, now)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let built = p.built_at.map(|t| crate::routes::views::human_time(t, now));
+            context! { period: p, built }
+        })
+        .collect();
     Ok(viewer.render(
         "admin/index",
         context! {

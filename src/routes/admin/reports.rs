@@ -328,6 +328,7 @@ pub async fn reports(
     let page = viewer.render(
         "admin/reports",
         context! {
+            figures: report.figures(),
             range_error: refused.as_ref().map(|r| &r.0),
             typed_from: refused.as_ref().map(|r| r.1),
             typed_to: refused.as_ref().map(|r| r.2),

@@ -39,17 +39,32 @@ async fn dashboard_compares_periods_of_the_same_length(b: Backend) {
         )
         .await;
     }
-    let periods = reports::dashboard(&app.db, at("2026-06-10 12:30:00"))
-        .await
-        .unwrap();
+    // The dashboard's columns are the standard windows' reports, built at 12:30: each against
+    // the period of the same length (the part that has passed) just before.
+    let now = at("2026-06-10 12:30:00");
+    let mut periods = Vec::new();
+    for w in reports::WINDOWS {
+        let range = beebeta::domain::report::ReportRange::window(w, now);
+        let report = app
+            .db
+            .run(move |c| reports::build_at(c, &range, now))
+            .await
+            .unwrap();
+        let built = reports::Built {
+            built_at: now,
+            report,
+        };
+        periods.push(reports::Period::of(w, Some(&built)));
+    }
     let figure = |p: usize, name: &str| {
         let m = periods[p].metrics.iter().find(|m| m.name == name).unwrap();
         (m.current, m.previous, m.change.clone())
     };
-    assert_eq!(periods[0].label, "today");
-    assert_eq!(figure(0, "Page views"), (30, 20, "+50%".into()));
+    // 24 hours: from 13:00 yesterday; before: the 23.5 hours up to then.
+    assert_eq!(periods[0].label, "24 hours");
+    assert_eq!(figure(0, "Page views"), (50, 1000, "-95%".into()));
     assert_eq!(figure(0, "Votes"), (10, 0, "new".into()));
-    assert_eq!(figure(0, "Sign-ups"), (2, 2, "0%".into()));
+    assert_eq!(figure(0, "Sign-ups"), (4, 0, "new".into()));
     assert_eq!(figure(1, "Page views"), (1050, 2100, "-50%".into()));
     assert_eq!(figure(2, "Page views"), (3150, 0, "new".into()));
     assert_eq!(figure(2, "Logins"), (0, 0, "0%".into()));
@@ -70,9 +85,15 @@ async fn dashboard_page_shows_todays_totals(b: Backend) {
     login_admin(&app).await;
     let (s, body) = app.get("/admin").await;
     assert_eq!(s, Status::Ok);
-    assert!(body.contains("Today so far"));
-    assert_eq!(body.matches("424242").count(), 3, "today, 7 and 30 days");
-    assert!(body.contains(">new <"), "no page views before");
+    assert!(body.contains("Last 24 hours"));
+    assert_eq!(body.matches("424242").count(), 3, "24 hours, 7 and 30 days");
+    // The report shows the same figure, from the same build.
+    let (_, report) = app.get("/admin/reports?window=week").await;
+    assert!(
+        report.contains("<dd>424242</dd>"),
+        "the week's total page views"
+    );
+    assert!(body.contains(">new</dd>"), "no page views before");
 }
 
 async fn reports_rank_questions_and_tags_and_export_csv(b: Backend) {
