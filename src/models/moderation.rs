@@ -46,6 +46,24 @@ pub struct ModUser {
     pub banned_at: Option<NaiveDateTime>,
 }
 
+/// A question as the moderation list shows it, whatever its state.
+pub fn question(conn: &mut AnyConnection, id: i64) -> QueryResult<ModQuestion> {
+    questions::table
+        .left_join(users::table)
+        .filter(questions::id.eq(id))
+        .select((
+            questions::id,
+            questions::title,
+            questions::slug,
+            users::username.nullable(),
+            questions::vote_count,
+            questions::created_at,
+            questions::hidden_at,
+            questions::deleted_at,
+        ))
+        .first(conn)
+}
+
 /// A question's title, whatever its state (hidden and deleted ones too).
 pub fn question_title(conn: &mut AnyConnection, id: i64) -> QueryResult<String> {
     questions::table

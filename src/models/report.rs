@@ -223,6 +223,27 @@ pub fn top_tags(
         .load(conn)
 }
 
+/// One question's views and votes per day in `[start, end)`, oldest first (days without any
+/// are absent).
+pub fn question_days(
+    conn: &mut AnyConnection,
+    question_id: i64,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<(NaiveDateTime, i64, i64)>> {
+    rollup_question_daily::table
+        .filter(rollup_question_daily::question_id.eq(question_id))
+        .filter(rollup_question_daily::day.ge(start))
+        .filter(rollup_question_daily::day.lt(end))
+        .order(rollup_question_daily::day.asc())
+        .select((
+            rollup_question_daily::day,
+            rollup_question_daily::views,
+            rollup_question_daily::votes,
+        ))
+        .load(conn)
+}
+
 /// The site's hourly totals in `[start, end)`, oldest first (at most 24 × 731 rows).
 pub fn site_hours(
     conn: &mut AnyConnection,

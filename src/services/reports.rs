@@ -141,6 +141,73 @@ pub async fn dashboard(reports: &Reports, now: NaiveDateTime) -> AppResult<Vec<P
     Ok(periods)
 }
 
+/// Days of a question's history an admin page shows at most (the last year of it).
+pub const HISTORY_DAYS: i64 = 365;
+
+/// One question's numbers over its life, from the daily rollups.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuestionHistory {
+    /// The question.
+    pub question: crate::models::moderation::ModQuestion,
+    /// Each day from its first (or a year ago) to today: (day, views, votes), zeros included.
+    pub days: Vec<(NaiveDateTime, i64, i64)>,
+    /// Views over those days.
+    pub views: i64,
+    /// Votes over those days.
+    pub votes: i64,
+}
+
+impl QuestionHistory {
+    /// Votes per view, in percent (`None` without views).
+    pub fn conversion(&self) -> Option<f64> {
+        (self.views > 0).then(|| (self.votes as f64 * 1000.0 / self.views as f64).round() / 10.0)
+    }
+}
+
+/// Question `id`'s views and votes per day since it was asked (at most [`HISTORY_DAYS`]); any
+/// question, hidden or deleted ones too. An unknown id is a 404.
+pub async fn question_history(db: &Db, id: i64, now: NaiveDateTime) -> AppResult<QuestionHistory> {
+    db.run(move |c| {
+        let question = crate::models::moderation::question(c, id).map_err(|e| match e {
+            diesel::result::Error::NotFound => {
+                AppError::NotFound("There is no such question.".into())
+            }
+            e => e.into(),
+        })?;
+        let today = now.date();
+        let first = question
+            .created_at
+            .date()
+            .max(today - chrono::Duration::days(HISTORY_DAYS - 1))
+            .min(today);
+        let start = first.and_time(chrono::NaiveTime::MIN);
+        let end = (today + chrono::Duration::days(1)).and_time(chrono::NaiveTime::MIN);
+        let rows = report::question_days(c, id, start, end)?;
+        let mut days: Vec<(NaiveDateTime, i64, i64)> = Vec::new();
+        let mut day = start;
+        while day < end {
+            days.push((day, 0, 0));
+            day += chrono::Duration::days(1);
+        }
+        for (d, views, votes) in rows {
+            let i = usize::try_from((d.date() - first).num_days()).ok();
+            if let Some(slot) = i.and_then(|i| days.get_mut(i)) {
+                slot.1 += views;
+                slot.2 += votes;
+            }
+        }
+        let views = days.iter().map(|d| d.1).sum();
+        let votes = days.iter().map(|d| d.2).sum();
+        Ok(QuestionHistory {
+            question,
+            days,
+            views,
+            votes,
+        })
+    })
+    .await
+}
+
 /// One bucket (hour or day) of the activity series.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Bucket {

@@ -17,6 +17,7 @@ backend_tests!(
     first_visits_and_new_accounts_are_welcomed,
     results_and_sessions_are_worded_for_people,
     a_fresh_install_reports_its_demo_activity,
+    each_question_has_a_page_of_numbers,
 );
 
 async fn error_pages_are_rendered_for_the_real_viewer(b: Backend) {
@@ -445,4 +446,41 @@ async fn a_fresh_install_reports_its_demo_activity(b: Backend) {
     seed(&app).await;
     let t = month_totals(&app).await;
     assert_eq!((t.page_views, t.votes), (777, 0), "{t:?}");
+}
+
+async fn each_question_has_a_page_of_numbers(b: Backend) {
+    let app = TestApp::new(b).await;
+    let qid = app
+        .question(question("How many views became votes?").age_days(3))
+        .await;
+    let now = beebeta::models::now();
+    for (days_ago, views, votes) in [(2, 40, 10), (1, 60, 5)] {
+        let at = now - chrono::Duration::days(days_ago);
+        app.db
+            .write(move |c| {
+                Ok(beebeta::models::report::insert_question(
+                    c, at, qid, views, votes,
+                )?)
+            })
+            .await
+            .unwrap();
+    }
+    crate::admin::login_admin(&app).await;
+    let (s, page) = app.get(&format!("/admin/questions/{qid}")).await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("How many views became votes?"));
+    assert!(page.contains("<dt>Views</dt><dd>100</dd>"), "{page}");
+    assert!(page.contains("<dt>Votes</dt><dd>15</dd>"));
+    assert!(page.contains("<dd>15.0%</dd>"), "views to votes");
+    assert!(
+        page.contains("<td>40</td><td>10</td><td>25.0%</td>"),
+        "a day's row"
+    );
+    assert!(page.contains("role=\"img\""), "the chart");
+    assert!(page.contains("Since it was asked (4 days)"), "{page}");
+    // Linked from the moderation list; unknown and malformed ids are 404s.
+    let (_, list) = app.get("/admin/questions").await;
+    assert!(list.contains(&format!("href=\"/admin/questions/{qid}\">numbers")));
+    assert_eq!(app.get("/admin/questions/999999").await.0, Status::NotFound);
+    assert_eq!(app.get("/admin/questions/abc").await.0, Status::NotFound);
 }

@@ -27,6 +27,26 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// A round step for an axis from 0 to `max` with about four intervals: 1, 2 or 5 times a
+/// power of ten (counts are whole: never below 1).
+pub fn nice_step(max: i64) -> i64 {
+    let raw = (max.max(1) as f64 / 4.0).max(1.0);
+    let pow = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * pow)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * pow);
+    step.round().max(1.0) as i64
+}
+
+/// Which of `n` x labels to show so that about `room` fit: every k-th from the first (the last
+/// only when it falls on the step, so that the last two never overlap).
+pub fn shown_labels(n: usize, room: usize) -> Vec<usize> {
+    let every = n.div_ceil(room.max(1)).max(1);
+    (0..n).step_by(every).collect()
+}
+
 /// One line of a line chart.
 pub struct Line<'a> {
     /// Its name (legend).
@@ -39,12 +59,14 @@ pub struct Line<'a> {
 
 /// A line chart of `lines` over `labels` (x axis); `id` makes the title's id unique in a page.
 pub fn line_chart(id: &str, title: &str, labels: &[String], lines: &[Line<'_>]) -> String {
-    let max = lines
+    let highest = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
         .max()
-        .unwrap_or(0)
-        .max(1);
+        .unwrap_or(0);
+    // The axis ends on a round tick at or above the highest value.
+    let step = nice_step(highest);
+    let max = (highest.max(1) + step - 1) / step * step;
     let n = labels.len().max(1);
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
@@ -60,13 +82,12 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], lines: &[Line<'_>]) 
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg class="chart" viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{t}</title><desc id="{id}-d">{d} over {n} points; highest value {max}. The table below lists every value.</desc>"#,
+        r#"<svg class="chart" viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{t}</title><desc id="{id}-d">{d} over {n} points; highest value {highest}. The table below lists every value.</desc>"#,
         t = esc(title),
         d = esc(&names.join(", ")),
     );
-    // Axes and gridlines at 0, 50 % and 100 % of the maximum.
-    for frac in [0.0, 0.5, 1.0] {
-        let v = (max as f64 * frac).round() as i64;
+    // Gridlines at round values: 0, step, 2 × step, ... up to the top of the axis.
+    for v in (0..=max).step_by(step as usize) {
         let yy = y(v);
         let _ = write!(
             s,
@@ -76,17 +97,15 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], lines: &[Line<'_>]) 
             ty = yy + 4.0,
         );
     }
-    let every = n.div_ceil(8).max(1);
-    for (i, label) in labels.iter().enumerate() {
-        if i % every == 0 || i + 1 == n {
-            let _ = write!(
-                s,
-                r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#52525b">{}</text>"##,
-                x(i),
-                H - BOTTOM + 18.0,
-                esc(label)
-            );
-        }
+    for i in shown_labels(n, 8) {
+        let Some(label) = labels.get(i) else { continue };
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#52525b">{}</text>"##,
+            x(i),
+            H - BOTTOM + 18.0,
+            esc(label)
+        );
     }
     for (k, line) in lines.iter().enumerate() {
         let points: Vec<String> = line
@@ -123,7 +142,8 @@ pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
 pub fn heatmap(id: &str, title: &str, grid: &[Vec<i64>]) -> String {
     let max = grid.iter().flatten().copied().max().unwrap_or(0).max(1);
     let (cell, left, top) = (26.0, 40.0, 20.0);
-    let (w, h) = (left + cell * 24.0 + 4.0, top + cell * 7.0 + 4.0);
+    let legend_top = top + cell * 7.0 + 12.0;
+    let (w, h) = (left + cell * 24.0 + 4.0, legend_top + 34.0);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -147,11 +167,7 @@ pub fn heatmap(id: &str, title: &str, grid: &[Vec<i64>]) -> String {
             WEEKDAYS[d]
         );
         for (hour, v) in row.iter().enumerate().take(24) {
-            let opacity = if *v == 0 {
-                0.04
-            } else {
-                0.15 + 0.85 * *v as f64 / max as f64
-            };
+            let opacity = shade(*v, max);
             let _ = write!(
                 s,
                 r##"<rect x="{:.1}" y="{yy:.1}" width="{}" height="{}" rx="3" fill="#2563eb" fill-opacity="{opacity:.2}"><title>{} {hour:02}:00 UTC: {v}</title></rect>"##,
@@ -162,8 +178,35 @@ pub fn heatmap(id: &str, title: &str, grid: &[Vec<i64>]) -> String {
             );
         }
     }
+    // The colour scale: five swatches from none to the busiest hour, each with its value.
+    let _ = write!(
+        s,
+        r##"<text x="{left}" y="{:.1}" font-size="11" fill="#52525b">Activity per hour:</text>"##,
+        legend_top + 12.0
+    );
+    for (k, frac) in [0.0, 0.25, 0.5, 0.75, 1.0].into_iter().enumerate() {
+        let v = (max as f64 * frac).round() as i64;
+        let x0 = left + 120.0 + 64.0 * k as f64;
+        let _ = write!(
+            s,
+            r##"<rect x="{x0}" y="{y0:.1}" width="18" height="18" rx="3" fill="#2563eb" fill-opacity="{o:.2}"/><text x="{tx}" y="{ty:.1}" font-size="11" fill="#52525b">{v}</text>"##,
+            y0 = legend_top,
+            o = shade(v, max),
+            tx = x0 + 22.0,
+            ty = legend_top + 13.0,
+        );
+    }
     s.push_str("</svg>");
     s
+}
+
+/// A heatmap cell's opacity for `v` of `max`: faint for none, then in proportion.
+fn shade(v: i64, max: i64) -> f64 {
+    if v <= 0 {
+        0.04
+    } else {
+        0.15 + 0.85 * v as f64 / max.max(1) as f64
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +231,45 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 1);
         let grid = vec![vec![0; 24]; 7];
         let hm = heatmap("h", "Activity", &grid);
-        assert_eq!(hm.matches("<rect").count(), 7 * 24);
+        assert_eq!(
+            hm.matches("<rect").count(),
+            7 * 24 + 5,
+            "cells and the colour scale"
+        );
+        assert!(hm.contains("Activity per hour:"));
+    }
+
+    #[test]
+    fn axes_have_round_ticks_and_labels_that_do_not_overlap() {
+        assert_eq!(nice_step(3), 1);
+        assert_eq!(nice_step(0), 1);
+        assert_eq!(nice_step(37), 10);
+        assert_eq!(nice_step(644), 200);
+        assert_eq!(nice_step(1_000_000), 500_000);
+        for max in [1, 3, 7, 19, 644, 12_345] {
+            let step = nice_step(max);
+            let first = step.to_string();
+            let digits = first.trim_end_matches('0');
+            assert!(matches!(digits, "1" | "2" | "5"), "{max}: {step}");
+            assert!(max / step <= 5, "about four intervals: {max}: {step}");
+        }
+        // 0, 1, 2, 3: not 0 / 2 / 3.
+        let svg = line_chart(
+            "c",
+            "t",
+            &["a".into(), "b".into()],
+            &[Line {
+                name: "Votes",
+                values: vec![1, 3],
+                colour: "#000",
+            }],
+        );
+        for tick in [">0</text>", ">1</text>", ">2</text>", ">3</text>"] {
+            assert!(svg.contains(tick), "{tick}");
+        }
+        // 30 days: every 4th label, and the last two never crowd each other.
+        let shown = shown_labels(30, 8);
+        assert_eq!(shown, vec![0, 4, 8, 12, 16, 20, 24, 28]);
+        assert!(shown.windows(2).all(|w| w[1] - w[0] == 4));
     }
 }

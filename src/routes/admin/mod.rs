@@ -1,12 +1,13 @@
 //! `/admin`: the admins' area, behind the `AdminUser` guard (anonymous visitors are sent to log
 //! in, other users get 403): dashboard, popularity reports with SVG charts and CSV downloads,
-//! moderation of questions and users, and the audit log.
+//! a page of numbers per question, moderation of questions and users, and the audit log.
 
 pub mod audit;
 pub mod charts;
 pub mod csv;
 pub mod dashboard;
 pub mod moderation;
+pub mod question;
 pub mod reports;
 
 use rocket::routes;
@@ -19,6 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
         dashboard::index,
         reports::reports,
         moderation::questions,
+        question::question,
         moderation::hide,
         moderation::unhide,
         moderation::users,
