@@ -13,6 +13,7 @@ use rocket_dyn_templates::{Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::auth::{CurrentUser, Voter};
+use crate::domain::QuestionTitle;
 use crate::domain::draft::CHOICES;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::limits::Action;
@@ -304,6 +305,8 @@ fn render(app: &AppState, viewer: &Viewer, voter: &Voter, p: FormPage<'_, '_>) -
                 image: p.previews.get(&f.image_id),
             },
             max_upload_mb: p.max_upload_mb,
+            title_min: QuestionTitle::MIN_CHARS,
+            title_max: QuestionTitle::MAX_CHARS,
             errors: serde_json::to_value(p.errors).unwrap_or_default(),
             max_choices_allowed: *CHOICES.end(),
             can_add_choice: n < *CHOICES.end(),

@@ -177,6 +177,7 @@ async fn render(
             sort: sort_name,
             window: window.as_str(),
             tag,
+            search_q: q.clone(),
             q,
             items,
             page: page.number(),
@@ -439,7 +440,7 @@ async fn search(
                 heading: "Search",
                 subheading: "Type a few words to find questions by their title, description, choices or tags. Put \"quotes\" around words that belong together.",
                 nav: "search", sort: "search", window: "all", items: Vec::<ItemPartial>::new(),
-                page: 1, q: "", filters: form, empty_search: true,
+                page: 1, q: "", search_q: "", filters: form, empty_search: true,
             },
         ));
         return Ok(MaybeSaved(page, None));

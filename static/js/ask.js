@@ -1,7 +1,8 @@
 /* Beebeta — progressive enhancement for the ask / edit question form.
  * Everything works without this file: "Add a choice" and "Remove" are plain submit buttons the server
  * answers by re-showing the form. This file only makes them instant, hides the limits that only apply
- * to several-answer questions, and suggests existing tags.
+ * to several-answer questions, suggests existing tags, previews chosen images (refusing one over the
+ * size limit before it is uploaded) and shows the closing time in the visitor's time zone.
  * No dependencies, ES2019, no inline handlers, no inline styles (CSP friendly). */
 (function () {
   "use strict";
@@ -59,6 +60,7 @@
     button.type = "submit";
     button.name = "action";
     button.className = "link";
+    button.formNoValidate = true;
     button.textContent = "Remove";
     return button;
   }
@@ -75,6 +77,7 @@
       button.name = "action";
       button.value = "add_choice";
       button.className = "secondary";
+      button.formNoValidate = true;
       button.textContent = "Add a choice";
       list.parentNode.insertBefore(button, list.nextSibling);
     }
@@ -141,7 +144,7 @@
       h.value = "";
       h.defaultValue = "";
     });
-    toArray(row.querySelectorAll(".image-preview")).forEach(function (p) {
+    toArray(row.querySelectorAll(".image-preview, .file-error")).forEach(function (p) {
       p.parentNode.removeChild(p);
     });
     list.appendChild(row);
@@ -313,11 +316,174 @@
     });
   }
 
+  /* ---------- images: size check and preview before uploading ---------- */
+
+  var IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+  /* Rounded up, so a file just over the limit never reads as the limit itself. */
+  function fileSize(bytes) {
+    if (bytes < 1024 * 1024) {
+      return Math.max(1, Math.ceil(bytes / 1024)) + " KB";
+    }
+    return (Math.ceil((bytes / (1024 * 1024)) * 10) / 10).toFixed(1) + " MB";
+  }
+
+  /* The field around one file input: the main image's, or a choice row's image line. */
+  function fileHolder(input) {
+    return input.closest(".field, .choice-image-row") || input.parentNode;
+  }
+
+  /* The message after a file input (created on first use). */
+  function fileError(input) {
+    var holder = fileHolder(input);
+    var p = holder.querySelector(".file-error");
+    if (p) {
+      return p;
+    }
+    p = document.createElement("p");
+    p.className = "field-error file-error";
+    p.setAttribute("role", "alert");
+    p.hidden = true;
+    holder.appendChild(p);
+    return p;
+  }
+
+  function pickedPreview(input) {
+    return fileHolder(input).querySelector(".image-preview.is-picked");
+  }
+
+  function clearPicked(input) {
+    var old = pickedPreview(input);
+    if (old) {
+      old.parentNode.removeChild(old);
+    }
+  }
+
+  function showPicked(input, file) {
+    clearPicked(input);
+    if (typeof FileReader !== "function") {
+      return;
+    }
+    var preview = document.createElement("span");
+    preview.className = "image-preview is-picked";
+    var img = document.createElement("img");
+    img.alt = "";
+    var name = document.createElement("span");
+    name.className = "image-name";
+    name.textContent = file.name + " (" + fileSize(file.size) + ")";
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "link";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.addEventListener("click", function () {
+      input.value = "";
+      clearPicked(input);
+      input.focus();
+    });
+    preview.appendChild(img);
+    preview.appendChild(name);
+    preview.appendChild(remove);
+    var label = input.closest("label.file-label");
+    (label || input).insertAdjacentElement("afterend", preview);
+    /* data: URLs, as the Content-Security-Policy allows images from 'self' and data: only */
+    var reader = new FileReader();
+    reader.addEventListener("load", function () {
+      img.src = String(reader.result);
+    });
+    reader.readAsDataURL(file);
+  }
+
+  function checkFile(form, input) {
+    var limit = parseInt(form.getAttribute("data-max-upload-bytes"), 10);
+    var limitMb = form.getAttribute("data-max-upload-mb");
+    var error = fileError(input);
+    var file = input.files && input.files[0];
+    error.hidden = true;
+    error.textContent = "";
+    input.removeAttribute("aria-invalid");
+    if (!file) {
+      clearPicked(input);
+      return;
+    }
+    var problem = null;
+    if (file.type && IMAGE_TYPES.indexOf(file.type) < 0) {
+      problem = "“" + file.name + "” is not a JPEG, PNG, WebP or GIF image.";
+    } else if (!isNaN(limit) && limit > 0 && file.size > limit) {
+      problem = "“" + file.name + "” is " + fileSize(file.size) + "; images can be up to " + limitMb + " MB.";
+    }
+    if (problem) {
+      /* Refused here, before anything is uploaded. */
+      input.value = "";
+      clearPicked(input);
+      error.textContent = problem + " Choose another one.";
+      error.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    showPicked(input, file);
+  }
+
+  function bindFiles(form) {
+    form.addEventListener("change", function (ev) {
+      var input = ev.target;
+      if (input && input.tagName === "INPUT" && input.type === "file") {
+        checkFile(form, input);
+      }
+    });
+  }
+
+  /* ---------- closing time in the visitor's zone ---------- */
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  /* The form sends and shows UTC ("YYYY-MM-DDTHH:MM"); the visitor edits a local time and a hidden
+   * field carries its UTC value. */
+  function bindClosesAt(form) {
+    var input = form.querySelector('input[type="datetime-local"][name="closes_at"]');
+    var note = form.querySelector("[data-zone-note]");
+    if (!input || !note) {
+      return;
+    }
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) {
+      zone = "";
+    }
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "closes_at";
+    hidden.value = input.value;
+    input.insertAdjacentElement("afterend", hidden);
+    input.removeAttribute("name");
+    if (input.value) {
+      var when = new Date(input.value + "Z");
+      if (!isNaN(when.getTime())) {
+        input.value =
+          when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
+          "T" + pad(when.getHours()) + ":" + pad(when.getMinutes());
+      }
+    }
+    var sync = function () {
+      var local = input.value ? new Date(input.value) : null;
+      hidden.value = local && !isNaN(local.getTime()) ? local.toISOString().slice(0, 16) : input.value;
+    };
+    input.addEventListener("input", sync);
+    input.addEventListener("change", sync);
+    sync();
+    note.textContent = zone ? "Times are in your time zone (" + zone.replace(/_/g, " ") + ")." : "Times are in your time zone.";
+  }
+
   function init() {
     toArray(document.querySelectorAll("form.ask-form")).forEach(function (form) {
       bindChoices(form);
       bindKind(form);
       bindTags(form);
+      bindFiles(form);
+      bindClosesAt(form);
     });
   }
 

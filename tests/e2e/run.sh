@@ -18,9 +18,11 @@ if [ ! -x "$BEEBETA_BIN" ]; then
   exit 1
 fi
 
-if [ ! -d node_modules ]; then
+# Install (again) when a package of package-lock.json is missing, e.g. axe-core after an update.
+if [ ! -d node_modules ] || ! npm ls --all >/dev/null 2>&1; then
   npm ci --no-audit --no-fund
 fi
 
 export CHROMIUM_PATH
-exec node --test vote.test.mjs
+# The files run one after the other (each starts its own server); screenshots go to out/.
+exec node --test --test-concurrency=1 vote.test.mjs layout.test.mjs

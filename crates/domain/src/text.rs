@@ -25,6 +25,11 @@ macro_rules! bounded_text {
         pub struct $name(String);
 
         impl $name {
+            /// Fewest characters accepted.
+            pub const MIN_CHARS: usize = $min;
+            /// Most characters accepted.
+            pub const MAX_CHARS: usize = $max;
+
             /// Trims and collapses whitespace, then checks the length in characters.
             pub fn parse(s: &str) -> Result<Self, Invalid> {
                 let v = clean(s);

@@ -18,7 +18,7 @@ use crate::routes::admin::{list_url, page_urls};
 use crate::routes::destructive::{Confirmation, is_confirmed};
 use crate::routes::params::Qid;
 use crate::routes::viewer::{Viewer, Visitor};
-use crate::routes::views::{human_time, iso};
+use crate::routes::views::iso;
 use crate::services::moderation as service;
 use crate::state::AppState;
 
@@ -114,7 +114,6 @@ pub async fn questions(
                 author: &r.author,
                 votes: r.vote_count,
                 created_at: iso(r.created_at),
-                created_human: human_time(r.created_at, crate::models::now()),
                 hidden: r.hidden_at.is_some(),
                 deleted: r.deleted_at.is_some(),
             }
@@ -242,7 +241,6 @@ pub async fn users(
                 admin: u.role == crate::models::user::ROLE_ADMIN,
                 me: u.id == me,
                 created_at: iso(u.created_at),
-                created_human: human_time(u.created_at, crate::models::now()),
                 banned: u.banned_at.is_some(),
             }
         })

@@ -1,0 +1,558 @@
+// Layout, accessibility and local-time checks for Beebeta in a real headless Chromium.
+//
+// Starts its own beebeta server (demo data, throwaway SQLite file, free port on 127.0.0.1), makes a
+// member (the sign-up form and its e-mailed link, read from the server log) and an admin (the
+// `create-admin` command, then the log-in form and a two-factor code computed from the printed
+// otpauth URI), and visits the main pages as visitor, member and admin at 1280×800 and 390×844.
+// On every page: the header is one row (≤ 72 px wide, ≤ 64 px on a phone with the menu folded), the
+// page does not scroll sideways, and axe finds nothing serious or critical. A screenshot of each is
+// kept in out/layout/ (CI keeps out/ as an artefact). Run with `./run.sh` or
+// `node --test layout.test.mjs` from this folder.
+//
+// Env: BEEBETA_BIN (default ../../target/debug/beebeta), CHROMIUM_PATH (default /usr/bin/chromium).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:net";
+import { mkdtempSync, mkdirSync, rmSync, existsSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, "..", "..");
+const BIN = process.env.BEEBETA_BIN
+  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
+  : resolve(REPO, "target", "debug", "beebeta");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SHOTS = join(HERE, "out", "layout");
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const STEP_TIMEOUT = 10_000;
+const BOOT_TIMEOUT = 45_000;
+const PASSWORD = "correct horse battery staple";
+
+const DESKTOP = { name: "desktop", width: 1280, height: 800, maxHeader: 72 };
+const PHONE = { name: "phone", width: 390, height: 844, maxHeader: 64 };
+const VIEWPORTS = [DESKTOP, PHONE];
+
+let server = null;
+let serverLog = "";
+let tmp = null;
+let baseUrl = null;
+let browser = null;
+let serverEnv = null;
+let questionPath = null;
+let memberState = null; // storage state (cookies) of a logged-in member
+let adminState = null; // ... and of an admin past two-factor
+
+// ---------- server ----------
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function readLog() {
+  try {
+    return readFileSync(serverLog, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function waitForHealthy(url) {
+  const deadline = Date.now() + BOOT_TIMEOUT;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(`beebeta exited early (code ${server.exitCode}):\n${readLog().slice(-4000)}`);
+    }
+    try {
+      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (resp.status === 200) {
+        return;
+      }
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`beebeta did not become healthy at ${url}:\n${readLog().slice(-4000)}`);
+}
+
+function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) {
+    return Promise.resolve();
+  }
+  const child = server;
+  return new Promise((ok) => {
+    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      ok();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+process.on("exit", () => {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    server.kill("SIGKILL");
+  }
+});
+
+// ---------- helpers ----------
+
+async function newContext(opts = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, ...opts });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  return context;
+}
+
+/** RFC 6238 code (HMAC-SHA-1, 6 digits, 30 s) for the secret of an otpauth:// URI. */
+function totp(uri, at = Date.now()) {
+  const secret = new URL(uri).searchParams.get("secret");
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+
+async function postAndLand(page, buttonName, path) {
+  const posted = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === path);
+  await page.getByRole("button", { name: buttonName, exact: true }).click();
+  const resp = await posted;
+  await page.waitForLoadState("load");
+  return resp;
+}
+
+async function signUpMember(username) {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto("/signup");
+    await page.fill('input[name="username"]', username);
+    await page.fill('input[name="email"]', `${username}@example.com`);
+    await page.fill('input[name="password"]', PASSWORD);
+    assert.equal((await postAndLand(page, "Create account", "/signup")).status(), 303, "sign-up form accepted");
+    let link = null;
+    for (let i = 0; i < 50 && !link; i++) {
+      // The only sign-up on this server; with no SMTP server the link goes to the log.
+      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(readLog());
+      link = m && m[0];
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(link, "a sign-up link in the server log");
+    await page.goto(link);
+    assert.equal((await postAndLand(page, "Create my account", "/signup/confirm")).status(), 303, "signed up");
+    return await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
+
+async function makeAdmin(username) {
+  const out = execFileSync(BIN, ["create-admin", "--username", username, "--email", `${username}@example.com`], {
+    cwd: REPO,
+    env: { ...serverEnv, BEEBETA_LOG_FILTER: "error" },
+    input: `${PASSWORD}\n`,
+  }).toString();
+  const uri = /otpauth:\/\/\S+/.exec(out);
+  assert.ok(uri, `create-admin printed an otpauth URI: ${out}`);
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto("/login?next=/admin");
+    await page.fill('input[name="username"]', username);
+    await page.fill('input[name="password"]', PASSWORD);
+    await postAndLand(page, "Log in", "/login");
+    assert.equal(new URL(page.url()).pathname, "/login/2fa", "asked for the second factor");
+    await page.fill('input[name="code"]', totp(uri[0]));
+    await postAndLand(page, "Log in", "/login/2fa");
+    assert.equal(new URL(page.url()).pathname, "/admin", "in the admin area");
+    return await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
+
+/** Runs axe on the page; returns the serious and critical violations as readable lines. */
+async function axeProblems(page) {
+  // Evaluated through the DevTools protocol: the page's Content-Security-Policy does not apply.
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.join(", ")}`);
+}
+
+async function layoutFacts(page) {
+  return page.evaluate(() => {
+    const header = document.querySelector(".site-header").getBoundingClientRect();
+    return {
+      header: Math.round(header.height),
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+      // What sticks out on the right, to name it when the check fails.
+      wide: Array.from(document.querySelectorAll("body *"))
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap"))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+    };
+  });
+}
+
+// Pages per role: [name, path]. The question page is filled in once the server is up.
+function pages(role) {
+  const common = [
+    ["home", "/"],
+    ["question", questionPath],
+    ["tags", "/tags"],
+    ["search", "/search?q=indentation"],
+    ["profile", "/u/member"],
+  ];
+  if (role === "visitor") {
+    return [...common, ["login", "/login"], ["signup", "/signup"]];
+  }
+  if (role === "member") {
+    return [...common, ["ask", "/ask"], ["settings", "/settings"]];
+  }
+  return [
+    ["home", "/"],
+    ["question", questionPath],
+    ["admin", "/admin"],
+    ["admin-questions", "/admin/questions?q=Tabs"],
+  ];
+}
+
+function stateFor(role) {
+  return role === "member" ? memberState : role === "admin" ? adminState : undefined;
+}
+
+// ---------- lifecycle ----------
+
+before(async () => {
+  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN}`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-layout-"));
+  serverLog = join(tmp, "server.log");
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  serverEnv = {
+    ...process.env,
+    BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
+    BEEBETA_SECRET_FILE: join(tmp, "secret"),
+    BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
+    BEEBETA_LIMITS: "off",
+    BEEBETA_SEED_DEMO: "true",
+    BEEBETA_PUBLIC_URL: baseUrl,
+    ROCKET_ADDRESS: "127.0.0.1",
+    ROCKET_PORT: String(port),
+  };
+  const logFd = openSync(serverLog, "w");
+  server = spawn(BIN, [], { cwd: REPO, env: serverEnv, stdio: ["ignore", logFd, logFd] });
+  closeSync(logFd);
+  await waitForHealthy(`${baseUrl}/healthz`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+
+  const context = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto("/search?q=Tabs");
+    questionPath = await page.locator(".question-list .question-title a").first().getAttribute("href");
+    assert.match(questionPath, /^\/q\/\d+\/[a-z0-9-]+$/);
+  } finally {
+    await context.close();
+  }
+  memberState = await signUpMember("member");
+  adminState = await makeAdmin("boss");
+  mkdirSync(SHOTS, { recursive: true });
+}, { timeout: 120_000 });
+
+after(async () => {
+  try {
+    if (browser) await browser.close();
+  } finally {
+    await stopServer();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// ---------- tests ----------
+
+const measured = []; // header heights, printed at the end for the record
+
+for (const role of ["visitor", "member", "admin"]) {
+  for (const vp of VIEWPORTS) {
+    test(`${role} at ${vp.width}px: one-row header, no sideways scroll, no serious axe findings`, { timeout: 120_000 }, async () => {
+      const context = await newContext({
+        viewport: { width: vp.width, height: vp.height },
+        storageState: stateFor(role),
+        deviceScaleFactor: 1,
+        isMobile: vp === PHONE,
+        hasTouch: vp === PHONE,
+      });
+      const failures = [];
+      try {
+        const page = await context.newPage();
+        const errors = [];
+        page.on("pageerror", (e) => errors.push(String(e)));
+        for (const [name, path] of pages(role)) {
+          const resp = await page.goto(path, { waitUntil: "load" });
+          assert.equal(resp.status(), 200, `${role} GET ${path}`);
+          const facts = await layoutFacts(page);
+          measured.push(`${role} ${vp.width}px ${name}: header ${facts.header}px`);
+          if (facts.header > vp.maxHeader) {
+            failures.push(`${name}: header is ${facts.header}px high (at most ${vp.maxHeader})`);
+          }
+          if (facts.scrollWidth > facts.innerWidth) {
+            failures.push(`${name}: the page is ${facts.scrollWidth}px wide in a ${facts.innerWidth}px window (${facts.wide.join(", ")})`);
+          }
+          await page.screenshot({ path: join(SHOTS, `${role}-${name}-${vp.width}.png`), fullPage: true });
+          for (const p of await axeProblems(page)) {
+            failures.push(`${name}: axe ${p}`);
+          }
+        }
+        assert.deepEqual(errors, [], "no script errors");
+      } finally {
+        await context.close();
+      }
+      assert.deepEqual(failures, [], failures.join("\n"));
+    });
+  }
+}
+
+test("phone menu: folded by default, opens and closes, with and without JavaScript", { timeout: 60_000 }, async () => {
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled, isMobile: true, hasTouch: true });
+    try {
+      const page = await context.newPage();
+      await page.goto("/");
+      const menu = page.locator("#site-menu");
+      const toggle = page.locator(".menu-toggle-label");
+      assert.equal(await menu.isVisible(), false, "menu folded on a phone");
+      assert.equal(await toggle.isVisible(), true, "a Menu toggle");
+      const folded = (await layoutFacts(page)).header;
+      await toggle.click();
+      await menu.waitFor({ state: "visible" });
+      for (const name of ["Hot", "Tags", "Ask", "Log in", "Sign up"]) {
+        assert.ok(await menu.getByRole("link", { name, exact: true }).isVisible(), `${name} in the open menu`);
+      }
+      assert.ok(await page.locator("#site-search-q").isVisible(), "the search box in the open menu");
+      const open = (await layoutFacts(page)).header;
+      assert.ok(open > folded, `the header grows when open (${folded} -> ${open})`);
+      assert.ok((await layoutFacts(page)).scrollWidth <= 390, "no sideways scroll with the menu open");
+      if (javaScriptEnabled) {
+        await page.screenshot({ path: join(SHOTS, "visitor-menu-open-390.png") });
+        await page.keyboard.press("Escape");
+        await menu.waitFor({ state: "hidden" });
+        await toggle.click();
+        await menu.waitFor({ state: "visible" });
+      }
+      await toggle.click();
+      await menu.waitFor({ state: "hidden" });
+      // On a wide screen there is no toggle and everything shows.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      assert.equal(await toggle.isVisible(), false, "no toggle on a wide screen");
+      assert.equal(await menu.isVisible(), true, "links shown on a wide screen");
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test("header: Ask for everyone; the search box only echoes a site search", { timeout: 60_000 }, async () => {
+  const visitor = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await visitor.newPage();
+    await page.goto("/");
+    const ask = page.locator(".account-nav a", { hasText: "Ask" });
+    assert.equal(await ask.getAttribute("href"), "/ask");
+    await ask.click();
+    await page.waitForLoadState("load");
+    const url = new URL(page.url());
+    assert.equal(url.pathname, "/login", "a visitor is sent to log in");
+    assert.equal(url.searchParams.get("next"), "/ask", "and comes back to the form");
+    await page.goto("/search?q=indentation");
+    assert.equal(await page.locator("#site-search-q").inputValue(), "indentation", "the search page fills the header box");
+  } finally {
+    await visitor.close();
+  }
+  const admin = await newContext({ storageState: adminState, javaScriptEnabled: false });
+  try {
+    const page = await admin.newPage();
+    await page.goto("/admin/questions?q=Tabs");
+    assert.equal(await page.locator("#modq-q").inputValue(), "Tabs", "the admin filter keeps its text");
+    assert.equal(await page.locator("#site-search-q").inputValue(), "", "the site search box stays empty");
+  } finally {
+    await admin.close();
+  }
+});
+
+test("share box: the whole link shows and Copy link stays on one line", { timeout: 60_000 }, async () => {
+  for (const vp of VIEWPORTS) {
+    const context = await newContext({ viewport: { width: vp.width, height: vp.height } });
+    try {
+      const page = await context.newPage();
+      await page.goto(questionPath);
+      const box = page.locator("#share-url");
+      assert.equal(await box.inputValue(), `${baseUrl}${questionPath}`, "the share box holds the canonical URL");
+      const fit = await box.evaluate((el) => ({
+        sw: el.scrollWidth,
+        cw: el.clientWidth,
+        sh: el.scrollHeight,
+        ch: el.clientHeight,
+      }));
+      assert.ok(fit.sw <= fit.cw, `${vp.width}px: nothing hidden sideways (${fit.sw} > ${fit.cw})`);
+      assert.ok(fit.sh <= fit.ch + 1, `${vp.width}px: nothing hidden below (${fit.sh} > ${fit.ch})`);
+      const button = page.locator(".share button[data-copy]");
+      await button.waitFor({ state: "visible" });
+      const lines = await button.evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const tops = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+        return tops.size;
+      });
+      assert.equal(lines, 1, `${vp.width}px: "Copy link" on one line`);
+      const right = await page.locator(".share").evaluate((el) => el.getBoundingClientRect().right);
+      assert.ok(right <= vp.width, `${vp.width}px: the share box fits the screen`);
+      await page.locator(".share").screenshot({ path: join(SHOTS, `share-${vp.width}.png`) });
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test("times: in the visitor's zone with JavaScript, UTC without", { timeout: 60_000 }, async () => {
+  const zone = "Asia/Kolkata";
+  const js = await newContext({ storageState: adminState, timezoneId: zone });
+  try {
+    const page = await js.newPage();
+    await page.goto("/admin/questions");
+    const first = page.locator("td time[datetime]").first();
+    await page.waitForFunction(() => document.querySelector("td time[datetime]").hasAttribute("data-local"));
+    const [shown, title, expected] = await first.evaluate((el, tz) => [
+      el.textContent.trim(),
+      el.title,
+      new Intl.DateTimeFormat(undefined, {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZoneName: "short",
+        timeZone: tz,
+      }).format(new Date(el.getAttribute("datetime"))),
+    ], zone);
+    assert.equal(shown, expected, "an absolute time is rewritten in the visitor's zone");
+    assert.match(title, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, "the UTC text is kept as its tooltip");
+
+    await page.goto(questionPath);
+    const asked = page.locator(".question-head time").first();
+    await page.waitForFunction(() => document.querySelector(".question-head time").hasAttribute("data-local"));
+    assert.match((await asked.textContent()).trim(), /ago$|^just now$/, "a relative time stays relative");
+    assert.match(await asked.getAttribute("title"), /GMT\+5:30|IST/, "with the local time as its tooltip");
+  } finally {
+    await js.close();
+  }
+  const plain = await newContext({ storageState: adminState, javaScriptEnabled: false, timezoneId: zone });
+  try {
+    const page = await plain.newPage();
+    await page.goto("/admin/questions");
+    assert.match((await page.locator("td time[datetime]").first().textContent()).trim(), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    await page.goto(questionPath);
+    assert.match(await page.locator(".question-head time").first().getAttribute("title"), /UTC$/);
+  } finally {
+    await plain.close();
+  }
+});
+
+test("ask form: rules shown first, an over-size image refused before upload, previews", { timeout: 60_000 }, async () => {
+  const context = await newContext({ storageState: memberState, viewport: { width: 390, height: 844 }, timezoneId: "Europe/Paris" });
+  try {
+    const page = await context.newPage();
+    const uploads = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST") uploads.push(r.url());
+    });
+    await page.goto("/ask");
+    assert.match(await page.locator("#ask-title-hint").textContent(), /10 to 200 characters/);
+    assert.equal(await page.locator("#ask-title-input").getAttribute("minlength"), "10");
+    const limitMb = Number(await page.locator("form.ask-form").getAttribute("data-max-upload-mb"));
+    assert.ok(limitMb >= 1, "the form knows the upload limit");
+    assert.match(await page.locator("#ask-image-hint").textContent(), new RegExp(`up to ${limitMb} MB`));
+    assert.match(await page.locator("#ask-closes-at-hint").textContent(), /your time zone \(Europe\/Paris\)/);
+
+    // Over the limit: refused at once, nothing sent.
+    const big = join(tmp, "big.jpg");
+    const bytes = Buffer.alloc(limitMb * 1024 * 1024 + 1024);
+    bytes.set([0xff, 0xd8, 0xff, 0xe0]);
+    writeFileSync(big, bytes);
+    await page.setInputFiles("#ask-image", big);
+    const error = page.locator(".field .file-error");
+    await error.waitFor({ state: "visible" });
+    assert.match(await error.textContent(), new RegExp(`images can be up to ${limitMb} MB`));
+    assert.equal(await page.locator("#ask-image").evaluate((el) => el.files.length), 0, "the file is not kept");
+    assert.deepEqual(uploads, [], "nothing was uploaded");
+
+    // A fitting image: a preview, no error.
+    const small = join(tmp, "small.png");
+    execFileSync(BIN, ["media", "sample", "graphic", "--width", "200", "--height", "150", small], {
+      env: { ...serverEnv, BEEBETA_LOG_FILTER: "error" },
+    });
+    await page.locator('input[name="choice_image"]').first().setInputFiles(small);
+    const preview = page.locator(".choice-image-row .image-preview.is-picked img").first();
+    await page.waitForFunction(() => {
+      const img = document.querySelector(".choice-image-row .image-preview.is-picked img");
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    assert.match(await preview.getAttribute("src"), /^data:image\/png;base64,/);
+    await page.screenshot({ path: join(SHOTS, "member-ask-preview-390.png"), fullPage: true });
+
+    // The closing time is typed locally and sent in UTC (Paris is UTC+1 in December).
+    await page.fill("#ask-closes-at", "2030-12-10T19:00");
+    assert.equal(await page.locator('input[type="hidden"][name="closes_at"]').inputValue(), "2030-12-10T18:00");
+    const facts = await layoutFacts(page);
+    assert.ok(facts.scrollWidth <= 390, `the ask form fits a phone (${facts.wide.join(", ")})`);
+  } finally {
+    await context.close();
+  }
+});
+
+test("header heights (for the record)", () => {
+  console.log(measured.join("\n"));
+});
