@@ -1,5 +1,6 @@
 //! `/u/<username>`: a user's profile with their questions.
 
+use rocket::request::FlashMessage;
 use rocket::{get, routes};
 use rocket_dyn_templates::{Template, context};
 
@@ -18,6 +19,7 @@ pub fn routes() -> Vec<rocket::Route> {
 async fn profile(
     app: &AppState,
     viewer: Viewer,
+    flash: Option<FlashMessage<'_>>,
     name: &str,
     page: Option<&str>,
 ) -> AppResult<Template> {
@@ -61,6 +63,8 @@ async fn profile(
         "users/profile",
         context! {
             page_title: format!("{} on Beebeta", u.username),
+            // The message of the redirect that led here (a question deleted).
+            flash: flash.map(|f| context! { kind: f.kind().to_string(), message: f.message().to_string() }),
             is_me: viewer.user().is_some_and(|me| me.user.id == u.id),
             profile: context! {
                 username: &u.username,

@@ -249,7 +249,10 @@ function pages(role) {
     ["home", "/"],
     ["question", questionPath],
     ["admin", "/admin"],
+    ["admin-reports", "/admin/reports?window=month"],
     ["admin-questions", "/admin/questions?q=Tabs"],
+    ["admin-question-numbers", questionPath.replace(/^\/q\/(\d+).*$/, "/admin/questions/$1")],
+    ["admin-audit", "/admin/audit"],
   ];
 }
 
@@ -550,6 +553,77 @@ test("ask form: rules shown first, an over-size image refused before upload, pre
     assert.ok(facts.scrollWidth <= 390, `the ask form fits a phone (${facts.wide.join(", ")})`);
   } finally {
     await context.close();
+  }
+});
+
+async function askAs(context, title) {
+  const page = await context.newPage();
+  await page.goto("/ask");
+  await page.fill('input[name="title"]', title);
+  const choices = page.locator('input[name="choice"]');
+  await choices.nth(0).fill("Keep it");
+  await choices.nth(1).fill("Delete it");
+  await postAndLand(page, "Publish question", "/ask");
+  assert.match(new URL(page.url()).pathname, /^\/q\/\d+\//, "the new question's page");
+  return page;
+}
+
+test("destructive actions: a dialog with JavaScript, a confirmation page without", { timeout: 60_000 }, async () => {
+  const context = await newContext({ storageState: memberState, viewport: { width: 390, height: 844 } });
+  try {
+    const page = await askAs(context, "Should this question be deleted?");
+    const path = new URL(page.url()).pathname;
+    const posts = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST") posts.push(new URL(r.url()).pathname);
+    });
+    // Delete, then Cancel: a dialog, nothing sent, the question stays.
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    const dialog = page.locator("dialog.confirm-dialog");
+    await dialog.waitFor({ state: "visible" });
+    assert.equal(await dialog.locator("h2").textContent(), "Delete this question?");
+    assert.deepEqual(await axeProblems(page), [], "axe, dialog open");
+    await page.screenshot({ path: join(SHOTS, "confirm-dialog-phone.png") });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.deepEqual(posts, [], "Cancel sends nothing");
+    assert.equal(new URL(page.url()).pathname, path);
+    // Escape cancels too.
+    await page.getByRole("button", { name: "Close voting now", exact: true }).click();
+    await dialog.waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    assert.deepEqual(posts, [], "Escape sends nothing");
+    // Close voting, confirmed in the dialog: done, results final.
+    await page.getByRole("button", { name: "Close voting now", exact: true }).click();
+    await dialog.waitFor({ state: "visible" });
+    const closed = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith("/close"));
+    await dialog.getByRole("button", { name: "Close voting" }).click();
+    assert.equal((await closed).status(), 303, "confirmed: closed");
+    await page.waitForLoadState("load");
+    assert.match(await page.locator(".vote-closed").textContent(), /Voting is closed/);
+  } finally {
+    await context.close();
+  }
+
+  // Without JavaScript the server asks on a page of its own.
+  const plain = await newContext({ storageState: memberState, javaScriptEnabled: false });
+  try {
+    const page = await askAs(plain, "Should this one go without scripts?");
+    const path = new URL(page.url()).pathname;
+    await postAndLand(page, "Delete", path.replace(/^(\/q\/\d+).*$/, "$1/delete"));
+    assert.equal(await page.locator("h1").textContent(), "Delete this question?");
+    assert.match(await page.locator(".confirm-consequence").textContent(), /Should this one go without scripts\?/);
+    await page.screenshot({ path: join(SHOTS, "confirm-page-desktop.png") });
+    const back = await page.goto(path);
+    assert.equal(back.status(), 200, "nothing deleted before the confirmation");
+    await postAndLand(page, "Delete", path.replace(/^(\/q\/\d+).*$/, "$1/delete"));
+    await postAndLand(page, "Delete the question", path.replace(/^(\/q\/\d+).*$/, "$1/delete"));
+    assert.match(await page.locator(".notice").first().textContent(), /was deleted/);
+    const gone = await page.goto(path);
+    assert.equal(gone.status(), 404, "deleted once confirmed");
+  } finally {
+    await plain.close();
   }
 });
 

@@ -187,6 +187,13 @@ async fn deleting_and_closing_ask_first(b: Backend) {
         )
         .await;
     assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(r.headers().get_one("Location"), Some("/u/della"));
+    drop(r);
+    let (_, profile) = app.get("/u/della").await;
+    assert!(
+        profile.contains("Your question “Should this question stay?” was deleted."),
+        "the profile says what happened"
+    );
     assert_eq!(app.get(&canonical).await.0, Status::NotFound);
     // Someone else's question: no confirmation page, the refusal.
     let other = app.question(question("Whose question is this?")).await;
