@@ -244,6 +244,15 @@ pub fn question_days(
         .load(conn)
 }
 
+/// The first hour with site totals, if any.
+pub fn first_hour(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
+    rollup_site_hourly::table
+        .select(rollup_site_hourly::hour)
+        .order(rollup_site_hourly::hour.asc())
+        .first(conn)
+        .optional()
+}
+
 /// The site's hourly totals in `[start, end)`, oldest first (at most 24 × 731 rows).
 pub fn site_hours(
     conn: &mut AnyConnection,

@@ -116,6 +116,7 @@ impl Period {
             ReportWindow::Day => "24 hours",
             ReportWindow::Week => "7 days",
             ReportWindow::Month => "30 days",
+            ReportWindow::All => "all time",
         };
         let metrics = built.map(|b| b.report.figures()).unwrap_or_default();
         Period {
@@ -277,6 +278,17 @@ pub fn build_at(
     range: &ReportRange,
     now: NaiveDateTime,
 ) -> AppResult<Report> {
+    // All time starts on the first day with data (the longest range when there is none).
+    let mut range = range.clone();
+    if range.window == Some(ReportWindow::All)
+        && let Some(first) = report::first_hour(c)?
+    {
+        range.start = range
+            .start
+            .max(first.date().and_time(chrono::NaiveTime::MIN))
+            .min(range.end - chrono::Duration::days(1));
+    }
+    let range = &range;
     let (s, e, h) = (range.start, range.end, range.hourly);
     let len = e.min(now).max(s) - s;
     // Tags have only a daily rollup: the 24 h window reads the whole days it touches.

@@ -401,7 +401,8 @@ async fn edit_close_and_delete(b: Backend) {
     let (s, _) = app.get(&canonical).await;
     assert_eq!(s, Status::NotFound, "deleted questions are gone");
     let (_, profile) = app.get("/u/owner").await;
-    assert!(!profile.contains("A question that was edited now"));
+    assert!(!profile.contains(&format!("href=\"/q/{id}/")), "not listed");
+    assert!(profile.contains("Your question “A question that was edited now” was deleted."));
     let (_, tags) = app.get("/api/v1/tags").await;
     assert!(
         !tags.contains("\"edited\""),

@@ -18,6 +18,7 @@ backend_tests!(
     results_and_sessions_are_worded_for_people,
     a_fresh_install_reports_its_demo_activity,
     each_question_has_a_page_of_numbers,
+    reports_have_an_all_time_window,
 );
 
 async fn error_pages_are_rendered_for_the_real_viewer(b: Backend) {
@@ -490,4 +491,42 @@ async fn each_question_has_a_page_of_numbers(b: Backend) {
     assert!(list.contains(&format!("href=\"/admin/questions/{qid}\">numbers")));
     assert_eq!(app.get("/admin/questions/999999").await.0, Status::NotFound);
     assert_eq!(app.get("/admin/questions/abc").await.0, Status::NotFound);
+}
+
+async fn reports_have_an_all_time_window(b: Backend) {
+    let app = TestApp::new(b).await;
+    let now = beebeta::models::now();
+    let hour = beebeta::models::rollup::hour_of(now);
+    for (days_ago, votes) in [(100, 7), (0, 5)] {
+        app.db
+            .write(move |c| {
+                Ok(beebeta::models::report::insert_site_hour(
+                    c,
+                    &beebeta::models::report::SiteHour {
+                        hour: hour - chrono::Duration::days(days_ago),
+                        votes,
+                        ..Default::default()
+                    },
+                )?)
+            })
+            .await
+            .unwrap();
+    }
+    crate::admin::login_admin(&app).await;
+    let (s, page) = app.get("/admin/reports?window=all").await;
+    assert_eq!(s, Status::Ok);
+    // From the first day with data, not two years back; both votes counted.
+    let first = (now - chrono::Duration::days(100)).date();
+    assert!(
+        page.contains(&format!("{first} to {}", now.date())),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Votes</dt>\n        <dd>12</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("aria-current=\"page\">All time</a>"));
+    // The 30 days leave the older day out.
+    let (_, month) = app.get("/admin/reports?window=month").await;
+    assert!(month.contains("<dt>Votes</dt>\n        <dd>5</dd>"));
 }

@@ -17,19 +17,23 @@ pub enum ReportWindow {
     Week,
     /// The last 30 days, today included.
     Month,
+    /// Since the first day with data, today included (at most [`MAX_RANGE_DAYS`]: the builder
+    /// narrows the longest range to the data).
+    All,
 }
 
 impl ReportWindow {
-    /// Parses `day`, `week` or `month`.
+    /// Parses `day`, `week`, `month` or `all`.
     pub fn parse(s: &str) -> Result<ReportWindow, Invalid> {
         match s.trim() {
             "day" => Ok(ReportWindow::Day),
             "week" => Ok(ReportWindow::Week),
             "month" => Ok(ReportWindow::Month),
+            "all" => Ok(ReportWindow::All),
             other => Err(Invalid::new(
                 "invalid_window",
                 format!(
-                    "Unknown report window {:?}: use day, week or month.",
+                    "Unknown report window {:?}: use day, week, month or all.",
                     other.chars().take(20).collect::<String>()
                 ),
             )),
@@ -42,6 +46,7 @@ impl ReportWindow {
             ReportWindow::Day => "day",
             ReportWindow::Week => "week",
             ReportWindow::Month => "month",
+            ReportWindow::All => "all",
         }
     }
 }
@@ -104,6 +109,7 @@ impl ReportRange {
             }
             ReportWindow::Week => days(7),
             ReportWindow::Month => days(30),
+            ReportWindow::All => days(MAX_RANGE_DAYS),
         }
     }
 
