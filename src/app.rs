@@ -126,6 +126,7 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
         .manage(analytics)
         .manage(db)
         .manage(keys)
+        .manage(crate::error::ErrorPages(routes::catchers::error_page))
         .manage(addressing)
         .manage(metrics_allow)
         .manage(BenchBody::new(cfg.site.bench_bare_bytes))

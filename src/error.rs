@@ -460,24 +460,13 @@ impl Link {
     }
 }
 
-/// What an [`AppError`] answered on an HTML route, left in the request for the catcher: a
-/// responder cannot look the session up, the catcher can, so the error page is rendered for the
-/// real visitor (their header, their next step) by `routes::catchers`.
-#[derive(Debug, Default, Clone)]
-pub struct PageError(pub Option<PageErrorDetail>);
+/// An HTML error page for a request: status, message and the error's own links. The routes
+/// layer provides it (`routes::catchers::error_page`, managed as [`ErrorPages`]) so that the page
+/// has the visitor's header; this module knows only its shape.
+pub type PageRenderer = fn(&Request<'_>, Status, &str, Vec<Link>) -> response::Result<'static>;
 
-/// The parts of a [`PageError`].
-#[derive(Debug, Clone)]
-pub struct PageErrorDetail {
-    /// The stable code (as the API would say it).
-    pub code: &'static str,
-    /// The message for the visitor.
-    pub message: String,
-    /// Pages to go to instead, when the error knows them.
-    pub links: Vec<Link>,
-    /// Seconds for `Retry-After`, when the error has them.
-    pub retry_after: Option<u64>,
-}
+/// The error page renderer, managed state (see [`PageRenderer`]).
+pub struct ErrorPages(pub PageRenderer);
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
@@ -498,19 +487,21 @@ impl<'r> Responder<'r, 'static> for AppError {
             _ => None,
         };
         if !wants_json(req) {
-            // The catcher renders the page (see `PageError`).
+            // Rendered here, not by the catcher: Rocket drops the cookies a handler set (a used-up
+            // login state) when a catcher answers.
             let links = match &self {
                 AppError::NoSuchPage { links, .. } => links.clone(),
                 _ => Vec::new(),
             };
-            let detail = PageErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-                links,
-                retry_after,
+            let message = self.public_message();
+            let mut resp = match req.rocket().state::<ErrorPages>() {
+                Some(pages) => (pages.0)(req, status, &message, links)?,
+                None => render_json(status, self.code(), &message)?,
             };
-            req.local_cache(|| PageError(Some(detail.clone())));
-            return Err(status);
+            if let Some(secs) = retry_after {
+                resp.set_header(Header::new("Retry-After", secs.to_string()));
+            }
+            return Ok(resp);
         }
         let mut resp = if let AppError::Validation { message, fields } = &self {
             let body =

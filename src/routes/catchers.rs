@@ -8,7 +8,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::auth::reauth::REAUTH_REQUIRED;
 use crate::auth::session::TWO_FACTOR_REQUIRED;
-use crate::error::{self, AppError, FailureReason, Link, PageError};
+use crate::error::{self, AppError, FailureReason, Link};
 use crate::routes::params;
 use crate::routes::viewer::Viewer;
 
@@ -19,17 +19,11 @@ pub struct CaughtError(Status, Option<Viewer>);
 impl<'r> Responder<'r, 'static> for CaughtError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let CaughtError(status, viewer) = self;
-        let page_error = req.local_cache(PageError::default).0.clone();
-        // A guard's failure (not a handler's error) may send the visitor somewhere first.
-        let guard = page_error.is_none();
-        let reason = page_error
-            .as_ref()
-            .map(|p| (p.code, p.message.clone()))
-            .or_else(|| req.local_cache(FailureReason::default).0.clone());
+        let reason = req.local_cache(FailureReason::default).0.clone();
         let enrol = reason
             .as_ref()
             .is_some_and(|(c, _)| *c == TWO_FACTOR_REQUIRED);
-        if guard && status == Status::Forbidden && enrol && !error::wants_json(req) {
+        if status == Status::Forbidden && enrol && !error::wants_json(req) {
             // An admin without two-factor authentication turns it on first, then comes back.
             let next = if req.method() == rocket::http::Method::Get {
                 req.uri().to_string()
@@ -42,7 +36,7 @@ impl<'r> Responder<'r, 'static> for CaughtError {
             );
             return rocket::response::Redirect::to(target).respond_to(req);
         }
-        if guard && status == Status::Unauthorized && !error::wants_json(req) {
+        if status == Status::Unauthorized && !error::wants_json(req) {
             // Pages that need an account send the visitor to log in (or, for a sensitive change,
             // to confirm it is them), and back afterwards.
             let reauth = reason.as_ref().is_some_and(|(c, _)| *c == REAUTH_REQUIRED);
@@ -78,28 +72,9 @@ impl<'r> Responder<'r, 'static> for CaughtError {
         let mut resp = if error::wants_json(req) {
             error::render_json(status, code, &message)?
         } else {
-            let known = page_error.as_ref().map(|p| p.links.clone());
-            let links = next_steps(req, status, viewer.as_ref(), known.unwrap_or_default());
-            let title = error::status_title(status);
-            let ctx = context! {
-                page_title: title,
-                status: status.code,
-                title,
-                message,
-                links,
-                nav: "",
-            };
-            let page = match &viewer {
-                Some(v) => v.render("error", ctx),
-                None => Template::render("error", ctx),
-            };
-            let mut resp = page.respond_to(req)?;
-            resp.set_status(status);
-            resp
+            page(req, status, &message, Vec::new(), viewer.as_ref())?
         };
-        if let Some(secs) = page_error.as_ref().and_then(|p| p.retry_after) {
-            resp.set_raw_header("Retry-After", secs.to_string());
-        } else if outage {
+        if outage {
             resp.set_raw_header("Retry-After", error::DB_RETRY_AFTER_SECS.to_string());
         }
         if status == Status::TooManyRequests && resp.headers().get_one("Retry-After").is_none() {
@@ -141,6 +116,45 @@ fn default_message(status: Status) -> &'static str {
         _ if status.code >= 500 => "Something went wrong on our side. Please try again.",
         _ => "The request failed.",
     }
+}
+
+/// The error page for the visitor `viewer` (`None`: the plain header).
+fn page(
+    req: &Request<'_>,
+    status: Status,
+    message: &str,
+    links: Vec<Link>,
+    viewer: Option<&Viewer>,
+) -> response::Result<'static> {
+    let links = next_steps(req, status, viewer, links);
+    let title = error::status_title(status);
+    let ctx = context! {
+        page_title: title,
+        status: status.code,
+        title,
+        message,
+        links,
+        nav: "",
+    };
+    let page = match viewer {
+        Some(v) => v.render("error", ctx),
+        None => Template::render("error", ctx),
+    };
+    let mut resp = page.respond_to(req)?;
+    resp.set_status(status);
+    Ok(resp)
+}
+
+/// A handler's error as a page ([`error::PageRenderer`]): for the visitor the handler's guards
+/// already looked up (the session is cached per request), without waiting on anything.
+pub fn error_page(
+    req: &Request<'_>,
+    status: Status,
+    message: &str,
+    links: Vec<Link>,
+) -> response::Result<'static> {
+    let viewer = (status.code < 500).then(|| Viewer::cached(req)).flatten();
+    page(req, status, message, links, viewer.as_ref())
 }
 
 /// Where a visitor can go from an error: the error's own links first, then the place the

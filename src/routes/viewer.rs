@@ -50,6 +50,21 @@ impl Viewer {
     }
 }
 
+impl Viewer {
+    /// The visitor as far as this request has looked them up already (the session is cached per
+    /// request), without a lookup of its own: for a handler's error page, rendered where nothing
+    /// can be awaited. A request that never looked the session up shows the plain header.
+    pub fn cached(req: &Request<'_>) -> Option<Viewer> {
+        let keys = req.rocket().state::<Keys>()?;
+        let user = req.local_cache(|| None::<CurrentUser>).clone();
+        let header_csrf = match &user {
+            Some(u) => keys.csrf_token(&format!("s:{}", u.session_id)),
+            None => String::new(),
+        };
+        Some(Viewer { user, header_csrf })
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Viewer {
     type Error = std::convert::Infallible;
