@@ -22,10 +22,23 @@ pub async fn question_title(db: &Db, id: i64) -> AppResult<String> {
         .await
 }
 
-/// User `id`'s username, for a moderator's confirmation and messages.
-pub async fn username(db: &Db, id: i64) -> AppResult<String> {
-    db.run(move |c| Ok(user::find(c, id).map_err(not_found("user"))?.username))
-        .await
+/// User `id`'s username and whether they are an admin, for a moderator's confirmation and
+/// messages.
+pub async fn user_label(db: &Db, id: i64) -> AppResult<(String, bool)> {
+    db.run(move |c| {
+        let u = user::find(c, id).map_err(not_found("user"))?;
+        let admin = u.is_admin();
+        Ok((u.username, admin))
+    })
+    .await
+}
+
+/// The refusal to ban an admin.
+pub fn cannot_ban_admin() -> AppError {
+    AppError::Conflict {
+        code: "cannot_ban_admin",
+        message: "Admins cannot be banned; remove their admin role first.".into(),
+    }
 }
 
 /// Hides (`hide`) or shows question `id` on behalf of admin `actor`; returns whether it
@@ -98,10 +111,7 @@ pub async fn set_user_banned(
             write_transaction(c, |c| {
                 let target = user::find(c, id).map_err(not_found("user"))?;
                 if ban && target.is_admin() {
-                    return Err(AppError::Conflict {
-                        code: "cannot_ban_admin",
-                        message: "Admins cannot be banned; remove their admin role first.".into(),
-                    });
+                    return Err(cannot_ban_admin());
                 }
                 let changed = moderation::set_banned(c, id, ban, now)?;
                 let hidden = if ban && hide_questions {

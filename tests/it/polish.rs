@@ -274,6 +274,19 @@ async fn hiding_and_banning_ask_first(b: Backend) {
         users.contains("@sam is banned and logged out everywhere."),
         "{users}"
     );
+    // An admin cannot be banned: refused at once, not asked about first.
+    let boss = app.user_id("boss").await;
+    let ban_boss = format!("/admin/users/{boss}/ban");
+    let r = app
+        .post_form("/admin/users", &ban_boss, &[("reason", "x")])
+        .await;
+    assert_eq!(r.status(), Status::Conflict);
+    assert!(
+        r.into_string()
+            .await
+            .unwrap()
+            .contains("Admins cannot be banned")
+    );
 }
 
 async fn tags_keep_what_tells_them_apart(b: Backend) {

@@ -277,7 +277,11 @@ async fn ban_or_unban(
     let form = form.0;
     let reason = form.reason()?;
     let hide_all = ban && form.hide_questions.unwrap_or(false);
-    let name = service::username(&app.db, id).await?;
+    let (name, is_admin) = service::user_label(&app.db, id).await?;
+    if ban && is_admin {
+        // Refused before asking: there is nothing to confirm.
+        return Err(service::cannot_ban_admin());
+    }
     if let Some(viewer) = viewer.filter(|_| ban && !is_confirmed(form.confirm.as_deref())) {
         let also = if hide_all {
             " All their questions will be hidden too."
