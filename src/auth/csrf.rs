@@ -17,13 +17,16 @@ use crate::error::set_failure_reason;
 /// Whether a form failed because its body was over Rocket's limit: Rocket reports that as an
 /// `InvalidLength` of the whole form (no field name), with a status other than 413.
 pub fn body_over_limit(errors: &rocket::form::Errors<'_>) -> bool {
-    errors.iter().any(|e| {
-        e.name.is_none()
-            && matches!(
-                e.kind,
-                rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
-            )
-    })
+    errors.iter().any(cut_at_limit)
+}
+
+/// Whether one form error is the body's cut at the size limit (see [`body_over_limit`]).
+pub fn cut_at_limit(e: &rocket::form::Error<'_>) -> bool {
+    e.name.is_none()
+        && matches!(
+            e.kind,
+            rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
+        )
 }
 
 /// A form that carries a CSRF token field named `csrf_token`.

@@ -91,13 +91,7 @@ impl<'r> crate::auth::CsrfProtected for Received<'r> {
 
 /// Whether the body was cut off at the `data-form` limit.
 fn over_limit(context: &rocket::form::Context<'_>) -> bool {
-    context.errors().any(|e| {
-        e.name.is_none()
-            && matches!(
-                e.kind,
-                rocket::form::error::ErrorKind::InvalidLength { max: Some(_), .. }
-            )
-    })
+    context.errors().any(crate::auth::csrf::cut_at_limit)
 }
 
 /// The form to work with, and — when it was cut short — why (status and message).

@@ -80,8 +80,7 @@ fn form_error(errors: Errors<'_>, limits: &rocket::data::Limits) -> AppError {
         ))
     };
     match errors.status() {
-        _ if body_over_limit(&errors) => too_large(),
-        Status::PayloadTooLarge => too_large(),
+        s if s == Status::PayloadTooLarge || body_over_limit(&errors) => too_large(),
         _ => AppError::bad_request(
             "invalid_upload",
             "Send the image as multipart/form-data in a field named `file`.",
