@@ -28,7 +28,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::cache::{Cache, Keep};
-use crate::db::Db;
+use crate::db::{Db, Work};
 use crate::domain::{Page, SearchTerms};
 use crate::error::{AppError, AppResult, search_too_broad};
 use crate::models::ballot;
@@ -127,8 +127,10 @@ fn unavailable(e: &AppError) -> bool {
     matches!(e, AppError::DbUnavailable(_))
 }
 
-/// A cached read with stale-if-error.
+/// A cached read with stale-if-error. A stale value served while another caller rebuilds it is
+/// a saved copy too when the database's read breaker is open: that rebuild is failing.
 fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
+    db: &Db,
     cache: &Cache,
     saved: &mut Saved,
     key: &str,
@@ -142,7 +144,8 @@ fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
         saved_for: cache.saved_for(),
     };
     let served = cache.get_or_rebuild_saved(key, keep, rebuild, unavailable)?;
-    if let Some(built_ms) = served.saved {
+    let down = || db.health().is_open(Work::Read);
+    if let Some(built_ms) = served.saved.or(served.stale.filter(|_| down())) {
         saved.add(SavedCopy {
             built_ms,
             personal_left_out: false,
@@ -275,14 +278,20 @@ pub async fn question_path(db: &Db, cache: &Cache, id: i64) -> AppResult<String>
 /// The parts of a question every visitor sees, from the cache (blocking).
 fn shared_poll(db: &Db, cache: &Cache, saved: &mut Saved, id: i64) -> AppResult<SharedPoll> {
     let key = question_key(id);
-    cached(cache, saved, &key, QUESTION_FRESH, QUESTION_STALE, || {
-        db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found))
-    })
+    cached(
+        db,
+        cache,
+        saved,
+        &key,
+        QUESTION_FRESH,
+        QUESTION_STALE,
+        || db.run_blocking(|c| poll::load_shared(c, id).map_err(not_found)),
+    )
 }
 
 fn cached_counts(db: &Db, cache: &Cache, saved: &mut Saved, id: i64) -> AppResult<Counts> {
     let key = counts_key(id);
-    cached(cache, saved, &key, COUNTS_FRESH, COUNTS_STALE, || {
+    cached(db, cache, saved, &key, COUNTS_FRESH, COUNTS_STALE, || {
         db.run_blocking(|c| Ok(counts::read(c, id)?))
     })
 }
@@ -326,7 +335,7 @@ pub async fn list(
             query.page.number()
         );
         let mut saved = Saved::default();
-        let list = cached(&cache, &mut saved, &key, LIST_FRESH, LIST_STALE, load)?;
+        let list = cached(&db, &cache, &mut saved, &key, LIST_FRESH, LIST_STALE, load)?;
         Ok(saved.read(list))
     })
     .await
@@ -356,7 +365,7 @@ pub async fn search(
                 terms.key()
             )
         };
-        cached_search(&cache, key, fresh_for, || {
+        cached_search(&db, &cache, key, fresh_for, || {
             db.run_blocking(|c| listing::search(c, &terms, &filter, now).map_err(search_too_broad))
         })
     })
@@ -373,7 +382,7 @@ pub async fn suggest(
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let key = || format!("sg:{}:{}", generation(&cache), terms.key());
-        cached_search(&cache, key, fresh_for, || {
+        cached_search(&db, &cache, key, fresh_for, || {
             db.run_blocking(|c| search::suggest(c, &terms, SUGGESTIONS).map_err(search_too_broad))
         })
     })
@@ -383,6 +392,7 @@ pub async fn suggest(
 /// A search's read: from the cache for `fresh_for` (kept stale like lists), or straight from
 /// the database when `fresh_for` is zero (`cache_search_secs = 0`; the key is not even built).
 fn cached_search<T: serde::Serialize + serde::de::DeserializeOwned>(
+    db: &Db,
     cache: &Cache,
     key: impl FnOnce() -> String,
     fresh_for: Duration,
@@ -392,7 +402,7 @@ fn cached_search<T: serde::Serialize + serde::de::DeserializeOwned>(
         return load().map(Read::fresh);
     }
     let mut saved = Saved::default();
-    let value = cached(cache, &mut saved, &key(), fresh_for, LIST_STALE, load)?;
+    let value = cached(db, cache, &mut saved, &key(), fresh_for, LIST_STALE, load)?;
     Ok(saved.read(value))
 }
 
@@ -406,9 +416,15 @@ pub async fn popular_tags(
     blocking(move || {
         let key = format!("t:{}:{}", generation(&cache), page.number());
         let mut saved = Saved::default();
-        let tags = cached(&cache, &mut saved, &key, TAGS_FRESH, TAGS_STALE, || {
-            db.run_blocking(|c| Ok(tag::popular(c, page)?))
-        })?;
+        let tags = cached(
+            &db,
+            &cache,
+            &mut saved,
+            &key,
+            TAGS_FRESH,
+            TAGS_STALE,
+            || db.run_blocking(|c| Ok(tag::popular(c, page)?)),
+        )?;
         Ok(saved.read(tags))
     })
     .await
@@ -424,9 +440,15 @@ pub async fn tag_named(
     blocking(move || {
         let key = format!("tag:{}:{}", generation(&cache), name.as_str());
         let mut saved = Saved::default();
-        let row = cached(&cache, &mut saved, &key, TAGS_FRESH, TAGS_STALE, || {
-            db.run_blocking(|c| Ok(tag::find(c, &name)?))
-        })?;
+        let row = cached(
+            &db,
+            &cache,
+            &mut saved,
+            &key,
+            TAGS_FRESH,
+            TAGS_STALE,
+            || db.run_blocking(|c| Ok(tag::find(c, &name)?)),
+        )?;
         Ok(saved.read(row))
     })
     .await

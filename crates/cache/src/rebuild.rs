@@ -83,11 +83,27 @@ pub struct Served<T> {
     pub value: T,
     /// `Some(unix ms it was built)` when the rebuild failed and this is a saved value.
     pub saved: Option<u64>,
+    /// `Some(unix ms it was built)` when this is a stale value served while another caller
+    /// rebuilds it. The caller may know more (its database is down, so that rebuild will fail
+    /// too) and then treat it as saved.
+    pub stale: Option<u64>,
 }
 
 impl<T> Served<T> {
     fn fresh(value: T) -> Served<T> {
-        Served { value, saved: None }
+        Served {
+            value,
+            saved: None,
+            stale: None,
+        }
+    }
+
+    fn stale(value: T, built_ms: u64) -> Served<T> {
+        Served {
+            value,
+            saved: None,
+            stale: Some(built_ms),
+        }
     }
 }
 
@@ -269,6 +285,7 @@ impl Cache {
                     Ok(Served {
                         saved: Some(found.built_ms(fresh_for)),
                         value: found.value,
+                        stale: None,
                     })
                 }
                 _ => Err(error),
@@ -277,17 +294,17 @@ impl Cache {
             Joined::Leader(guard) => guard,
             Joined::Follower(flight) => {
                 if let Some(stale) = stale {
-                    return Ok(Served::fresh(self.serve_stale(stale.value)));
+                    return Ok(self.serve_stale(stale, fresh_for));
                 }
                 if let Some(value) = flight
                     .wait(FOLLOWER_WAIT)
                     .and_then(|bytes| self.decode_envelope::<T>(&bytes))
                     .filter(|found| found.stale_for() <= stale_for)
                 {
-                    if !value.fresh() {
-                        Counters::add(&self.inner.counters.stale_served, 1);
-                    }
-                    return Ok(Served::fresh(value.value));
+                    return Ok(match value.fresh() {
+                        true => Served::fresh(value.value),
+                        false => self.serve_stale(value, fresh_for),
+                    });
                 }
                 return match self.rebuild_and_store(&full, fresh_for, ttl, rebuild, None) {
                     Ok(value) => Ok(Served::fresh(value)),
@@ -320,8 +337,8 @@ impl Cache {
             };
         }
         if let Some(stale) = stale {
-            leader.publish(stale.bytes);
-            return Ok(Served::fresh(self.serve_stale(stale.value)));
+            leader.publish(stale.bytes.clone());
+            return Ok(self.serve_stale(stale, fresh_for));
         }
         for _ in 0..LOSER_POLLS {
             thread::sleep(LOSER_POLL_INTERVAL);
@@ -329,8 +346,11 @@ impl Cache {
                 .lookup::<T>(&full)
                 .filter(|found| found.stale_for() <= stale_for)
             {
-                leader.publish(found.bytes);
-                return Ok(Served::fresh(found.value));
+                leader.publish(found.bytes.clone());
+                return Ok(match found.fresh() {
+                    true => Served::fresh(found.value),
+                    false => self.serve_stale(found, fresh_for),
+                });
             }
         }
         match self.rebuild_and_store(&full, fresh_for, ttl, rebuild, Some(&leader)) {
@@ -339,9 +359,10 @@ impl Cache {
         }
     }
 
-    fn serve_stale<T>(&self, value: T) -> T {
+    fn serve_stale<T>(&self, found: Found<T>, fresh_for: Duration) -> Served<T> {
         Counters::add(&self.inner.counters.stale_served, 1);
-        value
+        let built_ms = found.built_ms(fresh_for);
+        Served::stale(found.value, built_ms)
     }
 
     fn rebuild_and_store<T: Serialize, E>(

@@ -438,3 +438,70 @@ fn values_kept_for_errors_are_not_served_as_stale_otherwise() {
     );
     assert_eq!(again, Err(DOWN.to_string()));
 }
+
+/// A stale value served while another caller rebuilds says when it was built (`Served::stale`),
+/// so a caller that knows the rebuild will fail (its database is down) can mark it as saved; a
+/// fresh value and a rebuilt one say nothing.
+#[test]
+fn stale_values_served_during_a_rebuild_say_when_they_were_built() {
+    let unix_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let shared = Shared::new();
+    let (a, b) = (shared.process(), shared.process());
+    let k = keep(MINUTE, MINUTE);
+    let before = unix_ms();
+    let first = a.get_or_rebuild_saved("k", k, || Ok::<_, String>(1), |e| e == DOWN);
+    assert_eq!(
+        first.map(|s| (s.value, s.saved, s.stale)),
+        Ok((1, None, None))
+    );
+    let fresh = a.get_or_rebuild_saved("k", k, || Ok::<_, String>(9), |e| e == DOWN);
+    assert_eq!(fresh.map(|s| (s.value, s.stale)), Ok((1, None)), "fresh");
+    thread::sleep(Duration::from_millis(80)); // past `fresh_for` (50 ms)
+
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let rebuilder = {
+        let a = a.clone();
+        thread::spawn(move || {
+            a.get_or_rebuild_saved(
+                "k",
+                k,
+                move || {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Err::<u64, _>(DOWN.to_string())
+                },
+                |e| e == DOWN,
+            )
+        })
+    };
+    started_rx.recv().unwrap();
+    let built_ms = |s: &crate::Served<u64>| s.stale.expect("marked stale");
+    // A follower in the same process, and another process that lost the lease.
+    for (who, cache) in [("same process", &a), ("other process", &b)] {
+        let got = cache
+            .get_or_rebuild_saved("k", k, || Ok::<_, String>(99), |e| e == DOWN)
+            .expect("the stale value");
+        assert_eq!((got.value, got.saved), (1, None), "{who}");
+        let at = built_ms(&got);
+        assert!(
+            at >= before.saturating_sub(5) && at <= before + 60,
+            "{who}: {at} vs {before}"
+        );
+    }
+    release_tx.send(()).unwrap();
+    // The leader's rebuild failed: it answers with the saved value, marked saved (not stale).
+    let led = rebuilder.join().unwrap().expect("the saved value");
+    assert_eq!((led.value, led.stale), (1, None));
+    assert!(led.saved.is_some());
+    let back = a.get_or_rebuild_saved("k", k, || Ok::<_, String>(2), |e| e == DOWN);
+    assert_eq!(
+        back.map(|s| (s.value, s.saved, s.stale)),
+        Ok((2, None, None))
+    );
+}
