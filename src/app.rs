@@ -149,6 +149,8 @@ pub fn build_with_cache(settings: Settings, cache: Option<Cache>) -> Result<Rock
                 .tera
                 .register_function("asset", tera_assets.tera_function());
         }))
+        // Shield's frame policy is ours (`SecurityHeaders`): one route may be framed.
+        .attach(rocket::shield::Shield::default().disable::<rocket::shield::Frame>())
         .attach(security)
         .attach(hot_rank_refresher(cfg.site.hot_refresh_secs))
         .attach(count_refresher())
@@ -295,13 +297,24 @@ fn count_refresher() -> AdHoc {
     })
 }
 
-/// Security headers on every response (Rocket's Shield adds nosniff, frame and permission policy);
-/// HSTS when the site is served over TLS (an `https://` public URL, or secure cookies).
+/// Security headers on every response (Rocket's Shield adds nosniff and the permission policy);
+/// HSTS when the site is served over TLS (an `https://` public URL, or secure cookies). No page
+/// may be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) except the embeddable
+/// question, which any site may frame ([`frameable`]).
 pub struct SecurityHeaders {
     /// Send `Strict-Transport-Security`.
     pub hsts: bool,
     /// The `Content-Security-Policy` value.
     pub csp: String,
+    /// The `Content-Security-Policy` of [`frameable`] pages.
+    pub csp_framed: String,
+}
+
+/// Whether another site may frame this path: only the embeddable question `/q/<id>/embed`.
+pub fn frameable(path: &str) -> bool {
+    path.strip_prefix("/q/")
+        .and_then(|rest| rest.strip_suffix("/embed"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl SecurityHeaders {
@@ -312,12 +325,19 @@ impl SecurityHeaders {
             .filter(|m| Some(*m) != static_origin)
             .map(|o| format!(" {o}"))
             .unwrap_or_default();
-        let csp = format!(
-            "default-src 'self'; img-src 'self' data:{cdn}{media}; style-src 'self'{cdn}; \
-             script-src 'self'{cdn}; font-src 'self'{cdn}; connect-src 'self'; \
-             object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-        );
-        SecurityHeaders { hsts, csp }
+        let csp = |ancestors: &str| {
+            format!(
+                "default-src 'self'; img-src 'self' data:{cdn}{media}; style-src 'self'{cdn}; \
+                 script-src 'self'{cdn}; font-src 'self'{cdn}; connect-src 'self'; \
+                 object-src 'none'; frame-ancestors {ancestors}; base-uri 'self'; \
+                 form-action 'self'"
+            )
+        };
+        SecurityHeaders {
+            hsts,
+            csp: csp("'none'"),
+            csp_framed: csp("*"),
+        }
     }
 }
 
@@ -349,7 +369,16 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, resp: &mut Response<'r>) {
-        resp.set_header(Header::new("Content-Security-Policy", self.csp.clone()));
+        let path = req.uri().path();
+        if frameable(path.as_str()) {
+            resp.set_header(Header::new(
+                "Content-Security-Policy",
+                self.csp_framed.clone(),
+            ));
+        } else {
+            resp.set_header(Header::new("Content-Security-Policy", self.csp.clone()));
+            resp.set_header(Header::new("X-Frame-Options", "DENY"));
+        }
         resp.set_header(Header::new(
             "Referrer-Policy",
             "strict-origin-when-cross-origin",
@@ -379,6 +408,33 @@ impl Fairing for SecurityHeaders {
         {
             // Live results: nginx must pass events through as they come.
             resp.set_header(Header::new("X-Accel-Buffering", "no"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frameable;
+
+    #[test]
+    fn only_the_embed_is_frameable() {
+        for path in ["/q/1/embed", "/q/123456/embed"] {
+            assert!(frameable(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/q/1",
+            "/q/1/some-slug",
+            "/q//embed",
+            "/q/abc/embed",
+            "/q/1/embed/",
+            "/q/1/embedded",
+            "/q/1/2/embed",
+            "/api/v1/q/1/embed",
+            "/embed/probe",
+            "/q/1/embed/../../admin",
+        ] {
+            assert!(!frameable(path), "{path}");
         }
     }
 }

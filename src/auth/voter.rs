@@ -98,16 +98,72 @@ impl Voter {
         Voter::cookie_id(req.cookies()).map(|id| Voter::Cookie { id, new: false })
     }
 
-    fn create(jar: &CookieJar<'_>, secure: bool) -> Voter {
+    fn create(jar: &CookieJar<'_>, secure: bool, framed: bool) -> Voter {
         let id = uuid::Uuid::new_v4().to_string();
         let cookie = Cookie::build((VOTER_COOKIE, id.clone()))
             .path("/")
             .http_only(true)
             .secure(secure)
-            .same_site(SameSite::Lax)
             .max_age(Duration::days(400));
+        // A page framed by another site gets its cookie back only if it is `SameSite=None`,
+        // which browsers take only with `Secure`; `Partitioned` (CHIPS) keeps it for that site's
+        // frames alone, and is what browsers that block third-party cookies still accept.
+        let cookie = match framed && secure {
+            true => cookie.same_site(SameSite::None).partitioned(true),
+            false => cookie.same_site(SameSite::Lax),
+        };
         jar.add_private(cookie);
         Voter::Cookie { id, new: true }
+    }
+
+    /// Whether the site is configured to set `Secure` cookies (served over https).
+    fn secure_cookies(req: &Request<'_>) -> bool {
+        req.rocket()
+            .state::<crate::config::Config>()
+            .is_some_and(|c| c.auth.cookie_secure)
+    }
+}
+
+/// Whether the browser says this request comes from another site's page (`Sec-Fetch-Site:
+/// cross-site`): a frame on another site, or a link from one.
+pub fn cross_site(req: &Request<'_>) -> bool {
+    req.headers()
+        .get_one("Sec-Fetch-Site")
+        .is_some_and(|s| s.eq_ignore_ascii_case("cross-site"))
+}
+
+/// The caller as a voter if they are one already: a session or a voter cookie (never sets a
+/// cookie).
+#[derive(Debug, Clone)]
+pub struct KnownVoter(pub Option<Voter>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for KnownVoter {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(KnownVoter(Voter::identify(req).await))
+    }
+}
+
+/// The voter of a page shown in another site's frame (`/q/<id>/embed`): like [`Voter`], but a
+/// new cookie is issued with the attributes a third-party frame needs (`SameSite=None; Secure;
+/// Partitioned`, when the site is on https and the request is cross-site). Where the browser
+/// still refuses it, the next request comes without it: see [`Voter::identify`].
+#[derive(Debug, Clone)]
+pub struct EmbedVoter(pub Voter);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for EmbedVoter {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        if let Some(v) = Voter::identify(req).await {
+            return Outcome::Success(EmbedVoter(v));
+        }
+        let secure = Voter::secure_cookies(req);
+        let voter = Voter::create(req.cookies(), secure, cross_site(req));
+        Outcome::Success(EmbedVoter(voter))
     }
 }
 
@@ -124,10 +180,7 @@ impl<'r> FromRequest<'r> for Voter {
             crate::error::set_failure_reason(req, code, message);
             return Outcome::Error((status, ()));
         }
-        let secure = req
-            .rocket()
-            .state::<crate::config::Config>()
-            .is_some_and(|c| c.auth.cookie_secure);
-        Outcome::Success(Voter::create(req.cookies(), secure))
+        let secure = Voter::secure_cookies(req);
+        Outcome::Success(Voter::create(req.cookies(), secure, false))
     }
 }

@@ -9,13 +9,12 @@
 
 use std::time::Duration;
 
-use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::stream::{Event, EventStream};
 use rocket::{Shutdown, get, routes};
 use serde::Serialize;
 
-use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
+use crate::auth::voter::KnownVoter;
 use crate::domain::ResultsVisibility;
 use crate::error::{AppError, AppResult};
 use crate::routes::json::Results;
@@ -26,18 +25,6 @@ use crate::state::AppState;
 /// Routes of this module.
 pub fn routes() -> Vec<rocket::Route> {
     routes![live]
-}
-
-/// The caller's voter key if they have one (never sets a cookie).
-pub struct KnownVoter(Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for KnownVoter {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(KnownVoter(Voter::identify(req).await.map(|v| v.key())))
-    }
 }
 
 #[derive(Serialize)]
@@ -61,8 +48,9 @@ async fn live(
 ) -> AppResult<EventStream![Event + 'static]> {
     let slot = app.live.acquire(ip.key())?;
     // 404 for a question that does not exist, before the stream starts.
-    let first = app.poll_view(*id, voter.0.clone()).await?.value;
-    let (db, cache, voter, id) = (app.db.clone(), app.cache.clone(), voter.0, id.get());
+    let voter = voter.0.map(|v| v.key());
+    let first = app.poll_view(*id, voter.clone()).await?.value;
+    let (db, cache, id) = (app.db.clone(), app.cache.clone(), id.get());
     Ok(EventStream! {
         let _slot = slot;
         let mut last = None;

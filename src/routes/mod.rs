@@ -9,6 +9,7 @@ pub mod ask;
 pub mod catchers;
 pub mod confirm;
 pub mod destructive;
+pub mod embed;
 pub mod json;
 pub mod lists;
 pub mod live;
@@ -31,6 +32,7 @@ pub fn html() -> Vec<rocket::Route> {
     let mut r = lists::routes();
     r.extend(questions::routes());
     r.extend(votes::routes());
+    r.extend(embed::routes());
     r.extend(ops::routes());
     r.extend(accounts::routes());
     r.extend(settings::routes());

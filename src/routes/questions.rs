@@ -15,7 +15,10 @@ use crate::models::poll::PollView;
 use crate::page_cache::PageCache;
 use crate::routes::params::Qid;
 use crate::routes::viewer::{Viewer, Visitor};
-use crate::routes::views::{MaybeSaved, ResultsPartial, excerpt, human_time, iso, saved_note};
+use crate::routes::views::{
+    EMBED_WIDTH, MaybeSaved, ResultsPartial, embed_height, embed_snippet, excerpt, human_time, iso,
+    saved_note,
+};
 use crate::services::reading::{Read, SavedCopy};
 use crate::state::AppState;
 
@@ -78,8 +81,9 @@ pub fn render_page(
 
 const PAGE_TEMPLATE: &str = "questions/show";
 
-/// What the question page template is rendered with; `csrf_token` goes into its forms.
-fn page_context(
+/// What the question page template is rendered with; `csrf_token` goes into its forms (the
+/// embed renders a part of it).
+pub fn page_context(
     app: &AppState,
     viewer: &Viewer,
     view: &PollView,
@@ -159,8 +163,22 @@ fn page_context(
                 delete_url: format!("/q/{}/delete", q.id),
             }
         });
+    let embed_code = embed_snippet(
+        public,
+        &app.config.site.static_url,
+        q.id,
+        &q.title,
+        EMBED_WIDTH,
+        embed_height(view.choices.len()),
+    );
+    let oembed_url = format!(
+        "{public}/oembed?format=json&url={}",
+        url::form_urlencoded::byte_serialize(canonical.as_bytes()).collect::<String>()
+    );
     viewer.context(context! {
             page_title: &q.title,
+            embed_code,
+            oembed_url,
             nav: "",
             site_name: "Beebeta",
             og: context! {

@@ -214,6 +214,59 @@ pub fn saved_note(saved: Option<SavedCopy>) -> Option<serde_json::Value> {
     })
 }
 
+/// The width an embedded question asks for (CSS pixels; it shrinks with its container).
+pub const EMBED_WIDTH: u32 = 560;
+/// The height of an embedded question with no choices (heading, buttons, link).
+pub const EMBED_HEIGHT_BASE: u32 = 230;
+
+/// The height an embedded question with `choices` choices starts at, before its script reports
+/// the real one.
+pub fn embed_height(choices: usize) -> u32 {
+    EMBED_HEIGHT_BASE + 44 * u32::try_from(choices.min(20)).unwrap_or(20)
+}
+
+/// Escapes text for an HTML attribute or element.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML another site pastes to show question `id`: the frame, and the script that sizes it
+/// to its content (`static/js/embed.js`, by its unhashed URL so pasted snippets outlive deploys).
+pub fn embed_snippet(
+    public_url: &str,
+    static_url: &str,
+    id: i64,
+    title: &str,
+    width: u32,
+    height: u32,
+) -> String {
+    let public = public_url.trim_end_matches('/');
+    let statics = static_url.trim_end_matches('/');
+    let script = match statics.starts_with('/') && !statics.starts_with("//") {
+        true => format!("{public}{statics}/js/embed.js"),
+        false => format!("{statics}/js/embed.js"),
+    };
+    format!(
+        "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" title=\"Poll: {title}\" \
+         style=\"border:0;max-width:100%\" loading=\"lazy\" data-beebeta-embed></iframe>\
+         <script async src=\"{script}\"></script>",
+        src = escape_html(&format!("{public}/q/{id}/embed")),
+        title = escape_html(title),
+        script = escape_html(&script),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

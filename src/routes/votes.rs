@@ -16,6 +16,7 @@ use crate::routes::params::Qid;
 use crate::routes::questions::{Extras, Notice, PageOrRedirect, render_page};
 use crate::routes::viewer::Viewer;
 use crate::services::reading;
+use crate::services::voting::Cast;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -27,7 +28,8 @@ pub fn routes() -> Vec<rocket::Route> {
 #[derive(Debug, FromForm)]
 pub struct VoteForm {
     csrf_token: Option<String>,
-    choice: Vec<String>,
+    /// The chosen choice ids, as posted.
+    pub choice: Vec<String>,
 }
 
 csrf_protected!(VoteForm);
@@ -88,6 +90,29 @@ async fn refuse(
     }
 }
 
+/// A vote by form: the client's vote limit, the posted choice ids, then the vote itself.
+pub async fn cast(
+    app: &AppState,
+    voter: &Voter,
+    ip: &ClientIp,
+    id: Qid,
+    choices: &[String],
+) -> AppResult<Cast> {
+    app.limits.check(Action::Vote, ip.key()).await?;
+    let choices = parse_ids(choices)?;
+    let network = ip.network_hash(&app.keys);
+    app.voting.cast(voter, network, *id, choices).await
+}
+
+/// What the voter is told after a vote was taken.
+pub fn outcome_message(outcome: VoteOutcome) -> &'static str {
+    match outcome {
+        VoteOutcome::Created => "Thanks, your vote was counted.",
+        VoteOutcome::Changed => "Your vote was changed.",
+        VoteOutcome::Unchanged => "That is already your vote: nothing changed.",
+    }
+}
+
 /// A vote's answer: back to the question with a message, or the page again with the refusal.
 type Answer = AppResult<Result<Flash<Redirect>, PageOrRedirect>>;
 
@@ -101,20 +126,10 @@ async fn vote(
     id: Qid,
     form: CsrfForm<VoteForm>,
 ) -> Answer {
-    let cast = async {
-        app.limits.check(Action::Vote, ip.key()).await?;
-        let choices = parse_ids(&form.0.choice)?;
-        let network = ip.network_hash(&app.keys);
-        app.voting.cast(&voter, network, *id, choices).await
-    };
-    match cast.await {
+    match cast(app, &voter, &ip, id, &form.0.choice).await {
         Ok(cast) => {
             track.vote(id.get(), cast.outcome, &cast.choices);
-            let msg = match cast.outcome {
-                VoteOutcome::Created => "Thanks, your vote was counted.",
-                VoteOutcome::Changed => "Your vote was changed.",
-                VoteOutcome::Unchanged => "That is already your vote: nothing changed.",
-            };
+            let msg = outcome_message(cast.outcome);
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }

@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod db;
 mod email;
+mod embed;
 mod faults;
 mod helpers;
 mod limits;

@@ -1,0 +1,290 @@
+// Embedded polls in a real headless Chromium: a page on another origin (a second loopback port)
+// frames a question with the HTML oEmbed gives, the frame grows to its content, and a visitor
+// votes inside it. Framed by another *site* (localhost instead of 127.0.0.1) over plain http the
+// browser refuses the frame's cookie, and the frame offers "Vote on Beebeta" instead of a form.
+// axe finds nothing serious or critical on the embed.
+//
+// Starts its own beebeta server (demo data, throwaway SQLite file, free port on 127.0.0.1) and a
+// tiny host-page server on another free port; stops both. Run with `./run.sh` or
+// `node --test embed.test.mjs` from this folder.
+//
+// Env: BEEBETA_BIN (default ../../target/debug/beebeta), CHROMIUM_PATH (default /usr/bin/chromium).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
+import { createServer } from "node:net";
+import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, "..", "..");
+const BIN = process.env.BEEBETA_BIN
+  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
+  : resolve(REPO, "target", "debug", "beebeta");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const STEP_TIMEOUT = 10_000;
+const BOOT_TIMEOUT = 45_000;
+
+let server = null;
+let serverLog = "";
+let tmp = null;
+let baseUrl = null;
+let hostServer = null;
+let hostPort = null;
+let browser = null;
+let question = null; // { id, path, choices: [{id, label}] }
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function readLog() {
+  try {
+    return readFileSync(serverLog, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function waitForHealthy(url) {
+  const deadline = Date.now() + BOOT_TIMEOUT;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(`beebeta exited early (code ${server.exitCode}):\n${readLog().slice(-4000)}`);
+    }
+    try {
+      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (resp.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`beebeta did not become healthy at ${url}:\n${readLog().slice(-4000)}`);
+}
+
+function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
+  const child = server;
+  return new Promise((ok) => {
+    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      ok();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+process.on("exit", () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+});
+
+/** Runs axe on a page or frame; returns the serious and critical violations as readable lines. */
+async function axeProblems(target) {
+  await target.evaluate(AXE_SOURCE);
+  const violations = await target.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.join(", ")}`);
+}
+
+/** The host page: an article with the snippet oEmbed gives for the question. */
+async function hostPage() {
+  const questionUrl = `${baseUrl}${question.path}`;
+  const r = await fetch(`${baseUrl}/oembed?format=json&url=${encodeURIComponent(questionUrl)}`);
+  assert.equal(r.status, 200, "oEmbed answers");
+  const oembed = await r.json();
+  question.snippetHeight = oembed.height;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A news site</title></head>
+<body><main><h1>Today's news</h1><p>Our readers' opinion:</p>${oembed.html}<p>The end.</p></main></body></html>`;
+}
+
+before(async () => {
+  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN}`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-embed-"));
+  serverLog = join(tmp, "server.log");
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
+    BEEBETA_SECRET_FILE: join(tmp, "secret"),
+    BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
+    BEEBETA_LIMITS: "off",
+    BEEBETA_SEED_DEMO: "true",
+    BEEBETA_PUBLIC_URL: baseUrl,
+    ROCKET_ADDRESS: "127.0.0.1",
+    ROCKET_PORT: String(port),
+  };
+  const logFd = openSync(serverLog, "w");
+  server = spawn(BIN, [], { cwd: REPO, env, stdio: ["ignore", logFd, logFd] });
+  closeSync(logFd);
+  await waitForHealthy(`${baseUrl}/healthz`);
+
+  // An open single-choice question of the demo whose results are always shown.
+  const list = await (await fetch(`${baseUrl}/api/v1/questions?sort=new`)).json();
+  for (const item of list.items) {
+    const q = await (await fetch(`${baseUrl}/api/v1/questions/${item.id}`)).json();
+    if (q.status === "open" && q.kind === "single" && q.results_visibility === "always" && q.protection !== "account") {
+      question = { id: q.id, path: new URL(q.url, baseUrl).pathname, choices: q.choices };
+      break;
+    }
+  }
+  assert.ok(question, "the demo has an open single-choice question with visible results");
+
+  const html = await hostPage();
+  hostPort = await freePort();
+  hostServer = createHttpServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(html);
+  });
+  await new Promise((ok) => hostServer.listen(hostPort, "127.0.0.1", ok));
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, { timeout: 120_000 });
+
+after(async () => {
+  try {
+    if (browser) await browser.close();
+    if (hostServer) await new Promise((ok) => hostServer.close(ok));
+  } finally {
+    await stopServer();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+async function total() {
+  return (await (await fetch(`${baseUrl}/api/v1/questions/${question.id}/results`)).json()).total;
+}
+
+/** Waits until the results (cached for about a second) count `expected` votes. */
+async function waitForTotal(expected) {
+  const deadline = Date.now() + 5000;
+  let now = await total();
+  while (now !== expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    now = await total();
+  }
+  assert.equal(now, expected, "the vote counted once");
+}
+
+async function newContext() {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  return context;
+}
+
+test("a page on another origin frames the poll; it grows to fit, and a vote inside it counts", { timeout: 90_000 }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    const before = await total();
+    await page.goto(`http://127.0.0.1:${hostPort}/`);
+    const frameEl = page.locator("iframe[data-beebeta-embed]");
+    await frameEl.waitFor();
+    const initial = question.snippetHeight;
+    const frame = page.frameLocator("iframe[data-beebeta-embed]");
+    await frame.locator("form.vote-form").waitFor();
+    // embed.js sets the frame's height from the frame's message.
+    await page.waitForFunction((h) => {
+      const f = document.querySelector("iframe[data-beebeta-embed]");
+      return f && f.style.height && Number(f.getAttribute("height")) !== h;
+    }, initial);
+    const box = await frameEl.boundingBox();
+    const inner = await frame.locator("html").evaluate((el) => Math.ceil(el.getBoundingClientRect().height));
+    assert.ok(Math.abs(box.height - inner) <= 2, `frame ${box.height}px for content ${inner}px`);
+
+    // The form is there (the probe found the cookie), and the vote goes through the API.
+    assert.equal(await frame.locator(".embed-vote-elsewhere").isHidden(), true);
+    const choice = question.choices[0];
+    await frame.getByLabel(choice.label, { exact: true }).check();
+    await frame.getByRole("button", { name: "Vote" }).click();
+    await frame.locator(".result-row.mine").first().waitFor();
+    await waitForTotal(before + 1);
+
+    // Inside the frame, no serious or critical axe findings.
+    const handle = await frameEl.elementHandle();
+    const inside = await handle.contentFrame();
+    assert.deepEqual(await axeProblems(inside), [], "axe inside the frame");
+  } finally {
+    await context.close();
+  }
+});
+
+test("without JavaScript the embed's form votes and comes back to the embed", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 600, height: 800 } });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  try {
+    const page = await context.newPage();
+    const before = await total();
+    await page.goto(`${baseUrl}/q/${question.id}/embed`);
+    await page.getByLabel(question.choices[1].label, { exact: true }).check();
+    await Promise.all([page.waitForURL(/\/embed\?done=created$/), page.getByRole("button", { name: "Vote" }).click()]);
+    assert.match(await page.locator(".notice").innerText(), /your vote was counted/);
+    await waitForTotal(before + 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test("framed by another site over http, the browser refuses the cookie and the frame offers Beebeta", { timeout: 60_000 }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    // localhost and 127.0.0.1 are different sites: the frame is third-party.
+    await page.goto(`http://localhost:${hostPort}/`);
+    const frame = page.frameLocator("iframe[data-beebeta-embed]");
+    const offer = frame.locator(".embed-vote-elsewhere");
+    await offer.waitFor({ state: "visible" });
+    assert.equal(await frame.locator("form.vote-form").isHidden(), true, "no form that cannot work");
+    const link = offer.getByRole("link", { name: "Vote on Beebeta" });
+    assert.equal(await link.getAttribute("target"), "_blank");
+    assert.equal(await link.getAttribute("href"), `${baseUrl}${question.path}`);
+    const handle = await page.locator("iframe[data-beebeta-embed]").elementHandle();
+    assert.deepEqual(await axeProblems(await handle.contentFrame()), [], "axe on the offer");
+  } finally {
+    await context.close();
+  }
+});
+
+test("no other page may be framed", { timeout: 30_000 }, async () => {
+  for (const path of ["/", question.path, "/login"]) {
+    const r = await fetch(`${baseUrl}${path}`);
+    assert.match(r.headers.get("content-security-policy"), /frame-ancestors 'none'/, path);
+    assert.equal(r.headers.get("x-frame-options"), "DENY", path);
+  }
+  const r = await fetch(`${baseUrl}/q/${question.id}/embed`);
+  assert.match(r.headers.get("content-security-policy"), /frame-ancestors \*/);
+  assert.equal(r.headers.get("x-frame-options"), null);
+});
