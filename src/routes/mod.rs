@@ -13,6 +13,7 @@ pub mod json;
 pub mod lists;
 pub mod live;
 pub mod oauth;
+pub mod open_data;
 pub mod ops;
 pub mod params;
 pub mod questions;
@@ -44,5 +45,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(oauth::routes());
     r.extend(live::routes());
     r.extend(uploads::routes());
+    r.extend(open_data::routes());
     r
 }
