@@ -19,6 +19,7 @@ pub mod params;
 pub mod questions;
 pub mod recovery;
 pub mod settings;
+pub mod share;
 pub mod signup;
 pub mod two_factor;
 pub mod uploads;
@@ -46,5 +47,6 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(live::routes());
     r.extend(uploads::routes());
     r.extend(open_data::routes());
+    r.extend(share::routes());
     r
 }

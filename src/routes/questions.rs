@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::models::poll::PollView;
 use crate::page_cache::PageCache;
 use crate::routes::params::Qid;
+use crate::routes::share::share_links;
 use crate::routes::viewer::{Viewer, Visitor};
 use crate::routes::views::{MaybeSaved, ResultsPartial, excerpt, human_time, iso, saved_note};
 use crate::services::reading::{Read, SavedCopy};
@@ -200,6 +201,7 @@ fn page_context(
             csrf_token,
             results,
             results_hidden_reason: hidden,
+            share: share_links(&canonical, &q.title),
             manage,
             saved_copy: saved_note(saved),
     })

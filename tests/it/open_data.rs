@@ -1,4 +1,5 @@
-//! Open results (`/q/<id>/results.csv`, `/q/<id>/results.json`).
+//! Open results (`/q/<id>/results.csv`, `/q/<id>/results.json`), the QR code (`/q/<id>/qr.svg`)
+//! and the share links of the question page.
 
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::LocalResponse;
@@ -11,6 +12,8 @@ backend_tests!(
     csv_quotes_and_neutralises_formulas,
     visibility_matches_the_api,
     hidden_deleted_and_unknown_questions_are_404,
+    qr_code_encodes_the_canonical_url,
+    share_links_on_the_question_page,
 );
 
 const PUBLIC: &str = "http://beebeta.test";
@@ -378,7 +381,7 @@ async fn hidden_deleted_and_unknown_questions_are_404(b: Backend) {
     let hidden = app.question(question("Hidden by a moderator?")).await;
     let deleted = app.question(question("Deleted by its author?")).await;
     for id in [hidden, deleted] {
-        for file in ["results.csv", "results.json"] {
+        for file in ["results.csv", "results.json", "qr.svg"] {
             let (s, _) = app.get(&format!("/q/{id}/{file}")).await;
             assert_eq!(s, Status::Ok, "{file} before");
         }
@@ -404,18 +407,138 @@ async fn hidden_deleted_and_unknown_questions_are_404(b: Backend) {
         .await
         .unwrap();
     for id in [hidden, deleted, 999_999] {
-        for file in ["results.csv", "results.json"] {
+        for file in ["results.csv", "results.json", "qr.svg"] {
             let (s, _) = app.get(&format!("/q/{id}/{file}")).await;
             assert_eq!(s, Status::NotFound, "/q/{id}/{file}");
         }
         let (_, _, v) = json_download(&app, id).await;
         assert_eq!(v["error"]["code"], "not_found", "JSON errors are JSON");
     }
-    for bad in [
-        "/q/abc/results.csv",
-        "/q/0/results.json",
-        "/q/-1/results.csv",
-    ] {
+    for bad in ["/q/abc/results.csv", "/q/0/results.json", "/q/-1/qr.svg"] {
         assert_eq!(app.get(bad).await.0, Status::NotFound, "{bad}");
     }
+}
+
+async fn qr_code_encodes_the_canonical_url(b: Backend) {
+    let app = TestApp::new(b).await;
+    let id = app.question(question("Scan me, please?")).await;
+    let url = format!("{PUBLIC}{}", app.path(id).await);
+    let r = app.client.get(format!("/q/{id}/qr.svg")).dispatch().await;
+    assert_eq!(r.status(), Status::Ok);
+    assert_eq!(content_type(&r), "image/svg+xml");
+    let cache = r.headers().get_one("Cache-Control").unwrap().to_string();
+    assert!(cache.starts_with("public, max-age="), "{cache}");
+    assert!(
+        r.headers().get_one("Set-Cookie").is_none(),
+        "a public response sets no cookie"
+    );
+    let svg = r.into_string().await.unwrap();
+    assert!(svg.contains("<svg"));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    let expected = qrcode::QrCode::new(url.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    assert_eq!(svg, expected, "exactly the code of {url}");
+    let other = qrcode::QrCode::new(format!("{url}x").as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    assert_ne!(svg, other, "another URL gives another code");
+}
+
+/// Undoes the HTML escaping Tera applies to attribute values.
+fn unescape(s: &str) -> String {
+    s.replace("&amp;", "&")
+        .replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+}
+
+async fn share_links_on_the_question_page(b: Backend) {
+    let app = TestApp::new(b).await;
+    let id = app
+        .question(question("Tea & \"coffee\": which, and why?"))
+        .await;
+    let path = app.path(id).await;
+    let (s, page) = app.get(&path).await;
+    assert_eq!(s, Status::Ok);
+    let share = &page[page.find("<div class=\"share\">").expect("share box")..];
+    let share = &share[..share.find("</div>\n</article>").unwrap_or(share.len())];
+    let links: Vec<(String, String)> = share
+        .split("<a class=\"share-link\" href=\"")
+        .skip(1)
+        .map(|rest| {
+            let href = unescape(&rest[..rest.find('"').unwrap()]);
+            let tag_end = rest.find('>').unwrap();
+            let text = rest[tag_end + 1..rest.find("</a>").unwrap()].to_string();
+            let attrs = rest[..tag_end].to_string();
+            if !href.starts_with("mailto:") && !href.starts_with('/') {
+                assert!(attrs.contains("rel=\"noopener\""), "{text}: {attrs}");
+                assert!(attrs.contains("target=\"_blank\""), "{text}: {attrs}");
+            }
+            (text, href)
+        })
+        .collect();
+    let href = |name: &str| {
+        links
+            .iter()
+            .find(|(t, _)| t == name)
+            .unwrap_or_else(|| panic!("{name} link in {links:?}"))
+            .1
+            .clone()
+    };
+    let url = url::form_urlencoded::byte_serialize(format!("{PUBLIC}{path}").as_bytes())
+        .collect::<String>();
+    // byte_serialize writes spaces as `+`; the page writes them `%20` (mailto needs it).
+    let u = url.replace('+', "%20");
+    let t = "Tea%20%26%20%22coffee%22%3A%20which%2C%20and%20why%3F";
+    assert_eq!(
+        href("X"),
+        format!("https://x.com/intent/tweet?url={u}&text={t}")
+    );
+    assert_eq!(
+        href("Facebook"),
+        format!("https://www.facebook.com/sharer/sharer.php?u={u}")
+    );
+    assert_eq!(
+        href("Reddit"),
+        format!("https://www.reddit.com/submit?url={u}&title={t}")
+    );
+    assert_eq!(
+        href("LinkedIn"),
+        format!("https://www.linkedin.com/sharing/share-offsite/?url={u}")
+    );
+    assert_eq!(href("WhatsApp"), format!("https://wa.me/?text={t}%20{u}"));
+    assert_eq!(
+        href("Telegram"),
+        format!("https://t.me/share/url?url={u}&text={t}")
+    );
+    assert_eq!(
+        href("Bluesky"),
+        format!("https://bsky.app/intent/compose?text={t}%20{u}")
+    );
+    assert_eq!(href("Email"), format!("mailto:?subject={t}&body={u}"));
+    assert_eq!(href("QR code"), format!("/q/{id}/qr.svg"));
+    // Every parameter decodes back to the URL and the title.
+    let x = url::Url::parse(&href("X")).unwrap();
+    let pairs: Vec<(String, String)> = x.query_pairs().into_owned().collect();
+    assert_eq!(
+        pairs,
+        [
+            ("url".to_string(), format!("{PUBLIC}{path}")),
+            (
+                "text".to_string(),
+                "Tea & \"coffee\": which, and why?".to_string()
+            )
+        ]
+    );
+    assert!(
+        !page.contains("<script src=\"http"),
+        "no third-party script"
+    );
 }
