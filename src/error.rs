@@ -18,7 +18,8 @@
 //!   `fields`.
 //! - A 5xx logs its cause once (here) and shows a plain page or JSON with no internals; a 4xx shows
 //!   its message, which is written for the visitor.
-//! - Routes under `/api/` get `{"error":{"code","message"}}`; all others get the `error` page.
+//! - Routes under `/api/` and paths ending in `.json` (`/q/<id>/results.json`) get
+//!   `{"error":{"code","message"}}`; all others get the `error` page.
 
 use std::collections::BTreeMap;
 
@@ -406,10 +407,10 @@ fn database_unavailable(e: &diesel::result::Error) -> bool {
     }
 }
 
-/// Whether a request is answered in JSON (API routes) rather than HTML.
+/// Whether a request is answered in JSON (API routes, `.json` files) rather than HTML.
 pub fn wants_json(req: &Request<'_>) -> bool {
     let path = req.uri().path();
-    path == "/api" || path.starts_with("/api/")
+    path == "/api" || path.starts_with("/api/") || path.ends_with(".json")
 }
 
 /// A short title for a status, for error pages.

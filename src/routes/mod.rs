@@ -14,11 +14,13 @@ pub mod json;
 pub mod lists;
 pub mod live;
 pub mod oauth;
+pub mod open_data;
 pub mod ops;
 pub mod params;
 pub mod questions;
 pub mod recovery;
 pub mod settings;
+pub mod share;
 pub mod signup;
 pub mod two_factor;
 pub mod uploads;
@@ -46,5 +48,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(oauth::routes());
     r.extend(live::routes());
     r.extend(uploads::routes());
+    r.extend(open_data::routes());
+    r.extend(share::routes());
     r
 }

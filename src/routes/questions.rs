@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::models::poll::PollView;
 use crate::page_cache::PageCache;
 use crate::routes::params::Qid;
+use crate::routes::share::share_links;
 use crate::routes::viewer::{Viewer, Visitor};
 use crate::routes::views::{
     EMBED_WIDTH, MaybeSaved, ResultsPartial, embed_height, embed_snippet, excerpt, human_time, iso,
@@ -218,6 +219,7 @@ pub fn page_context(
             csrf_token,
             results,
             results_hidden_reason: hidden,
+            share: share_links(&canonical, &q.title),
             manage,
             saved_copy: saved_note(saved),
     })

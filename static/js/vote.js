@@ -165,6 +165,25 @@
     section.appendChild(el("p", "muted-box results-hidden", text));
   }
 
+  /* The links to the results as files (shown with results only, as the page renders them). */
+  function appendDownloads(section) {
+    var base = section.getAttribute("data-downloads");
+    if (!base) {
+      return;
+    }
+    var p = el("p", "results-downloads", "Download the results: ");
+    var csv = el("a", null, "CSV");
+    csv.href = base + ".csv";
+    csv.setAttribute("download", "");
+    var json = el("a", null, "JSON");
+    json.href = base + ".json";
+    json.type = "application/json";
+    p.appendChild(csv);
+    p.appendChild(document.createTextNode(" · "));
+    p.appendChild(json);
+    section.appendChild(p);
+  }
+
   /* results: {total, choices: [{id, votes, percent}], as_of}; mine: array of ids; labels: id -> text */
   function renderResults(section, results, mine, labels) {
     if (!section) {
@@ -254,6 +273,7 @@
     } else {
       section.appendChild(el("p", "results-total", votesText(total) + " in total"));
     }
+    appendDownloads(section);
     // Keep the header's vote count in step with the results.
     var headerVotes = document.querySelector(".question-head .votes");
     if (headerVotes) {

@@ -21,6 +21,7 @@ mod limits;
 mod live;
 mod media;
 mod oauth;
+mod open_data;
 mod pages;
 mod polish;
 mod search;

@@ -31,6 +31,8 @@ pub const BASE: &str = "/api/v1";
         tags::list_tags,
         uploads::upload,
         openapi_json,
+        crate::routes::open_data::results_csv,
+        crate::routes::open_data::results_json,
     ),
     components(schemas(
         json::QuestionItem,
@@ -53,8 +55,13 @@ pub const BASE: &str = "/api/v1";
         json::ApiImage,
         json::Uploaded,
         json::ErrorDetail,
+        crate::routes::open_data::OpenResults,
+        crate::routes::open_data::OpenQuestion,
+        crate::routes::open_data::OpenTotal,
+        crate::routes::open_data::OpenChoice,
     )),
-        tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "uploads"), (name = "meta")),
+        tags((name = "questions"), (name = "votes"), (name = "tags"), (name = "uploads"), (name = "meta"),
+        (name = "open data", description = "Results as files anyone may download, outside /api/v1 (linked from the question page); the same visibility rule as the results endpoint.")),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
