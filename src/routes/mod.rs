@@ -8,7 +8,10 @@ pub mod api;
 pub mod ask;
 pub mod catchers;
 pub mod confirm;
+pub mod crawlers;
 pub mod destructive;
+pub mod documents;
+pub mod feeds;
 pub mod json;
 pub mod lists;
 pub mod live;
@@ -44,5 +47,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(oauth::routes());
     r.extend(live::routes());
     r.extend(uploads::routes());
+    r.extend(feeds::routes());
+    r.extend(crawlers::routes());
     r
 }

@@ -15,6 +15,7 @@ mod concurrency;
 mod db;
 mod email;
 mod faults;
+mod feeds;
 mod helpers;
 mod limits;
 mod live;
