@@ -1,13 +1,13 @@
 //! The newest questions of the site, of a tag or of an author, for the Atom feeds: one query for
-//! the questions (newest id first, walking the primary key, `question_tags (tag_id,
-//! question_id)` or the author's index backwards) and one for their tags.
+//! the questions (newest id first: a backward walk of the primary key or of `question_tags
+//! (tag_id, question_id)` that stops after the page, or the author's few) and one for their tags.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{question_tags, questions, users};
-use crate::models::question::visible;
+use crate::models::question::visible_by_id;
 use crate::models::tag;
 
 /// Whose questions a feed lists.
@@ -59,33 +59,43 @@ pub fn newest(
     source: FeedSource,
     limit: i64,
 ) -> QueryResult<Vec<FeedItem>> {
-    let mut query = questions::table
-        .left_join(users::table)
-        .filter(visible!())
-        .select((
-            questions::id,
-            questions::slug,
-            questions::title,
-            questions::description,
-            users::username.nullable(),
-            questions::created_at,
-            questions::updated_at,
-        ))
-        .order(questions::id.desc())
-        .limit(limit)
-        .into_boxed();
-    query = match source {
-        FeedSource::Site => query,
-        FeedSource::Tag(tag_id) => query.filter(
-            questions::id.eq_any(
-                question_tags::table
-                    .filter(question_tags::tag_id.eq(tag_id))
-                    .select(question_tags::question_id),
-            ),
-        ),
-        FeedSource::Author(user_id) => query.filter(questions::author_id.eq(user_id)),
+    let columns = (
+        questions::id,
+        questions::slug,
+        questions::title,
+        questions::description,
+        users::username.nullable(),
+        questions::created_at,
+        questions::updated_at,
+    );
+    let rows: Vec<ItemRow> = match source {
+        // Walks `question_tags (tag_id, question_id)` backwards, each question by its key.
+        FeedSource::Tag(tag_id) => question_tags::table
+            .inner_join(questions::table.left_join(users::table))
+            .filter(question_tags::tag_id.eq(tag_id))
+            .filter(visible_by_id())
+            .order(question_tags::question_id.desc())
+            .select(columns)
+            .limit(limit)
+            .load(conn)?,
+        // Walks the primary key backwards.
+        FeedSource::Site => questions::table
+            .left_join(users::table)
+            .filter(visible_by_id())
+            .order(questions::id.desc())
+            .select(columns)
+            .limit(limit)
+            .load(conn)?,
+        // One author's questions (`questions_author`), sorted.
+        FeedSource::Author(user_id) => questions::table
+            .left_join(users::table)
+            .filter(questions::author_id.eq(user_id))
+            .filter(visible_by_id())
+            .order(questions::id.desc())
+            .select(columns)
+            .limit(limit)
+            .load(conn)?,
     };
-    let rows: Vec<ItemRow> = query.load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut tags = tag::names_for(conn, &ids)?;
     Ok(rows

@@ -1,5 +1,6 @@
 //! What the sitemaps list: listed questions and tags with questions, read by id range
-//! (`WHERE id BETWEEN a AND b AND ...`: a range scan of the primary key), never the whole table.
+//! (`WHERE id BETWEEN a AND b AND ...`: a range scan of the primary key, never the whole table;
+//! SQLite's plan: `SEARCH questions USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -7,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::schema::{questions, tags};
 use crate::domain::TagName;
-use crate::models::question::{path_of, visible};
+use crate::models::question::{path_of, visible_by_id};
 
 /// What a sitemap lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,7 +59,7 @@ pub fn any_in(conn: &mut AnyConnection, kind: SitemapKind, lo: i64, hi: i64) -> 
     let found: Option<i64> = match kind {
         SitemapKind::Questions => questions::table
             .filter(questions::id.between(lo, hi))
-            .filter(visible!())
+            .filter(visible_by_id())
             .select(questions::id)
             .order(questions::id.asc())
             .first(conn)
@@ -85,7 +86,7 @@ pub fn entries(
         SitemapKind::Questions => {
             let rows: Vec<(i64, String, NaiveDateTime)> = questions::table
                 .filter(questions::id.between(lo, hi))
-                .filter(visible!())
+                .filter(visible_by_id())
                 .select((questions::id, questions::slug, questions::updated_at))
                 .order(questions::id.asc())
                 .load(conn)?;
