@@ -42,7 +42,8 @@ pub struct Config {
 }
 
 /// The site: `public_url`, `static_dir`, `static_url`, `compress`, `secret_key`, `secret_file`,
-/// `hot_refresh_secs`, `live_max_streams`, `bench_bare_bytes`, `bench_without_telemetry`.
+/// `hot_refresh_secs`, `live_max_streams`, `bench_bare_bytes`, `bench_without_telemetry`,
+/// `sitemap_page_size`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SiteConfig {
@@ -73,6 +74,9 @@ pub struct SiteConfig {
     /// `bench_without_telemetry`: no request ids, request log, request metrics or error reports
     /// on any request. For `bench/run.sh` only, which measures what they cost on the bare route.
     pub bench_without_telemetry: bool,
+    /// `sitemap_page_size`: URLs per sitemap page (`/sitemaps/questions-<n>.xml`), 1 to 50,000
+    /// (the protocol's limit, and the default; tests page with fewer).
+    pub sitemap_page_size: i64,
 }
 
 /// The database: `database_url`, `db_pool_size`, `db_acquire_timeout_ms`,
@@ -414,6 +418,7 @@ impl Default for SiteConfig {
             live_max_streams: 1000,
             bench_bare_bytes: 0,
             bench_without_telemetry: false,
+            sitemap_page_size: 50_000,
         }
     }
 }

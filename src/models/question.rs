@@ -137,6 +137,14 @@ macro_rules! visible {
 }
 pub(crate) use visible;
 
+/// [`visible!`] for walks by id (feeds, sitemaps): the same rows, written so that no index on
+/// `hidden_at`/`deleted_at` can serve it. Otherwise SQLite reads every visible question through
+/// `questions_visible_new` and sorts them, instead of a range or a backward walk of the primary
+/// key that stops after a page.
+pub(crate) fn visible_by_id() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("COALESCE(questions.hidden_at, questions.deleted_at) IS NULL")
+}
+
 /// Stores a question with its choices and tags in one transaction; returns its id.
 pub fn create(
     conn: &mut AnyConnection,

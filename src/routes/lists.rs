@@ -67,6 +67,15 @@ struct ListHeading {
     saved: Option<SavedCopy>,
     /// The search form's filters, on the search page.
     filters: Option<SearchForm>,
+    /// The Atom feed of the list's new questions, if it has one (`<link rel="alternate">`).
+    feed: Option<FeedLink>,
+}
+
+/// A list's Atom feed, for the page's head.
+#[derive(Debug, Clone, serde::Serialize)]
+struct FeedLink {
+    url: String,
+    title: String,
 }
 
 /// What the search page's form shows as chosen.
@@ -102,7 +111,17 @@ impl ListHeading {
             tag: None,
             q: None,
             filters: None,
+            feed: None,
         }
+    }
+
+    /// The same, with the site's feed of new questions.
+    fn with_site_feed(mut self) -> Self {
+        self.feed = Some(FeedLink {
+            url: "/feed.atom".into(),
+            title: "New questions on Beebeta".into(),
+        });
+        self
     }
 }
 
@@ -186,6 +205,7 @@ async fn render(
             first_url: page_url(&meta.base, 1),
             saved_copy: saved_note(saved),
             filters: meta.filters,
+            feed: meta.feed,
     });
     if let Some(k) = key
         && let Some((_, html)) = shared.templates.render(LIST_TEMPLATE, &context)
@@ -226,7 +246,8 @@ async fn hot(
         "What people are voting on right now.".into(),
         "hot",
         "/".into(),
-    );
+    )
+    .with_site_feed();
     let query = list_query(Sort::Hot, Window::All, page);
     render(app, &shared, &view, Source::List(query), meta).await
 }
@@ -247,7 +268,8 @@ async fn new(
         "The latest questions, newest first.".into(),
         "new",
         "/new".into(),
-    );
+    )
+    .with_site_feed();
     let query = list_query(Sort::New, Window::All, page);
     render(app, &shared, &view, Source::List(query), meta).await
 }
@@ -325,6 +347,10 @@ async fn by_tag(
         q: None,
         saved: found.saved,
         filters: None,
+        feed: Some(FeedLink {
+            url: format!("{}/feed.atom", TagName::path_of(&row.name)),
+            title: format!("Questions tagged {} on Beebeta", row.name),
+        }),
     };
     let mut query = list_query(Sort::Hot, Window::All, page);
     query.tag_id = Some(row.id);
@@ -482,6 +508,7 @@ async fn search(
         tag: None,
         q: Some(text),
         filters: Some(form),
+        feed: None,
     };
     let filter = SearchFilter {
         tag_id,

@@ -8,8 +8,11 @@ pub mod api;
 pub mod ask;
 pub mod catchers;
 pub mod confirm;
+pub mod crawlers;
 pub mod destructive;
+pub mod documents;
 pub mod embed;
+pub mod feeds;
 pub mod json;
 pub mod lists;
 pub mod live;
@@ -50,5 +53,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(uploads::routes());
     r.extend(open_data::routes());
     r.extend(share::routes());
+    r.extend(feeds::routes());
+    r.extend(crawlers::routes());
     r
 }

@@ -12,6 +12,9 @@
 //! | `sg:<gen>:<words>` | the search box's suggestions | `cache_search_secs` (30 s) / 1 min | like lists |
 //! | `lists-gen` | the current list generation | 1 day | replaced by those writes |
 //!
+//! Feeds (`services::feeds`) key on the list generation too; a changed question also drops its
+//! sitemap chunk (`services::sitemaps`).
+//!
 //! Every entry is rebuilt by one caller at a time (`Cache::get_or_rebuild`: a lease, and the stale
 //! value served meanwhile).
 //!
@@ -307,7 +310,9 @@ pub async fn counts(db: &Db, cache: &Cache, id: i64) -> AppResult<Read<Counts>> 
     .await
 }
 
-fn generation(cache: &Cache) -> String {
+/// The current list generation (a new one after every write that changes a list; feeds key on
+/// it too).
+pub(crate) fn generation(cache: &Cache) -> String {
     if let Some(g) = cache.get_json::<String>(GEN_KEY) {
         return g;
     }
@@ -460,6 +465,7 @@ pub async fn question_changed(cache: &Cache, id: i64) {
     let cache = cache.clone();
     let _ = tokio::task::spawn_blocking(move || {
         cache.delete_many(&[question_key(id), counts_key(id)]);
+        crate::services::sitemaps::forget_question(&cache, id);
         lists_changed_blocking(&cache);
     })
     .await;

@@ -16,6 +16,7 @@ mod db;
 mod email;
 mod embed;
 mod faults;
+mod feeds;
 mod helpers;
 mod limits;
 mod live;
