@@ -29,4 +29,5 @@ mod search;
 mod security;
 mod sentry;
 mod telemetry;
+mod visibility;
 mod voting;
