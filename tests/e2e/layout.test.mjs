@@ -442,7 +442,7 @@ test("share box: the whole link shows and Copy link stays on one line", { timeou
       }));
       assert.ok(fit.sw <= fit.cw, `${vp.width}px: nothing hidden sideways (${fit.sw} > ${fit.cw})`);
       assert.ok(fit.sh <= fit.ch + 1, `${vp.width}px: nothing hidden below (${fit.sh} > ${fit.ch})`);
-      const button = page.locator(".share button[data-copy]");
+      const button = page.locator('.share button[data-copy="share-url"]');
       await button.waitFor({ state: "visible" });
       const lines = await button.evaluate((el) => {
         const range = document.createRange();
