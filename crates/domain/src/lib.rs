@@ -4,6 +4,7 @@
 pub mod account;
 pub mod ballot;
 pub mod draft;
+pub mod flag;
 pub mod listing;
 pub mod poll;
 pub mod report;
@@ -15,6 +16,7 @@ pub mod upload;
 pub use account::{Email, NewPassword, Username, login_fold, login_nfkc};
 pub use ballot::{BallotChoices, BallotRules, VoteRefusal, VoteRules};
 pub use draft::{DraftInput, QuestionDraft};
+pub use flag::{FlagReason, FlagRefusal, FlagReport, FlagResolution};
 pub use listing::{Page, Sort, Window};
 pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust};
 pub use search::{SearchDocument, SearchSort, SearchTerms, StatusFilter, Term};
@@ -95,7 +97,7 @@ pub fn slugify(title: &str) -> String {
     }
     // Slugs share the URL space `/q/<id>/...` with actions.
     const RESERVED: &[&str] = &[
-        "edit", "vote", "withdraw", "close", "delete", "embed", "live", "results",
+        "edit", "vote", "withdraw", "close", "delete", "embed", "live", "results", "flag",
     ];
     if s.is_empty() {
         "question".into()
