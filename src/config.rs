@@ -35,6 +35,8 @@ pub struct Config {
     pub voting: VotingConfig,
     /// Admin reports.
     pub reports: ReportsConfig,
+    /// Flags and moderation.
+    pub moderation: ModerationConfig,
     /// Analytics events and their sinks.
     pub analytics: AnalyticsConfig,
     /// Logs, Sentry, metrics.
@@ -224,7 +226,8 @@ pub struct OAuthSettings {
 }
 
 /// Rate limits: `limits` (`on`/`off`), `limits_signup`, `limits_login`, `limits_reset`,
-/// `limits_ask`, `limits_vote`, `limits_upload`, `limits_search`, `limits_suggest` (each like
+/// `limits_ask`, `limits_vote`, `limits_upload`, `limits_search`, `limits_suggest`,
+/// `limits_flag` (each like
 /// `5/hour`), and
 /// `live_streams_per_client`.
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +261,9 @@ pub struct LimitsConfig {
     /// address.
     #[serde(rename = "limits_suggest")]
     pub suggest: String,
+    /// `limits_flag`: flags on questions per client address.
+    #[serde(rename = "limits_flag")]
+    pub flag: String,
     /// `live_streams_per_client`: live-results streams one client address may hold open on one
     /// server at once (0: no cap).
     pub live_streams_per_client: usize,
@@ -288,6 +294,15 @@ pub struct VotingConfig {
     /// `vote_writers`: vote writer threads (MariaDB/MySQL; SQLite always has one).
     #[serde(rename = "vote_writers")]
     pub writers: usize,
+}
+
+/// Flags and moderation: `flags_hide_threshold`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModerationConfig {
+    /// `flags_hide_threshold`: a question with open flags from this many distinct trusted
+    /// accounts (a verified email, not banned) is hidden pending review (0: never).
+    pub flags_hide_threshold: u32,
 }
 
 /// Admin reports: `report_cache_secs`, `report_refresh_secs`, `report_wait_ms`.
@@ -501,6 +516,7 @@ impl Default for LimitsConfig {
             upload: "60/hour".into(),
             search: "30/minute".into(),
             suggest: "120/minute".into(),
+            flag: "10/hour".into(),
             live_streams_per_client: 4,
         }
     }
@@ -525,6 +541,14 @@ impl Default for ReportsConfig {
             cache_secs: 120,
             refresh_secs: 60,
             wait_ms: 1500,
+        }
+    }
+}
+
+impl Default for ModerationConfig {
+    fn default() -> Self {
+        ModerationConfig {
+            flags_hide_threshold: 3,
         }
     }
 }
@@ -652,6 +676,7 @@ impl Config {
             limits: group(layers)?,
             voting: group(layers)?,
             reports: group(layers)?,
+            moderation: group(layers)?,
             analytics: group(layers)?,
             telemetry: group(layers)?,
         })
@@ -925,6 +950,8 @@ mod tests {
             limits_upload = "6/hour"
             limits_search = "7/hour"
             limits_suggest = "8/hour"
+            limits_flag = "9/hour"
+            flags_hide_threshold = 5
             live_streams_per_client = 34
             network_votes_per_day = 22
             vote_count_slots = 23
@@ -1044,6 +1071,8 @@ mod tests {
             ]
         );
         assert_eq!(l.live_streams_per_client, 34);
+        assert_eq!(l.flag, "9/hour");
+        assert_eq!(c.moderation.flags_hide_threshold, 5);
         let v = &c.voting;
         assert_eq!(
             (v.network_votes_per_day, v.count_slots, v.counts_refresh_ms),

@@ -5,7 +5,7 @@
 //!   domain rule may refuse a write, `QueryResult<Result<T, Refusal>>` with a refusal type from the
 //!   domain crate (`VoteRefusal`, `ManageRefusal`); the domain knows nothing of HTTP.
 //! - Every conversion into [`AppError`] is in this file, below: domain refusals and invalid
-//!   values (votes, an author's changes, uploads), Diesel and pool errors, provider-login failures
+//!   values (votes, an author's changes, uploads, flags: a field problem, 422), Diesel and pool errors, provider-login failures
 //!   ([`OAuthError`]). Its HTTP meaning
 //!   (status, code, message) is decided here and nowhere else; the status in one `match`,
 //!   [`AppError::status`].
@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
+use crate::domain::{FlagRefusal, Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -261,6 +261,12 @@ impl From<VoteRefusal> for AppError {
             },
             VoteRefusal::Invalid(i) => i.into(),
         }
+    }
+}
+
+impl From<FlagRefusal> for AppError {
+    fn from(r: FlagRefusal) -> Self {
+        AppError::field(r.field(), r.to_string())
     }
 }
 

@@ -22,8 +22,10 @@ pub enum EventName {
     QuestionAsked,
     /// A question was closed by its author.
     QuestionClosed,
-    /// A question was hidden by a moderator.
+    /// A question was hidden by a moderator (or, pending review, by its flags).
     QuestionHidden,
+    /// A visitor flagged a question.
+    QuestionFlagged,
 }
 
 impl EventName {
@@ -39,6 +41,7 @@ impl EventName {
             EventName::QuestionAsked => "question_asked",
             EventName::QuestionClosed => "question_closed",
             EventName::QuestionHidden => "question_hidden",
+            EventName::QuestionFlagged => "question_flagged",
         }
     }
 }
@@ -147,6 +150,8 @@ pub struct Event {
     pub actor_id: Option<i64>,
     /// How a login happened: `password` or the OAuth provider's name.
     pub method: Option<String>,
+    /// Why a question was flagged (`spam`, ...).
+    pub reason: Option<&'static str>,
     /// The user id, else the anonymous voter id, else a random id for this request.
     pub distinct_id: String,
     /// A unique id, so a receiver can drop duplicates.
@@ -172,6 +177,7 @@ impl Event {
             user_id: None,
             actor_id: None,
             method: None,
+            reason: None,
             distinct_id: String::new(),
             insert_id: uuid::Uuid::now_v7(),
             route: None,
@@ -273,6 +279,23 @@ impl Event {
         }
     }
 
+    /// The site hid a question pending review: enough trusted accounts flagged it.
+    pub fn question_hidden_by_flags(question_id: i64) -> Event {
+        Event {
+            question_id: Some(question_id),
+            ..Event::new(EventName::QuestionHidden)
+        }
+    }
+
+    /// The caller flagged a question for `reason` (its details are not sent).
+    pub fn question_flagged(question_id: i64, reason: crate::domain::FlagReason) -> Event {
+        Event {
+            question_id: Some(question_id),
+            reason: Some(reason.as_str()),
+            ..Event::new(EventName::QuestionFlagged)
+        }
+    }
+
     /// Fills `distinct_id` when the emitter did not: the user, the actor, or a random id.
     pub(crate) fn ensure_distinct_id(&mut self) {
         if self.distinct_id.is_empty() {
@@ -304,6 +327,7 @@ impl Event {
         opt("user_id", self.user_id.map(|v| json!(v)));
         opt("actor_id", self.actor_id.map(|v| json!(v)));
         opt("method", self.method.as_ref().map(|v| json!(v)));
+        opt("reason", self.reason.map(|v| json!(v)));
         opt("route", self.route.as_ref().map(|v| json!(v)));
         opt("referrer_domain", self.referrer.as_ref().map(|v| json!(v)));
         p.insert("ua_family".into(), json!(self.ua.as_str()));

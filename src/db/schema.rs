@@ -273,7 +273,7 @@ diesel::table! {
 diesel::table! {
     audit_log (id) {
         id -> BigInt,
-        actor_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
         action -> Text,
         target_kind -> Text,
         target_id -> BigInt,
@@ -283,6 +283,23 @@ diesel::table! {
 }
 
 diesel::joinable!(audit_log -> users (actor_id));
+
+diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        voter -> Text,
+        user_id -> Nullable<BigInt>,
+        reason -> Text,
+        details -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(flags -> questions (question_id));
+diesel::joinable!(flags -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -304,6 +321,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_site_hourly,
     analytics_batches,
     audit_log,
+    flags,
     pending_signups,
     recovery_codes,
     security_events,

@@ -1,5 +1,5 @@
 //! Rate limits shared by every app server: sign-up, login, password reset, asking, voting,
-//! uploads, search and the search box's suggestions, keyed by client address (`ClientIp::key`: an IPv4 address or an IPv6 /64)
+//! uploads, search, the search box's suggestions and flags, keyed by client address (`ClientIp::key`: an IPv4 address or an IPv6 /64)
 //! or account, plus a growing back-off per login after failed attempts ([`backoff`]). Over a
 //! limit: 429 with `Retry-After`. `limits = "off"` turns them all off (load tests).
 //!
@@ -57,10 +57,12 @@ pub enum Action {
     Search,
     /// The search box's suggestions, per client address.
     Suggest,
+    /// Flags on questions, per client address.
+    Flag,
 }
 
 impl Action {
-    const ALL: [Action; 8] = [
+    const ALL: [Action; 9] = [
         Action::Signup,
         Action::Login,
         Action::Reset,
@@ -69,6 +71,7 @@ impl Action {
         Action::Upload,
         Action::Search,
         Action::Suggest,
+        Action::Flag,
     ];
 
     /// The name in cache keys and metrics.
@@ -82,6 +85,7 @@ impl Action {
             Action::Upload => "upload",
             Action::Search => "search",
             Action::Suggest => "suggest",
+            Action::Flag => "flag",
         }
     }
 
@@ -95,6 +99,7 @@ impl Action {
             Action::Upload => "image uploads",
             Action::Search => "searches",
             Action::Suggest => "search suggestions",
+            Action::Flag => "flags",
         }
     }
 
@@ -108,6 +113,7 @@ impl Action {
             Action::Upload => &cfg.upload,
             Action::Search => &cfg.search,
             Action::Suggest => &cfg.suggest,
+            Action::Flag => &cfg.flag,
         }
     }
 }

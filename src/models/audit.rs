@@ -1,4 +1,5 @@
-//! The moderation audit log: one row per moderator action (who, what, which target, why, when).
+//! The moderation audit log: one row per moderator action (who, what, which target, why, when);
+//! the site's own actions (hiding a question pending review) have no actor.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,6 +16,8 @@ pub const UNHIDE_QUESTION: &str = "unhide_question";
 pub const BAN_USER: &str = "ban_user";
 /// Lifting a ban.
 pub const UNBAN_USER: &str = "unban_user";
+/// Closing a question's open flags without acting on it.
+pub const DISMISS_FLAGS: &str = "dismiss_flags";
 /// Target kind of question actions.
 pub const QUESTION: &str = "question";
 /// Target kind of user actions.
@@ -24,8 +27,8 @@ pub const USER: &str = "user";
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAudit<'a> {
-    /// The moderator.
-    pub actor_id: i64,
+    /// The moderator; `None` for the site itself (a question hidden pending review).
+    pub actor_id: Option<i64>,
     /// One of the action constants above.
     pub action: &'a str,
     /// `question` or `user`.
@@ -43,8 +46,8 @@ pub struct NewAudit<'a> {
 pub struct AuditEntry {
     /// Primary key.
     pub id: i64,
-    /// The moderator's username.
-    pub actor: String,
+    /// The moderator's username; `None` for the site itself.
+    pub actor: Option<String>,
     /// The action.
     pub action: String,
     /// `question` or `user`.
@@ -70,11 +73,11 @@ pub fn record(conn: &mut AnyConnection, entries: &[NewAudit<'_>]) -> QueryResult
 /// One page of the log, newest first (plus whether another page exists).
 pub fn page(conn: &mut AnyConnection, page: Page) -> QueryResult<(Vec<AuditEntry>, bool)> {
     let mut rows: Vec<AuditEntry> = audit_log::table
-        .inner_join(users::table)
+        .left_join(users::table)
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
         .select((
             audit_log::id,
-            users::username,
+            users::username.nullable(),
             audit_log::action,
             audit_log::target_kind,
             audit_log::target_id,

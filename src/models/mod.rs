@@ -9,6 +9,7 @@ pub mod choice;
 pub mod counts;
 pub mod email_token;
 pub mod feed;
+pub mod flag;
 pub mod identity;
 pub mod listing;
 pub mod media;

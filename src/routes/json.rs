@@ -257,6 +257,24 @@ pub struct VoteResponse {
     pub results: Option<Results>,
 }
 
+/// Body of `POST /questions/{id}/flags`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagBody {
+    /// `spam`, `abuse`, `misleading`, `duplicate` or `other`.
+    pub reason: String,
+    /// In the caller's words, at most 500 characters; required for `other`.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+/// Answer to a flag: a thank-you, the same whatever the flag did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagReceipt {
+    /// The thank-you.
+    pub message: String,
+}
+
 /// A tag.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Tag {

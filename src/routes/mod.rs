@@ -13,6 +13,7 @@ pub mod destructive;
 pub mod documents;
 pub mod embed;
 pub mod feeds;
+pub mod flags;
 pub mod json;
 pub mod lists;
 pub mod live;
@@ -37,6 +38,7 @@ pub fn html() -> Vec<rocket::Route> {
     let mut r = lists::routes();
     r.extend(questions::routes());
     r.extend(votes::routes());
+    r.extend(flags::routes());
     r.extend(embed::routes());
     r.extend(ops::routes());
     r.extend(accounts::routes());

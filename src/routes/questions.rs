@@ -9,7 +9,7 @@ use rocket_dyn_templates::{Metadata, Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::domain::poll::results_hidden_reason;
-use crate::domain::{PollStatus, Protection};
+use crate::domain::{FlagReason, FlagReport, PollStatus, Protection};
 use crate::error::AppResult;
 use crate::models::poll::PollView;
 use crate::page_cache::PageCache;
@@ -222,6 +222,11 @@ pub fn page_context(
             share: share_links(&canonical, &q.title),
             manage,
             saved_copy: saved_note(saved),
+            flag_reasons: FlagReason::ALL
+                .iter()
+                .map(|r| context! { value: r.as_str(), label: r.label() })
+                .collect::<Vec<_>>(),
+            flag_details_max: FlagReport::MAX_DETAILS,
     })
 }
 

@@ -1,16 +1,18 @@
 //! The demo content: about forty realistic questions across a dozen tags, with votes spread over
-//! the past weeks so that hot, top and tags look alive. The embedded default seeds it into an
-//! empty database at start-up (`app::build`); `beebeta seed-demo` does it on demand.
+//! the past weeks so that hot, top and tags look alive, and a few flags for the admins' queue.
+//! The embedded default seeds it into an empty database at start-up (`app::build`);
+//! `beebeta seed-demo` does it on demand.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::Db;
 use crate::db::write_transaction;
-use crate::domain::{DraftInput, QuestionDraft};
+use crate::db::{AnyConnection, Db};
+use crate::domain::{DraftInput, FlagReport, QuestionDraft};
 use crate::error::{AppError, AppResult};
 use crate::models::bulk::{self, BulkBallot};
+use crate::models::flag::{self, NewFlag};
 use crate::models::{self, choice, question, user};
 
 /// (title, description, tags, choices, kind, visibility, protection, age in days, closes after days)
@@ -590,6 +592,48 @@ pub fn is_empty(db: &Db) -> AppResult<bool> {
 /// Synthetic page views per demo vote in the rollups.
 const DEMO_VIEWS_PER_VOTE: i64 = 3;
 
+/// Flags on a few demo questions, so that a fresh site's `/admin/flags` has a queue: (index in
+/// `DEMO`, reason, details, how many anonymous visitors). None reaches the hiding threshold,
+/// which counts verified accounts only.
+const DEMO_FLAGS: &[(usize, &str, Option<&str>, usize)] = &[
+    (
+        2,
+        "duplicate",
+        Some("The same question was asked last week."),
+        2,
+    ),
+    (5, "misleading", None, 3),
+    (
+        5,
+        "other",
+        Some("The choices leave out the obvious answer."),
+        1,
+    ),
+    (9, "spam", Some("Reads like an advert for one product."), 1),
+];
+
+fn seed_flags(c: &mut AnyConnection, qids: &[i64], now: NaiveDateTime) -> AppResult<()> {
+    for (i, &(n, reason, details, flaggers)) in DEMO_FLAGS.iter().enumerate() {
+        let Some(&qid) = qids.get(n) else { continue };
+        let report = FlagReport::parse(Some(reason), details)?;
+        for k in 0..flaggers {
+            let voter = format!("c:seed-flag-{qid}-{i}-{k}");
+            flag::insert(
+                c,
+                &NewFlag {
+                    question_id: qid,
+                    voter: &voter,
+                    user_id: None,
+                    reason: report.reason().as_str(),
+                    details: report.details(),
+                    created_at: now - Duration::hours((3 * i + k + 1) as i64),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Inserts the demo content; returns the number of questions created.
 pub fn seed_demo(db: &Db) -> AppResult<usize> {
     db.write_blocking(|c| {
@@ -613,6 +657,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
             author_ids.push(id);
         }
         let mut next_ballot = bulk::max_id(c, "ballots")? + 1;
+        let mut qids = Vec::with_capacity(DEMO.len());
         for (n, d) in DEMO.iter().enumerate() {
             let (title, description, tags, choices, kind, visibility, protection, age, closes) = *d;
             let created = now - Duration::days(age) - Duration::minutes(rng.gen_range(5..600));
@@ -635,6 +680,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
             };
             let draft = QuestionDraft::parse(input, created).map_err(AppError::from)?;
             let qid = question::create(c, &draft, created)?;
+            qids.push(qid);
             let choice_ids: Vec<i64> = choice::for_question(c, qid)?.iter().map(|r| r.id).collect();
             // Popularity falls with age but varies a lot; weights favour the first choices a bit.
             let voters = rng.gen_range(20..400) / (1 + age as usize / 10);
@@ -678,6 +724,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
             }
             write_transaction(c, |c| bulk::insert_ballots(c, &ballots))?;
         }
+        seed_flags(c, &qids, now)?;
         bulk::rebuild_counters(c)?;
         question::refresh_hot_ranks(c, now)?;
         // A fresh install's reports show the demo's activity (its votes, three views each, and

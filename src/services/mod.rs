@@ -7,6 +7,7 @@ pub mod count_refresher;
 pub mod demo;
 pub mod document;
 pub mod feeds;
+pub mod flagging;
 pub mod identities;
 pub mod moderation;
 pub mod reading;

@@ -1,13 +1,14 @@
-//! Moderation: hide/unhide questions, ban/unban users. Each action and its audit row commit in
-//! one transaction; the shared caches are invalidated after the commit.
+//! Moderation: hide/unhide questions, ban/unban users. Each action, its audit row and the flags
+//! it resolves commit in one transaction; the shared caches are invalidated after the commit.
 
 use crate::cache::Cache;
 use crate::db::Db;
 use crate::db::write_transaction;
+use crate::domain::FlagResolution;
 use crate::domain::report::ModerationReason;
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, NewAudit};
-use crate::models::{self, moderation, user};
+use crate::models::{self, flag, moderation, user};
 
 fn not_found(what: &'static str) -> impl Fn(diesel::result::Error) -> AppError {
     move |e| match e {
@@ -41,8 +42,19 @@ pub fn cannot_ban_admin() -> AppError {
     }
 }
 
-/// Hides (`hide`) or shows question `id` on behalf of admin `actor`; returns whether it
-/// changed. An unknown id is a 404.
+/// What a hide or unhide did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HideOutcome {
+    /// Whether the question's hidden state changed.
+    pub changed: bool,
+    /// Its open flags resolved with it.
+    pub flags_resolved: usize,
+}
+
+/// Hides (`hide`) or shows question `id` on behalf of admin `actor`. Either resolves the
+/// question's open flags in the same transaction: a hide always (so hiding a question already
+/// hidden pending review keeps it hidden and closes its flags), an unhide when it showed the
+/// question. Recorded in the audit log when anything changed. An unknown id is a 404.
 pub async fn set_question_hidden(
     db: &Db,
     cache: &Cache,
@@ -50,17 +62,22 @@ pub async fn set_question_hidden(
     id: i64,
     hide: bool,
     reason: ModerationReason,
-) -> AppResult<bool> {
+) -> AppResult<HideOutcome> {
     let now = models::now();
-    let changed = db
+    let outcome = db
         .write(move |c| {
             write_transaction(c, |c| {
                 let changed = moderation::set_hidden(c, id, hide, now)?;
-                if changed {
+                let flags_resolved = match (hide, changed) {
+                    (true, _) => flag::resolve_open(c, id, FlagResolution::Hidden, now)?,
+                    (false, true) => flag::resolve_open(c, id, FlagResolution::Unhidden, now)?,
+                    (false, false) => 0,
+                };
+                if changed || flags_resolved > 0 {
                     audit::record(
                         c,
                         &[NewAudit {
-                            actor_id: actor,
+                            actor_id: Some(actor),
                             action: if hide {
                                 audit::HIDE_QUESTION
                             } else {
@@ -73,15 +90,18 @@ pub async fn set_question_hidden(
                         }],
                     )?;
                 }
-                Ok(changed)
+                Ok(HideOutcome {
+                    changed,
+                    flags_resolved,
+                })
             })
             .map_err(not_found("question"))
         })
         .await?;
-    if changed {
+    if outcome.changed {
         crate::services::reading::question_changed(cache, id).await;
     }
-    Ok(changed)
+    Ok(outcome)
 }
 
 /// What a ban did.
@@ -91,10 +111,14 @@ pub struct BanOutcome {
     pub changed: bool,
     /// The ids of their questions hidden with it.
     pub hidden: Vec<i64>,
+    /// The open flags on their questions, resolved by the ban.
+    pub flags_resolved: usize,
 }
 
 /// Bans (`ban`) or unbans user `id` on behalf of admin `actor`; a ban ends the user's sessions
-/// and, with `hide_questions`, hides all their listed questions in the same transaction.
+/// and, with `hide_questions`, hides all their listed questions in the same transaction; it
+/// resolves the open flags on all their questions (recorded as a ban even when they were banned
+/// already).
 /// Admins cannot be banned (remove the role first); an unknown id is a 404.
 pub async fn set_user_banned(
     db: &Db,
@@ -106,7 +130,7 @@ pub async fn set_user_banned(
     reason: ModerationReason,
 ) -> AppResult<BanOutcome> {
     let now = models::now();
-    let (changed, hidden) = db
+    let (changed, hidden, flags_resolved) = db
         .write(move |c| {
             write_transaction(c, |c| {
                 let target = user::find(c, id).map_err(not_found("user"))?;
@@ -119,10 +143,15 @@ pub async fn set_user_banned(
                 } else {
                     Vec::new()
                 };
+                let flags_resolved = if ban {
+                    flag::resolve_open_of_author(c, id, FlagResolution::Banned, now)?
+                } else {
+                    0
+                };
                 let mut entries = Vec::with_capacity(hidden.len() + 1);
-                if changed {
+                if changed || flags_resolved > 0 {
                     entries.push(NewAudit {
-                        actor_id: actor,
+                        actor_id: Some(actor),
                         action: if ban {
                             audit::BAN_USER
                         } else {
@@ -137,7 +166,7 @@ pub async fn set_user_banned(
                 for qid in &hidden {
                     moderation::set_hidden(c, *qid, true, now)?;
                     entries.push(NewAudit {
-                        actor_id: actor,
+                        actor_id: Some(actor),
                         action: audit::HIDE_QUESTION,
                         target_kind: audit::QUESTION,
                         target_id: *qid,
@@ -146,12 +175,16 @@ pub async fn set_user_banned(
                     });
                 }
                 audit::record(c, &entries)?;
-                Ok((changed, hidden))
+                Ok((changed, hidden, flags_resolved))
             })
         })
         .await?;
     for qid in &hidden {
         crate::services::reading::question_changed(cache, *qid).await;
     }
-    Ok(BanOutcome { changed, hidden })
+    Ok(BanOutcome {
+        changed,
+        hidden,
+        flags_resolved,
+    })
 }

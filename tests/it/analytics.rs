@@ -97,7 +97,7 @@ async fn tag_totals(db: &Db, name: &str) -> (i64, i64) {
     .unwrap()
 }
 
-fn analytics(app: &TestApp) -> Analytics {
+pub(crate) fn analytics(app: &TestApp) -> Analytics {
     app.client
         .rocket()
         .state::<Analytics>()
@@ -304,7 +304,7 @@ async fn a_full_queue_drops_and_requests_still_succeed(b: Backend) {
 
 /// A local HTTP endpoint standing in for the analytics service.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     events: Arc<Mutex<Vec<serde_json::Value>>>,
     attempts: Arc<AtomicUsize>,
     fail_next: Arc<AtomicUsize>,
@@ -312,7 +312,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start() -> (Receiver, String) {
+    pub(crate) async fn start() -> (Receiver, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/import", listener.local_addr().unwrap());
         let r = Receiver::default();
@@ -371,7 +371,7 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn received(&self) -> Vec<serde_json::Value> {
         self.events.lock().unwrap().clone()
     }
 

@@ -17,6 +17,7 @@ mod email;
 mod embed;
 mod faults;
 mod feeds;
+mod flags;
 mod helpers;
 mod limits;
 mod live;

@@ -54,7 +54,7 @@ pub fn delta_of(batch: &Batch) -> Delta {
             EventName::Signup => site.signups += 1,
             EventName::Login => site.logins += 1,
             EventName::QuestionAsked => site.questions_asked += 1,
-            EventName::QuestionClosed | EventName::QuestionHidden => {}
+            EventName::QuestionClosed | EventName::QuestionHidden | EventName::QuestionFlagged => {}
         }
     }
     d

@@ -1,11 +1,13 @@
 //! `/admin`: the admins' area, behind the `AdminUser` guard (anonymous visitors are sent to log
 //! in, other users get 403): dashboard, popularity reports with SVG charts and CSV downloads,
-//! a page of numbers per question, moderation of questions and users, and the audit log.
+//! a page of numbers per question, moderation of questions and users, the queue of flagged
+//! questions, and the audit log.
 
 pub mod audit;
 pub mod charts;
 pub mod csv;
 pub mod dashboard;
+pub mod flags;
 pub mod moderation;
 pub mod question;
 pub mod reports;
@@ -27,6 +29,8 @@ pub fn routes() -> Vec<rocket::Route> {
         moderation::ban,
         moderation::unban,
         audit::audit_log,
+        flags::flags,
+        flags::dismiss,
     ]
 }
 

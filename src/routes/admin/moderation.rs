@@ -166,9 +166,9 @@ async fn hide_or_show(
         }
         .page(viewer));
     }
-    let changed =
-        service::set_question_hidden(&app.db, &app.cache, admin.0.user.id, id, hide, reason)
-            .await?;
+    let out = service::set_question_hidden(&app.db, &app.cache, admin.0.user.id, id, hide, reason)
+        .await?;
+    let changed = out.changed;
     if changed {
         app.pages.clear();
         if hide {
@@ -176,6 +176,9 @@ async fn hide_or_show(
         }
     }
     let what = match (changed, hide) {
+        (false, true) if out.flags_resolved > 0 => {
+            format!("“{title}” stays hidden; its flags are resolved.")
+        }
         (false, true) => format!("“{title}” was already hidden."),
         (false, false) => format!("“{title}” was not hidden."),
         (true, true) => format!("“{title}” is hidden."),

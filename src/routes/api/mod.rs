@@ -1,6 +1,7 @@
 //! JSON API v1 under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
 
 pub mod ask;
+pub mod flags;
 pub mod questions;
 pub mod search;
 pub mod tags;
@@ -28,6 +29,7 @@ pub const BASE: &str = "/api/v1";
         search::suggest,
         votes::put_vote,
         votes::delete_vote,
+        flags::post_flag,
         tags::list_tags,
         uploads::upload,
         openapi_json,
@@ -44,6 +46,8 @@ pub const BASE: &str = "/api/v1";
         json::Ballot,
         json::VoteBody,
         json::VoteResponse,
+        json::FlagBody,
+        json::FlagReceipt,
         json::Tag,
         json::TagList,
         json::Suggestion,
@@ -106,6 +110,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(questions::routes());
     r.extend(ask::routes());
     r.extend(votes::routes());
+    r.extend(flags::routes());
     r.extend(tags::routes());
     r.extend(search::routes());
     r.extend(uploads::routes());
