@@ -625,7 +625,8 @@ fn seed_flags(c: &mut AnyConnection, qids: &[i64], now: NaiveDateTime) -> AppRes
                     voter: &voter,
                     user_id: None,
                     reason: report.reason().as_str(),
-                    details: report.details(),
+                    // The first flagger of a group says why; the others only choose a reason.
+                    details: report.details().filter(|_| k == 0),
                     created_at: now - Duration::hours((3 * i + k + 1) as i64),
                 },
             )?;
