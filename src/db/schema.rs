@@ -126,6 +126,7 @@ diesel::table! {
         hidden_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         image_id -> Nullable<Text>,
+        author_deleted -> Bool,
     }
 }
 
@@ -273,7 +274,7 @@ diesel::table! {
 diesel::table! {
     audit_log (id) {
         id -> BigInt,
-        actor_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
         action -> Text,
         target_kind -> Text,
         target_id -> BigInt,

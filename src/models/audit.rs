@@ -1,4 +1,5 @@
-//! The moderation audit log: one row per moderator action (who, what, which target, why, when).
+//! The moderation audit log: one row per moderator action (who, what, which target, why, when),
+//! and one per deleted account (no actor, no personal data: an opaque reference and counts).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -19,13 +20,17 @@ pub const UNBAN_USER: &str = "unban_user";
 pub const QUESTION: &str = "question";
 /// Target kind of user actions.
 pub const USER: &str = "user";
+/// A member deleted their account (logged without an actor).
+pub const DELETE_ACCOUNT: &str = "delete_account";
+/// Target kind of an account deletion; its target id is an opaque reference, not the user id.
+pub const ACCOUNT: &str = "account";
 
 /// An audit entry to store.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAudit<'a> {
-    /// The moderator.
-    pub actor_id: i64,
+    /// The moderator; `None` for an account deletion (and once a moderator's account is gone).
+    pub actor_id: Option<i64>,
     /// One of the action constants above.
     pub action: &'a str,
     /// `question` or `user`.
@@ -43,8 +48,8 @@ pub struct NewAudit<'a> {
 pub struct AuditEntry {
     /// Primary key.
     pub id: i64,
-    /// The moderator's username.
-    pub actor: String,
+    /// The moderator's username (`None`: no actor, or a deleted account).
+    pub actor: Option<String>,
     /// The action.
     pub action: String,
     /// `question` or `user`.
@@ -70,11 +75,11 @@ pub fn record(conn: &mut AnyConnection, entries: &[NewAudit<'_>]) -> QueryResult
 /// One page of the log, newest first (plus whether another page exists).
 pub fn page(conn: &mut AnyConnection, page: Page) -> QueryResult<(Vec<AuditEntry>, bool)> {
     let mut rows: Vec<AuditEntry> = audit_log::table
-        .inner_join(users::table)
+        .left_join(users::table)
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
         .select((
             audit_log::id,
-            users::username,
+            users::username.nullable(),
             audit_log::action,
             audit_log::target_kind,
             audit_log::target_id,
@@ -124,4 +129,12 @@ pub fn target_names(
             .map(|(id, u)| ((USER.to_string(), id), format!("@{u}"))),
     );
     Ok(names)
+}
+
+/// Gives the entries of moderator `user_id` no actor (their account is being deleted); returns
+/// how many.
+pub fn forget_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::update(audit_log::table.filter(audit_log::actor_id.eq(user_id)))
+        .set(audit_log::actor_id.eq(None::<i64>))
+        .execute(conn)
 }

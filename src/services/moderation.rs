@@ -60,7 +60,7 @@ pub async fn set_question_hidden(
                     audit::record(
                         c,
                         &[NewAudit {
-                            actor_id: actor,
+                            actor_id: Some(actor),
                             action: if hide {
                                 audit::HIDE_QUESTION
                             } else {
@@ -122,7 +122,7 @@ pub async fn set_user_banned(
                 let mut entries = Vec::with_capacity(hidden.len() + 1);
                 if changed {
                     entries.push(NewAudit {
-                        actor_id: actor,
+                        actor_id: Some(actor),
                         action: if ban {
                             audit::BAN_USER
                         } else {
@@ -137,7 +137,7 @@ pub async fn set_user_banned(
                 for qid in &hidden {
                     moderation::set_hidden(c, *qid, true, now)?;
                     entries.push(NewAudit {
-                        actor_id: actor,
+                        actor_id: Some(actor),
                         action: audit::HIDE_QUESTION,
                         target_kind: audit::QUESTION,
                         target_id: *qid,
