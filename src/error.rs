@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
+use crate::domain::{DeletionRefusal, Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -279,6 +279,17 @@ impl From<ManageRefusal> for AppError {
             ManageRefusal::Closed => AppError::Conflict {
                 code: "question_closed",
                 message: "This question is already closed.".into(),
+            },
+        }
+    }
+}
+
+impl From<DeletionRefusal> for AppError {
+    fn from(r: DeletionRefusal) -> Self {
+        match r {
+            DeletionRefusal::LastAdmin => AppError::Conflict {
+                code: "last_admin",
+                message: r.to_string(),
             },
         }
     }
