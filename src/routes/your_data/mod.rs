@@ -168,6 +168,11 @@ async fn delete(
         your_data::delete_account(&app.db, &app.cache, &app.keys, &user.user, proof, after).await;
     match deleted {
         Ok(d) => {
+            if !(d.removed.kept.is_empty() && d.removed.deleted.is_empty()) {
+                // As after a hide: a deleted question's page must not be served by address, nor
+                // a kept one with its old author.
+                app.pages.clear();
+            }
             browser.forget();
             Ok(FormOutcome::Flash(Flash::success(
                 Redirect::to("/"),
