@@ -23,7 +23,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{FlagRefusal, Invalid, ManageRefusal, UploadRefusal, VoteRefusal};
+use crate::domain::{
+    DeletionRefusal, FlagRefusal, Invalid, ManageRefusal, UploadRefusal, VoteRefusal,
+};
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -285,6 +287,17 @@ impl From<ManageRefusal> for AppError {
             ManageRefusal::Closed => AppError::Conflict {
                 code: "question_closed",
                 message: "This question is already closed.".into(),
+            },
+        }
+    }
+}
+
+impl From<DeletionRefusal> for AppError {
+    fn from(r: DeletionRefusal) -> Self {
+        match r {
+            DeletionRefusal::LastAdmin => AppError::Conflict {
+                code: "last_admin",
+                message: r.to_string(),
             },
         }
     }

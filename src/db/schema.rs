@@ -126,6 +126,7 @@ diesel::table! {
         hidden_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         image_id -> Nullable<Text>,
+        author_deleted -> Bool,
     }
 }
 

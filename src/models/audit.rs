@@ -1,5 +1,6 @@
-//! The moderation audit log: one row per moderator action (who, what, which target, why, when);
-//! the site's own actions (hiding a question pending review) have no actor.
+//! The moderation audit log: one row per moderator action (who, what, which target, why, when),
+//! one per deleted account (no actor, no personal data: an opaque reference and counts), and one
+//! per question the site hid pending review (no actor).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -16,18 +17,25 @@ pub const UNHIDE_QUESTION: &str = "unhide_question";
 pub const BAN_USER: &str = "ban_user";
 /// Lifting a ban.
 pub const UNBAN_USER: &str = "unban_user";
+/// The site hid a question pending review: enough trusted accounts flagged it (no actor).
+pub const HIDE_PENDING_REVIEW: &str = "hide_pending_review";
 /// Closing a question's open flags without acting on it.
 pub const DISMISS_FLAGS: &str = "dismiss_flags";
 /// Target kind of question actions.
 pub const QUESTION: &str = "question";
 /// Target kind of user actions.
 pub const USER: &str = "user";
+/// A member deleted their account (logged without an actor).
+pub const DELETE_ACCOUNT: &str = "delete_account";
+/// Target kind of an account deletion; its target id is an opaque reference, not the user id.
+pub const ACCOUNT: &str = "account";
 
 /// An audit entry to store.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAudit<'a> {
-    /// The moderator; `None` for the site itself (a question hidden pending review).
+    /// The moderator; `None` for an account deletion, a question hidden pending review by its
+    /// flags (the site's own action), and once a moderator's account is gone.
     pub actor_id: Option<i64>,
     /// One of the action constants above.
     pub action: &'a str,
@@ -46,7 +54,7 @@ pub struct NewAudit<'a> {
 pub struct AuditEntry {
     /// Primary key.
     pub id: i64,
-    /// The moderator's username; `None` for the site itself.
+    /// The moderator's username (`None`: no actor, or a deleted account).
     pub actor: Option<String>,
     /// The action.
     pub action: String,
@@ -127,4 +135,12 @@ pub fn target_names(
             .map(|(id, u)| ((USER.to_string(), id), format!("@{u}"))),
     );
     Ok(names)
+}
+
+/// Gives the entries of moderator `user_id` no actor (their account is being deleted); returns
+/// how many.
+pub fn forget_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::update(audit_log::table.filter(audit_log::actor_id.eq(user_id)))
+        .set(audit_log::actor_id.eq(None::<i64>))
+        .execute(conn)
 }

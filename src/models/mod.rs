@@ -1,6 +1,7 @@
 //! One file per table: `Row` (what is read), `New*` (what is inserted) and the queries on it,
 //! plus the joined reads pages need (`poll`, `listing`). No HTTP here.
 
+pub mod account_deletion;
 pub mod api_token;
 pub mod audit;
 pub mod ballot;
@@ -26,6 +27,7 @@ pub mod sitemap;
 pub mod tag;
 pub mod two_factor;
 pub mod user;
+pub mod your_data;
 
 /// The current time in UTC, as stored.
 pub fn now() -> chrono::NaiveDateTime {

@@ -59,6 +59,9 @@ pub struct QuestionRow {
     /// Its image (an upload id), if any.
     #[serde(default)]
     pub image_id: Option<String>,
+    /// Whether its author deleted their account and let it stay (shown as by "[deleted]").
+    #[serde(default)]
+    pub author_deleted: bool,
 }
 
 impl QuestionRow {

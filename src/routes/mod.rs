@@ -32,6 +32,7 @@ pub mod users;
 pub mod viewer;
 pub mod views;
 pub mod votes;
+pub mod your_data;
 
 /// Every HTML route.
 pub fn html() -> Vec<rocket::Route> {
@@ -43,6 +44,7 @@ pub fn html() -> Vec<rocket::Route> {
     r.extend(ops::routes());
     r.extend(accounts::routes());
     r.extend(settings::routes());
+    r.extend(your_data::routes());
     r.extend(confirm::routes());
     r.extend(signup::routes());
     r.extend(two_factor::routes());

@@ -295,6 +295,7 @@ mod tests {
                 hidden_at: None,
                 deleted_at: None,
                 image_id: None,
+                author_deleted: false,
             },
             author: None,
             choices: labels

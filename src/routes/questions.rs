@@ -200,6 +200,7 @@ pub fn page_context(
                 max_choices: q.max_choices,
                 tags: &view.tags,
                 author: &view.author,
+                author_deleted: q.author_deleted,
                 created_at: iso(q.created_at),
                 created_human: human_time(q.created_at, now),
                 closes_at: q.closes_at.map(iso),

@@ -1,4 +1,5 @@
-//! `/settings`: email, password, sessions ("log out everywhere").
+//! `/settings`: email, password, sessions ("log out everywhere"); its "Your data" forms are
+//! `routes::your_data`'s.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -37,13 +38,14 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// What the settings page shows besides the account: a message, field problems, a new token.
 #[derive(Debug, Default)]
-struct Shown {
-    notice: Option<String>,
-    errors: FieldErrors,
-    new_token: Option<String>,
+pub(crate) struct Shown {
+    pub(crate) notice: Option<String>,
+    pub(crate) errors: FieldErrors,
+    pub(crate) new_token: Option<String>,
 }
 
-async fn render(
+/// The settings page with what `shown` adds (also the "Your data" forms' page: `routes::your_data`).
+pub(crate) async fn render(
     app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
@@ -136,6 +138,7 @@ async fn render(
                 email_verified: user.verified(),
                 has_password: user.user.password_hash.is_some(),
                 two_factor: user.user.two_factor(),
+                is_admin: user.user.is_admin(),
             },
             notice,
             errors: serde_json::to_value(&errors).unwrap_or_default(),

@@ -75,6 +75,8 @@ pub struct ItemPartial {
     closes_at: Option<String>,
     status: PollStatus,
     author: Option<String>,
+    /// The author deleted their account (shown as "[deleted]").
+    author_deleted: bool,
     excerpt: Option<String>,
     kind: String,
     image: Option<crate::media::PublicImage>,
@@ -100,6 +102,7 @@ impl ItemPartial {
             closes_at: q.closes_at.map(iso),
             status: q.status(now),
             author: s.author.clone(),
+            author_deleted: q.author_deleted,
             excerpt: q.description.as_deref().map(|d| excerpt(d, 160)),
             kind: q.kind.clone(),
         }

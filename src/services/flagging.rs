@@ -95,7 +95,7 @@ pub async fn flag(
                         c,
                         &[NewAudit {
                             actor_id: None,
-                            action: audit::HIDE_QUESTION,
+                            action: audit::HIDE_PENDING_REVIEW,
                             target_kind: audit::QUESTION,
                             target_id: id,
                             reason: &reason,

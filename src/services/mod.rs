@@ -21,3 +21,4 @@ pub mod two_factor;
 pub mod uploads;
 pub mod vote_batcher;
 pub mod voting;
+pub mod your_data;

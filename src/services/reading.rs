@@ -471,6 +471,24 @@ pub async fn question_changed(cache: &Cache, id: i64) {
     .await;
 }
 
+/// After several questions changed at once (an account deletion): [`question_changed`] for all
+/// of them, in one blocking task and with one new list generation.
+pub async fn questions_changed(cache: &Cache, ids: &[i64]) {
+    let (cache, ids) = (cache.clone(), ids.to_vec());
+    let _ = tokio::task::spawn_blocking(move || {
+        let keys: Vec<String> = ids
+            .iter()
+            .flat_map(|id| [question_key(*id), counts_key(*id)])
+            .collect();
+        cache.delete_many(&keys);
+        for id in &ids {
+            crate::services::sitemaps::forget_question(&cache, *id);
+        }
+        lists_changed_blocking(&cache);
+    })
+    .await;
+}
+
 /// After a question was asked: a new list generation (lists and tag cloud rebuild).
 pub async fn lists_changed(cache: &Cache) {
     let cache = cache.clone();

@@ -521,11 +521,11 @@ async fn verified_accounts_hide_a_question_pending_review(b: Backend) {
     assert_eq!(log.len(), 2);
     assert_eq!(
         (log[0].0, log[0].1.as_str(), log[0].2),
-        (None, "hide_question", qid)
+        (None, "hide_pending_review", qid)
     );
     assert_eq!(
         (log[1].0, log[1].1.as_str(), log[1].2),
-        (None, "hide_question", keep)
+        (None, "hide_pending_review", keep)
     );
     assert!(log[0].3.contains("flagged by 2 verified accounts"));
     // Hidden questions take no more flags.

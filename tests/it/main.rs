@@ -32,3 +32,4 @@ mod sentry;
 mod telemetry;
 mod visibility;
 mod voting;
+mod your_data;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod ballot;
+pub mod deletion;
 pub mod draft;
 pub mod flag;
 pub mod listing;
@@ -15,6 +16,7 @@ pub mod upload;
 
 pub use account::{Email, NewPassword, Username, login_fold, login_nfkc};
 pub use ballot::{BallotChoices, BallotRules, VoteRefusal, VoteRules};
+pub use deletion::{DeletionRefusal, QuestionsAfter};
 pub use draft::{DraftInput, QuestionDraft};
 pub use flag::{FlagReason, FlagRefusal, FlagReport, FlagResolution};
 pub use listing::{Page, Sort, Window};

@@ -1,3 +1,1 @@
-DELETE FROM audit_log WHERE actor_id IS NULL;
-ALTER TABLE audit_log MODIFY actor_id BIGINT NOT NULL;
 DROP TABLE flags;

@@ -17,7 +17,3 @@ CREATE TABLE flags (
     CONSTRAINT flags_question FOREIGN KEY (question_id) REFERENCES questions (id) ON DELETE CASCADE,
     CONSTRAINT flags_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
--- Actions taken by the site itself (a question hidden pending review once enough trusted
--- accounts flagged it) have no actor.
-ALTER TABLE audit_log MODIFY actor_id BIGINT NULL;

@@ -15,21 +15,3 @@ CREATE TABLE flags (
 );
 CREATE UNIQUE INDEX flags_question_voter ON flags (question_id, voter);
 CREATE INDEX flags_open ON flags (resolved_at, question_id);
-
--- Actions taken by the site itself (a question hidden pending review once enough trusted
--- accounts flagged it) have no actor: `actor_id` becomes nullable (SQLite rebuilds the table).
-CREATE TABLE audit_log_new (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    actor_id    INTEGER REFERENCES users (id),
-    action      TEXT    NOT NULL,
-    target_kind TEXT    NOT NULL,
-    target_id   INTEGER NOT NULL,
-    reason      TEXT    NOT NULL,
-    created_at  TIMESTAMP NOT NULL
-);
-INSERT INTO audit_log_new (id, actor_id, action, target_kind, target_id, reason, created_at)
-    SELECT id, actor_id, action, target_kind, target_id, reason, created_at FROM audit_log;
-DROP TABLE audit_log;
-ALTER TABLE audit_log_new RENAME TO audit_log;
-CREATE INDEX audit_log_created ON audit_log (created_at, id);
-CREATE INDEX audit_log_target ON audit_log (target_kind, target_id);

@@ -34,6 +34,8 @@ pub async fn audit_log(
         .map(|e| {
             let target_url = match e.target_kind.as_str() {
                 audit::QUESTION => format!("/q/{}", e.target_id),
+                // An opaque reference: nothing to link to.
+                audit::ACCOUNT => String::new(),
                 _ => format!("/admin/users?page=1#user-{}", e.target_id),
             };
             context! {
