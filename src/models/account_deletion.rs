@@ -32,6 +32,8 @@ pub struct Removed {
     pub security_events: usize,
     /// Ballots kept, anonymised.
     pub ballots: usize,
+    /// Flags kept (the moderation queue's counts stay), anonymised and without their text.
+    pub flags: usize,
     /// Uploads kept without an owner (those no question uses go at the next `media gc`).
     pub uploads: usize,
     /// Moderation entries kept without their actor.
@@ -63,6 +65,7 @@ pub fn remove(
     let (kept, deleted) = release_questions(c, user_id, questions_after, now)?;
     let removed = Removed {
         ballots: anonymise_ballots(c, user_id)?,
+        flags: anonymise_flags(c, user_id)?,
         sessions: diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)))
             .execute(c)?,
         tokens: diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id)))
@@ -134,6 +137,25 @@ fn release_questions(
         ))
         .execute(c)?;
     Ok((kept, deleted))
+}
+
+/// Cuts the member's flags loose like their ballots (`voter` `d:<flag id>`, no account) and
+/// drops what they wrote: the reason still counts in the moderation queue, but no longer as a
+/// trusted account's flag. Returns the flags changed.
+fn anonymise_flags(c: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    use diesel::sql_types::BigInt;
+    let sql = match c {
+        AnyConnection::Sqlite(_) => {
+            "UPDATE flags SET voter = 'd:' || id, user_id = NULL, details = NULL \
+             WHERE user_id = ?"
+        }
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => {
+            "UPDATE flags SET voter = CONCAT('d:', id), user_id = NULL, details = NULL \
+             WHERE user_id = ?"
+        }
+    };
+    diesel::sql_query(sql).bind::<BigInt, _>(user_id).execute(c)
 }
 
 /// Cuts the member's ballots loose in one statement: the voter key `u:<id>` becomes `d:<ballot

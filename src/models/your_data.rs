@@ -9,8 +9,8 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{
-    api_tokens, ballots, choices, email_tokens, identities, media, questions, security_events,
-    sessions, votes,
+    api_tokens, ballots, choices, email_tokens, flags, identities, media, questions,
+    security_events, sessions, votes,
 };
 use crate::models::choice::ChoiceRow;
 use crate::models::question::QuestionRow;
@@ -102,6 +102,25 @@ pub struct EmailLinkExport {
     pub used_at: Option<NaiveDateTime>,
 }
 
+/// A flag the member raised on a question.
+#[derive(Debug, Clone, Queryable)]
+pub struct FlagExport {
+    /// The question flagged.
+    pub question_id: i64,
+    /// Its title.
+    pub title: String,
+    /// `spam`, `abuse`, `misleading`, `duplicate` or `other`.
+    pub reason: String,
+    /// What they wrote.
+    pub details: Option<String>,
+    /// When.
+    pub created_at: NaiveDateTime,
+    /// When a moderator (or the site) closed it.
+    pub resolved_at: Option<NaiveDateTime>,
+    /// How it was closed.
+    pub resolution: Option<String>,
+}
+
 /// An uploaded image.
 #[derive(Debug, Clone, Queryable)]
 pub struct UploadExport {
@@ -149,6 +168,8 @@ pub struct MemberRows {
     pub email_links: Vec<EmailLinkExport>,
     /// Their uploads.
     pub uploads: Vec<UploadExport>,
+    /// The flags they raised, oldest first.
+    pub flags: Vec<FlagExport>,
 }
 
 /// Reads every row of member `user_id` (Diesel's `NotFound` when there is no such account).
@@ -269,6 +290,20 @@ pub fn member_rows(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Member
                 media::height,
                 media::bytes,
                 media::created_at,
+            ))
+            .load(conn)?,
+        flags: flags::table
+            .inner_join(questions::table)
+            .filter(flags::user_id.eq(user_id))
+            .order((flags::created_at.asc(), flags::id.asc()))
+            .select((
+                flags::question_id,
+                questions::title,
+                flags::reason,
+                flags::details,
+                flags::created_at,
+                flags::resolved_at,
+                flags::resolution,
             ))
             .load(conn)?,
         user,

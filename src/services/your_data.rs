@@ -105,12 +105,13 @@ pub struct Deleted {
 fn summary(r: &Removed, after: QuestionsAfter) -> String {
     format!(
         "account deleted; questions: {} kept, {} deleted ({}); ballots anonymised: {}; \
-         sessions: {}; API tokens: {}; identities: {}; email links: {}; recovery codes: {}; \
+         flags anonymised: {}; sessions: {}; API tokens: {}; identities: {}; email links: {}; recovery codes: {}; \
          security events: {}; uploads released: {}; moderation entries unattributed: {}",
         r.kept.len(),
         r.deleted.len(),
         after.as_str(),
         r.ballots,
+        r.flags,
         r.sessions,
         r.tokens,
         r.identities,

@@ -229,8 +229,22 @@ async fn export_holds_exactly_the_members_rows(b: Backend) {
     vote(&app, shared, 1).await;
     vote(&app, qa, 0).await;
     let bob_token = token(&app, "bob script").await;
+    let qa_path = app.path(qa).await;
+    let r = app
+        .post_form(
+            &qa_path,
+            &format!("/q/{qa}/flag"),
+            &[("reason", "misleading"), ("details", "bob thinks so")],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
 
     let (doc, body) = export(&app).await;
+    assert_eq!(doc["flags"].as_array().unwrap().len(), 1, "bob's flag");
+    assert_eq!(doc["flags"][0]["question_id"], qa);
+    assert_eq!(doc["flags"][0]["reason"], "misleading");
+    assert_eq!(doc["flags"][0]["details"], "bob thinks so");
     assert_eq!(doc["format"], "beebeta-member-data/1");
     assert_eq!(doc["profile"]["username"], "bob");
     assert_eq!(doc["profile"]["email"], "bob@example.com");
@@ -287,6 +301,11 @@ async fn export_holds_exactly_the_members_rows(b: Backend) {
     assert_eq!(q["choices"][1]["label"], "No");
     assert_eq!(q["ballots"], 2);
     assert_eq!(ids(&doc["ballots"], &["question", "id"]).len(), 2);
+    assert_eq!(
+        doc["flags"],
+        serde_json::json!([]),
+        "bob's flag is not alice's"
+    );
     assert!(!body.contains("bob"), "nothing of bob's");
     assert!(!body.contains(&alice_token));
 }
@@ -364,6 +383,16 @@ async fn deletion_keeps_ballots_anonymised_and_questions_as_deleted(b: Backend) 
     let (alice, qa, other, tok, cookie) = alice_with_votes(&app).await;
     let before = (app.ledger(other).await, app.ledger(qa).await);
     assert_eq!(before.0.0, 3);
+    let other_path = app.path(other).await;
+    let r = app
+        .post_form(
+            &other_path,
+            &format!("/q/{other}/flag"),
+            &[("reason", "other"), ("details", "alice wrote this")],
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
     // Seen (and cached) with its author before.
     let (_, page) = app.get(&app.path(qa).await).await;
     assert!(page.contains("@alice"));
@@ -400,6 +429,21 @@ async fn deletion_keeps_ballots_anonymised_and_questions_as_deleted(b: Backend) 
         .await
         .unwrap();
     assert_eq!(voters.len(), 2, "alice's two ballots stay, anonymised");
+    let flags: Vec<(String, Option<i64>, String, Option<String>)> = app
+        .db
+        .run(move |c| {
+            use beebeta::db::schema::flags;
+            Ok(flags::table
+                .filter(flags::question_id.eq(other))
+                .select((flags::voter, flags::user_id, flags::reason, flags::details))
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(flags.len(), 1, "the flag still counts in the queue");
+    let (voter, user, reason, details) = &flags[0];
+    assert!(voter.starts_with("d:"), "{voter}");
+    assert_eq!((user, reason.as_str(), details), (&None, "other", &None));
     for (_, user, network, trust) in &voters {
         assert_eq!((user, network), (&None, &None));
         assert_eq!(trust, "verified", "the trust level stays");
@@ -426,7 +470,9 @@ async fn deletion_keeps_ballots_anonymised_and_questions_as_deleted(b: Backend) 
     );
     assert_ne!(*target, alice, "an opaque reference, not the account's id");
     assert!(
-        reason.contains("1 kept") && reason.contains("ballots anonymised: 2"),
+        reason.contains("1 kept")
+            && reason.contains("ballots anonymised: 2")
+            && reason.contains("flags anonymised: 1"),
         "{reason}"
     );
     for personal in ["alice", "example.com", "Alice asks"] {

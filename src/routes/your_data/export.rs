@@ -27,6 +27,19 @@ pub struct Export {
     security_events: Vec<Event>,
     email_links: Vec<EmailLink>,
     uploads: Vec<Upload>,
+    flags: Vec<Flag>,
+}
+
+#[derive(Debug, Serialize)]
+struct Flag {
+    question_id: i64,
+    question_url: String,
+    question_title: String,
+    reason: String,
+    details: Option<String>,
+    flagged_at: String,
+    resolved_at: Option<String>,
+    resolution: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +182,7 @@ impl Export {
             security_events,
             email_links,
             uploads,
+            flags,
         } = rows;
         let questions = questions
             .into_iter()
@@ -306,6 +320,19 @@ impl Export {
                     height: u.height,
                     bytes: u.bytes,
                     uploaded_at: iso(u.created_at),
+                })
+                .collect(),
+            flags: flags
+                .into_iter()
+                .map(|f| Flag {
+                    question_url: format!("{site}/q/{}", f.question_id),
+                    question_id: f.question_id,
+                    question_title: f.title,
+                    reason: f.reason,
+                    details: f.details,
+                    flagged_at: iso(f.created_at),
+                    resolved_at: opt(f.resolved_at),
+                    resolution: f.resolution,
                 })
                 .collect(),
             site,
