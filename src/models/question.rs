@@ -4,8 +4,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{choices, questions};
-use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, last_insert_id, transaction};
+use crate::db::{is_retryable, retry, write_transaction};
 use crate::domain::poll::{self, PollStatus};
 use crate::domain::{
     BallotRules, Kind, ManageRefusal, Protection, QuestionDraft, ResultsVisibility, SearchDocument,
@@ -148,8 +148,22 @@ pub(crate) fn visible_by_id() -> diesel::expression::SqlLiteral<diesel::sql_type
     diesel::dsl::sql("COALESCE(questions.hidden_at, questions.deleted_at) IS NULL")
 }
 
-/// Stores a question with its choices and tags in one transaction; returns its id.
+/// How often a question's creation or edit is tried when MySQL/MariaDB picks it as a deadlock
+/// victim: questions asked at once that share new tags or words upsert the same `tags` and
+/// `search_words` rows (and their gaps), and InnoDB may break a lock cycle by rolling one back.
+const ATTEMPTS: u32 = 4;
+
+/// Stores a question with its choices and tags in one transaction; returns its id. A deadlock
+/// rolls it back whole and it is tried again.
 pub fn create(
+    conn: &mut AnyConnection,
+    draft: &QuestionDraft,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    retry(ATTEMPTS, is_retryable, || create_once(conn, draft, now))
+}
+
+fn create_once(
     conn: &mut AnyConnection,
     draft: &QuestionDraft,
     now: NaiveDateTime,
@@ -261,8 +275,21 @@ fn own(
     Ok(q)
 }
 
-/// Replaces a question's content (and choices and tags) while it has no votes.
+/// Replaces a question's content (and choices and tags) while it has no votes; tried again
+/// after a deadlock, like [`create`].
 pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    author_id: i64,
+    draft: &QuestionDraft,
+    now: NaiveDateTime,
+) -> QueryResult<Result<(), ManageRefusal>> {
+    retry(ATTEMPTS, is_retryable, || {
+        update_once(conn, id, author_id, draft, now)
+    })
+}
+
+fn update_once(
     conn: &mut AnyConnection,
     id: i64,
     author_id: i64,

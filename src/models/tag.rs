@@ -43,27 +43,82 @@ pub fn find_or_create(conn: &mut AnyConnection, name: &TagName) -> QueryResult<i
     {
         Ok(_) => last_insert_id(conn),
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            find(conn, name)?.map(|t| t.id).ok_or(Error::NotFound)
+            committed_id(conn, name)?.ok_or(Error::NotFound)
         }
         Err(e) => Err(e),
     }
 }
 
+/// The id of a tag another transaction just created. On MySQL/MariaDB a plain read would use this
+/// transaction's snapshot (REPEATABLE READ), taken before that commit, and find nothing; a locking
+/// read sees the committed row (and the count update that follows locks it anyway). SQLite's
+/// writer holds the database lock, so its plain read is current.
+fn committed_id(conn: &mut AnyConnection, name: &TagName) -> QueryResult<Option<i64>> {
+    let query = tags::table
+        .filter(tags::name.eq(name.as_str()))
+        .select(tags::id);
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => query.for_update().first(c).optional(),
+        AnyConnection::Sqlite(c) => query.first(c).optional(),
+    }
+}
+
 /// Links a question to its tags and counts it on each.
 pub fn attach(conn: &mut AnyConnection, question_id: i64, names: &[TagName]) -> QueryResult<()> {
+    // In name order, so that questions asked at once lock shared tags in the same order.
+    let mut names: Vec<&TagName> = names.iter().collect();
+    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     for name in names {
-        let tag_id = find_or_create(conn, name)?;
+        let tag_id = match find(conn, name)? {
+            Some(tag) => {
+                diesel::update(tags::table.find(tag.id))
+                    .set(tags::question_count.eq(tags::question_count + 1))
+                    .execute(conn)?;
+                tag.id
+            }
+            // New (as far as this transaction's snapshot shows): created or counted at once.
+            None => count_in(conn, name)?,
+        };
         diesel::insert_into(question_tags::table)
             .values((
                 question_tags::question_id.eq(question_id),
                 question_tags::tag_id.eq(tag_id),
             ))
             .execute(conn)?;
-        diesel::update(tags::table.find(tag_id))
-            .set(tags::question_count.eq(tags::question_count + 1))
-            .execute(conn)?;
     }
     Ok(())
+}
+
+/// Counts one more question on tag `name`, creating the tag if needed, in one statement; returns
+/// its id. For a tag this transaction did not see: on MySQL/MariaDB a plain insert that hits a
+/// tag created meanwhile takes a shared lock on it, and two transactions that then both want the
+/// row for the count deadlock; an upsert takes the exclusive lock at once. (It spends an
+/// auto-increment id when the tag exists, so existing tags are counted by a plain update.)
+fn count_in(conn: &mut AnyConnection, name: &TagName) -> QueryResult<i64> {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    if matches!(conn, AnyConnection::Sqlite(_)) {
+        return diesel::sql_query(
+            "INSERT INTO tags (name, question_count) VALUES (?, 1) \
+             ON CONFLICT (name) DO UPDATE SET question_count = question_count + 1 RETURNING id",
+        )
+        .bind::<Text, _>(name.as_str())
+        .get_result::<Id>(conn)
+        .map(|r| r.id);
+    }
+    // `id = LAST_INSERT_ID(id)`: the existing row's id is what `LAST_INSERT_ID()` returns next.
+    diesel::sql_query(
+        "INSERT INTO tags (name, question_count) VALUES (?, 1) \
+         ON DUPLICATE KEY UPDATE question_count = question_count + 1, id = LAST_INSERT_ID(id)",
+    )
+    .bind::<Text, _>(name.as_str())
+    .execute(conn)?;
+    last_insert_id(conn)
 }
 
 /// Tags by popularity, one page (plus one row to tell whether another page exists).

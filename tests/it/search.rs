@@ -24,6 +24,7 @@ backend_tests!(
     bad_queries_get_a_message,
     every_plan_gives_the_same_answer,
     a_miss_offers_to_ask_it,
+    concurrent_questions_with_shared_new_words_all_land,
 );
 
 /// Ids found for `q` (relevance order, first page), through the model.
@@ -846,4 +847,43 @@ async fn a_miss_offers_to_ask_it(b: Backend) {
     assert_eq!(s, Status::Ok);
     assert!(page.contains(&format!("value=\"{}\"", "x".repeat(200))));
     assert!(!page.contains(&"x".repeat(201)));
+}
+
+/// Questions asked at the same moment that share words no question had before (and new tags):
+/// each creation upserts the same `search_words` rows (and tags) in its own transaction. All of
+/// them land (no deadlock, nor a lost update of a shared count), and the counts match the rows.
+async fn concurrent_questions_with_shared_new_words_all_land(b: Backend) {
+    const N: usize = 24;
+    let app = TestApp::new(b).await;
+    let created = futures::future::join_all((0..N).map(|i| {
+        let q = question(&format!(
+            "Zebra quantum marmalade {} number {i}?",
+            ["north", "south", "east", "west"][i % 4]
+        ))
+        .description(&format!("Kumquat xylophone {i} and tangerine"))
+        .tags(&["zebras", &format!("batch-{}", i % 3)]);
+        app.question(q)
+    }))
+    .await;
+    assert_eq!(created.len(), N);
+    word_counts_match_the_rows(&app).await;
+    let (s, body) = json_of(
+        app.client
+            .get("/api/v1/questions?q=zebra+quantum&sort=new&page=2")
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(body["items"].as_array().unwrap().len(), N - 20, "{body}");
+    let mut found = ids(&app, "zebra quantum", SearchSort::New).await;
+    found.truncate(20);
+    assert!(found.iter().all(|id| created.contains(id)), "{found:?}");
+    let (s, body) = app.get("/t/zebras").await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(
+        body.matches("Zebra quantum marmalade").count(),
+        20,
+        "a full first page"
+    );
 }
