@@ -149,6 +149,8 @@ pub struct MemberRows {
     pub email_links: Vec<EmailLinkExport>,
     /// Their uploads.
     pub uploads: Vec<UploadExport>,
+    /// Their optional profile answers.
+    pub profile_answers: Vec<crate::models::segment::AnswerExport>,
 }
 
 /// Reads every row of member `user_id` (Diesel's `NotFound` when there is no such account).
@@ -271,6 +273,7 @@ pub fn member_rows(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Member
                 media::created_at,
             ))
             .load(conn)?,
+        profile_answers: crate::models::segment::answers_for_export(conn, user_id)?,
         user,
     })
 }

@@ -676,6 +676,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                     .or_else(|| (visibility == "after_close").then(|| now + Duration::days(7))),
                 choices: choices.to_vec(),
                 tags: tags.to_vec(),
+                breakdowns: None,
                 choice_images: Vec::new(),
                 image: None,
             };

@@ -27,6 +27,17 @@ pub struct Export {
     security_events: Vec<Event>,
     email_links: Vec<EmailLink>,
     uploads: Vec<Upload>,
+    profile_answers: Vec<ProfileAnswer>,
+}
+
+/// An optional answer to a segment (used only in breakdowns, never shown per person).
+#[derive(Debug, Serialize)]
+struct ProfileAnswer {
+    segment: String,
+    segment_label: String,
+    value: String,
+    label: Option<String>,
+    updated_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +180,7 @@ impl Export {
             security_events,
             email_links,
             uploads,
+            profile_answers,
         } = rows;
         let questions = questions
             .into_iter()
@@ -306,6 +318,16 @@ impl Export {
                     height: u.height,
                     bytes: u.bytes,
                     uploaded_at: iso(u.created_at),
+                })
+                .collect(),
+            profile_answers: profile_answers
+                .into_iter()
+                .map(|a| ProfileAnswer {
+                    segment: a.segment,
+                    segment_label: a.segment_label,
+                    value: a.value,
+                    label: a.label,
+                    updated_at: iso(a.updated_at),
                 })
                 .collect(),
             site,
