@@ -16,6 +16,7 @@ backend_tests!(
     unknown_segments_are_404_with_links,
     answers_are_validated_private_exported_and_deleted,
     admins_add_segments_others_cannot,
+    the_demo_shows_a_breakdown,
 );
 
 /// Signs `name` up (the tracked browser is then logged in as them) with a verified email.
@@ -399,4 +400,36 @@ async fn admins_add_segments_others_cannot(b: Backend) {
     let (s, doc) = breakdown(&app, qid, "region").await;
     assert_eq!(s, Status::Ok, "{doc}");
     assert_eq!(doc["values"].as_array().unwrap().len(), 0);
+}
+
+async fn the_demo_shows_a_breakdown(b: Backend) {
+    let app = TestApp::new(b).await;
+    let db = app.db.clone();
+    rocket::tokio::task::spawn_blocking(move || beebeta::services::demo::seed_demo(&db))
+        .await
+        .unwrap()
+        .unwrap();
+    let qid: i64 = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::questions as q;
+            Ok(q::table
+                .filter(q::title.eq("Tabs or spaces for indentation?"))
+                .select(q::id)
+                .first(c)?)
+        })
+        .await
+        .unwrap();
+    for by in ["age", "country"] {
+        let (s, doc) = breakdown(&app, qid, by).await;
+        assert_eq!(s, Status::Ok);
+        let shown = values(&doc);
+        assert!(shown.len() >= 2, "{by}: {doc}");
+        assert!(shown.iter().all(|(_, n)| *n >= 5));
+    }
+    let (_, doc) = breakdown(&app, qid, "country").await;
+    assert!(doc["not_shown"].as_i64().unwrap() > 0 || doc["other"].is_object());
+    let path = app.path(qid).await;
+    let (_, page) = app.get(&format!("{path}?by=age")).await;
+    assert!(page.contains("Results by age band"));
 }
