@@ -118,7 +118,7 @@ pub async fn breakdown(
                 other: grouped
                     .other
                     .as_ref()
-                    .map(|t| group_of("other", "Other".into(), t, &choice_ids)),
+                    .map(|t| group_of(rule::OTHER, "Other".into(), t, &choice_ids)),
                 not_shown: grouped.not_shown,
                 segment: segment.seg_key,
                 label: segment.label,

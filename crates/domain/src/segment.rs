@@ -10,6 +10,8 @@ use crate::Invalid;
 
 /// The fewest voters a shown group may have.
 pub const K: i64 = 5;
+/// The value of the merged group of small values ("Other"), never a segment's own.
+pub const OTHER: &str = "other";
 /// Most values a segment may have.
 pub const MAX_VALUES: usize = 300;
 
@@ -70,6 +72,12 @@ impl SegmentDraft {
                         "“{}”: a value is 1 to 64 letters, digits, “-”, “_” or “+”, and its label 1 to 80 characters.",
                         line.chars().take(40).collect::<String>()
                     ),
+                ));
+            }
+            if value.eq_ignore_ascii_case(OTHER) {
+                return Err(Invalid::new(
+                    "invalid_values",
+                    format!("“{value}” is kept for the merged group of small values."),
                 ));
             }
             if parsed.iter().any(|v| v.value == value) {
@@ -200,5 +208,6 @@ mod tests {
         assert!(SegmentDraft::parse("region", "Region", "a\na").is_err());
         assert!(SegmentDraft::parse("region", "Region", "a").is_err());
         assert!(SegmentDraft::parse("region", "Region", "a b\nc").is_err());
+        assert!(SegmentDraft::parse("region", "Region", "a\nOther").is_err());
     }
 }
