@@ -4,6 +4,7 @@
 //! `services::breakdowns`. The JSON shape ([`BreakdownBody`]) is the page's template context too.
 
 use rocket::get;
+use rocket::http::uri::Origin;
 use rocket::serde::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -92,6 +93,15 @@ impl BreakdownBody {
             not_shown: b.not_shown,
         }
     }
+}
+
+/// The `by` query parameter of a question page's URI (the last one given), percent-decoded.
+pub fn by_of(uri: &Origin<'_>) -> Option<String> {
+    uri.query()?
+        .segments()
+        .filter(|(name, _)| *name == "by")
+        .map(|(_, value)| value.to_string())
+        .last()
 }
 
 /// What the question page needs to offer breakdowns: the segments, when the question allows

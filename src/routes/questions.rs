@@ -1,6 +1,7 @@
 //! The question page `/q/<id>/<slug>` and its short form `/q/<id>`.
 
 use rocket::http::Status;
+use rocket::http::uri::Origin;
 use rocket::response::Redirect;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes};
@@ -270,7 +271,9 @@ pub enum PageOrRedirect {
     Unavailable(Template, rocket::http::Header<'static>),
 }
 
-#[get("/q/<id>/<slug>?<by>", rank = 3)]
+// `?by=` is read from the URI rather than declared, so that the route's template (metrics and
+// analytics label requests with it) stays `/q/<id>/<slug>`.
+#[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
     app: &AppState,
     visitor: Visitor<'_>,
@@ -278,8 +281,10 @@ async fn show(
     templates: Metadata<'_>,
     id: Qid,
     slug: &str,
-    by: Option<&str>,
+    uri: &Origin<'_>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
+    let by = breakdowns::by_of(uri);
+    let by = by.as_deref();
     let Visitor {
         viewer,
         voter,
