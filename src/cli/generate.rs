@@ -760,6 +760,7 @@ pub fn generate(db: &Db, opts: GenerateOptions) -> AppResult<(i64, i64)> {
                 id: 0,
                 question_id: first_q + k as i64,
                 voter: format!("g:{}:{v}", opts.seed),
+                user_id: None,
                 trust: "cookie",
                 created_at: created[k] + Duration::seconds(rng.gen_range(0..span)),
                 choices: picks,

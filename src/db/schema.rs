@@ -127,6 +127,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         image_id -> Nullable<Text>,
         author_deleted -> Bool,
+        breakdowns -> Bool,
     }
 }
 
@@ -302,6 +303,29 @@ diesel::table! {
 diesel::joinable!(flags -> questions (question_id));
 diesel::joinable!(flags -> users (user_id));
 
+diesel::table! {
+    segments (id) {
+        id -> BigInt,
+        seg_key -> Text,
+        label -> Text,
+        choices -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_answers (user_id, segment_id) {
+        user_id -> BigInt,
+        segment_id -> BigInt,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(profile_answers -> users (user_id));
+diesel::joinable!(profile_answers -> segments (segment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -326,4 +350,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_signups,
     recovery_codes,
     security_events,
+    segments,
+    profile_answers,
 );

@@ -38,6 +38,8 @@ pub struct Removed {
     pub uploads: usize,
     /// Moderation entries kept without their actor.
     pub audit_entries: usize,
+    /// Profile answers deleted (segments for breakdowns).
+    pub profile_answers: usize,
     /// The member's questions that stay, without an author.
     pub kept: Vec<i64>,
     /// The member's questions deleted now (those deleted before are in neither list).
@@ -86,6 +88,7 @@ pub fn remove(
             .set(media::owner_id.eq(None::<i64>))
             .execute(c)?,
         audit_entries: audit::forget_actor(c, user_id)?,
+        profile_answers: crate::models::segment::delete_for_user(c, user_id)?,
         kept,
         deleted,
     };

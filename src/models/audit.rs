@@ -29,6 +29,10 @@ pub const USER: &str = "user";
 pub const DELETE_ACCOUNT: &str = "delete_account";
 /// Target kind of an account deletion; its target id is an opaque reference, not the user id.
 pub const ACCOUNT: &str = "account";
+/// An admin added a breakdown segment (its target is the segment's id, the reason its key).
+pub const ADD_SEGMENT: &str = "add_segment";
+/// Target kind of a segment.
+pub const SEGMENT: &str = "segment";
 
 /// An audit entry to store.
 #[derive(Debug, Clone, Insertable)]

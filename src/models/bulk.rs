@@ -17,6 +17,8 @@ pub struct BulkBallot {
     pub question_id: i64,
     /// Voter key (unique per question).
     pub voter: String,
+    /// The voting account, if any (its voter key is then `u:<id>`).
+    pub user_id: Option<i64>,
     /// Trust level as stored.
     pub trust: &'static str,
     /// When it was cast.
@@ -48,10 +50,11 @@ pub fn insert_ballots(conn: &mut AnyConnection, ballots: &[BulkBallot]) -> Query
             }
             let t = ts(b.created_at);
             sql.push_str(&format!(
-                "({}, {}, {}, NULL, NULL, {}, {t}, {t})",
+                "({}, {}, {}, {}, NULL, {}, {t}, {t})",
                 b.id,
                 b.question_id,
                 quote(&b.voter),
+                b.user_id.map_or("NULL".to_string(), |id| id.to_string()),
                 quote(b.trust)
             ));
         }

@@ -22,6 +22,7 @@ pub mod report;
 pub mod rollup;
 pub mod search;
 pub mod security_event;
+pub mod segment;
 pub mod session;
 pub mod sitemap;
 pub mod tag;

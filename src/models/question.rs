@@ -62,6 +62,13 @@ pub struct QuestionRow {
     /// Whether its author deleted their account and let it stay (shown as by "[deleted]").
     #[serde(default)]
     pub author_deleted: bool,
+    /// Whether its results may be shown broken down by a segment (its author's choice).
+    #[serde(default = "breakdowns_default")]
+    pub breakdowns: bool,
+}
+
+fn breakdowns_default() -> bool {
+    true
 }
 
 impl QuestionRow {
@@ -123,6 +130,7 @@ struct NewQuestion<'a> {
     updated_at: NaiveDateTime,
     closes_at: Option<NaiveDateTime>,
     image_id: Option<&'a str>,
+    breakdowns: bool,
 }
 
 /// Filter for questions that are listed and reachable (not hidden, not deleted).
@@ -187,6 +195,7 @@ fn create_once(
                 updated_at: now,
                 closes_at: draft.closes_at,
                 image_id: draft.image.as_ref().map(|m| m.as_str()),
+                breakdowns: draft.breakdowns,
             })
             .execute(c)?;
         let id = last_insert_id(c)?;
@@ -324,6 +333,7 @@ fn update_once(
                 questions::protection.eq(draft.protection.as_str()),
                 questions::closes_at.eq(draft.closes_at),
                 questions::image_id.eq(draft.image.as_ref().map(|m| m.as_str())),
+                questions::breakdowns.eq(draft.breakdowns),
             ))
             .execute(c)?;
         diesel::delete(choices::table.filter(choices::question_id.eq(id))).execute(c)?;

@@ -170,6 +170,8 @@ pub struct MemberRows {
     pub uploads: Vec<UploadExport>,
     /// The flags they raised, oldest first.
     pub flags: Vec<FlagExport>,
+    /// Their optional profile answers.
+    pub profile_answers: Vec<crate::models::segment::AnswerExport>,
 }
 
 /// Reads every row of member `user_id` (Diesel's `NotFound` when there is no such account).
@@ -306,6 +308,7 @@ pub fn member_rows(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Member
                 flags::resolution,
             ))
             .load(conn)?,
+        profile_answers: crate::models::segment::answers_for_export(conn, user_id)?,
         user,
     })
 }

@@ -57,6 +57,9 @@ pub struct AskForm<'r> {
     results_visibility: String,
     #[field(default = String::from("browser"))]
     duplicate_protection: String,
+    /// The breakdowns checkbox: a hidden `0` before the box's `1`, so the last value is the
+    /// choice; none at all (a client without the field) is on.
+    breakdowns: Vec<String>,
     /// The question's image: a newly chosen file.
     image: Option<FileField<'r>>,
     /// The question's image already uploaded (carried when the form is shown again).
@@ -122,6 +125,7 @@ fn unpack<'r>(received: Received<'r>, app: &AppState) -> (AskForm<'r>, Option<(S
             .field_value("duplicate_protection")
             .unwrap_or("browser")
             .to_string(),
+        breakdowns: many("breakdowns"),
         image: None,
         image_id: one("image_id"),
         choice_image: Vec::new(),
@@ -169,6 +173,7 @@ impl<'r> AskForm<'r> {
             closes_at: String::new(),
             results_visibility: "always".into(),
             duplicate_protection: "browser".into(),
+            breakdowns: vec!["1".into()],
             image: None,
             image_id: String::new(),
             choice_image: Vec::new(),
@@ -209,7 +214,13 @@ impl<'r> AskForm<'r> {
             closes_at: asking::parse_time(&self.closes_at),
             results_visibility: self.results_visibility.clone(),
             duplicate_protection: self.duplicate_protection.clone(),
+            breakdowns: self.breakdowns_on(),
         }
+    }
+
+    /// Whether the breakdowns box is ticked (see `breakdowns`).
+    fn breakdowns_on(&self) -> bool {
+        self.breakdowns.last().is_none_or(|v| v != "0")
     }
 }
 
@@ -295,6 +306,7 @@ fn render(app: &AppState, viewer: &Viewer, voter: &Voter, p: FormPage<'_, '_>) -
                 closes_at: &f.closes_at,
                 results_visibility: &f.results_visibility,
                 duplicate_protection: &f.duplicate_protection,
+                breakdowns: f.breakdowns_on(),
                 image_id: &f.image_id,
                 image: p.previews.get(&f.image_id),
             },
@@ -565,6 +577,7 @@ async fn edit_form(
             .unwrap_or_default(),
         results_visibility: q.results_visibility.clone(),
         duplicate_protection: q.protection.clone(),
+        breakdowns: vec![if q.breakdowns { "1" } else { "0" }.into()],
         ..AskForm::blank()
     };
     let previews = previews(app, &form).await?;

@@ -122,6 +122,7 @@ fn render(app: &AppState, viewer: &Viewer, shown: Shown<'_>) -> Template {
         notice,
         saved: None,
         chosen,
+        ..Extras::default()
     };
     let mut context = page_context(app, viewer, view, csrf_token, extras);
     let q = &view.question;

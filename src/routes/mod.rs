@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod ask;
+pub mod breakdowns;
 pub mod catchers;
 pub mod confirm;
 pub mod crawlers;

@@ -296,6 +296,7 @@ mod tests {
                 deleted_at: None,
                 image_id: None,
                 author_deleted: false,
+                breakdowns: true,
             },
             author: None,
             choices: labels

@@ -1,6 +1,7 @@
 //! The question page `/q/<id>/<slug>` and its short form `/q/<id>`.
 
 use rocket::http::Status;
+use rocket::http::uri::Origin;
 use rocket::response::Redirect;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes};
@@ -10,9 +11,11 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::domain::poll::results_hidden_reason;
 use crate::domain::{FlagReason, FlagReport, PollStatus, Protection};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::models::poll::PollView;
+use crate::models::segment::SegmentRow;
 use crate::page_cache::PageCache;
+use crate::routes::breakdowns::{self, BreakdownBody};
 use crate::routes::params::Qid;
 use crate::routes::share::share_links;
 use crate::routes::viewer::{Viewer, Visitor};
@@ -64,6 +67,11 @@ pub struct Extras {
     pub saved: Option<SavedCopy>,
     /// Choices shown selected instead of the visitor's ballot.
     pub chosen: Option<Vec<i64>>,
+    /// The segments offered under the results ("Break down by"): none when the author turned
+    /// breakdowns off or the results are hidden.
+    pub segments: Vec<SegmentRow>,
+    /// The breakdown asked for with `?by=`.
+    pub breakdown: Option<BreakdownBody>,
 }
 
 /// Renders the question page for this voter (also used to re-show it after a refused vote).
@@ -95,6 +103,8 @@ pub fn page_context(
         notice: flash,
         saved,
         chosen,
+        segments,
+        breakdown,
     } = extras;
     let media = &app.media;
     let image_of = |id: &Option<String>| {
@@ -228,6 +238,11 @@ pub fn page_context(
                 .map(|r| context! { value: r.as_str(), label: r.label() })
                 .collect::<Vec<_>>(),
             flag_details_max: FlagReport::MAX_DETAILS,
+            breakdown_segments: segments
+                .iter()
+                .map(|s| context! { key: &s.seg_key, label: &s.label })
+                .collect::<Vec<_>>(),
+            breakdown,
     })
 }
 
@@ -256,6 +271,8 @@ pub enum PageOrRedirect {
     Unavailable(Template, rocket::http::Header<'static>),
 }
 
+// `?by=` is read from the URI rather than declared, so that the route's template (metrics and
+// analytics label requests with it) stays `/q/<id>/<slug>`.
 #[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
     app: &AppState,
@@ -264,7 +281,10 @@ async fn show(
     templates: Metadata<'_>,
     id: Qid,
     slug: &str,
+    uri: &Origin<'_>,
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
+    let by = breakdowns::by_of(uri);
+    let by = by.as_deref();
     let Visitor {
         viewer,
         voter,
@@ -276,7 +296,8 @@ async fn show(
     // A visitor who cannot have a ballot (no voter cookie yet) and has no session or flash
     // gets the page last rendered for this address, without any read (see `page_cache`).
     let address = PageCache::address(("question", id.get(), slug));
-    let anonymous = flash.is_none() && viewer.user().is_none();
+    // A breakdown (`?by=`) is rendered for this request, never from or into the page cache.
+    let anonymous = flash.is_none() && viewer.user().is_none() && by.is_none();
     if anonymous
         && voter.ballot_key().is_none()
         && let Some(html) = pages.recent(address, &voter.csrf_token(keys))
@@ -292,6 +313,16 @@ async fn show(
         ));
     }
     view_event();
+    let segments = breakdowns::offered(app, &view).await?;
+    let breakdown = match by {
+        Some(by) => match breakdowns::load(app, &view, by).await {
+            Ok(b) => Some(b),
+            // Hidden results: the page says so where the results would be.
+            Err(AppError::Forbidden { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
     // A saved copy (the database failed) is rendered for this visitor only, never kept.
     if anonymous && saved.is_none() && PageCache::shareable(&view) {
         let token = voter.csrf_token(keys);
@@ -302,7 +333,11 @@ async fn show(
             return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
         }
         let placeholder = pages.placeholder().to_owned();
-        let context = page_context(app, &viewer, &view, placeholder, Extras::default());
+        let extras = Extras {
+            segments: segments.clone(),
+            ..Extras::default()
+        };
+        let context = page_context(app, &viewer, &view, placeholder, extras);
         if let Some((_, html)) = templates.render(PAGE_TEMPLATE, context) {
             let stored = pages.insert_shared(key, html);
             pages.remember(address, &stored);
@@ -318,6 +353,8 @@ async fn show(
         notice,
         saved,
         chosen: None,
+        segments,
+        breakdown,
     };
     let page = render_page(app, &viewer, &view, &voter, extras);
     Ok(MaybeSaved(PageOrRedirect::Page(page), saved))

@@ -19,7 +19,7 @@ use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{device_name, human_time};
-use crate::services::{accounts, identities, recovery, security};
+use crate::services::{accounts, breakdowns, identities, recovery, security};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -32,7 +32,8 @@ pub fn routes() -> Vec<rocket::Route> {
         revoke,
         create_token,
         revoke_token,
-        unlink_identity
+        unlink_identity,
+        profile_answers
     ]
 }
 
@@ -111,6 +112,7 @@ pub(crate) async fn render(
             }
         })
         .collect();
+    let segments = breakdowns::answers_of(db, &app.cache, uid).await?;
     let linked = identities::list(db, uid).await?;
     let identities: Vec<_> = linked
         .iter()
@@ -148,6 +150,7 @@ pub(crate) async fn render(
             identities,
             activity,
             providers: oauth.buttons(),
+            segments,
         },
     ))
 }
@@ -465,4 +468,32 @@ async fn unlink_identity(
         Redirect::to("/settings"),
         "The account was unlinked.",
     ))
+}
+
+/// The member's optional profile answers: `answers[<segment key>]` = a value, or "" for
+/// "prefer not to say".
+#[derive(Debug, FromForm)]
+pub struct AnswersForm {
+    csrf_token: Option<String>,
+    answers: std::collections::BTreeMap<String, String>,
+}
+
+csrf_protected!(AnswersForm);
+
+#[post("/settings/profile", data = "<form>")]
+async fn profile_answers(
+    app: &AppState,
+    viewer: Viewer,
+    voter: Voter,
+    user: CurrentUser,
+    form: CsrfForm<AnswersForm>,
+) -> AppResult<FormOutcome> {
+    let answers = form.0.answers;
+    let result = breakdowns::set_answers(&app.db, &app.cache, user.user.id, answers).await;
+    outcome(
+        result,
+        "Your profile answers are saved.",
+        (app, &viewer, &voter, &user),
+    )
+    .await
 }

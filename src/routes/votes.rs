@@ -75,6 +75,7 @@ async fn refuse(
         notice: Some(Notice::error(message)),
         saved: read.saved,
         chosen: unsaved.then_some(chosen).flatten(),
+        ..Extras::default()
     };
     let page = render_page(app, viewer, &read.value, voter, extras);
     let retry = |secs: u64| rocket::http::Header::new("Retry-After", secs.to_string());

@@ -39,6 +39,8 @@ pub struct RawQuestion {
     pub results_visibility: String,
     /// `browser`, `network` or `account`.
     pub duplicate_protection: String,
+    /// Whether results may be broken down by a segment.
+    pub breakdowns: bool,
 }
 
 fn limit(v: &Option<String>) -> Result<Option<u32>, ()> {
@@ -81,6 +83,7 @@ pub fn validate(
         choice_images: raw.choice_images.iter().map(Option::as_deref).collect(),
         image: raw.image.as_deref(),
         tags: raw.tags.iter().map(String::as_str).collect(),
+        breakdowns: Some(raw.breakdowns),
     };
     match QuestionDraft::parse_fields(input, now) {
         Ok(d) if problems.is_empty() => Ok(d),

@@ -13,7 +13,7 @@ use crate::domain::{DraftInput, FlagReport, QuestionDraft};
 use crate::error::{AppError, AppResult};
 use crate::models::bulk::{self, BulkBallot};
 use crate::models::flag::{self, NewFlag};
-use crate::models::{self, choice, question, user};
+use crate::models::{self, choice, question, segment, user};
 
 /// (title, description, tags, choices, kind, visibility, protection, age in days, closes after days)
 type Demo = (
@@ -635,6 +635,98 @@ fn seed_flags(c: &mut AnyConnection, qids: &[i64], now: NaiveDateTime) -> AppRes
     Ok(())
 }
 
+/// How many demo members with verified emails answer the profile questions and vote.
+const PANEL: usize = 60;
+/// The demo questions (indexes in `DEMO`) the panel votes on, so that their breakdowns show.
+const PANEL_VOTES_ON: &[usize] = &[0, 1];
+/// Age bands and countries of the panel, cycled with different strides so that some groups
+/// reach k = 5 and some do not (`""`: prefer not to say).
+const PANEL_AGES: &[&str] = &[
+    "25-34", "18-24", "35-44", "25-34", "45-54", "18-24", "35-44", "55-64", "25-34", "65+",
+];
+const PANEL_COUNTRIES: &[&str] = &[
+    "FR", "US", "DE", "GB", "US", "FR", "", "BR", "US", "JP", "DE",
+];
+/// A few members from countries too rare to show: (member index, country).
+const PANEL_RARE: &[(usize, &str)] = &[(7, "NZ"), (18, "CA"), (33, "CA"), (50, "IE")];
+
+/// Demo members `panel01`… with verified emails and profile answers, and their verified-account
+/// ballots on a couple of demo questions, so that a fresh site shows breakdowns.
+fn seed_panel(
+    c: &mut AnyConnection,
+    qids: &[i64],
+    mut next_ballot: i64,
+    rng: &mut StdRng,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let (Some(age), Some(country)) = (
+        segment::find_by_key(c, "age")?,
+        segment::find_by_key(c, "country")?,
+    ) else {
+        return Ok(());
+    };
+    let mut ballots = Vec::new();
+    for i in 0..PANEL {
+        let name = format!("panel{:02}", i + 1);
+        let joined = now - Duration::days(30) + Duration::hours(i as i64);
+        let id = match user::find_by_username(c, &name)? {
+            Some(u) => u.id,
+            None => {
+                let id = user::create(
+                    c,
+                    &user::NewUser {
+                        username: &name,
+                        email: &format!("{name}@example.com"),
+                        password_hash: None,
+                        role: "user",
+                        created_at: joined,
+                    },
+                )?;
+                user::mark_verified(c, id, joined)?;
+                id
+            }
+        };
+        let answers = [
+            (age.id, Some(PANEL_AGES[i % PANEL_AGES.len()].to_string())),
+            (
+                country.id,
+                Some(
+                    PANEL_RARE
+                        .iter()
+                        .find(|(k, _)| *k == i)
+                        .map_or(PANEL_COUNTRIES[i % PANEL_COUNTRIES.len()], |(_, c)| *c)
+                        .to_string(),
+                )
+                .filter(|v| !v.is_empty()),
+            ),
+        ];
+        write_transaction(c, |c| segment::set_answers(c, id, &answers, joined))?;
+        for &n in PANEL_VOTES_ON {
+            let Some(&qid) = qids.get(n) else { continue };
+            let choice_ids: Vec<i64> = choice::for_question(c, qid)?.iter().map(|r| r.id).collect();
+            // Younger members lean to the first choice, older ones spread out.
+            let lean = (i % PANEL_AGES.len()) % choice_ids.len().max(1);
+            let pick = if rng.gen_bool(0.6) {
+                lean
+            } else {
+                rng.gen_range(0..choice_ids.len())
+            };
+            ballots.push(BulkBallot {
+                id: next_ballot,
+                question_id: qid,
+                voter: format!("u:{id}"),
+                user_id: Some(id),
+                trust: "verified",
+                created_at: now - Duration::hours(rng.gen_range(1..48)),
+                choices: vec![choice_ids[pick]],
+            });
+            next_ballot += 1;
+        }
+    }
+    write_transaction(c, |c| bulk::insert_ballots(c, &ballots))?;
+    Ok(())
+}
+
 /// Inserts the demo content; returns the number of questions created.
 pub fn seed_demo(db: &Db) -> AppResult<usize> {
     db.write_blocking(|c| {
@@ -676,6 +768,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                     .or_else(|| (visibility == "after_close").then(|| now + Duration::days(7))),
                 choices: choices.to_vec(),
                 tags: tags.to_vec(),
+                breakdowns: None,
                 choice_images: Vec::new(),
                 image: None,
             };
@@ -717,6 +810,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                     id: next_ballot,
                     question_id: qid,
                     voter: format!("seed:{qid}:{v}"),
+                    user_id: None,
                     trust: "cookie",
                     created_at: created + Duration::seconds((span as f64 * frac) as i64),
                     choices: picks,
@@ -726,6 +820,8 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
             write_transaction(c, |c| bulk::insert_ballots(c, &ballots))?;
         }
         seed_flags(c, &qids, now)?;
+        let first = bulk::max_id(c, "ballots")? + 1;
+        seed_panel(c, &qids, first, &mut rng, now)?;
         bulk::rebuild_counters(c)?;
         question::refresh_hot_ranks(c, now)?;
         // A fresh install's reports show the demo's activity (its votes, three views each, and

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod asking;
+pub mod breakdowns;
 pub mod count_refresher;
 pub mod demo;
 pub mod document;

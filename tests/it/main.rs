@@ -9,6 +9,7 @@ mod asking;
 mod assets;
 mod bad_input;
 mod batching;
+mod breakdowns;
 mod cache;
 mod cli;
 mod concurrency;

@@ -45,6 +45,8 @@ pub struct QuestionDraft {
     pub image: Option<UploadId>,
     /// Distinct normalised tags.
     pub tags: Vec<TagName>,
+    /// Whether results may be shown broken down by a segment.
+    pub breakdowns: bool,
 }
 
 impl QuestionDraft {
@@ -91,6 +93,8 @@ pub struct DraftInput<'a> {
     pub image: Option<&'a str>,
     /// Tags as typed.
     pub tags: Vec<&'a str>,
+    /// Breakdowns on or off; `None` is on (the default).
+    pub breakdowns: Option<bool>,
 }
 
 impl QuestionDraft {
@@ -203,6 +207,7 @@ impl QuestionDraft {
                 choice_images,
                 image,
                 tags,
+                breakdowns: input.breakdowns.unwrap_or(true),
             }),
             _ => Err(errors),
         }

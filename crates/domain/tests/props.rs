@@ -149,6 +149,7 @@ proptest! {
             choice_images: Vec::new(),
             image: None,
             tags: tags.iter().map(String::as_str).collect(),
+            breakdowns: None,
         };
         if let Ok(d) = QuestionDraft::parse(input, now()) {
             prop_assert!((2..=20).contains(&d.choices.len()), "{} choices", d.choices.len());

@@ -36,6 +36,7 @@ pub async fn audit_log(
                 audit::QUESTION => format!("/q/{}", e.target_id),
                 // An opaque reference: nothing to link to.
                 audit::ACCOUNT => String::new(),
+                audit::SEGMENT => "/admin/segments".to_string(),
                 _ => format!("/admin/users?page=1#user-{}", e.target_id),
             };
             context! {

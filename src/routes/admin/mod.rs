@@ -11,6 +11,7 @@ pub mod flags;
 pub mod moderation;
 pub mod question;
 pub mod reports;
+pub mod segments;
 
 use rocket::routes;
 
@@ -31,6 +32,8 @@ pub fn routes() -> Vec<rocket::Route> {
         audit::audit_log,
         flags::flags,
         flags::dismiss,
+        segments::segments,
+        segments::add_segment,
     ]
 }
 

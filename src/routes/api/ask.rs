@@ -55,6 +55,9 @@ pub struct NewQuestionBody {
     /// `browser` (default), `network` or `account`.
     #[serde(default)]
     pub duplicate_protection: Option<String>,
+    /// Whether results may be broken down by a segment (default `true`).
+    #[serde(default)]
+    pub breakdowns: Option<bool>,
 }
 
 /// A choice of a new question: its label, or its label and image.
@@ -128,6 +131,7 @@ pub async fn create_question(
         },
         results_visibility: b.results_visibility.unwrap_or_else(|| "always".into()),
         duplicate_protection: b.duplicate_protection.unwrap_or_else(|| "browser".into()),
+        breakdowns: b.breakdowns.unwrap_or(true),
     };
     let (id, _) = asking::create(&app.db, &app.cache, raw, user.user.id).await?;
     track.emit(Event::question_asked(id));

@@ -26,6 +26,7 @@ pub const BASE: &str = "/api/v1";
         ask::create_question,
         questions::get_question,
         questions::results,
+        crate::routes::breakdowns::api_breakdown,
         search::suggest,
         votes::put_vote,
         votes::delete_vote,
@@ -43,6 +44,9 @@ pub const BASE: &str = "/api/v1";
         json::Choice,
         json::Results,
         json::ChoiceResult,
+        crate::routes::breakdowns::BreakdownBody,
+        crate::routes::breakdowns::BreakdownGroup,
+        crate::routes::breakdowns::BreakdownChoice,
         json::Ballot,
         json::VoteBody,
         json::VoteResponse,
@@ -114,6 +118,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(tags::routes());
     r.extend(search::routes());
     r.extend(uploads::routes());
+    r.extend(routes![crate::routes::breakdowns::api_breakdown]);
     r
 }
 

@@ -28,6 +28,7 @@ pub struct Export {
     email_links: Vec<EmailLink>,
     uploads: Vec<Upload>,
     flags: Vec<Flag>,
+    profile_answers: Vec<ProfileAnswer>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,6 +41,16 @@ struct Flag {
     flagged_at: String,
     resolved_at: Option<String>,
     resolution: Option<String>,
+}
+
+/// An optional answer to a segment (used only in breakdowns, never shown per person).
+#[derive(Debug, Serialize)]
+struct ProfileAnswer {
+    segment: String,
+    segment_label: String,
+    value: String,
+    label: Option<String>,
+    updated_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -183,6 +194,7 @@ impl Export {
             email_links,
             uploads,
             flags,
+            profile_answers,
         } = rows;
         let questions = questions
             .into_iter()
@@ -333,6 +345,16 @@ impl Export {
                     flagged_at: iso(f.created_at),
                     resolved_at: opt(f.resolved_at),
                     resolution: f.resolution,
+                })
+                .collect(),
+            profile_answers: profile_answers
+                .into_iter()
+                .map(|a| ProfileAnswer {
+                    segment: a.segment,
+                    segment_label: a.segment_label,
+                    value: a.value,
+                    label: a.label,
+                    updated_at: iso(a.updated_at),
                 })
                 .collect(),
             site,

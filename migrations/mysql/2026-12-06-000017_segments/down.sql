@@ -1,0 +1,3 @@
+DROP TABLE profile_answers;
+DROP TABLE segments;
+ALTER TABLE questions DROP COLUMN breakdowns;
