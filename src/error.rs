@@ -100,6 +100,18 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// How long a client should wait before trying again (`Retry-After`): a rate limit's window,
+    /// or a moment while the database is unavailable.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::DbUnavailable(_) => Some(DB_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     /// Field problems (422); the message is the first field's.
     pub fn fields(fields: FieldErrors) -> Self {
         let message = fields
@@ -499,13 +511,7 @@ impl<'r> Responder<'r, 'static> for AppError {
             tracing::error!(status = status.code, path = %req.uri().path(), cause = %self, "request failed");
             req.local_cache(|| ErrorCause(Some(self.to_string())));
         }
-        let retry_after = match &self {
-            AppError::TooManyRequests {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            AppError::DbUnavailable(_) => Some(DB_RETRY_AFTER_SECS),
-            _ => None,
-        };
+        let retry_after = self.retry_after_secs();
         if !wants_json(req) {
             // Rendered here, not by the catcher: Rocket drops the cookies a handler set (a used-up
             // login state) when a catcher answers.

@@ -142,41 +142,38 @@ fn release_questions(
     Ok((kept, deleted))
 }
 
-/// Cuts the member's flags loose like their ballots (`voter` `d:<flag id>`, no account) and
-/// drops what they wrote: the reason still counts in the moderation queue, but no longer as a
-/// trusted account's flag. Returns the flags changed.
-fn anonymise_flags(c: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
-    use diesel::sql_types::BigInt;
-    let sql = match c {
-        AnyConnection::Sqlite(_) => {
-            "UPDATE flags SET voter = 'd:' || id, user_id = NULL, details = NULL \
-             WHERE user_id = ?"
-        }
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(_) => {
-            "UPDATE flags SET voter = CONCAT('d:', id), user_id = NULL, details = NULL \
-             WHERE user_id = ?"
-        }
-    };
-    diesel::sql_query(sql).bind::<BigInt, _>(user_id).execute(c)
-}
-
 /// Cuts the member's ballots loose in one statement: the voter key `u:<id>` becomes `d:<ballot
 /// id>` (unique per ballot, so the unique key holds, and it says nothing the ballot's own id does
 /// not), the account and the network hash are cleared. Question, choices, trust level and times
 /// stay, so every count (all votes, and by trust) is what it was. Returns the ballots changed.
 fn anonymise_ballots(c: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    anonymise(c, "ballots", "ip_hash", user_id)
+}
+
+/// Cuts the member's flags loose like their ballots and drops what they wrote: the reason still
+/// counts in the moderation queue, but no longer as a trusted account's flag. Returns the flags
+/// changed.
+fn anonymise_flags(c: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    anonymise(c, "flags", "details", user_id)
+}
+
+/// In `table`, the rows of `user_id` get the voter key `d:<row id>`, no account and no `private`
+/// column. Both names are this module's constants, never input.
+fn anonymise(
+    c: &mut AnyConnection,
+    table: &'static str,
+    private: &'static str,
+    user_id: i64,
+) -> QueryResult<usize> {
     use diesel::sql_types::BigInt;
-    let sql = match c {
-        AnyConnection::Sqlite(_) => {
-            "UPDATE ballots SET voter = 'd:' || id, user_id = NULL, ip_hash = NULL \
-             WHERE user_id = ?"
-        }
+    let key = match c {
+        AnyConnection::Sqlite(_) => "'d:' || id",
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(_) => {
-            "UPDATE ballots SET voter = CONCAT('d:', id), user_id = NULL, ip_hash = NULL \
-             WHERE user_id = ?"
-        }
+        AnyConnection::Mysql(_) => "CONCAT('d:', id)",
     };
-    diesel::sql_query(sql).bind::<BigInt, _>(user_id).execute(c)
+    diesel::sql_query(format!(
+        "UPDATE {table} SET voter = {key}, user_id = NULL, {private} = NULL WHERE user_id = ?"
+    ))
+    .bind::<BigInt, _>(user_id)
+    .execute(c)
 }

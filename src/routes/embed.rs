@@ -21,7 +21,7 @@ use crate::auth::CsrfForm;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::voter::{EmbedVoter, KnownVoter, Voter};
 use crate::domain::{PollStatus, Protection, QuestionId};
-use crate::error::{AppError, AppResult, DB_RETRY_AFTER_SECS};
+use crate::error::{AppError, AppResult};
 use crate::models::ballot::VoteOutcome;
 use crate::models::poll::PollView;
 use crate::routes::params::Qid;
@@ -259,13 +259,9 @@ async fn refused(
         view: &view,
     };
     let page = (status, render(app, viewer, shown));
-    let retry = |secs: u64| Header::new("Retry-After", secs.to_string());
-    Ok(match err {
-        AppError::TooManyRequests {
-            retry_after_secs, ..
-        } => EmbedAnswer::Retry(page, retry(retry_after_secs)),
-        AppError::DbUnavailable(_) => EmbedAnswer::Retry(page, retry(DB_RETRY_AFTER_SECS)),
-        _ => EmbedAnswer::Page(page),
+    Ok(match err.retry_after_secs() {
+        Some(secs) => EmbedAnswer::Retry(page, Header::new("Retry-After", secs.to_string())),
+        None => EmbedAnswer::Page(page),
     })
 }
 

@@ -8,6 +8,7 @@ use crate::domain::PollStatus;
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
+use crate::services::document::escape_markup;
 use crate::services::reading::SavedCopy;
 
 /// "3 days ago" / "in 2 hours".
@@ -228,22 +229,6 @@ pub fn embed_height(choices: usize) -> u32 {
     EMBED_HEIGHT_BASE + 44 * u32::try_from(choices.min(20)).unwrap_or(20)
 }
 
-/// Escapes text for an HTML attribute or element.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The HTML another site pastes to show question `id`: the frame, and the script that sizes it
 /// to its content (`static/js/embed.js`, by its unhashed URL so pasted snippets outlive deploys).
 pub fn embed_snippet(
@@ -264,9 +249,9 @@ pub fn embed_snippet(
         "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" title=\"Poll: {title}\" \
          style=\"border:0;max-width:100%\" loading=\"lazy\" data-beebeta-embed></iframe>\
          <script async src=\"{script}\"></script>",
-        src = escape_html(&format!("{public}/q/{id}/embed")),
-        title = escape_html(title),
-        script = escape_html(&script),
+        src = escape_markup(&format!("{public}/q/{id}/embed")),
+        title = escape_markup(title),
+        script = escape_markup(&script),
     )
 }
 

@@ -8,7 +8,6 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::csrf_protected;
 use crate::auth::{CsrfForm, Voter};
 use crate::domain::ballot::parse_ids;
-use crate::error::DB_RETRY_AFTER_SECS;
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models::ballot::VoteOutcome;
@@ -78,15 +77,12 @@ async fn refuse(
         ..Extras::default()
     };
     let page = render_page(app, viewer, &read.value, voter, extras);
-    let retry = |secs: u64| rocket::http::Header::new("Retry-After", secs.to_string());
-    match err {
-        AppError::TooManyRequests {
-            retry_after_secs, ..
-        } => Ok(PageOrRedirect::Limited(page, retry(retry_after_secs))),
-        AppError::DbUnavailable(_) => Ok(PageOrRedirect::Unavailable(
-            page,
-            retry(DB_RETRY_AFTER_SECS),
-        )),
+    let retry = err
+        .retry_after_secs()
+        .map(|secs| rocket::http::Header::new("Retry-After", secs.to_string()));
+    match (err, retry) {
+        (AppError::TooManyRequests { .. }, Some(h)) => Ok(PageOrRedirect::Limited(page, h)),
+        (AppError::DbUnavailable(_), Some(h)) => Ok(PageOrRedirect::Unavailable(page, h)),
         _ => Ok(PageOrRedirect::Status((status, page))),
     }
 }

@@ -26,3 +26,29 @@ impl Document {
         }
     }
 }
+
+/// `&`, `<`, `>`, `"` and `'` as entities: text or an attribute value in XML or HTML.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markup;
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(escape_markup("a&b<c>'\""), "a&amp;b&lt;c&gt;&apos;&quot;");
+    }
+}

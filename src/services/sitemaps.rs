@@ -20,7 +20,7 @@ use crate::cache::{Cache, Keep};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::sitemap::{self, SitemapEntry, SitemapKind};
-use crate::services::document::Document;
+use crate::services::document::{Document, escape_markup};
 
 /// The most URLs a sitemap may list (sitemaps.org), and the default page size.
 pub const MAX_URLS: i64 = 50_000;
@@ -119,7 +119,7 @@ pub async fn index(db: &Db, cache: &Cache, site: Site) -> AppResult<Document> {
         let key = format!("sm:index:{}", site.page_size);
         let rebuild = || {
             let pages = pages(&db, &site)?;
-            let base = xml_escape(&site.base);
+            let base = escape_markup(&site.base);
             let mut body = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{NAMESPACE}\">\n"
             );
@@ -181,7 +181,7 @@ pub async fn page(
 
 /// A `<urlset>` of `entries` (absolute, escaped URLs; `lastmod` in W3C format, UTC).
 fn render(base: &str, entries: &[SitemapEntry]) -> Document {
-    let base = xml_escape(base);
+    let base = escape_markup(base);
     let mut body = String::with_capacity(entries.len() * 120 + 200);
     body.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     body.push_str(&format!("<urlset xmlns=\"{NAMESPACE}\">\n"));
@@ -189,7 +189,7 @@ fn render(base: &str, entries: &[SitemapEntry]) -> Document {
     for e in entries {
         body.push_str("<url><loc>");
         body.push_str(&base);
-        body.push_str(&xml_escape(&url_path(&e.path)));
+        body.push_str(&escape_markup(&url_path(&e.path)));
         body.push_str("</loc>");
         if let Some(t) = e.lastmod {
             body.push_str(
@@ -218,29 +218,12 @@ fn url_path(path: &str) -> String {
     out
 }
 
-/// `&`, `<`, `>`, `"` and `'` as XML entities.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn urls_are_escaped() {
-        assert_eq!(xml_escape("a&b<c>'\""), "a&amp;b&lt;c&gt;&apos;&quot;");
         assert_eq!(url_path("/t/c%23 é"), "/t/c%23%20%C3%A9");
     }
 

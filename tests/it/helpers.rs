@@ -307,6 +307,20 @@ impl TestApp {
             .await
     }
 
+    /// PUTs a JSON vote for `choice` as another visitor (a voter cookie of their own, not the
+    /// tracked browser's); the vote must be taken.
+    pub async fn vote_as_stranger(&self, qid: i64, choice: i64) {
+        let r = self
+            .client
+            .put(format!("/api/v1/questions/{qid}/vote"))
+            .header(ContentType::JSON)
+            .private_cookie(("bb_voter", uuid::Uuid::new_v4().to_string()))
+            .body(format!("{{\"choices\":[{choice}]}}"))
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::Ok);
+    }
+
     /// PUTs a JSON vote as the tracked browser.
     pub async fn api_vote(&self, qid: i64, body: &str) -> (Status, serde_json::Value) {
         let r = self

@@ -40,18 +40,6 @@ async fn read_until(r: &mut LocalResponse<'_>, want: &str, within: Duration) -> 
     }
 }
 
-async fn vote_as(app: &TestApp, id: i64, choice: i64) {
-    let r = app
-        .client
-        .put(format!("/api/v1/questions/{id}/vote"))
-        .header(ContentType::JSON)
-        .private_cookie(("bb_voter", uuid::Uuid::new_v4().to_string()))
-        .body(format!("{{\"choices\":[{choice}]}}"))
-        .dispatch()
-        .await;
-    assert_eq!(r.status(), Status::Ok);
-}
-
 async fn events_follow_votes(b: Backend) {
     let app = TestApp::new(b).await;
     let id = app.question(question("Watched live")).await;
@@ -63,8 +51,8 @@ async fn events_follow_votes(b: Backend) {
     let (ok, first) = read_until(&mut r, "\"total\":0", Duration::from_secs(5)).await;
     assert!(ok, "the current results come first: {first}");
     assert!(first.contains("event:results"), "{first}");
-    vote_as(&app, id, c[0]).await;
-    vote_as(&app, id, c[0]).await;
+    app.vote_as_stranger(id, c[0]).await;
+    app.vote_as_stranger(id, c[0]).await;
     let (ok, next) = read_until(&mut r, "\"total\":2", Duration::from_secs(6)).await;
     assert!(ok, "votes from others arrive within seconds: {next}");
     assert!(
@@ -90,7 +78,7 @@ async fn hidden_results_send_nothing(b: Backend) {
         .question(question("Results after you vote").visibility("after_vote"))
         .await;
     let c = app.choices(id).await;
-    vote_as(&app, id, c[1]).await;
+    app.vote_as_stranger(id, c[1]).await;
     let mut r = app.client.get(format!("/q/{id}/live")).dispatch().await;
     assert_eq!(r.status(), Status::Ok);
     let (got, seen) = read_until(&mut r, "event:results", Duration::from_millis(2500)).await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use beebeta::domain::poll::results_visible;
 use beebeta::domain::{PollStatus, ResultsVisibility};
 use beebeta::models;
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::local::asynchronous::LocalResponse;
 use rocket::tokio::io::AsyncReadExt;
 
@@ -54,19 +54,6 @@ async fn live_sends_results(r: &mut LocalResponse<'_>, within: Duration) -> bool
     }
 }
 
-/// A vote by another visitor (their own voter cookie).
-async fn vote_by_someone_else(app: &TestApp, id: i64, choice: i64) {
-    let r = app
-        .client
-        .put(format!("/api/v1/questions/{id}/vote"))
-        .header(ContentType::JSON)
-        .private_cookie(("bb_voter", uuid::Uuid::new_v4().to_string()))
-        .body(format!("{{\"choices\":[{choice}]}}"))
-        .dispatch()
-        .await;
-    assert_eq!(r.status(), Status::Ok);
-}
-
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -98,8 +85,8 @@ async fn one_rule_on_every_surface(b: Backend) {
             let (status, _) = app.get(&path).await;
             assert_eq!(status, Status::Ok);
             if state != State::Closed {
-                vote_by_someone_else(&app, id, choices[0]).await;
-                vote_by_someone_else(&app, id, choices[0]).await;
+                app.vote_as_stranger(id, choices[0]).await;
+                app.vote_as_stranger(id, choices[0]).await;
             }
             if state == State::Voted {
                 let (s, body) = app
