@@ -111,6 +111,33 @@ impl Protection {
     }
 }
 
+impl Trust {
+    /// The small number counters store for this level (`vote_counts.trust`): its position in
+    /// [`Trust::ALL`], weakest first.
+    pub fn code(self) -> i16 {
+        match self {
+            Trust::Cookie => 0,
+            Trust::Network => 1,
+            Trust::Account => 2,
+            Trust::Verified => 3,
+        }
+    }
+
+    /// The level a counter's code stands for (`None` for a code no level has).
+    pub fn from_code(code: i16) -> Option<Trust> {
+        Trust::ALL.iter().copied().find(|t| t.code() == code)
+    }
+
+    /// The name results answers use (`by_trust`): "browser" for a cookie-only ballot, as the
+    /// protection level that gives it is called.
+    pub fn public_name(self) -> &'static str {
+        match self {
+            Trust::Cookie => "browser",
+            other => other.as_str(),
+        }
+    }
+}
+
 /// Why an author's change to their question was refused (nothing was written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ManageRefusal {
@@ -190,6 +217,18 @@ mod tests {
         let err = Protection::parse("nope").unwrap_err();
         assert_eq!(err.code, "invalid_protection");
         assert!(err.message.contains("browser, network, account"));
+    }
+
+    #[test]
+    fn trust_codes_round_trip_weakest_first() {
+        let codes: Vec<i16> = Trust::ALL.iter().map(|t| t.code()).collect();
+        assert_eq!(codes, vec![0, 1, 2, 3]);
+        for t in Trust::ALL {
+            assert_eq!(Trust::from_code(t.code()), Some(*t));
+        }
+        assert_eq!(Trust::from_code(4), None);
+        assert_eq!(Trust::Cookie.public_name(), "browser");
+        assert_eq!(Trust::Verified.public_name(), "verified");
     }
 
     #[test]
