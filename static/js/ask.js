@@ -1,8 +1,9 @@
 /* Beebeta — progressive enhancement for the ask / edit question form.
  * Everything works without this file: "Add a choice" and "Remove" are plain submit buttons the server
  * answers by re-showing the form. This file only makes them instant, hides the limits that only apply
- * to several-answer questions, suggests existing tags, previews chosen images (refusing one over the
- * size limit before it is uploaded) and shows the closing time in the visitor's time zone.
+ * to several-answer questions, suggests existing tags and shows what each typed tag will become,
+ * previews chosen images (refusing one over the size limit before it is uploaded) and shows the
+ * closing time in the visitor's time zone.
  * No dependencies, ES2019, no inline handlers, no inline styles (CSP friendly). */
 (function () {
   "use strict";
@@ -316,6 +317,123 @@
     });
   }
 
+  /* ---------- what each tag will become ----------
+   * Mirrors the server's rules (crates/domain/src/text.rs normal_tag): lower case, accents dropped,
+   * letters, digits and + # . kept, other runs one dash, a leading # and trailing dashes and dots
+   * dropped. Letters the script cannot spell in ASCII are left to the server, which stays the
+   * authority and refuses two different tags that would become one. */
+
+  var TAG_SYMBOLS = "+#.";
+
+  function plainLetters(s) {
+    return typeof s.normalize === "function" ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s;
+  }
+
+  function spellTag(text, dropEdges) {
+    var v = "";
+    for (var i = 0; i < text.length; i += 1) {
+      var c = text.charAt(i);
+      if (/[A-Za-z0-9]/.test(c)) {
+        v += c.toLowerCase();
+      } else if (TAG_SYMBOLS.indexOf(c) >= 0) {
+        v += c;
+      } else if ((v || !dropEdges) && v.charAt(v.length - 1) !== "-") {
+        v += "-";
+      }
+    }
+    return dropEdges ? v.replace(/[-.]+$/, "") : v;
+  }
+
+  /* {tag, lossy} for a typed tag, or null when only the server can tell. */
+  function tagOf(typed) {
+    var text = plainLetters(typed.trim());
+    if (/[^\x00-\x7f]/.test(text)) {
+      return null;
+    }
+    var tag = spellTag(text.replace(/^#+/, ""), true);
+    return { tag: tag, lossy: tag !== spellTag(text.trim(), false) };
+  }
+
+  function quoted(s) {
+    return "\u201c" + s + "\u201d";
+  }
+
+  function describeTags(value) {
+    var groups = [];
+    var notes = [];
+    value.split(",").forEach(function (raw) {
+      var typed = raw.trim();
+      if (!typed) {
+        return;
+      }
+      var t = tagOf(typed);
+      if (!t) {
+        notes.push(quoted(typed) + " will be spelled in Latin letters when saved.");
+        return;
+      }
+      if (!/[a-z0-9]/.test(t.tag)) {
+        notes.push(quoted(typed) + " is not a tag: it needs a letter or digit.");
+        return;
+      }
+      var group = groups.filter(function (g) {
+        return g.tag === t.tag;
+      })[0];
+      if (!group) {
+        groups.push({ tag: t.tag, forms: [typed], lossy: t.lossy });
+      } else if (!group.forms.some(function (f) { return f.toLowerCase() === typed.toLowerCase(); })) {
+        group.forms.push(typed);
+      }
+    });
+    groups.forEach(function (g) {
+      if (g.forms.length > 1) {
+        var last = g.forms[g.forms.length - 1];
+        notes.push(
+          g.forms.slice(0, -1).map(quoted).join(", ") + " and " + quoted(last) +
+            (g.forms.length === 2 ? " would both become the tag " : " would all become the tag ") +
+            quoted(g.tag) +
+            (g.forms.length === 2 ? ": remove one" : ": keep one") +
+            " or write them differently."
+        );
+      } else if (g.lossy) {
+        notes.push(quoted(g.forms[0]) + " would become the tag " + quoted(g.tag) + ", losing characters at its start or end.");
+      }
+    });
+    return { tags: groups.map(function (g) { return g.tag; }), notes: notes };
+  }
+
+  function bindTagPreview(form) {
+    var input = form.querySelector('input[name="tags"]');
+    var out = form.querySelector(".tag-preview");
+    if (!input || !out) {
+      return;
+    }
+    function show() {
+      var d = describeTags(input.value);
+      while (out.firstChild) {
+        out.removeChild(out.firstChild);
+      }
+      if (!d.tags.length && !d.notes.length) {
+        out.hidden = true;
+        return;
+      }
+      if (d.tags.length) {
+        var line = document.createElement("span");
+        line.className = "tag-preview-tags";
+        line.textContent = "Saved as: " + d.tags.join(", ");
+        out.appendChild(line);
+      }
+      d.notes.forEach(function (note) {
+        var warn = document.createElement("span");
+        warn.className = "tag-preview-note";
+        warn.textContent = note;
+        out.appendChild(warn);
+      });
+      out.hidden = false;
+    }
+    input.addEventListener("input", show);
+    show();
+  }
+
   /* ---------- images: size check and preview before uploading ---------- */
 
   var IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
@@ -482,6 +600,7 @@
       bindChoices(form);
       bindKind(form);
       bindTags(form);
+      bindTagPreview(form);
       bindFiles(form);
       bindClosesAt(form);
     });

@@ -14,6 +14,7 @@ backend_tests!(
     deleting_and_closing_ask_first,
     hiding_and_banning_ask_first,
     tags_keep_what_tells_them_apart,
+    two_different_tags_never_become_one_silently,
     first_visits_and_new_accounts_are_welcomed,
     results_and_sessions_are_worded_for_people,
     a_fresh_install_reports_its_demo_activity,
@@ -316,6 +317,107 @@ async fn tags_keep_what_tells_them_apart(b: Backend) {
     // Pagination of a tag with `#` keeps the tag in the link.
     let (_, tags) = app.get("/tags").await;
     assert!(tags.contains("href=\"/t/c%23\""), "{tags}");
+}
+
+fn ask_with_tags<'a>(title: &'a str, tags: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", title),
+        ("description", "Typed with care."),
+        ("tags", tags),
+        ("kind", "single"),
+        ("results_visibility", "always"),
+        ("duplicate_protection", "browser"),
+        ("choice", "Yes"),
+        ("choice", "No"),
+        ("action", "submit"),
+    ]
+}
+
+async fn two_different_tags_never_become_one_silently(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.signup("tess", "tess@example.com", PASSWORD).await;
+    let questions = || async {
+        app.db
+            .run(|c| Ok(beebeta::models::user::site_totals(c)?.1))
+            .await
+            .unwrap()
+    };
+    for (typed, said) in [
+        (
+            "C--, C",
+            "“C--” and “C” would both become the tag “c”: remove one or write them differently.",
+        ),
+        (
+            "Café, Cafe",
+            "“Café” and “Cafe” would both become the tag “cafe”",
+        ),
+        ("#C", "“#C” would become the tag “c”, losing characters"),
+    ] {
+        let r = app
+            .post_form(
+                "/ask",
+                "/ask",
+                &ask_with_tags("Which one did you mean?", typed),
+            )
+            .await;
+        assert_eq!(r.status(), Status::UnprocessableEntity, "{typed}");
+        let html = r.into_string().await.unwrap();
+        assert!(html.contains(said), "{typed}: {html}");
+        assert!(
+            html.contains(&format!("name=\"tags\" value=\"{typed}\"")),
+            "what was typed is kept: {typed}"
+        );
+        assert!(html.contains("Typed with care."), "the rest is kept too");
+    }
+    assert_eq!(questions().await, 0, "nothing stored");
+
+    // The same tag typed twice is one tag, without a word.
+    let r = app
+        .post_form(
+            "/ask",
+            "/ask",
+            &ask_with_tags("Is one tag typed twice one tag?", "rust, Rust, C++"),
+        )
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    let path = r.headers().get_one("Location").unwrap().to_string();
+    let id: i64 = path.split('/').nth(2).unwrap().parse().unwrap();
+    let (_, page) = app.get(&path).await;
+    assert!(page.contains("href=\"/t/rust\">rust</a>"), "{page}");
+
+    // Editing says the same and changes nothing.
+    let edit = format!("/q/{id}/edit");
+    let r = app
+        .post_form(
+            &edit,
+            &edit,
+            &ask_with_tags("Is one tag typed twice one tag?", "rust, C--, C"),
+        )
+        .await;
+    assert_eq!(r.status(), Status::UnprocessableEntity);
+    let html = r.into_string().await.unwrap();
+    assert!(html.contains("“C--” and “C” would both become the tag “c”"));
+    assert!(html.contains("value=\"rust, C--, C\""));
+    assert_eq!(app.get("/t/c").await.0, Status::NotFound);
+
+    // The API answers 422 with the tags field.
+    let r = app
+        .client
+        .post("/api/v1/questions")
+        .header(ContentType::JSON)
+        .body(
+            r#"{"title":"Which one did the API mean?","choices":["A","B"],"tags":["Café","Cafe"]}"#,
+        )
+        .dispatch()
+        .await;
+    let (s, v) = crate::helpers::json_of(r).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(
+        v["error"]["fields"]["tags"],
+        "“Café” and “Cafe” would both become the tag “cafe”: remove one or write them differently."
+    );
+    assert_eq!(questions().await, 1, "only the question with clear tags");
+    assert_eq!(app.get("/t/cafe").await.0, Status::NotFound);
 }
 
 async fn first_visits_and_new_accounts_are_welcomed(b: Backend) {

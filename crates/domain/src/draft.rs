@@ -266,12 +266,22 @@ fn parse_choices(raw: &[&str], images: &[Option<&str>]) -> Result<ChoicesWithIma
     Ok((choices, choice_images))
 }
 
+/// Tags as typed, each normalised. Two different typed tags never collapse into one silently:
+/// when they would become the same tag (`C--` and `C` → `c`, `Café` and `Cafe` → `cafe`), or one
+/// loses characters at its start or end (`#C` → `c`), the problem names what was typed and what
+/// it would become. The same tag typed twice (equal but for letter case) simply counts once.
 fn parse_tags(raw: &[&str]) -> Result<Vec<TagName>, Invalid> {
-    let mut tags: Vec<TagName> = Vec::new();
-    for raw in raw.iter().filter(|t| !t.trim().is_empty()) {
-        let tag = TagName::parse(raw)?;
-        if !tags.contains(&tag) {
-            tags.push(tag);
+    let mut tags: Vec<(TagName, Vec<&str>)> = Vec::new();
+    for typed in raw.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let tag = TagName::parse(typed)?;
+        match tags.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, forms)) => {
+                let folded = typed.to_lowercase();
+                if !forms.iter().any(|f| f.to_lowercase() == folded) {
+                    forms.push(typed);
+                }
+            }
+            None => tags.push((tag, vec![typed])),
         }
         if tags.len() > MAX_TAGS {
             return Err(Invalid::new(
@@ -280,7 +290,36 @@ fn parse_tags(raw: &[&str]) -> Result<Vec<TagName>, Invalid> {
             ));
         }
     }
-    Ok(tags)
+    let problems: Vec<String> = tags
+        .iter()
+        .filter_map(|(tag, forms)| {
+            let tag = tag.as_str();
+            match forms.as_slice() {
+                [one] if TagName::loses_edges(one) => Some(format!(
+                    "“{one}” would become the tag “{tag}”, losing characters at its start or \
+                     end: write “{tag}” if you mean that tag, or name it differently."
+                )),
+                [] | [_] => None,
+                [a, b] => Some(format!(
+                    "“{a}” and “{b}” would both become the tag “{tag}”: remove one or write \
+                     them differently."
+                )),
+                [rest @ .., last] => Some(format!(
+                    "{} and “{last}” would all become the tag “{tag}”: keep one or write them \
+                     differently.",
+                    rest.iter()
+                        .map(|f| format!("“{f}”"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(tags.into_iter().map(|(t, _)| t).collect())
+    } else {
+        Err(Invalid::new("ambiguous_tags", problems.join(" ")))
+    }
 }
 
 fn limits(kind: Kind, min: Option<u32>, max: Option<u32>, n: u32) -> Result<(u32, u32), Invalid> {
@@ -365,6 +404,48 @@ mod tests {
         assert_eq!(
             QuestionDraft::parse(i, now).unwrap_err().code,
             "invalid_closes_at"
+        );
+    }
+
+    fn tags_of(typed: &[&'static str]) -> Result<Vec<String>, Invalid> {
+        parse_tags(typed).map(|t| t.iter().map(|t| t.as_str().to_string()).collect())
+    }
+
+    #[test]
+    fn different_tags_never_collapse_silently() {
+        let m = tags_of(&["C--", "C"]).unwrap_err();
+        assert_eq!(m.code, "ambiguous_tags");
+        assert_eq!(
+            m.message,
+            "“C--” and “C” would both become the tag “c”: remove one or write them differently."
+        );
+        let m = tags_of(&["Café", "Cafe", "travel"]).unwrap_err().message;
+        assert!(
+            m.starts_with("“Café” and “Cafe” would both become the tag “cafe”"),
+            "{m}"
+        );
+        let m = tags_of(&["Hello World", "hello-world", "HELLO_WORLD"])
+            .unwrap_err()
+            .message;
+        assert!(
+            m.starts_with("“Hello World”, “hello-world” and “HELLO_WORLD” would all become"),
+            "{m}"
+        );
+        // One tag that loses what told it apart.
+        let m = tags_of(&["#C"]).unwrap_err().message;
+        assert!(
+            m.starts_with("“#C” would become the tag “c”, losing characters"),
+            "{m}"
+        );
+        assert!(tags_of(&["C--"]).is_err());
+        // Every problem is named, not just the first.
+        let m = tags_of(&["C--", "C", "rust."]).unwrap_err().message;
+        assert!(m.contains("“C--” and “C”") && m.contains("“rust.”"), "{m}");
+        // The same tag typed twice (case aside) is one tag, without a word.
+        assert_eq!(tags_of(&["rust", " Rust ", "go"]).unwrap(), ["rust", "go"]);
+        assert_eq!(
+            tags_of(&["C++", "c#", ".NET", "Hello World", "Café crème"]).unwrap(),
+            ["c++", "c#", ".net", "hello-world", "cafe-creme"]
         );
     }
 }

@@ -123,6 +123,22 @@ fn normal_tag(typed: &str) -> String {
     v.trim_end_matches(['-', '.']).to_string()
 }
 
+/// What was typed, spelled the way tags are but with nothing dropped at either end: the same as
+/// [`normal_tag`] unless normalising loses a leading `#` or punctuation at the start or end.
+fn spelled_tag(typed: &str) -> String {
+    let mut v = String::with_capacity(typed.len());
+    for c in deunicode::deunicode(typed.trim()).trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            v.push(c.to_ascii_lowercase());
+        } else if TAG_SYMBOLS.contains(&c) {
+            v.push(c);
+        } else if !v.ends_with('-') {
+            v.push('-');
+        }
+    }
+    v
+}
+
 impl TagName {
     /// Longest tag, in characters.
     pub const MAX_CHARS: usize = 32;
@@ -149,6 +165,13 @@ impl TagName {
             ));
         }
         Ok(TagName(v))
+    }
+
+    /// Whether normalising `typed` drops characters at its start or end that might tell it apart
+    /// from another tag (`C--` → `c`, `#C` → `c`, `rust.` → `rust`). Case, accents and the spaces
+    /// or punctuation between words (`Hello World` → `hello-world`) are not losses.
+    pub fn loses_edges(typed: &str) -> bool {
+        normal_tag(typed) != spelled_tag(typed)
     }
 
     /// Parses a tag exactly as it appears in a URL (already normalised), else `None`.
@@ -285,6 +308,29 @@ mod tests {
         assert_eq!(TagName::path_of("c#"), "/t/c%23");
         assert_eq!(TagName::path_of("c++"), "/t/c++");
         assert_eq!(TagName::prefix("C+").as_deref(), Some("c+"));
+    }
+
+    #[test]
+    fn tags_that_lose_their_edges() {
+        for lossy in [
+            "C--", "#C", "#rust", "rust.", "(rust)", "¿Qué?", "node.js.", "-go",
+        ] {
+            assert!(TagName::loses_edges(lossy), "{lossy}");
+        }
+        for kept in [
+            "C++",
+            "c#",
+            ".NET",
+            "Hello World",
+            "hello - world",
+            "hello_world",
+            "  Rust  ",
+            "Café crème",
+            "node.js",
+            "日本",
+        ] {
+            assert!(!TagName::loses_edges(kept), "{kept}");
+        }
     }
 
     #[test]

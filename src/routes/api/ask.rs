@@ -34,7 +34,8 @@ pub struct NewQuestionBody {
     /// Upload id of the question's image (from `POST /api/v1/uploads`).
     #[serde(default)]
     pub image: Option<String>,
-    /// Up to 5 tags (normalised: lower case, words joined by dashes, `+ # .` kept: `C++` is `c++`).
+    /// Up to 5 tags (normalised: lower case, words joined by dashes, `+ # .` kept: `C++` is `c++`);
+    /// two that would become one tag, or one losing characters at its ends, are a 422.
     #[serde(default)]
     pub tags: Vec<String>,
     /// `single` (default) or `multiple`.
