@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::limits::{Action, LoginKeys};
 use crate::models::security_event::{Kind, Origin};
 use crate::models::user::UserRow;
+use crate::routes::questions::Notice;
 use crate::routes::viewer::Viewer;
 use crate::services::{accounts, security};
 use crate::state::AppState;
@@ -60,18 +61,13 @@ async fn login_form(
     flash: Option<rocket::request::FlashMessage<'_>>,
     next: Option<&str>,
 ) -> Template {
-    // A flash keeps its kind (success, error); the reason for a detour through this page is
-    // information, not success.
-    let (notice, notice_kind) = match flash {
-        Some(f) => (
-            Some(f.message().to_string()),
-            if f.kind() == "error" { "error" } else { "ok" },
-        ),
-        None => (
-            next.is_some()
-                .then(|| "Please log in to continue.".to_string()),
-            "info",
-        ),
+    // A flash keeps its kind; the reason for a detour through this page is information, not
+    // success.
+    let notice = match flash {
+        Some(f) => Some(Notice::from(f)),
+        None => next
+            .is_some()
+            .then(|| Notice::info("Please log in to continue.")),
     };
     viewer.render(
         "accounts/login",
@@ -83,7 +79,6 @@ async fn login_form(
             form: context! { username: "" },
             error: Option::<String>::None,
             notice,
-            notice_kind,
         },
     )
 }
@@ -158,7 +153,7 @@ async fn login(
                     next,
                     form: context! { username: f.username.trim() },
                     error: fields.values().next(),
-                    notice: Option::<String>::None,
+                    notice: Option::<Notice>::None,
                 },
             ),
         ))),

@@ -55,6 +55,31 @@ impl Notice {
             message: message.into(),
         }
     }
+
+    /// Neither good nor bad news ("Please log in to continue.").
+    pub fn info(message: impl Into<String>) -> Notice {
+        Notice::from_flash("info", message)
+    }
+
+    /// A message styled by a flash's kind: `error`, `warning`, `info`, and anything else
+    /// (`success`) as a success.
+    pub fn from_flash(kind: &str, message: impl Into<String>) -> Notice {
+        Notice {
+            kind: match kind {
+                "error" => "error",
+                "warning" => "warning",
+                "info" => "info",
+                _ => "ok",
+            },
+            message: message.into(),
+        }
+    }
+}
+
+impl From<rocket::request::FlashMessage<'_>> for Notice {
+    fn from(f: rocket::request::FlashMessage<'_>) -> Notice {
+        Notice::from_flash(f.kind(), f.message())
+    }
 }
 
 /// What the question page shows besides the question: a message, the "saved copy" note, and
@@ -345,10 +370,7 @@ async fn show(
             return Ok(MaybeSaved(PageOrRedirect::Html(RawHtml(html)), None));
         }
     }
-    let notice = flash.map(|f| match f.kind() {
-        "error" => Notice::error(f.message()),
-        _ => Notice::ok(f.message()),
-    });
+    let notice = flash.map(Notice::from);
     let extras = Extras {
         notice,
         saved,

@@ -17,6 +17,7 @@ use crate::models::security_event::Kind;
 use crate::models::security_event::Origin;
 use crate::models::{self, api_token, session as sessions};
 use crate::routes::accounts::{FormOutcome, TokenForm};
+use crate::routes::questions::Notice;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{device_name, human_time};
 use crate::services::{accounts, breakdowns, identities, recovery, security};
@@ -40,7 +41,7 @@ pub fn routes() -> Vec<rocket::Route> {
 /// What the settings page shows besides the account: a message, field problems, a new token.
 #[derive(Debug, Default)]
 pub(crate) struct Shown {
-    pub(crate) notice: Option<String>,
+    pub(crate) notice: Option<Notice>,
     pub(crate) errors: FieldErrors,
     pub(crate) new_token: Option<String>,
 }
@@ -163,7 +164,7 @@ async fn show(
     user: CurrentUser,
     flash: Option<rocket::request::FlashMessage<'_>>,
 ) -> AppResult<Template> {
-    let notice = flash.map(|f| f.message().to_string());
+    let notice = flash.map(Notice::from);
     let shown = Shown {
         notice,
         ..Shown::default()
@@ -422,7 +423,9 @@ async fn create_token(
     )
     .await?;
     let shown = Shown {
-        notice: Some("Copy your new token now: it is shown only once.".to_string()),
+        notice: Some(Notice::ok(
+            "Copy your new token now: it is shown only once.",
+        )),
         new_token: Some(token),
         ..Shown::default()
     };

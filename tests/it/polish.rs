@@ -15,6 +15,7 @@ backend_tests!(
     hiding_and_banning_ask_first,
     tags_keep_what_tells_them_apart,
     two_different_tags_never_become_one_silently,
+    flashes_are_styled_by_kind,
     first_visits_and_new_accounts_are_welcomed,
     results_and_sessions_are_worded_for_people,
     a_fresh_install_reports_its_demo_activity,
@@ -418,6 +419,60 @@ async fn two_different_tags_never_become_one_silently(b: Backend) {
     );
     assert_eq!(questions().await, 1, "only the question with clear tags");
     assert_eq!(app.get("/t/cafe").await.0, Status::NotFound);
+}
+
+async fn flashes_are_styled_by_kind(b: Backend) {
+    let app = TestApp::with(b, |f| f.merge(("smtp_url", "memory"))).await;
+    app.signup("flo", "flo@example.com", PASSWORD).await;
+    app.verify_email("flo").await;
+    let (_, codes, _) = crate::security::enrol(&app, "flo").await;
+    // A success reads as one.
+    let r = app.post_form("/settings", "/settings/profile", &[]).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    drop(r);
+    let (_, settings) = app.get("/settings").await;
+    assert!(
+        settings.contains(
+            "<div class=\"notice notice-ok\" role=\"status\">Your profile answers are saved.</div>"
+        ),
+        "{settings}"
+    );
+    // Logging in with a recovery code is a warning, not good news.
+    app.logout().await;
+    drop(app.login_as("flo", PASSWORD, "").await);
+    let r = app.second_factor(&codes[0]).await;
+    assert_eq!(r.headers().get_one("Location"), Some("/settings"));
+    drop(r);
+    let (_, settings) = app.get("/settings").await;
+    assert!(
+        settings.contains(
+            "<div class=\"notice notice-warning\" role=\"status\">You logged in with a recovery code; 9 are left."
+        ),
+        "{settings}"
+    );
+    assert!(!settings.contains("notice-ok\" role=\"status\">You logged in"));
+    // The reason for a detour through the login page is information; an error stays an error.
+    app.logout().await;
+    let (_, login) = app.get("/login?next=%2Fask").await;
+    assert!(
+        login.contains("<div class=\"notice notice-ok\" role=\"status\">You are logged out.</div>"),
+        "{login}"
+    );
+    let (_, login) = app.get("/login?next=%2Fask").await;
+    assert!(
+        login.contains(
+            "<div class=\"notice notice-info\" role=\"status\">Please log in to continue.</div>"
+        ),
+        "{login}"
+    );
+    let r = app.client.get("/login/2fa").dispatch().await;
+    assert_eq!(r.headers().get_one("Location"), Some("/login"));
+    drop(r);
+    let (_, login) = app.get("/login").await;
+    assert!(
+        login.contains("<div class=\"notice notice-error\" role=\"alert\">Log in first"),
+        "{login}"
+    );
 }
 
 async fn first_visits_and_new_accounts_are_welcomed(b: Backend) {

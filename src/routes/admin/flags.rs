@@ -16,6 +16,7 @@ use crate::domain::report::ModerationReason;
 use crate::error::AppResult;
 use crate::routes::admin::page_urls;
 use crate::routes::params::Qid;
+use crate::routes::questions::Notice;
 use crate::routes::viewer::Visitor;
 use crate::routes::views::{human_time, iso};
 use crate::services::{flagging, moderation};
@@ -92,7 +93,7 @@ pub async fn flags(
             back: format!("{QUEUE}?page={}", page.number()),
             threshold: app.config.moderation.flags_hide_threshold,
             csrf_token: voter.csrf_token(&app.keys),
-            flash: flash.map(|f| f.message().to_string()),
+            flash: flash.map(Notice::from),
         },
     ))
 }

@@ -17,6 +17,7 @@ use crate::routes::accounts::FormOutcome;
 use crate::routes::admin::{list_url, page_urls};
 use crate::routes::destructive::{Confirmation, is_confirmed};
 use crate::routes::params::Qid;
+use crate::routes::questions::Notice;
 use crate::routes::viewer::{Viewer, Visitor};
 use crate::routes::views::iso;
 use crate::services::moderation as service;
@@ -133,7 +134,7 @@ pub async fn questions(
             next_url,
             back: list_url("/admin/questions", &search, page.number()),
             csrf_token: voter.csrf_token(&app.keys),
-            flash: flash.map(|f| f.message().to_string()),
+            flash: flash.map(Notice::from),
         },
     ))
 }
@@ -262,7 +263,7 @@ pub async fn users(
             next_url,
             back: list_url("/admin/users", &search, page.number()),
             csrf_token: voter.csrf_token(&app.keys),
-            flash: flash.map(|f| f.message().to_string()),
+            flash: flash.map(Notice::from),
         },
     ))
 }

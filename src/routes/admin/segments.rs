@@ -11,6 +11,7 @@ use crate::auth::AdminUser;
 use crate::auth::Voter;
 use crate::auth::csrf::{CsrfForm, csrf_protected};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::routes::questions::Notice;
 use crate::routes::viewer::{Viewer, Visitor};
 use crate::services::breakdowns;
 use crate::state::AppState;
@@ -38,7 +39,7 @@ async fn render(
     voter: &Voter,
     form: &SegmentForm,
     errors: &FieldErrors,
-    flash: Option<String>,
+    flash: Option<Notice>,
 ) -> AppResult<Template> {
     let segments = breakdowns::segments(&app.db, &app.cache).await?;
     let list: Vec<_> = segments
@@ -80,7 +81,7 @@ pub async fn segments(
         voter,
         flash,
     } = visitor;
-    let flash = flash.map(|f| f.message().to_string());
+    let flash = flash.map(Notice::from);
     let form = <SegmentForm as Default>::default();
     render(app, &viewer, &voter, &form, &FieldErrors::new(), flash).await
 }
