@@ -13,7 +13,8 @@ use crate::routes::params;
 use crate::routes::viewer::Viewer;
 
 /// A rendered error for a status, with the failing guard's reason (or the handler's error) when
-/// there is one, for the visitor who asked (`None` for API calls and server errors).
+/// there is one, for the visitor who asked (`None` for API calls; for a server error, only as far
+/// as the request had looked them up).
 pub struct CaughtError(Status, Option<Viewer>);
 
 impl<'r> Responder<'r, 'static> for CaughtError {
@@ -153,7 +154,8 @@ pub fn error_page(
     message: &str,
     links: Vec<Link>,
 ) -> response::Result<'static> {
-    let viewer = (status.code < 500).then(|| Viewer::cached(req)).flatten();
+    // A server error too: what is cached asks nothing of the database, which may be what failed.
+    let viewer = Viewer::cached(req);
     page(req, status, message, links, viewer.as_ref())
 }
 
@@ -197,10 +199,13 @@ fn next_steps(
 
 #[catch(default)]
 async fn any(status: Status, req: &Request<'_>) -> CaughtError {
-    // The visitor's header on every page error; not for the API, and not when the server failed
-    // (a 5xx page asks nothing more of the database).
-    let viewer = if error::wants_json(req) || status.code >= 500 {
+    // The visitor's header on every page error, not for the API. When the server failed, only
+    // as far as the request looked the visitor up already: a 5xx page asks nothing more of the
+    // database (a 503 may be the database being down).
+    let viewer = if error::wants_json(req) {
         None
+    } else if status.code >= 500 {
+        Viewer::cached(req)
     } else {
         req.guard::<Viewer>().await.succeeded()
     };

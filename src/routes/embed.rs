@@ -132,6 +132,10 @@ fn render(app: &AppState, viewer: &Viewer, shown: Shown<'_>) -> Template {
             "embed".into(),
             serde_json::json!({
                 "page_url": format!("{public}{}", q.path()),
+                "author_url": view.author.as_deref().map(|name| format!(
+                    "{public}/u/{}",
+                    url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+                )),
                 "vote_url": format!("/q/{}/embed", q.id),
                 "probe_url": "/embed/probe",
                 "protection_note": protection_note(q.protection()),

@@ -22,6 +22,7 @@ use crate::limits::Action;
 use crate::models::security_event::Kind;
 use crate::models::user::UserRow;
 use crate::routes::accounts::{FormOutcome, check_password, finish_login, safe_next};
+use crate::routes::signup::welcome_path;
 use crate::routes::viewer::Viewer;
 use crate::services::identities::{self, LinkingUser, Resolution};
 use crate::services::{accounts, security, signup};
@@ -347,7 +348,7 @@ async fn finish(
             start_session(app, &sessions, &user).await?;
             tracing::info!(user = user.id, provider = %new.who.provider, "signed up through a provider");
             track.emit(Event::signup(user.id));
-            Ok(FormOutcome::Redirect(Redirect::to(new.next)))
+            Ok(FormOutcome::Redirect(Redirect::to(welcome_path(&new.next))))
         }
         Ok(None) => {
             jar.remove_private(Cookie::build(NEW_IDENTITY_COOKIE).path("/auth"));

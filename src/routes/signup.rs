@@ -131,6 +131,16 @@ fn sent(viewer: Viewer, flash: Option<FlashMessage<'_>>) -> Template {
     .1
 }
 
+/// Where a new account lands, by password or through a login provider: the welcome page, which
+/// leads on to `next` (kept only when it is a path on this site).
+pub fn welcome_path(next: &str) -> String {
+    let next = safe_next(Some(next));
+    format!(
+        "/welcome?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    )
+}
+
 /// The first page of a new account: what it can do now, and the way back to where the sign-up
 /// started (`next`).
 #[get("/welcome?<next>")]
@@ -215,11 +225,7 @@ async fn confirm(
             )
             .await;
             track.emit(Event::signup(done.user.id));
-            let next = safe_next(Some(&done.next));
-            return Ok(Ok(Redirect::to(format!(
-                "/welcome?next={}",
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            ))));
+            return Ok(Ok(Redirect::to(welcome_path(&done.next))));
         }
         Err(problem) => problem,
     };

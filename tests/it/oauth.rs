@@ -268,8 +268,16 @@ async fn first_login_creates_an_account(backend: Backend) {
 
     let r = finish(&app, "oidcuser", &email).await;
     assert_eq!(r.status(), Status::SeeOther);
-    assert_eq!(location(&r), "/tags", "back where the login started");
+    assert_eq!(
+        location(&r),
+        "/welcome?next=%2Ftags",
+        "welcomed, as after a sign-up with a password, then back where the login started"
+    );
     drop(r);
+    let (s, welcome) = app.get("/welcome?next=%2Ftags").await;
+    assert_eq!(s, Status::Ok);
+    assert!(welcome.contains("Welcome to Beebeta, @oidcuser"));
+    assert!(welcome.contains("href=\"/tags\">Continue where you were"));
     assert_eq!(logged_in_as(&app).await.as_deref(), Some("oidcuser"));
     let uid = app.user_id("oidcuser").await;
     assert_eq!(

@@ -16,6 +16,7 @@ backend_tests!(
     tags_keep_what_tells_them_apart,
     two_different_tags_never_become_one_silently,
     flashes_are_styled_by_kind,
+    the_audit_log_and_the_embed_name_and_link_people,
     first_visits_and_new_accounts_are_welcomed,
     results_and_sessions_are_worded_for_people,
     a_fresh_install_reports_its_demo_activity,
@@ -473,6 +474,76 @@ async fn flashes_are_styled_by_kind(b: Backend) {
         login.contains("<div class=\"notice notice-error\" role=\"alert\">Log in first"),
         "{login}"
     );
+}
+
+async fn the_audit_log_and_the_embed_name_and_link_people(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.signup("mallory", "mallory@example.com", PASSWORD).await;
+    let uid = app.user_id("mallory").await;
+    app.logout().await;
+    let hidden = app.question(question("Is this one worth hiding?")).await;
+    let shown = app.question(question("Who asked this embedded one?")).await;
+    app.set_author(shown, uid).await;
+    // The embed names the author with a link to the profile, in a new tab like its other links.
+    let (s, embed) = app.get(&format!("/q/{shown}/embed")).await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        embed.contains(
+            "Asked by <a class=\"author\" href=\"http://beebeta.test/u/mallory\" target=\"_blank\" rel=\"noopener\">@mallory</a>"
+        ),
+        "{embed}"
+    );
+
+    crate::admin::login_admin(&app).await;
+    for (page, action) in [
+        (
+            "/admin/questions",
+            format!("/admin/questions/{hidden}/hide"),
+        ),
+        ("/admin/users", format!("/admin/users/{uid}/ban")),
+    ] {
+        let s = crate::admin::moderate(&app, page, &action, &[("reason", "testing the log")]).await;
+        assert_eq!(s, Status::SeeOther, "{action}");
+    }
+    let (_, audit) = app.get("/admin/audit").await;
+    // Who: the moderator, linked to their row among the users.
+    assert!(
+        audit.contains("<a href=\"/admin/users?q=boss\">@boss</a>"),
+        "{audit}"
+    );
+    // Targets by title and name, linked.
+    assert!(
+        audit.contains(&format!(
+            "<a href=\"/q/{hidden}\">Is this one worth hiding?</a>"
+        )),
+        "{audit}"
+    );
+    assert!(
+        audit.contains(&format!(
+            "<a href=\"/admin/users?q=mallory#user-{uid}\">@mallory</a>"
+        )),
+        "{audit}"
+    );
+    assert!(!audit.contains(&format!("question {hidden}")));
+    assert!(!audit.contains(&format!("user {uid}")));
+    let (_, users) = app.get("/admin/users?q=mallory").await;
+    assert!(
+        users.contains(&format!("id=\"user-{uid}\"")),
+        "the link finds the row"
+    );
+
+    // The reports' build time is a time the browser can show in its zone.
+    let mut built = None;
+    for _ in 0..100 {
+        let (_, page) = app.get("/admin/reports?window=day").await;
+        if !page.contains("being prepared") {
+            built = Some(page);
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let page = built.expect("the report is built within 5 s");
+    assert!(page.contains("Built <time datetime=\""), "{page}");
 }
 
 async fn first_visits_and_new_accounts_are_welcomed(b: Backend) {

@@ -32,18 +32,27 @@ pub async fn audit_log(
     let items: Vec<_> = rows
         .iter()
         .map(|e| {
+            let name = names.get(&(e.target_kind.clone(), e.target_id));
             let target_url = match e.target_kind.as_str() {
                 audit::QUESTION => format!("/q/{}", e.target_id),
                 // An opaque reference: nothing to link to.
                 audit::ACCOUNT => String::new(),
                 audit::SEGMENT => "/admin/segments".to_string(),
-                _ => format!("/admin/users?page=1#user-{}", e.target_id),
+                // The member's row in the users table, found by name.
+                _ => match name {
+                    Some(n) => format!(
+                        "{}#user-{}",
+                        user_row(n.trim_start_matches('@')),
+                        e.target_id
+                    ),
+                    None => format!("/admin/users?page=1#user-{}", e.target_id),
+                },
             };
             context! {
                 actor: &e.actor,
+                actor_url: e.actor.as_deref().map(user_row),
                 action: e.action.replace('_', " "),
-                target: names
-                    .get(&(e.target_kind.clone(), e.target_id))
+                target: name
                     .cloned()
                     .unwrap_or_else(|| format!("{} {}", e.target_kind, e.target_id)),
                 target_url,
@@ -66,4 +75,12 @@ pub async fn audit_log(
             next_url,
         },
     ))
+}
+
+/// A member's row in the admin users table: the table filtered by their username.
+fn user_row(username: &str) -> String {
+    format!(
+        "/admin/users?q={}",
+        url::form_urlencoded::byte_serialize(username.as_bytes()).collect::<String>()
+    )
 }

@@ -13,6 +13,7 @@ use crate::models::report::{TopQuestion, TopTag};
 use crate::routes::admin::charts::{self, Line};
 use crate::routes::admin::csv::{self, CsvFile};
 use crate::routes::viewer::Viewer;
+use crate::routes::views::iso;
 use crate::services::reports::{self as service, Lookup, Report};
 use crate::state::AppState;
 
@@ -349,7 +350,8 @@ pub async fn reports(
             tags_by_votes: tag_rows(&report.tags_by_votes),
             tags_by_views: tag_rows(&report.tags_by_views),
             activity: activity_rows(report),
-            built_at: built.built_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            built_at: iso(built.built_at),
+            built_text: built.built_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             heatmap: &report.heatmap,
             weekdays: charts::WEEKDAYS,
             traffic_svg: traffic,
