@@ -230,25 +230,32 @@ async function layoutFacts(page) {
   });
 }
 
-// Pages per role: [name, path]. The question page is filled in once the server is up.
+// Pages per role: [name, path, status (200 unless given)]. The question page is filled in once the
+// server is up.
 function pages(role) {
   const common = [
     ["home", "/"],
+    ["new", "/new"],
+    ["top", "/top"],
     ["question", questionPath],
     ["tags", "/tags"],
+    ["tag", "/t/programming"],
     ["search", "/search?q=indentation"],
     ["profile", "/u/member"],
+    ["not-found", "/no/such/page", 404],
   ];
   if (role === "visitor") {
     return [...common, ["login", "/login"], ["signup", "/signup"]];
   }
   if (role === "member") {
-    return [...common, ["ask", "/ask"], ["settings", "/settings"]];
+    return [...common, ["ask", "/ask"], ["settings", "/settings"], ["welcome", "/welcome"]];
   }
   return [
     ["home", "/"],
     ["question", questionPath],
+    ["not-found", "/no/such/page", 404],
     ["admin", "/admin"],
+    ["admin-users", "/admin/users"],
     ["admin-reports", "/admin/reports?window=month"],
     ["admin-questions", "/admin/questions?q=Tabs"],
     ["admin-question-numbers", questionPath.replace(/^\/q\/(\d+).*$/, "/admin/questions/$1")],
@@ -335,9 +342,9 @@ for (const role of ["visitor", "member", "admin"]) {
         const page = await context.newPage();
         const errors = [];
         page.on("pageerror", (e) => errors.push(String(e)));
-        for (const [name, path] of pages(role)) {
+        for (const [name, path, status = 200] of pages(role)) {
           const resp = await page.goto(path, { waitUntil: "load" });
-          assert.equal(resp.status(), 200, `${role} GET ${path}`);
+          assert.equal(resp.status(), status, `${role} GET ${path}`);
           if (name === "question") {
             // The flag form is checked open (axe skips what a closed <details> hides).
             await page.locator(".flag-box summary").click();
@@ -550,6 +557,21 @@ test("ask form: rules shown first, an over-size image refused before upload, pre
     });
     assert.match(await preview.getAttribute("src"), /^data:image\/png;base64,/);
     await page.screenshot({ path: join(SHOTS, "member-ask-preview-390.png"), fullPage: true });
+
+    // What each typed tag will become shows as it is typed; two tags that would become one say so.
+    const tagPreview = page.locator("#ask-tags-preview");
+    assert.equal(await tagPreview.isVisible(), false, "nothing to show before typing");
+    await page.locator("#ask-tags").pressSequentially("C++, Hello World, C--, C");
+    await tagPreview.waitFor({ state: "visible" });
+    const said = await tagPreview.textContent();
+    assert.match(said, /Saved as: c\+\+, hello-world, c/);
+    assert.match(said, /\u201cC--\u201d and \u201cC\u201d would both become the tag \u201cc\u201d/);
+    await page.locator("#ask-tags").fill("rust, Rust");
+    await page.locator("#ask-tags").dispatchEvent("input");
+    assert.equal((await tagPreview.textContent()).trim(), "Saved as: rust", "the same tag typed twice is one");
+    for (const p of await axeProblems(page)) {
+      assert.fail(`ask form with the tag preview: axe ${p}`);
+    }
 
     // The closing time is typed locally and sent in UTC (Paris is UTC+1 in December).
     await page.fill("#ask-closes-at", "2030-12-10T19:00");
