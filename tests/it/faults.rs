@@ -23,6 +23,7 @@ use crate::helpers::{Backend, TestApp, question};
 backend_tests!(
     a_stalled_vote_answers_503_in_time_and_is_never_counted,
     a_refused_list_counter_refresh_stays_pending,
+    a_server_error_page_keeps_the_members_header,
 );
 
 /// Short limits so that the tests are quick: reads give up after 400 ms, writes after 800 ms.
@@ -192,6 +193,38 @@ async fn a_stalled_vote_answers_503_in_time_and_is_never_counted(b: Backend) {
         app.state().db.health().outages_reported(),
         outages_before + 1
     );
+}
+
+/// A 5xx page shows the member's own header as far as the request had looked them up, and
+/// asks nothing more of the stalled database (it answers in time).
+async fn a_server_error_page_keeps_the_members_header(b: Backend) {
+    let app = app_with_limits(b).await;
+    app.signup("stella", "stella@example.com", crate::helpers::PASSWORD)
+        .await;
+    let (_, page) = app.get("/settings").await;
+    let token = crate::helpers::extract_csrf(&page).unwrap();
+    let stall = Stall::start(&app);
+    let started = Instant::now();
+    let r = app
+        .client
+        .post("/settings/profile")
+        .header(rocket::http::ContentType::Form)
+        .body(crate::helpers::form_body(&[("csrf_token", &token)]))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::ServiceUnavailable);
+    let html = r.into_string().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(WRITE_MS + READ_MS) + SLACK,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    if b == Backend::Sqlite {
+        // The session was read (SQLite readers are not blocked); the write failed.
+        assert!(html.contains("@stella"), "the member's header: {html}");
+        assert!(!html.contains("href=\"/signup\""), "no sign-up link");
+    }
+    drop(stall);
 }
 
 /// Reads during a stall (MariaDB: reads wait for the locked tables).
