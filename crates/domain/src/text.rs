@@ -106,15 +106,15 @@ pub struct TagName(String);
 pub const TAG_SYMBOLS: [char; 3] = ['+', '#', '.'];
 
 /// A tag's normal form: accents and other scripts transliterated (`Café` → `cafe`), lower case,
-/// [`TAG_SYMBOLS`] kept, every other run of characters one dash; a leading `#` (a hashtag) and
-/// trailing dashes and dots dropped.
+/// [`TAG_SYMBOLS`] kept, every other run of characters one dash; a leading `#` (a hashtag, also
+/// after dropped punctuation: `(#c` → `c`) and trailing dashes and dots dropped.
 fn normal_tag(typed: &str) -> String {
     let typed = typed.trim().trim_start_matches('#');
     let mut v = String::with_capacity(typed.len());
     for c in deunicode::deunicode(typed).chars() {
         if c.is_ascii_alphanumeric() {
             v.push(c.to_ascii_lowercase());
-        } else if TAG_SYMBOLS.contains(&c) {
+        } else if TAG_SYMBOLS.contains(&c) && !(c == '#' && v.is_empty()) {
             v.push(c);
         } else if !v.is_empty() && !v.ends_with('-') {
             v.push('-');
@@ -303,6 +303,9 @@ mod tests {
                 "rust"
             ]
         );
+        // No normal form starts with `#`, so every one reads back as itself.
+        assert_eq!(TagName::parse("(#C)").unwrap().as_str(), "c");
+        assert!(TagName::from_url("c").is_some());
         assert!(TagName::parse("++").is_err());
         assert!(TagName::parse("...").is_err());
         assert_eq!(TagName::path_of("c#"), "/t/c%23");

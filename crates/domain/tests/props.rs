@@ -77,6 +77,9 @@ proptest! {
         }
         if let Ok(t) = TagName::parse(&s) {
             prop_assert!(!t.as_str().is_empty() && t.as_str().chars().count() <= 32);
+            // A stored tag typed again (the edit form shows them) is itself, never refused.
+            prop_assert_eq!(TagName::parse(t.as_str()).unwrap(), t.clone());
+            prop_assert!(!TagName::loses_edges(t.as_str()), "{:?} loses its edges", t);
         }
         if let Ok(Some(q)) = SearchQuery::parse(&s) {
             prop_assert!(q.as_str().chars().count() <= 200);
