@@ -335,7 +335,7 @@
       var c = text.charAt(i);
       if (/[A-Za-z0-9]/.test(c)) {
         v += c.toLowerCase();
-      } else if (TAG_SYMBOLS.indexOf(c) >= 0) {
+      } else if (TAG_SYMBOLS.indexOf(c) >= 0 && !(dropEdges && c === "#" && !v)) {
         v += c;
       } else if ((v || !dropEdges) && v.charAt(v.length - 1) !== "-") {
         v += "-";
