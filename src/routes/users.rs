@@ -6,6 +6,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::error::{AppError, AppResult};
 use crate::models::{self, listing, user};
+use crate::routes::questions::Notice;
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{ItemPartial, human_time};
 use crate::state::AppState;
@@ -64,7 +65,7 @@ async fn profile(
         context! {
             page_title: format!("{} on Beebeta", u.username),
             // The message of the redirect that led here (a question deleted).
-            flash: flash.map(|f| context! { kind: f.kind().to_string(), message: f.message().to_string() }),
+            flash: flash.map(Notice::from),
             is_me: viewer.user().is_some_and(|me| me.user.id == u.id),
             profile: context! {
                 username: &u.username,

@@ -438,6 +438,23 @@ async fn flashes_are_styled_by_kind(b: Backend) {
         ),
         "{settings}"
     );
+    // On the profile too (a question deleted).
+    let qid = app.question(question("Will this one be deleted?")).await;
+    app.set_author(qid, app.user_id("flo").await).await;
+    let r = app
+        .post_form(
+            &app.path(qid).await,
+            &format!("/q/{qid}/delete"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.headers().get_one("Location"), Some("/u/flo"));
+    drop(r);
+    let (_, profile) = app.get("/u/flo").await;
+    assert!(
+        profile.contains("<div class=\"notice notice-ok\" role=\"status\">Your question “Will this one be deleted?” was deleted.</div>"),
+        "{profile}"
+    );
     // Logging in with a recovery code is a warning, not good news.
     app.logout().await;
     drop(app.login_as("flo", PASSWORD, "").await);
