@@ -161,8 +161,10 @@ fn question_key(id: i64) -> String {
     format!("q:{id}")
 }
 
+/// A question's counts. (`ct:`: counts with their trust levels; servers of the version before kept
+/// counts without them under `c:`, which this version never reads.)
 fn counts_key(id: i64) -> String {
-    format!("c:{id}")
+    format!("ct:{id}")
 }
 
 async fn blocking<T: Send + 'static>(

@@ -21,7 +21,7 @@ pub use deletion::{DeletionRefusal, QuestionsAfter};
 pub use draft::{DraftInput, QuestionDraft};
 pub use flag::{FlagReason, FlagRefusal, FlagReport, FlagResolution};
 pub use listing::{Page, Sort, Window};
-pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust};
+pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust, TrustView};
 pub use search::{SearchDocument, SearchSort, SearchTerms, StatusFilter, Term};
 pub use segment::{SegmentDraft, SegmentValue};
 pub use text::{ChoiceLabel, Description, QuestionTitle, SearchQuery, TagName};

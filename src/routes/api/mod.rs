@@ -44,6 +44,7 @@ pub const BASE: &str = "/api/v1";
         json::Choice,
         json::Results,
         json::ChoiceResult,
+        json::ByTrust,
         crate::routes::breakdowns::BreakdownBody,
         crate::routes::breakdowns::BreakdownGroup,
         crate::routes::breakdowns::BreakdownChoice,
