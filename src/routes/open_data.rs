@@ -316,6 +316,7 @@ mod tests {
             status,
             results: None,
             total_votes: 0,
+            runoff: None,
         }
     }
 

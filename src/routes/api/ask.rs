@@ -37,7 +37,7 @@ pub struct NewQuestionBody {
     /// Up to 5 tags (normalised: lower case, words joined by dashes, `+ # .` kept: `C++` is `c++`).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// `single` (default) or `multiple`.
+    /// `single` (default), `multiple` or `ranked`.
     #[serde(default)]
     pub kind: Option<String>,
     /// Fewest choices on a multiple-choice ballot (default 1).
@@ -46,6 +46,10 @@ pub struct NewQuestionBody {
     /// Most choices on a multiple-choice ballot (default: all).
     #[serde(default)]
     pub max_choices: Option<u32>,
+    /// Ranked questions: most choices a voter may rank, 2 to the number of choices (default:
+    /// all of them).
+    #[serde(default)]
+    pub max_ranks: Option<u32>,
     /// RFC 3339 closing time, or null to stay open.
     #[serde(default)]
     pub closes_at: Option<String>,
@@ -120,7 +124,7 @@ pub async fn create_question(
         tags: b.tags,
         kind: b.kind.unwrap_or_else(|| "single".into()),
         min_choices: b.min_choices.map(|n| n.to_string()),
-        max_choices: b.max_choices.map(|n| n.to_string()),
+        max_choices: b.max_ranks.or(b.max_choices).map(|n| n.to_string()),
         closes_at: match b.closes_at.as_deref() {
             None => Ok(None),
             Some(t) => chrono::DateTime::parse_from_rfc3339(t)

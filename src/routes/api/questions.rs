@@ -155,7 +155,10 @@ pub async fn results(
         view.status,
     );
     match (&view.results, visible) {
-        (Some(r), true) => Ok(MaybeSaved(Json(Results::new(r, &view.choices)), saved)),
+        (Some(r), true) => Ok(MaybeSaved(
+            Json(Results::new(r, &view.choices).with_runoff(view.runoff.as_ref())),
+            saved,
+        )),
         _ => Err(AppError::Forbidden {
             code: "results_hidden",
             message: crate::domain::poll::results_hidden_reason(
