@@ -330,7 +330,134 @@ async fn asking_ranked_questions_by_api(b: Backend) {
     }
 }
 
+/// Reads from a stream until `want` shows up in what was read, or `within` passes.
+async fn read_until(
+    r: &mut rocket::local::asynchronous::LocalResponse<'_>,
+    want: &str,
+    within: std::time::Duration,
+) -> (bool, String) {
+    use rocket::tokio::io::AsyncReadExt;
+    let mut seen = String::new();
+    let deadline = rocket::tokio::time::Instant::now() + within;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(rocket::tokio::time::Instant::now());
+        match rocket::tokio::time::timeout(left, r.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if seen.contains(want) {
+                    return (true, seen);
+                }
+            }
+            _ => return (seen.contains(want), seen),
+        }
+    }
+}
+
+/// The asking form offers ranked questions with their `max_ranks`; the embed ranks with the
+/// same numbered selects and shows the count; the live stream carries the rounds.
+async fn asking_form_embed_and_live_stream(b: Backend) {
+    let app = TestApp::new(b).await;
+    assert_eq!(
+        app.signup("former", "former@example.com", PASSWORD).await,
+        Status::SeeOther
+    );
+    let (s, page) = app.get("/ask").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("value=\"ranked\"") && page.contains("name=\"max_ranks\""));
+    let fields = |max: &'static str| {
+        vec![
+            ("title", "Which of these rivers is the longest?"),
+            ("tags", "geography"),
+            ("kind", "ranked"),
+            ("max_ranks", max),
+            ("results_visibility", "always"),
+            ("duplicate_protection", "browser"),
+            ("action", "submit"),
+            ("choice", "Nile"),
+            ("choice", "Amazon"),
+            ("choice", "Yangtze"),
+        ]
+    };
+    let r = app.post_form("/ask", "/ask", &fields("1")).await;
+    assert_eq!(r.status(), Status::UnprocessableEntity);
+    let r = app.post_form("/ask", "/ask", &fields("2")).await;
+    assert_eq!(r.status(), Status::SeeOther);
+    let location = r.headers().get_one("Location").unwrap().to_string();
+    let qid: i64 = location.split('/').nth(2).unwrap().parse().unwrap();
+    let q = question_json(&app, qid).await;
+    assert_eq!(
+        (q["kind"].as_str(), q["max_ranks"].as_i64()),
+        (Some("ranked"), Some(2))
+    );
+    let ids = app.choices(qid).await;
+
+    let mut live = app.client.get(format!("/q/{qid}/live")).dispatch().await;
+    let (ok, first) = read_until(&mut live, "\"rounds\"", std::time::Duration::from_secs(5)).await;
+    assert!(ok, "the rounds come with the results: {first}");
+
+    let (s, embed) = app.get(&format!("/q/{qid}/embed")).await;
+    assert_eq!(s, Status::Ok);
+    assert!(embed.contains("class=\"rank-form\""), "{embed}");
+    let token = extract_csrf(&embed).unwrap();
+    let (f1, f2) = (format!("rank[{}]", ids[1]), format!("rank[{}]", ids[0]));
+    let r = app
+        .client
+        .post(format!("/q/{qid}/embed"))
+        .header(ContentType::Form)
+        .body(form_body(&[("csrf_token", &token), (&f1, "1"), (&f2, "2")]))
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(app.ledger(qid).await, (1, vec![(ids[1], 1)]));
+    let (_, embed) = app.get(&format!("/q/{qid}/embed")).await;
+    assert!(embed.contains("<strong>Amazon</strong> wins"), "{embed}");
+    let (ok, next) = read_until(
+        &mut live,
+        &format!("\"winner\":{}", ids[1]),
+        std::time::Duration::from_secs(6),
+    )
+    .await;
+    assert!(ok, "the new count arrives live: {next}");
+}
+
+/// `beebeta seed-demo` adds open ranked questions with votes, one with results always visible,
+/// whose counters equal their ledger.
+async fn demo_has_ranked_questions(b: Backend) {
+    let app = TestApp::new(b).await;
+    let db = app.db.clone();
+    rocket::tokio::task::spawn_blocking(move || beebeta::services::demo::seed_demo(&db))
+        .await
+        .unwrap()
+        .unwrap();
+    let ranked: Vec<(i64, String)> = app
+        .db
+        .run(|c| {
+            use beebeta::db::schema::questions;
+            use diesel::prelude::*;
+            Ok(questions::table
+                .filter(questions::kind.eq("ranked"))
+                .filter(questions::closes_at.is_null())
+                .select((questions::id, questions::results_visibility))
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    assert!(ranked.len() >= 2, "{ranked:?}");
+    assert!(ranked.iter().any(|(_, v)| v == "always"));
+    for (qid, visibility) in ranked {
+        let (ballots, _) = app.ledger(qid).await;
+        assert!(ballots > 0, "votes on {qid}");
+        if visibility == "always" {
+            let q = question_json(&app, qid).await;
+            assert!(!q["results"]["rounds"].as_array().unwrap().is_empty());
+        }
+    }
+}
+
 backend_tests!(
+    asking_form_embed_and_live_stream,
+    demo_has_ranked_questions,
     api_rounds_of_a_hand_worked_count,
     bad_rankings_are_refused_and_store_nothing,
     rankings_change_and_withdraw,
