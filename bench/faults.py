@@ -390,13 +390,26 @@ def ballots(db, qids):
     return int(db_query(db, f"SELECT COUNT(*) FROM ballots WHERE question_id IN ({qids})")[0][0])
 
 
-COUNTERS_VS_LEDGER = """SELECT COUNT(*) FROM (
-  SELECT c.question_id, c.choice_id, c.n, COALESCE(l.n, 0) AS ledger FROM
-    (SELECT question_id, choice_id, SUM(votes) AS n FROM vote_counts GROUP BY question_id, choice_id) c
-    LEFT JOIN (SELECT question_id, choice_id, COUNT(*) AS n FROM votes GROUP BY question_id, choice_id
-               UNION ALL SELECT question_id, 0, COUNT(*) FROM ballots GROUP BY question_id) l
-    ON l.question_id = c.question_id AND l.choice_id = c.choice_id
-  WHERE c.n <> COALESCE(l.n, 0)) bad"""
+# The ledger per question, choice (0: ballots) and trust level (as vote_counts codes them).
+_CODE = "CASE {} WHEN 'cookie' THEN 0 WHEN 'network' THEN 1 WHEN 'account' THEN 2 ELSE 3 END"
+_LEDGER = f"""(SELECT v.question_id, v.choice_id, {_CODE.format('b.trust')} AS trust, COUNT(*) AS n
+    FROM votes v JOIN ballots b ON b.id = v.ballot_id GROUP BY v.question_id, v.choice_id, trust
+  UNION ALL SELECT question_id, 0, {_CODE.format('trust')} AS trust, COUNT(*) FROM ballots
+    GROUP BY question_id, trust)"""
+# Counters (per question, choice or ballots, and trust level) that differ from the ledger, and
+# ledger rows without a counter.
+COUNTERS_VS_LEDGER = f"""SELECT COUNT(*) FROM (
+  SELECT c.question_id, c.choice_id, c.trust, c.n, COALESCE(l.n, 0) AS ledger FROM
+    (SELECT question_id, choice_id, trust, SUM(votes) AS n FROM vote_counts
+     GROUP BY question_id, choice_id, trust) c
+    LEFT JOIN {_LEDGER} l
+    ON l.question_id = c.question_id AND l.choice_id = c.choice_id AND l.trust = c.trust
+  WHERE c.n <> COALESCE(l.n, 0)
+  UNION ALL
+  SELECT l.question_id, l.choice_id, l.trust, 0, l.n FROM {_LEDGER} l
+    LEFT JOIN (SELECT DISTINCT question_id, choice_id, trust FROM vote_counts) c
+    ON l.question_id = c.question_id AND l.choice_id = c.choice_id AND l.trust = c.trust
+  WHERE c.question_id IS NULL) bad"""
 
 
 def cmd_count(a):

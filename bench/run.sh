@@ -313,26 +313,46 @@ sleep 2
 added=$(( $(ballots) - before ))
 echo "(g) acknowledged votes: $acked; ballots added: $added"
 
-# Exactness: every counter (per question and choice, and ballots) equals its ledger rows.
+# Exactness: every counter (per question, choice or ballots, and trust level) equals its ledger
+# rows, and no ledger rows lack their counter.
 # wrk does not count the requests still in flight when a run ends, but the server commits them: up
 # to one per connection per round may be added without being counted as acknowledged.
 python3 - "$BACKEND" "$BEEBETA_DATABASE_URL" "$acked" "$added" "$((CONNECTIONS * ROUNDS))" <<'PY'
 import subprocess, sys
 backend, url, acked, added, in_flight = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 q = """SELECT COUNT(*) FROM (
-  SELECT c.question_id, c.choice_id, c.n, COALESCE(l.n, 0) AS ledger FROM
-    (SELECT question_id, choice_id, SUM(votes) AS n FROM vote_counts GROUP BY question_id, choice_id) c
-    LEFT JOIN (SELECT question_id, choice_id, COUNT(*) AS n FROM votes GROUP BY question_id, choice_id
-               UNION ALL SELECT question_id, 0, COUNT(*) FROM ballots GROUP BY question_id) l
-    ON l.question_id = c.question_id AND l.choice_id = c.choice_id
-  WHERE c.n <> COALESCE(l.n, 0)) bad"""
+  SELECT c.question_id, c.choice_id, c.trust, c.n, COALESCE(l.n, 0) AS ledger FROM
+    (SELECT question_id, choice_id, trust, SUM(votes) AS n FROM vote_counts
+     GROUP BY question_id, choice_id, trust) c
+    LEFT JOIN ledger l
+    ON l.question_id = c.question_id AND l.choice_id = c.choice_id AND l.trust = c.trust
+  WHERE c.n <> COALESCE(l.n, 0)
+  UNION ALL
+  SELECT l.question_id, l.choice_id, l.trust, 0, l.n FROM ledger l
+    LEFT JOIN (SELECT DISTINCT question_id, choice_id, trust FROM vote_counts) c
+    ON l.question_id = c.question_id AND l.choice_id = c.choice_id AND l.trust = c.trust
+  WHERE c.question_id IS NULL) bad"""
+# The ledger per question, choice (0: ballots) and trust level (as vote_counts codes them).
+CODE = "CASE {} WHEN 'cookie' THEN 0 WHEN 'network' THEN 1 WHEN 'account' THEN 2 ELSE 3 END"
+LEDGER = f"""(SELECT v.question_id, v.choice_id, {CODE.format('b.trust')} AS trust, COUNT(*) AS n
+    FROM votes v JOIN ballots b ON b.id = v.ballot_id GROUP BY v.question_id, v.choice_id, trust
+  UNION ALL SELECT question_id, 0, {CODE.format('trust')} AS trust, COUNT(*) FROM ballots
+    GROUP BY question_id, trust)"""
+q = q.replace("ledger l", LEDGER + " l")
+levels = "SELECT trust, SUM(votes) FROM vote_counts WHERE choice_id = 0 GROUP BY trust ORDER BY trust"
 if backend == "mysql":
-    out = subprocess.check_output(["mysql", "-h127.0.0.1", "-uroot", "-N", "beebeta_bench", "-e", q]).decode().strip()
+    run = lambda sql: subprocess.check_output(["mysql", "-h127.0.0.1", "-uroot", "-N", "beebeta_bench", "-e", sql]).decode().strip()
+    out = run(q)
+    per_level = [line.split("\t") for line in run(levels).splitlines()]
 else:
     import sqlite3
-    out = str(sqlite3.connect(url.removeprefix("sqlite://")).execute(q).fetchone()[0])
+    db = sqlite3.connect(url.removeprefix("sqlite://"))
+    out = str(db.execute(q).fetchone()[0])
+    per_level = db.execute(levels).fetchall()
+names = {0: "browser", 1: "network", 2: "account", 3: "verified"}
+print("ballots per trust level: " + ", ".join(f"{names.get(int(t), t)} {int(n)}" for t, n in per_level))
 ok_acks = acked <= added <= acked + in_flight
-print(f"counting errors (counters that differ from the ledger): {out}; "
+print(f"counting errors (counters per trust level that differ from the ledger): {out}; "
       f"ballots added - acknowledged: {added - acked} (allowed 0..{in_flight}, in flight at the end) "
       f"-> {'OK' if out == '0' and ok_acks else 'FAILED'}")
 sys.exit(0 if out == "0" and ok_acks else 1)

@@ -216,9 +216,10 @@ diesel::joinable!(votes -> ballots (ballot_id));
 diesel::joinable!(votes -> choices (choice_id));
 
 diesel::table! {
-    vote_counts (question_id, choice_id, slot) {
+    vote_counts (question_id, choice_id, trust, slot) {
         question_id -> BigInt,
         choice_id -> BigInt,
+        trust -> SmallInt,
         slot -> SmallInt,
         votes -> BigInt,
     }

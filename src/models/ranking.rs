@@ -15,16 +15,19 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::prepared::{Statement, by_backend};
 use crate::db::schema::{ranking_counts, rankings};
-use crate::domain::Trust;
-use crate::domain::runoff::{parse_ranking_key, ranking_key};
+use crate::domain::runoff::{self, parse_ranking_key, ranking_key};
+use crate::domain::{Runoff, Trust, TrustView};
 use crate::models::counts::pick_slot;
 
 /// Slots per (question, ranking, trust) counter.
 pub const SLOTS: u16 = 16;
 
-/// A stored ranking and the trust code of its ballot.
+/// A stored ranking, its question and the trust of its ballot.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct Stored {
+    /// The question.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub question_id: i64,
     /// The canonical ranking text.
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub ranking: String,
@@ -56,7 +59,7 @@ pub fn locked(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Option<Store
         AnyConnection::Sqlite(_) => "",
     };
     diesel::sql_query(format!(
-        "SELECT r.ranking, b.trust FROM rankings r JOIN ballots b ON b.id = r.ballot_id \
+        "SELECT r.question_id, r.ranking, b.trust FROM rankings r JOIN ballots b ON b.id = r.ballot_id \
          WHERE r.ballot_id = ?{lock}"
     ))
     .bind::<diesel::sql_types::BigInt, _>(ballot_id)
@@ -121,31 +124,27 @@ pub fn replace(
 }
 
 /// Deletes a locked ballot's ranking, if it has one, and takes it out of the counters.
-pub fn remove(c: &mut AnyConnection, question_id: i64, ballot_id: i64) -> QueryResult<()> {
+pub fn remove(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<()> {
     let Some(old) = locked(c, ballot_id)? else {
         return Ok(());
     };
     diesel::delete(rankings::table.find(ballot_id)).execute(c)?;
     add(
         c,
-        &[(question_id, old.ranking.clone(), old.trust_code(), -1)],
+        &[(old.question_id, old.ranking.clone(), old.trust_code(), -1)],
     )
 }
 
 /// Moves a ballot's ranking to the counters of its new trust (a visitor's ballot adopted by
-/// their account at login); call before the ballot's trust changes.
-pub fn retrust(
-    c: &mut AnyConnection,
-    question_id: i64,
-    ballot_id: i64,
-    trust: Trust,
-) -> QueryResult<()> {
+/// their account at login, an account's email verified or changed); call before the ballot's
+/// trust changes, in the same transaction.
+pub fn retrust(c: &mut AnyConnection, ballot_id: i64, trust: Trust) -> QueryResult<()> {
     match locked(c, ballot_id)? {
         Some(old) if old.trust_code() != trust.code() => add(
             c,
             &[
-                (question_id, old.ranking.clone(), old.trust_code(), -1),
-                (question_id, old.ranking, trust.code(), 1),
+                (old.question_id, old.ranking.clone(), old.trust_code(), -1),
+                (old.question_id, old.ranking, trust.code(), 1),
             ],
         ),
         _ => Ok(()),
@@ -257,18 +256,46 @@ pub fn ledger(
     Ok(sums)
 }
 
-/// A question's distinct rankings and their ballots, all trust levels together: the runoff's
-/// input.
-pub fn tallies(c: &mut AnyConnection, question_id: i64) -> QueryResult<Vec<(Vec<i64>, i64)>> {
-    let mut by_ranking: BTreeMap<String, i64> = BTreeMap::new();
-    for ((r, _), v) in counters(c, question_id)? {
-        *by_ranking.entry(r).or_default() += v;
+/// A ranked question's instant-runoff count over every ballot, and over verified accounts'
+/// ballots only (the results' two views).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counted {
+    /// Every ballot.
+    pub all: Runoff,
+    /// Ballots of accounts with a verified email.
+    pub verified: Runoff,
+}
+
+impl Counted {
+    /// The count a results view shows.
+    pub fn view(&self, view: TrustView) -> &Runoff {
+        match view.level() {
+            None => &self.all,
+            Some(_) => &self.verified,
+        }
     }
-    Ok(by_ranking
-        .into_iter()
-        .filter(|(_, v)| *v > 0)
-        .filter_map(|(r, v)| parse_ranking_key(&r).map(|ids| (ids, v)))
-        .collect())
+}
+
+/// Counts a ranked question (its choices in display order) from its ranking counters: one read.
+pub fn count(c: &mut AnyConnection, question_id: i64, choices: &[i64]) -> QueryResult<Counted> {
+    let (mut all, mut verified): (BTreeMap<String, i64>, BTreeMap<String, i64>) =
+        Default::default();
+    for ((r, trust), v) in counters(c, question_id)? {
+        if trust == Trust::Verified.code() {
+            *verified.entry(r.clone()).or_default() += v;
+        }
+        *all.entry(r).or_default() += v;
+    }
+    let tallies = |m: BTreeMap<String, i64>| -> Vec<(Vec<i64>, i64)> {
+        m.into_iter()
+            .filter(|(_, v)| *v > 0)
+            .filter_map(|(r, v)| parse_ranking_key(&r).map(|ids| (ids, v)))
+            .collect()
+    };
+    Ok(Counted {
+        all: runoff::count(choices, &tallies(all)),
+        verified: runoff::count(choices, &tallies(verified)),
+    })
 }
 
 /// Stores the rankings of ballots inserted in bulk (`(ballot id, question, ranking)`: the seed
@@ -284,6 +311,59 @@ pub fn insert_bulk(c: &mut AnyConnection, rows: &[(i64, i64, Vec<i64>)]) -> Quer
             .execute(c)?;
     }
     Ok(())
+}
+
+/// A ranked question's result as list pages show it: the instant-runoff winner and its share of
+/// the ballots counted in the final round.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Winner {
+    /// The winning choice's label.
+    pub label: String,
+    /// Its share of the final round, one decimal.
+    pub percent: f64,
+    /// How many rounds the count took.
+    pub rounds: usize,
+}
+
+/// The winners of ranked questions `ids` (all ballots; a question without one is left out):
+/// their choices in one statement, then each one's counters.
+pub fn winners(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Winner>> {
+    use crate::db::schema::choices;
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, i64, String)> = choices::table
+        .filter(choices::question_id.eq_any(ids))
+        .order((choices::question_id, choices::position))
+        .select((choices::question_id, choices::id, choices::label))
+        .load(c)?;
+    for &qid in ids {
+        let mine: Vec<&(i64, i64, String)> = rows.iter().filter(|r| r.0 == qid).collect();
+        let choice_ids: Vec<i64> = mine.iter().map(|r| r.1).collect();
+        let counted = count(c, qid, &choice_ids)?.all;
+        let (Some(w), Some(last)) = (counted.winner, counted.last()) else {
+            continue;
+        };
+        let votes = last.counts.get(&w).copied().unwrap_or(0);
+        let active = last.active().max(1);
+        out.insert(
+            qid,
+            Winner {
+                label: mine
+                    .iter()
+                    .find(|r| r.1 == w)
+                    .map(|r| r.2.clone())
+                    .unwrap_or_default(),
+                percent: (votes as f64 * 1000.0 / active as f64).round() / 10.0,
+                rounds: counted.rounds.len(),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Rebuilds every ranking counter from the ledger (after bulk loads).

@@ -1,6 +1,8 @@
-//! Reads of the analytics rollups for the admin reports (never the raw votes), plus test-only
-//! inserts. Top lists aggregate in a subquery over the `(day|hour, id)` primary key range and
-//! join the 20 winners to their titles in the same statement.
+//! Reads of the analytics rollups for the admin reports, plus test-only inserts. Top lists
+//! aggregate in a subquery over the `(day|hour, id)` primary key range and join the 20 winners
+//! to their titles in the same statement. The one read of the ballots themselves is the network
+//! concentration of those top questions ([`network_shares`]), over the `(question_id, ip_hash,
+//! created_at)` index.
 
 use std::collections::HashMap;
 
@@ -197,6 +199,65 @@ pub fn top_questions_both(
             .collect()
     };
     Ok((named(by_votes), named(by_views)))
+}
+
+/// How concentrated a question's ballots of a period are: how many there are, and how many the
+/// one client network that cast the most of them cast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct NetworkShare {
+    /// The question.
+    #[diesel(sql_type = BigInt)]
+    pub question_id: i64,
+    /// Its ballots cast in the period (still standing).
+    #[diesel(sql_type = BigInt)]
+    pub ballots: i64,
+    /// The most of them from one network (ballots without a known network are not one).
+    #[diesel(sql_type = BigInt)]
+    pub top_network: i64,
+}
+
+/// [`NetworkShare`] of each of `ids` with ballots cast in `[start, end)`, in one statement that
+/// reads each question's range of the `(question_id, ip_hash, created_at)` index.
+pub fn network_shares(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<NetworkShare>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids
+        .iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT question_id, {ballots} AS ballots, \
+         {top} AS top_network FROM ( \
+           SELECT question_id, ip_hash, COUNT(*) AS n FROM ballots \
+           WHERE question_id IN ({list}) AND created_at >= ? AND created_at < ? \
+           GROUP BY question_id, ip_hash) per_network \
+         GROUP BY question_id",
+        ballots = sum(conn, "n"),
+        top = cast(
+            conn,
+            "COALESCE(MAX(CASE WHEN ip_hash IS NOT NULL THEN n END), 0)"
+        ),
+    );
+    diesel::sql_query(sql)
+        .bind::<Timestamp, _>(start)
+        .bind::<Timestamp, _>(end)
+        .load(conn)
+}
+
+/// `expr` as a signed 64-bit integer on both backends.
+fn cast(conn: &AnyConnection, expr: &str) -> String {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => format!("CAST({expr} AS SIGNED)"),
+        AnyConnection::Sqlite(_) => expr.to_string(),
+    }
 }
 
 /// The top tags of the days in `[start, end)`, with names.

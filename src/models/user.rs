@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::users;
-use crate::db::{AnyConnection, last_insert_id};
+use crate::db::{AnyConnection, last_insert_id, write_transaction};
+use crate::models::ballot;
 
 /// A stored user.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -121,15 +122,18 @@ pub fn set_password(conn: &mut AnyConnection, id: i64, hash: &str) -> QueryResul
         .map(|_| ())
 }
 
-/// Sets a user's email (unverified until confirmed).
+/// Sets a user's email (unverified until confirmed): their ballots count as an account's, no
+/// longer a verified one's, until then.
 pub fn set_email(conn: &mut AnyConnection, id: i64, email: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::email.eq(email),
-            users::email_verified_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    write_transaction(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(email),
+                users::email_verified_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(c)?;
+        ballot::set_account_trust(c, id, false).map(|_| ())
+    })
 }
 
 /// Sets a user's role.
@@ -150,10 +154,13 @@ pub fn site_totals(conn: &mut AnyConnection) -> QueryResult<(i64, i64, i64, i64)
     Ok((u, q, b, s))
 }
 
-/// Marks the email address as verified.
+/// Marks the email address as verified: the account's ballots now count as a verified
+/// account's (results "verified accounts only").
 pub fn mark_verified(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::email_verified_at.eq(Some(now)))
-        .execute(conn)
-        .map(|_| ())
+    write_transaction(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(users::email_verified_at.eq(Some(now)))
+            .execute(c)?;
+        ballot::set_account_trust(c, id, true).map(|_| ())
+    })
 }

@@ -20,12 +20,12 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::CsrfForm;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::voter::{EmbedVoter, KnownVoter, Voter};
-use crate::domain::{PollStatus, Protection, QuestionId};
+use crate::domain::{PollStatus, Protection, QuestionId, TrustView};
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::VoteOutcome;
 use crate::models::poll::PollView;
 use crate::routes::params::Qid;
-use crate::routes::questions::{Extras, Notice, page_context};
+use crate::routes::questions::{Extras, Notice, page_context, trust_of_query};
 use crate::routes::viewer::Viewer;
 use crate::routes::views::{EMBED_WIDTH, embed_height, embed_snippet};
 use crate::routes::votes::{VoteForm, cast, outcome_message};
@@ -94,6 +94,8 @@ struct Shown<'a> {
     csrf_token: String,
     chosen: Option<Vec<i64>>,
     view: &'a PollView,
+    /// Which ballots the results count (`?trust=`).
+    trust: TrustView,
 }
 
 /// What the embed tells a voter about duplicate protection here.
@@ -117,11 +119,14 @@ fn render(app: &AppState, viewer: &Viewer, shown: Shown<'_>) -> Template {
         csrf_token,
         chosen,
         view,
+        trust,
     } = shown;
     let extras = Extras {
         notice,
         saved: None,
         chosen,
+        trust,
+        results_base: Some(format!("/q/{}/embed", view.question.id)),
         ..Extras::default()
     };
     let mut context = page_context(app, viewer, view, csrf_token, extras);
@@ -145,7 +150,8 @@ fn render(app: &AppState, viewer: &Viewer, shown: Shown<'_>) -> Template {
 
 /// The embeddable question: question, choices, vote form, results (under the question's
 /// visibility rule, as on its page) and a link to the page.
-#[get("/q/<id>/embed?<done>")]
+#[get("/q/<id>/embed?<done>&<trust>")]
+#[allow(clippy::too_many_arguments)]
 async fn page(
     app: &AppState,
     voter: EmbedVoter,
@@ -153,7 +159,10 @@ async fn page(
     track: Tracker,
     id: Qid,
     done: Option<Done>,
+    trust: Option<&str>,
 ) -> AppResult<EmbedAnswer> {
+    let base = format!("/q/{}/embed", id.get());
+    let trust = trust_of_query(trust, &base)?;
     let voter = voter.0;
     let view = app.poll_view(*id, voter.ballot_key()).await?.value;
     track.emit(Event::question_view(id.get()));
@@ -163,6 +172,7 @@ async fn page(
         csrf_token: voter.csrf_token(&app.keys),
         chosen: None,
         view: &view,
+        trust,
     };
     Ok(EmbedAnswer::Page((Status::Ok, render(app, &viewer, shown))))
 }
@@ -190,6 +200,7 @@ async fn vote(
             csrf_token: String::new(),
             chosen: None,
             view: &view,
+            trust: TrustView::All,
         };
         return Ok(EmbedAnswer::Page((
             Status::Forbidden,
@@ -206,6 +217,7 @@ async fn vote(
             csrf_token: voter.csrf_token(&app.keys),
             chosen: None,
             view: &view,
+            trust: TrustView::All,
         };
         return Ok(EmbedAnswer::Page((
             Status::Forbidden,
@@ -262,6 +274,7 @@ async fn refused(
             .then(|| crate::domain::ballot::parse_ids(choice).ok())
             .flatten(),
         view: &view,
+        trust: TrustView::All,
     };
     let page = (status, render(app, viewer, shown));
     Ok(match err.retry_after_secs() {

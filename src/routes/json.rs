@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::Runoff;
+use crate::domain::{Runoff, Trust, TrustView};
 use crate::media::{Media, PublicImage};
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
@@ -128,12 +128,42 @@ pub struct ChoiceResult {
     pub percent: f64,
 }
 
+/// Ballots per trust level: how each was protected when it was cast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ByTrust {
+    /// Voter cookie only.
+    pub browser: i64,
+    /// Voter cookie plus the per-network window.
+    pub network: i64,
+    /// A signed-in account whose email is not verified.
+    pub account: i64,
+    /// A signed-in account with a verified email.
+    pub verified: i64,
+}
+
+impl ByTrust {
+    /// The ballots of each level in `counts`.
+    pub fn of(counts: &Counts) -> ByTrust {
+        ByTrust {
+            browser: counts.ballots_at(Trust::Cookie),
+            network: counts.ballots_at(Trust::Network),
+            account: counts.ballots_at(Trust::Account),
+            verified: counts.ballots_at(Trust::Verified),
+        }
+    }
+}
+
 /// Exact results.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Results {
-    /// Number of ballots (voters).
+    /// Number of ballots (voters) counted: all, or those of verified accounts (`trust`).
     pub total: i64,
     pub choices: Vec<ChoiceResult>,
+    /// Which ballots `total` and `choices` count: `all` (the default) or `verified` (accounts
+    /// with a verified email only; `?trust=verified`).
+    pub trust: String,
+    /// Every ballot per trust level, whichever `trust` is shown.
+    pub by_trust: ByTrust,
     /// When these counts were read (Unix milliseconds): they include every vote committed before.
     /// Of two results, the one with the later `as_of` is the newer.
     pub as_of: i64,
@@ -185,8 +215,9 @@ impl Results {
 }
 
 impl Results {
-    /// Results for every choice in display order.
-    pub fn new(counts: &Counts, choices: &[ChoiceRow]) -> Self {
+    /// Results for every choice in display order, counting the ballots `view` names.
+    pub fn new(all: &Counts, choices: &[ChoiceRow], view: TrustView) -> Self {
+        let counts = all.view(view);
         Results {
             total: counts.total,
             choices: choices
@@ -200,6 +231,8 @@ impl Results {
                     }
                 })
                 .collect(),
+            trust: view.as_str().into(),
+            by_trust: ByTrust::of(all),
             as_of: counts.as_of,
             ranked: None,
         }
@@ -248,8 +281,8 @@ pub struct Question {
 }
 
 impl Question {
-    /// The question as the caller sees it.
-    pub fn new(view: &PollView, media: &Media) -> Question {
+    /// The question as the caller sees it, its results counting the ballots `trust` names.
+    pub fn new(view: &PollView, media: &Media, trust: TrustView) -> Question {
         let q = &view.question;
         let image = |id: &Option<String>| {
             id.as_ref()
@@ -285,10 +318,10 @@ impl Question {
                 .collect(),
             image: image(&q.image_id),
             ballot: view.my_choices.clone().map(|choices| Ballot { choices }),
-            results: view
-                .results
-                .as_ref()
-                .map(|r| Results::new(r, &view.choices).with_runoff(view.runoff.as_ref())),
+            results: view.results.as_ref().map(|r| {
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|r| r.view(trust)))
+            }),
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::auth::client_ip::ClientIp;
 use crate::auth::voter::KnownVoter;
-use crate::domain::ResultsVisibility;
+use crate::domain::{ResultsVisibility, TrustView};
 use crate::error::{AppError, AppResult};
 use crate::routes::json::Results;
 use crate::routes::params::Qid;
@@ -38,14 +38,17 @@ struct LiveResults<'a> {
 /// any server shows within 1.5 s).
 const TICK: Duration = Duration::from_millis(500);
 
-#[get("/q/<id>/live")]
+/// `?trust=verified` streams the results of verified accounts only (with every level's totals).
+#[get("/q/<id>/live?<trust>")]
 async fn live(
     app: &AppState,
     voter: KnownVoter,
     ip: ClientIp,
     id: Qid,
+    trust: Option<&str>,
     mut shutdown: Shutdown,
 ) -> AppResult<EventStream![Event + 'static]> {
+    let trust = TrustView::from_query(trust)?;
     let slot = app.live.acquire(ip.key())?;
     // 404 for a question that does not exist, before the stream starts.
     let voter = voter.0.map(|v| v.key());
@@ -97,7 +100,8 @@ async fn live(
             let Some((status, counts, runoff)) = &now else { continue };
             let body = LiveResults {
                 status: status.as_str(),
-                results: Results::new(counts, &view.choices).with_runoff(runoff.as_ref()),
+                results: Results::new(counts, &view.choices, trust)
+                    .with_runoff(runoff.as_ref().map(|r| r.view(trust))),
             };
             let Ok(json) = serde_json::to_string(&body) else { continue };
             yield Event::data(json).event("results");

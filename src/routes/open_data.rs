@@ -18,11 +18,12 @@ use utoipa::ToSchema;
 
 use crate::auth::Voter;
 use crate::domain::poll::{results_hidden_reason, results_visible};
-use crate::domain::{Kind, PollStatus};
+use crate::domain::{Kind, PollStatus, TrustView};
 use crate::error::{AppError, AppResult};
 use crate::models::counts::Counts;
 use crate::models::poll::PollView;
 use crate::routes::admin::csv::{CsvFile, table};
+use crate::routes::json::ByTrust;
 use crate::routes::params::Qid;
 use crate::routes::views::{MaybeSaved, percent};
 use crate::services::reading::{Read, SavedCopy};
@@ -44,6 +45,11 @@ pub struct OpenResults {
     pub total: OpenTotal,
     /// Every choice in display order.
     pub choices: Vec<OpenChoice>,
+    /// Which ballots `total` and `choices` count: `all` (the default) or `verified` (accounts
+    /// with a verified email only; `?trust=verified`).
+    pub trust: String,
+    /// Every ballot per trust level, whichever `trust` is shown.
+    pub by_trust: ByTrust,
 }
 
 /// Which question.
@@ -83,10 +89,12 @@ impl OpenResults {
     /// absolute, `now` stands in for counts that do not say when they were read.
     pub fn new(
         view: &PollView,
-        counts: &Counts,
+        all: &Counts,
+        trust: TrustView,
         public_url: &str,
         now: DateTime<Utc>,
     ) -> OpenResults {
+        let counts = &all.view(trust);
         let q = &view.question;
         let generated = DateTime::from_timestamp_millis(counts.as_of)
             .filter(|_| counts.as_of > 0)
@@ -118,6 +126,8 @@ impl OpenResults {
                     }
                 })
                 .collect(),
+            trust: trust.as_str().into(),
+            by_trust: ByTrust::of(all),
         }
     }
 
@@ -179,6 +189,7 @@ async fn visible_results(
     app: &AppState,
     caller: BallotOwner,
     id: Qid,
+    trust: TrustView,
 ) -> AppResult<(OpenResults, Option<SavedCopy>)> {
     let Read { value: view, saved } = app.poll_view(*id, caller.0).await?;
     let visibility = view.question.visibility();
@@ -186,7 +197,10 @@ async fn visible_results(
     match &view.results {
         Some(counts) if results_visible(visibility, voted, view.status) => {
             let public = &app.config.site.public_url;
-            Ok((OpenResults::new(&view, counts, public, Utc::now()), saved))
+            Ok((
+                OpenResults::new(&view, counts, trust, public, Utc::now()),
+                saved,
+            ))
         }
         _ => Err(AppError::Forbidden {
             code: "results_hidden",
@@ -224,21 +238,28 @@ impl<'r> Responder<'r, 'static> for PlainError {
 
 /// The results of a question as CSV; 403 when they are not visible to the caller.
 #[utoipa::path(get, path = "/q/{id}/results.csv", tag = "open data",
-    params(("id" = i64, Path, description = "question id")),
+    params(("id" = i64, Path, description = "question id"),
+        ("trust" = Option<String>, Query, description = "all (default) or verified: count the ballots of verified accounts only (the file is then `beebeta-<id>-results-verified.csv`)")),
     responses(
         (status = 200, content_type = "text/csv", body = String, description = "RFC 4180 CSV (CRLF), sent as an attachment `beebeta-<id>-results.csv`. Header `question_id,choice_id,choice,votes,percent,voters,choices_picked,closed,generated_at`, then one row per choice in display order; `percent` is the share of voters with one decimal; `choices_picked` is empty for single-choice questions; `generated_at` is when the counts were read (UTC, RFC 3339). A cell starting with `=`, `+`, `-` or `@` is prefixed with `'`."),
         (status = 403, content_type = "text/plain", body = String, description = "results are not visible to the caller yet (the same rule as the question page: after voting, or after closing)"),
         (status = 404, description = "no such question (or it was hidden or deleted)"),
     ))]
-#[get("/q/<id>/results.csv", rank = 1)]
+#[get("/q/<id>/results.csv?<trust>", rank = 1)]
 pub async fn results_csv(
     app: &AppState,
     caller: BallotOwner,
     id: Qid,
+    trust: Option<&str>,
 ) -> Result<MaybeSaved<CsvFile>, PlainError> {
-    let (results, saved) = visible_results(app, caller, id).await?;
+    let trust = TrustView::from_query(trust).map_err(AppError::from)?;
+    let (results, saved) = visible_results(app, caller, id, trust).await?;
+    let suffix = match trust {
+        TrustView::All => "",
+        TrustView::Verified => "-verified",
+    };
     let file = CsvFile {
-        filename: format!("beebeta-{}-results.csv", id.get()),
+        filename: format!("beebeta-{}-results{suffix}.csv", id.get()),
         body: results.to_csv(),
     };
     Ok(MaybeSaved(file, saved))
@@ -246,19 +267,22 @@ pub async fn results_csv(
 
 /// The results of a question as JSON; 403 when they are not visible to the caller.
 #[utoipa::path(get, path = "/q/{id}/results.json", tag = "open data",
-    params(("id" = i64, Path, description = "question id")),
+    params(("id" = i64, Path, description = "question id"),
+        ("trust" = Option<String>, Query, description = "all (default) or verified: count the ballots of verified accounts only")),
     responses(
         (status = 200, body = OpenResults),
         (status = 403, body = crate::routes::json::ErrorBody, description = "results are not visible to the caller yet (`results_hidden`)"),
         (status = 404, body = crate::routes::json::ErrorBody),
     ))]
-#[get("/q/<id>/results.json", rank = 1)]
+#[get("/q/<id>/results.json?<trust>", rank = 1)]
 pub async fn results_json(
     app: &AppState,
     caller: BallotOwner,
     id: Qid,
+    trust: Option<&str>,
 ) -> AppResult<MaybeSaved<Json<OpenResults>>> {
-    let (results, saved) = visible_results(app, caller, id).await?;
+    let trust = TrustView::from_query(trust)?;
+    let (results, saved) = visible_results(app, caller, id, trust).await?;
     Ok(MaybeSaved(Json(results), saved))
 }
 
@@ -325,6 +349,7 @@ mod tests {
             total,
             by_choice: by.iter().copied().collect::<HashMap<_, _>>(),
             as_of,
+            ..Counts::default()
         }
     }
 
@@ -333,7 +358,7 @@ mod tests {
         let v = view("single", &["Tea", "Coffee", "Neither"], PollStatus::Open);
         let c = counts(3, &[(100, 2), (101, 1)], 1_796_464_800_123);
         let now = Utc::now();
-        let r = OpenResults::new(&v, &c, "https://beebeta.example/", now);
+        let r = OpenResults::new(&v, &c, TrustView::All, "https://beebeta.example/", now);
         assert_eq!(r.question.url, "https://beebeta.example/q/7/tea-or-coffee");
         assert_eq!(r.generated_at, "2026-12-05T10:00:00Z");
         assert!(!r.closed);
@@ -369,7 +394,7 @@ mod tests {
         );
         let c = counts(2, &[(100, 2), (101, 1), (102, 1)], 0);
         let now = DateTime::from_timestamp(1_796_464_800, 0).unwrap();
-        let r = OpenResults::new(&v, &c, "https://b.example", now);
+        let r = OpenResults::new(&v, &c, TrustView::All, "https://b.example", now);
         assert!(r.closed);
         assert_eq!(r.generated_at, "2026-12-05T10:00:00Z", "no read time: now");
         assert_eq!(r.total.choices_picked, Some(4));

@@ -10,13 +10,13 @@ use rocket_dyn_templates::{Metadata, Template, context};
 use crate::analytics::{Event, Tracker};
 use crate::auth::Voter;
 use crate::domain::poll::results_hidden_reason;
-use crate::domain::{FlagReason, FlagReport, PollStatus, Protection};
-use crate::error::{AppError, AppResult};
+use crate::domain::{FlagReason, FlagReport, PollStatus, Protection, TrustView};
+use crate::error::{AppError, AppResult, Link};
 use crate::models::poll::PollView;
 use crate::models::segment::SegmentRow;
 use crate::page_cache::PageCache;
 use crate::routes::breakdowns::{self, BreakdownBody};
-use crate::routes::params::Qid;
+use crate::routes::params::{Qid, no_such_option};
 use crate::routes::share::share_links;
 use crate::routes::viewer::{Viewer, Visitor};
 use crate::routes::views::{
@@ -72,6 +72,11 @@ pub struct Extras {
     pub segments: Vec<SegmentRow>,
     /// The breakdown asked for with `?by=`.
     pub breakdown: Option<BreakdownBody>,
+    /// Which ballots the results count (`?trust=`).
+    pub trust: TrustView,
+    /// The address the results' "All votes / Verified accounts only" links point at (the page's
+    /// own when `None`).
+    pub results_base: Option<String>,
 }
 
 /// Renders the question page for this voter (also used to re-show it after a refused vote).
@@ -105,6 +110,8 @@ pub fn page_context(
         chosen,
         segments,
         breakdown,
+        trust,
+        results_base,
     } = extras;
     let media = &app.media;
     let image_of = |id: &Option<String>| {
@@ -130,10 +137,10 @@ pub fn page_context(
     } else {
         (true, None)
     };
-    let results = view
-        .results
-        .as_ref()
-        .map(|r| ResultsPartial::new(r, &view.choices, &mine));
+    let results = view.results.as_ref().map(|r| {
+        let base = results_base.unwrap_or_else(|| q.path());
+        ResultsPartial::new(r, &view.choices, &mine, trust, &base)
+    });
     let hidden = results_hidden_reason(q.visibility(), view.my_choices.is_some(), view.status);
     let choices: Vec<_> = view
         .choices
@@ -230,7 +237,7 @@ pub fn page_context(
             csrf_token,
             results,
             ranked: super::ranked::form(view, &selected),
-            runoff: super::ranked::results(view),
+            runoff: super::ranked::results(view, trust),
             results_hidden_reason: hidden,
             share: share_links(&canonical, &q.title),
             manage,
@@ -273,8 +280,34 @@ pub enum PageOrRedirect {
     Unavailable(Template, rocket::http::Header<'static>),
 }
 
-// `?by=` is read from the URI rather than declared, so that the route's template (metrics and
-// analytics label requests with it) stays `/q/<id>/<slug>`.
+/// The results view a page's `?trust=` asks for (read from its URI, see [`trust_of_query`]).
+pub fn trust_of(uri: &Origin<'_>, base: &str) -> AppResult<TrustView> {
+    let given = uri.query().and_then(|q| {
+        q.segments()
+            .filter(|(name, _)| *name == "trust")
+            .map(|(_, value)| value)
+            .last()
+    });
+    trust_of_query(given, base)
+}
+
+/// The results view `?trust=` asks for on the page at `base`; a value out of the set is a page
+/// that does not exist (404), linking the two that do.
+pub fn trust_of_query(given: Option<&str>, base: &str) -> AppResult<TrustView> {
+    TrustView::from_query(given).map_err(|_| {
+        no_such_option(
+            "a way to count the results",
+            given,
+            TrustView::ALL.iter().map(|v| match v {
+                TrustView::All => Link::new(v.label(), base),
+                TrustView::Verified => Link::new(v.label(), format!("{base}?trust=verified")),
+            }),
+        )
+    })
+}
+
+// `?by=` and `?trust=` are read from the URI rather than declared, so that the route's template
+// (metrics and analytics label requests with it) stays `/q/<id>/<slug>`.
 #[get("/q/<id>/<slug>", rank = 3)]
 async fn show(
     app: &AppState,
@@ -287,6 +320,7 @@ async fn show(
 ) -> AppResult<MaybeSaved<PageOrRedirect>> {
     let by = breakdowns::by_of(uri);
     let by = by.as_deref();
+    let trust = trust_of(uri, uri.path().as_str())?;
     let Visitor {
         viewer,
         voter,
@@ -298,8 +332,10 @@ async fn show(
     // A visitor who cannot have a ballot (no voter cookie yet) and has no session or flash
     // gets the page last rendered for this address, without any read (see `page_cache`).
     let address = PageCache::address(("question", id.get(), slug));
-    // A breakdown (`?by=`) is rendered for this request, never from or into the page cache.
-    let anonymous = flash.is_none() && viewer.user().is_none() && by.is_none();
+    // A breakdown (`?by=`) or the verified-only results (`?trust=verified`) are rendered for this
+    // request, never from or into the page cache.
+    let anonymous =
+        flash.is_none() && viewer.user().is_none() && by.is_none() && trust == TrustView::All;
     if anonymous
         && voter.ballot_key().is_none()
         && let Some(html) = pages.recent(address, &voter.csrf_token(keys))
@@ -357,6 +393,8 @@ async fn show(
         chosen: None,
         segments,
         breakdown,
+        trust,
+        results_base: None,
     };
     let page = render_page(app, &viewer, &view, &voter, extras);
     Ok(MaybeSaved(PageOrRedirect::Page(page), saved))

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::domain::Runoff;
+use crate::domain::{Runoff, TrustView};
 use crate::models::choice::ChoiceRow;
 use crate::models::poll::PollView;
 use crate::routes::views::percent;
@@ -88,10 +88,11 @@ pub struct RunoffPartial {
     chart: String,
 }
 
-/// The runoff section of a ranked question whose results are visible.
-pub fn results(view: &PollView) -> Option<RunoffPartial> {
+/// The runoff section of a ranked question whose results are visible, in the results' view
+/// (all votes, or verified accounts only).
+pub fn results(view: &PollView, trust: TrustView) -> Option<RunoffPartial> {
     let runoff = view.runoff.as_ref()?;
-    Some(partial(runoff, &view.choices))
+    Some(partial(runoff.view(trust), &view.choices))
 }
 
 fn partial(runoff: &Runoff, choices: &[ChoiceRow]) -> RunoffPartial {

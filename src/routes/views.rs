@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::domain::PollStatus;
+use crate::domain::{PollStatus, Trust, TrustView};
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
@@ -81,6 +81,8 @@ pub struct ItemPartial {
     excerpt: Option<String>,
     kind: String,
     image: Option<crate::media::PublicImage>,
+    /// A ranked question's winner, when everyone may see its results.
+    winner: Option<crate::models::ranking::Winner>,
 }
 
 impl ItemPartial {
@@ -106,6 +108,7 @@ impl ItemPartial {
             author_deleted: q.author_deleted,
             excerpt: q.description.as_deref().map(|d| excerpt(d, 160)),
             kind: q.kind.clone(),
+            winner: s.winner.clone(),
         }
     }
 }
@@ -144,17 +147,33 @@ pub struct ResultBar {
 /// The results section of a question page.
 #[derive(Debug, Serialize)]
 pub struct ResultsPartial {
-    /// Voters (ballots).
+    /// Voters (ballots) counted in this view.
     total: i64,
-    /// Choices picked, over all ballots: more than `total` when voters may pick several.
+    /// Choices picked, over the ballots counted: more than `total` when voters may pick several.
     selections: i64,
     choices: Vec<ResultBar>,
     as_of: i64,
+    /// Which ballots are counted: `all` or `verified`.
+    trust: &'static str,
+    /// Every ballot, and those of verified accounts (the line under the toggle).
+    all_total: i64,
+    verified_total: i64,
+    /// Where the toggle's two views are (the page's or the embed's address).
+    all_url: String,
+    verified_url: String,
 }
 
 impl ResultsPartial {
-    /// Builds bars for every choice in display order.
-    pub fn new(counts: &Counts, choices: &[ChoiceRow], mine: &[i64]) -> ResultsPartial {
+    /// Builds bars for every choice in display order, counting the ballots `trust` names; `base`
+    /// is the address the page's toggle links to (`?trust=verified` for the verified view).
+    pub fn new(
+        all: &Counts,
+        choices: &[ChoiceRow],
+        mine: &[i64],
+        trust: TrustView,
+        base: &str,
+    ) -> ResultsPartial {
+        let counts = &all.view(trust);
         let top = counts.by_choice.values().copied().max().unwrap_or(0);
         let rows = choices
             .iter()
@@ -175,6 +194,11 @@ impl ResultsPartial {
             selections: counts.by_choice.values().sum(),
             choices: rows,
             as_of: counts.as_of,
+            trust: trust.as_str(),
+            all_total: all.total,
+            verified_total: all.ballots_at(Trust::Verified),
+            all_url: base.to_string(),
+            verified_url: format!("{base}?trust=verified"),
         }
     }
 }

@@ -33,7 +33,7 @@ use chrono::NaiveDateTime;
 
 use crate::cache::{Cache, Keep};
 use crate::db::{Db, Work};
-use crate::domain::{Kind, Page, SearchTerms, runoff};
+use crate::domain::{Kind, Page, SearchTerms};
 use crate::error::{AppError, AppResult, search_too_broad};
 use crate::models::counts::{self, Counts};
 use crate::models::listing::{self, ListQuery, ListView};
@@ -162,8 +162,10 @@ fn question_key(id: i64) -> String {
     format!("q:{id}")
 }
 
+/// A question's counts. (`ct:`: counts with their trust levels; servers of the version before kept
+/// counts without them under `c:`, which this version never reads.)
 fn counts_key(id: i64) -> String {
-    format!("c:{id}")
+    format!("ct:{id}")
 }
 
 async fn blocking<T: Send + 'static>(
@@ -292,10 +294,7 @@ fn add_runoff(
     }
     let id = view.question.id;
     let choices: Vec<i64> = view.choices.iter().map(|c| c.id).collect();
-    let build = || {
-        db.run_blocking(|c| Ok(ranking::tallies(c, id)?))
-            .map(|tallies| runoff::count(&choices, &tallies))
-    };
+    let build = || db.run_blocking(|c| Ok(ranking::count(c, id, &choices)?));
     view.runoff = Some(match fresh {
         true => build()?,
         false => cached(

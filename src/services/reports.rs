@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::cache::Cache;
 use crate::db::Db;
-use crate::domain::report::{ReportRange, ReportWindow};
+use crate::domain::report::{ReportRange, ReportWindow, unusual_network_share};
 use crate::error::{AppError, AppResult};
 use crate::models::report::{self, SiteHour, TopBy, TopQuestion, TopTag};
 
@@ -239,6 +239,56 @@ pub struct Report {
     /// a range that ends later).
     #[serde(default)]
     pub previous: Totals,
+    /// Top questions whose ballots of the period came in an unusual share from one client
+    /// network (`domain::report::unusual_network_share`), most concentrated first.
+    #[serde(default)]
+    pub unusual_networks: Vec<UnusualNetwork>,
+}
+
+/// A top question of the period whose ballots came in an unusual share from one network.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct UnusualNetwork {
+    /// The question.
+    pub id: i64,
+    /// Its title.
+    pub title: String,
+    /// Its slug (the page's address).
+    pub slug: String,
+    /// Its ballots cast in the period.
+    pub ballots: i64,
+    /// The most of them cast from one network.
+    pub top_network: i64,
+    /// `top_network` as a percentage of `ballots`, one decimal.
+    pub percent: f64,
+}
+
+/// The top questions (by votes or by views) whose ballots of `[start, end)` are concentrated in
+/// one network, most concentrated first.
+fn unusual_networks(
+    c: &mut crate::db::AnyConnection,
+    top: &[&TopQuestion],
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> AppResult<Vec<UnusualNetwork>> {
+    let mut ids: Vec<i64> = top.iter().map(|q| q.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let named: HashMap<i64, &TopQuestion> = top.iter().map(|q| (q.id, *q)).collect();
+    let mut flagged: Vec<UnusualNetwork> = report::network_shares(c, &ids, start, end)?
+        .into_iter()
+        .filter(|s| unusual_network_share(s.top_network, s.ballots))
+        .filter_map(|s| Some((s, *named.get(&s.question_id)?)))
+        .map(|(s, q)| UnusualNetwork {
+            id: s.question_id,
+            title: q.title.clone(),
+            slug: q.slug.clone(),
+            ballots: s.ballots,
+            top_network: s.top_network,
+            percent: (s.top_network as f64 * 1000.0 / s.ballots as f64).round() / 10.0,
+        })
+        .collect();
+    flagged.sort_by(|a, b| b.percent.total_cmp(&a.percent).then(a.id.cmp(&b.id)));
+    Ok(flagged)
 }
 
 impl Report {
@@ -318,6 +368,11 @@ pub fn build_at(
         heatmap[wd][row.hour.hour() as usize] += row.page_views + row.votes;
     }
     let (questions_by_votes, questions_by_views) = report::top_questions_both(c, s, e, h)?;
+    let top: Vec<&TopQuestion> = questions_by_votes
+        .iter()
+        .chain(&questions_by_views)
+        .collect();
+    let unusual_networks = unusual_networks(c, &top, s, e)?;
     Ok(Report {
         range: range.clone(),
         questions_by_votes,
@@ -327,6 +382,7 @@ pub fn build_at(
         series,
         heatmap,
         previous,
+        unusual_networks,
     })
 }
 
@@ -579,6 +635,7 @@ mod tests {
             series: vec![],
             heatmap: vec![vec![0; 24]; 7],
             previous: Totals::default(),
+            unusual_networks: vec![],
         }
     }
 

@@ -6,12 +6,22 @@
 
   var HIDDEN_TEXT = "Results are shown after you vote.";
 
+  /* Which ballots the results count on this page: "verified" with ?trust=verified, else "all". */
+  function trustView() {
+    var m = /[?&]trust=([^&#]*)/.exec(window.location.search);
+    return m && m[1] === "verified" ? "verified" : "all";
+  }
+
+  function trustQuery() {
+    return trustView() === "verified" ? "?trust=verified" : "";
+  }
+
   function apiVoteUrl(id) {
-    return "/api/v1/questions/" + encodeURIComponent(id) + "/vote";
+    return "/api/v1/questions/" + encodeURIComponent(id) + "/vote" + trustQuery();
   }
 
   function apiResultsUrl(id) {
-    return "/api/v1/questions/" + encodeURIComponent(id) + "/results";
+    return "/api/v1/questions/" + encodeURIComponent(id) + "/results" + trustQuery();
   }
 
   /* 42.5 -> "42.5", 100 -> "100", 0 -> "0", 33.3333 -> "33.3" */
@@ -220,6 +230,7 @@
     clearBody(section, title);
     var total = Number(results.total) || 0;
     section.setAttribute("data-total", String(total));
+    var everyone = appendTrust(section, results, total);
 
     var list = el("ol", "result-list");
     choices.forEach(function (c) {
@@ -274,18 +285,60 @@
       section.appendChild(el("p", "results-total", votesText(total) + " in total"));
     }
     appendDownloads(section);
-    // Keep the header's vote count in step with the results.
+    // Keep the header's vote count (of every ballot) in step with the results.
     var headerVotes = document.querySelector(".question-head .votes");
     if (headerVotes) {
-      headerVotes.textContent = votesText(total);
+      headerVotes.textContent = votesText(everyone);
     }
   }
 
-  function refreshResults(id, form) {
+  /* "All votes | Verified accounts only" and "N votes, M from verified accounts", as the page
+     renders them; returns the number of every ballot. */
+  function appendTrust(section, results, total) {
+    var levels = results.by_trust;
+    if (!levels || typeof levels !== "object") {
+      return total;
+    }
+    var everyone = 0;
+    ["browser", "network", "account", "verified"].forEach(function (k) {
+      everyone += Number(levels[k]) || 0;
+    });
+    var verified = Number(levels.verified) || 0;
+    var view = results.trust === "verified" ? "verified" : "all";
+    var base = window.location.pathname;
+    var nav = el("nav", "trust-toggle");
+    nav.setAttribute("aria-label", "Which votes to count");
+    [["all", "All votes", base], ["verified", "Verified accounts only", base + "?trust=verified"]].forEach(function (v) {
+      var a = el("a", "", v[1]);
+      a.href = v[2];
+      a.setAttribute("data-trust", v[0]);
+      if (v[0] === view) {
+        a.setAttribute("aria-current", "true");
+      }
+      if (v[0] === "verified") {
+        a.rel = "nofollow";
+      }
+      nav.appendChild(a);
+    });
+    section.appendChild(nav);
+    var line = votesText(everyone) + ", " + verified + " from verified accounts";
+    if (view === "verified") {
+      line += ": the bars count those " + verified + " only";
+    }
+    section.appendChild(el("p", "trust-totals", line + "."));
+    return everyone;
+  }
+
+  /* Reads the results again (after a withdrawal). Counts are cached for half a second, so the
+     answer may have been read before what the page shows (e.g. the visitor's own vote a moment
+     ago): then it is asked again a little later, a few times, rather than left to the live
+     stream, which never sends counts it already sent. */
+  function refreshResults(id, form, retries) {
     var section = resultsSection();
     if (!section) {
       return Promise.resolve();
     }
+    var left = retries === undefined ? 3 : retries;
     return fetch(apiResultsUrl(id), {
       method: "GET",
       credentials: "same-origin",
@@ -294,9 +347,17 @@
       .then(function (resp) {
         if (resp.status === 200) {
           return readJson(resp).then(function (data) {
-            if (data) {
-              renderResults(section, data, [], choiceLabels(form));
+            if (!data) {
+              return;
             }
+            var shown = Number(section.getAttribute("data-as-of")) || 0;
+            if (left > 0 && shown && (Number(data.as_of) || 0) < shown) {
+              window.setTimeout(function () {
+                refreshResults(id, form, left - 1);
+              }, 700);
+              return;
+            }
+            renderResults(section, data, [], choiceLabels(form));
           });
         }
         if (resp.status === 403) {
@@ -596,7 +657,7 @@
       return;
     }
     var id = article.getAttribute("data-question");
-    var source = new window.EventSource("/q/" + encodeURIComponent(id) + "/live");
+    var source = new window.EventSource("/q/" + encodeURIComponent(id) + "/live" + trustQuery());
     source.addEventListener("results", function (ev) {
       var data;
       try {

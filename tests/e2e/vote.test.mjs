@@ -438,6 +438,69 @@ test("with JavaScript: vote and withdraw update #results in place", { timeout: T
   }
 });
 
+test("results by trust: the toggle shows verified accounts only, and a JS vote keeps the view", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    const [A] = question.choices;
+    await page.goto(question.path, { waitUntil: "load" });
+    const allA = await shownVotes(page, A);
+    const totalsAll = await page.locator("#results .trust-totals").textContent();
+    const m = /(\d+) votes?, (\d+) from verified accounts/.exec(totalsAll);
+    assert.ok(m, `the totals line says how many are verified: ${totalsAll}`);
+    const [everyone, verified] = [Number(m[1]), Number(m[2])];
+
+    // The toggle is a plain link to ?trust=verified.
+    await page.locator('#results .trust-toggle a[data-trust="verified"]').click();
+    await page.waitForURL((u) => u.search === "?trust=verified");
+    assert.equal(
+      await page.locator('#results .trust-toggle a[aria-current="true"]').getAttribute("data-trust"),
+      "verified",
+    );
+    const verifiedA = await shownVotes(page, A);
+    assert.ok(verifiedA <= allA, "verified votes are a part of all votes");
+    const counted = await page.locator("#results").getAttribute("data-total");
+    assert.equal(Number(counted), verified, "the bars count the verified ballots only");
+
+    // An anonymous vote with JavaScript: the answer is read in the same view (?trust=verified),
+    // so the verified bars stay, and the line counts one more vote in all.
+    const put = page.waitForResponse(
+      (r) => r.request().method() === "PUT" && new URL(r.url()).pathname === `/api/v1/questions/${question.id}/vote`,
+    );
+    await choiceInput(page, A).check();
+    await page.locator("form.vote-form button[type=submit]").click();
+    const resp = await put;
+    assert.equal(resp.status(), 200);
+    assert.equal(new URL(resp.url()).search, "?trust=verified", "the vote asks for the page's view");
+    await page.waitForFunction(
+      (n) => /^\s*(\d+) votes?/.exec(document.querySelector("#results .trust-totals")?.textContent || "")?.[1] === String(n),
+      everyone + 1,
+      { timeout: STEP_TIMEOUT },
+    );
+    assert.equal(await shownVotes(page, A), verifiedA, "a cookie's vote is not a verified one");
+    assert.equal(
+      await page.locator('#results .trust-toggle a[aria-current="true"]').getAttribute("data-trust"),
+      "verified",
+      "the view is kept after the vote",
+    );
+
+    // Withdraw again (the other tests start from the demo's counts).
+    const del = page.waitForResponse((r) => r.request().method() === "DELETE");
+    await page.locator("form.withdraw-form button[type=submit]").click();
+    assert.ok([200, 204].includes((await del).status()));
+    await page.waitForFunction(
+      (n) => /^\s*(\d+) votes?/.exec(document.querySelector("#results .trust-totals")?.textContent || "")?.[1] === String(n),
+      everyone,
+      { timeout: STEP_TIMEOUT },
+    );
+    assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  } finally {
+    await context.close();
+  }
+});
+
 test("API agrees with the page for the same browser; screenshot after a JS vote", { timeout: TEST_TIMEOUT }, async () => {
   const context = await newContext();
   try {

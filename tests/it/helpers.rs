@@ -374,6 +374,11 @@ impl TestApp {
                     (ballots_n, &per_choice),
                     "the slotted counters equal the ledger"
                 );
+                let by_level = beebeta::models::counts::ledger(c, qid)?;
+                assert_eq!(
+                    counters.by_trust, by_level.by_trust,
+                    "each trust level's counters equal its ledger rows"
+                );
                 // Ranked ballots: one ranking each, whose first choice is the ballot's vote row,
                 // and the ranking counters (by trust) equal the ledger's rankings.
                 use beebeta::db::schema::rankings;
@@ -737,16 +742,16 @@ impl TestApp {
             .await
     }
 
-    /// Marks a user's email as not verified (as after a change of address).
+    /// Marks a user's email as not verified (as after a change of address: their ballots count
+    /// as an account's again).
     pub async fn unverify_email(&self, name: &str) {
         let uid = self.user_id(name).await;
         self.db
             .write(move |c| {
                 use beebeta::db::schema::users;
                 use diesel::prelude::*;
-                diesel::update(users::table.find(uid))
-                    .set(users::email_verified_at.eq(None::<chrono::NaiveDateTime>))
-                    .execute(c)?;
+                let email: String = users::table.find(uid).select(users::email).first(c)?;
+                beebeta::models::user::set_email(c, uid, &email)?;
                 Ok(())
             })
             .await

@@ -18,7 +18,11 @@ backend_tests!(
 );
 
 /// Reads from a stream until `want` shows up in what was read, or `within` passes.
-async fn read_until(r: &mut LocalResponse<'_>, want: &str, within: Duration) -> (bool, String) {
+pub(crate) async fn read_until(
+    r: &mut LocalResponse<'_>,
+    want: &str,
+    within: Duration,
+) -> (bool, String) {
     let mut seen = String::new();
     let deadline = rocket::tokio::time::Instant::now() + within;
     let mut buf = [0u8; 4096];

@@ -32,6 +32,7 @@ mod search;
 mod security;
 mod sentry;
 mod telemetry;
+mod trust;
 mod visibility;
 mod voting;
 mod your_data;

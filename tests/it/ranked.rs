@@ -91,6 +91,14 @@ async fn api_rounds_of_a_hand_worked_count(b: Backend) {
     assert!(page.contains("class=\"runoff-table\""));
     assert!(page.contains("<svg") && page.contains("runoff-chart"));
     assert!(page.contains("<strong>B</strong> wins"));
+    // List pages show the winner and its final-round share (11 of 19 counted: 57.9 %).
+    let (_, list) = app.get("/new").await;
+    assert!(
+        list.contains(
+            "Instant runoff: <strong>B</strong> leads with 57.9% in the final round (3 rounds)"
+        ),
+        "{list}"
+    );
 }
 
 /// Rankings that repeat a choice, name another question's choice, are longer than `max_ranks`
@@ -277,6 +285,20 @@ async fn adopted_rankings_and_visibility(b: Backend) {
         trusts.contains(&0),
         "the stranger's ballot stays a browser's"
     );
+    // The adopted ballot is a verified account's: the verified-only count has it alone.
+    let uri = format!("/api/v1/questions/{qid}/results?trust=verified");
+    let (s, r) = app.get(&uri).await;
+    assert_eq!(s, Status::Ok);
+    let r: serde_json::Value = serde_json::from_str(&r).unwrap();
+    assert_eq!(r["rounds"][0]["counts"][ids[0].to_string()], 1, "{r}");
+    assert_eq!(r["rounds"][0]["counts"][ids[2].to_string()], 0, "{r}");
+    assert_eq!(r["winner"], ids[0]);
+    // An email no longer verified moves the ranking out of the verified count, with its votes.
+    app.unverify_email("ranker").await;
+    app.ledger(qid).await;
+    let r: serde_json::Value = serde_json::from_str(&app.get(&uri).await.1).unwrap();
+    assert_eq!(r["winner"], serde_json::Value::Null, "{r}");
+    assert!(beebeta_counters(&app, qid).await.contains(&2));
 }
 
 async fn beebeta_counters(app: &TestApp, qid: i64) -> Vec<i16> {

@@ -22,7 +22,7 @@ pub use deletion::{DeletionRefusal, QuestionsAfter};
 pub use draft::{DraftInput, QuestionDraft};
 pub use flag::{FlagReason, FlagRefusal, FlagReport, FlagResolution};
 pub use listing::{Page, Sort, Window};
-pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust};
+pub use poll::{Kind, ManageRefusal, PollStatus, Protection, ResultsVisibility, Trust, TrustView};
 pub use runoff::{Round, Runoff};
 pub use search::{SearchDocument, SearchSort, SearchTerms, StatusFilter, Term};
 pub use segment::{SegmentDraft, SegmentValue};

@@ -97,6 +97,44 @@ string_enum! {
 }
 
 string_enum! {
+    /// Which ballots results count (`?trust=`): every ballot, or those of verified accounts only.
+    #[derive(Default)]
+    TrustView as "trust" {
+        /// Every ballot, however it was protected.
+        #[default]
+        All = "all",
+        /// Ballots of accounts with a verified email.
+        Verified = "verified",
+    }
+}
+
+impl TrustView {
+    /// The one trust level this view counts, or `None` for all of them.
+    pub fn level(self) -> Option<Trust> {
+        match self {
+            TrustView::All => None,
+            TrustView::Verified => Some(Trust::Verified),
+        }
+    }
+
+    /// The view a query parameter asks for: absent or empty is all votes.
+    pub fn from_query(value: Option<&str>) -> Result<TrustView, Invalid> {
+        match value {
+            None | Some("") => Ok(TrustView::All),
+            Some(v) => TrustView::parse(v),
+        }
+    }
+
+    /// How the view is named on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            TrustView::All => "All votes",
+            TrustView::Verified => "Verified accounts only",
+        }
+    }
+}
+
+string_enum! {
     /// Whether a question takes votes.
     PollStatus as "status" { Open = "open", Closed = "closed" }
 }

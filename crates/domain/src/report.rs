@@ -230,9 +230,36 @@ impl ModerationReason {
     }
 }
 
+/// When the admin report flags a question's ballots as concentrated in one client network: that
+/// network cast at least [`UNUSUAL_NETWORK_MIN`] of the question's ballots in the period and at
+/// least [`UNUSUAL_NETWORK_PERCENT`] % of them. Ordinary questions draw their voters from many
+/// networks; an office or a campus can still pass the bar, so the report flags for a look and acts
+/// on nothing.
+pub fn unusual_network_share(top_network: i64, ballots: i64) -> bool {
+    ballots > 0
+        && top_network >= UNUSUAL_NETWORK_MIN
+        && top_network * 100 >= UNUSUAL_NETWORK_PERCENT * ballots
+}
+
+/// The fewest ballots from one network that [`unusual_network_share`] flags.
+pub const UNUSUAL_NETWORK_MIN: i64 = 20;
+/// The share of a question's ballots (percent) from one network that [`unusual_network_share`]
+/// flags.
+pub const UNUSUAL_NETWORK_PERCENT: i64 = 25;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusual_network_shares() {
+        assert!(!unusual_network_share(0, 0));
+        assert!(!unusual_network_share(19, 19), "too few to tell");
+        assert!(unusual_network_share(20, 80), "a quarter");
+        assert!(!unusual_network_share(20, 81), "under a quarter");
+        assert!(unusual_network_share(300, 1000));
+        assert!(!unusual_network_share(100, 1000));
+    }
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()

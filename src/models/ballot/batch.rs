@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Abort, VoteOutcome, VoteRequest, Voted, apply_vote, apply_withdraw};
+use super::{Abort, VoteOutcome, VoteRequest, Voted, apply_vote, apply_withdraw, ballot_deltas};
 use crate::db::prepared::{Statement, by_backend, timestamp};
 use crate::db::schema::{ballots, choices, questions};
 use crate::db::write_transaction;
@@ -23,7 +23,7 @@ use crate::db::{AnyConnection, in_padded};
 use crate::domain::ballot::{check_vote, trust_of};
 use crate::domain::runoff::ranking_key;
 use crate::domain::{BallotChoices, Kind, Protection, VoteRefusal};
-use crate::models::counts;
+use crate::models::counts::{self, Delta};
 use crate::models::question::{self, QuestionRow};
 use crate::models::ranking;
 
@@ -135,7 +135,7 @@ pub fn apply_batch(
     write_transaction(conn, |c| {
         let ctx = Context::load(c, ops)?;
         let mut results: Vec<Option<InBatch>> = ops.iter().map(|_| None).collect();
-        let mut deltas: Vec<(i64, i64, i64)> = Vec::new();
+        let mut deltas: Vec<(i64, Delta)> = Vec::new();
         new_ballots(c, ops, &ctx, &mut results, &mut deltas)?;
         let mut deferred: HashSet<i64> = HashSet::new();
         for (op, result) in ops.iter().zip(results.iter_mut()) {
@@ -159,12 +159,12 @@ pub fn apply_batch(
                     continue;
                 }
                 BallotOp::Vote(req) => apply_vote(c, q, ids, req).map(|(voted, d)| {
-                    deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
+                    deltas.extend(d.into_iter().map(|d| (qid, d)));
                     Applied::Voted(voted)
                 }),
                 BallotOp::Withdraw { voter, now, .. } => {
                     apply_withdraw(c, q, voter, *now).map(|(had, d)| {
-                        deltas.extend(d.into_iter().map(|(choice, n)| (qid, choice, n)));
+                        deltas.extend(d.into_iter().map(|d| (qid, d)));
                         Applied::Withdrawn(had)
                     })
                 }
@@ -196,7 +196,7 @@ fn new_ballots(
     ops: &[&BallotOp],
     ctx: &Context,
     results: &mut [Option<InBatch>],
-    deltas: &mut Vec<(i64, i64, i64)>,
+    deltas: &mut Vec<(i64, Delta)>,
 ) -> QueryResult<()> {
     let mut seen: HashMap<(i64, &str), usize> = HashMap::new();
     for op in ops {
@@ -241,9 +241,8 @@ fn new_ballots(
             trust.as_str(),
             at
         ]));
-        deltas.push((q.id, counts::BALLOTS, 1));
+        deltas.extend(ballot_deltas(trust, choices.counted(q.kind()), 1).map(|d| (q.id, d)));
         for choice in choices.counted(q.kind()) {
-            deltas.push((q.id, *choice, 1));
             vote_rows.push(serde_json::json!([req.question_id, req.voter.key, choice]));
         }
         if q.kind() == Kind::Ranked {

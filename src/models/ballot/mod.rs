@@ -33,7 +33,7 @@ use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, is_retryable, last_insert_id, retry, transaction};
 use crate::domain::ballot::{check_vote, check_withdraw, trust_of};
 use crate::domain::{Kind, Protection, Trust, VoteRefusal};
-use crate::models::counts;
+use crate::models::counts::{self, Delta};
 use crate::models::question::{self, QuestionRow};
 use crate::models::ranking;
 
@@ -127,8 +127,8 @@ pub struct Voted {
     pub choices: Vec<i64>,
 }
 
-/// Counter changes of one question: `(choice id or counts::BALLOTS, +1 or -1)`.
-type Deltas = Vec<(i64, i64)>;
+/// Counter changes of one question.
+type Deltas = Vec<Delta>;
 
 /// Tries of a single vote or withdrawal that keeps colliding with concurrent ones.
 const ATTEMPTS: u32 = 10;
@@ -221,11 +221,10 @@ fn apply_vote(
     // kept beside them (`models::ranking`).
     let new = chosen.counted(kind).to_vec();
     let ranked = (kind == Kind::Ranked).then(|| chosen.ids().to_vec());
-    let trust = trust_of(protection, req.voter.user_id, req.voter.verified);
     let (outcome, deltas) = match ballot_id(c, q.id, &req.voter.key)? {
         Some(ballot_id) => {
             lock_ballot(c, ballot_id, req.now)?;
-            let old = locked_choices(c, ballot_id)?;
+            let (trust, old) = locked_ballot(c, ballot_id)?;
             let old_ranking = match &ranked {
                 Some(_) => ranking::locked(c, ballot_id)?,
                 None => None,
@@ -244,8 +243,8 @@ fn apply_vote(
             insert_votes(c, ballot_id, q.id, &new, req.now)?;
             let deltas = old
                 .iter()
-                .map(|c| (*c, -1))
-                .chain(new.iter().map(|c| (*c, 1)))
+                .map(|c| Delta::new(*c, trust, -1))
+                .chain(new.iter().map(|c| Delta::new(*c, trust, 1)))
                 .collect();
             (VoteOutcome::Changed, deltas)
         }
@@ -264,6 +263,7 @@ fn apply_vote(
                     return Err(Abort::Refused(VoteRefusal::NetworkLimit));
                 }
             }
+            let trust = trust_of(protection, req.voter.user_id, req.voter.verified);
             diesel::insert_into(ballots::table)
                 .values((
                     ballots::question_id.eq(q.id),
@@ -280,9 +280,7 @@ fn apply_vote(
             if let Some(r) = &ranked {
                 ranking::insert(c, q.id, ballot_id, r, trust)?;
             }
-            let deltas = std::iter::once((counts::BALLOTS, 1))
-                .chain(new.iter().map(|c| (*c, 1)))
-                .collect();
+            let deltas = ballot_deltas(trust, &new, 1).collect();
             (VoteOutcome::Created, deltas)
         }
     };
@@ -308,27 +306,68 @@ fn lock_ballot(c: &mut AnyConnection, ballot_id: i64, now: NaiveDateTime) -> Que
 }
 
 #[derive(QueryableByName)]
-struct ChoiceIdRow {
+struct LockedRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    choice_id: i64,
+    question_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    trust: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    choice_id: Option<i64>,
 }
 
-/// The choices of a ballot whose row this transaction has locked, read with a locking read: an
-/// InnoDB plain SELECT would read the transaction's older snapshot and miss a change committed
-/// meanwhile, and the counters would then subtract the wrong choices. (SQLite has one writer at
-/// a time, so a plain read is current.)
-fn locked_choices(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Vec<i64>> {
+/// A ballot read with a locking read: its question, trust level and choices.
+struct Locked {
+    question_id: i64,
+    trust: Trust,
+    choices: Vec<i64>,
+}
+
+/// Locks a ballot (if this transaction has not yet) and reads its question, trust level and
+/// choices with a locking read: an InnoDB plain SELECT would read the transaction's older
+/// snapshot and miss a change committed meanwhile (new choices, or a new level when the account
+/// verified its email), and the counters would then move the wrong counts. (SQLite has one writer
+/// at a time, so a plain read is current.) `None` if the ballot is gone.
+fn read_locked(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Option<Locked>> {
     let lock = match c {
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(_) => " FOR UPDATE",
         AnyConnection::Sqlite(_) => "",
     };
-    diesel::sql_query(format!(
-        "SELECT choice_id FROM votes WHERE ballot_id = ? ORDER BY choice_id{lock}"
+    let rows = diesel::sql_query(format!(
+        "SELECT b.question_id, b.trust, v.choice_id FROM ballots b \
+         LEFT JOIN votes v ON v.ballot_id = b.id WHERE b.id = ? ORDER BY v.choice_id{lock}"
     ))
     .bind::<diesel::sql_types::BigInt, _>(ballot_id)
-    .load::<ChoiceIdRow>(c)
-    .map(|rows| rows.into_iter().map(|r| r.choice_id).collect())
+    .load::<LockedRow>(c)?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Locked {
+        question_id: first.question_id,
+        trust: stored_trust(&first.trust)?,
+        choices: rows.iter().filter_map(|r| r.choice_id).collect(),
+    }))
+}
+
+/// The trust level and choices of a ballot this transaction has locked (see [`read_locked`]); if
+/// it is gone, it was withdrawn concurrently: the transaction starts over.
+fn locked_ballot(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<(Trust, Vec<i64>)> {
+    match read_locked(c, ballot_id)? {
+        Some(l) => Ok((l.trust, l.choices)),
+        None => Err(start_over("ballot withdrawn concurrently")),
+    }
+}
+
+/// A ballot's stored trust level.
+fn stored_trust(s: &str) -> QueryResult<Trust> {
+    Trust::parse(s).map_err(|e| Error::DeserializationError(Box::new(e)))
+}
+
+/// The counter changes that add (`sign` 1) or take out (-1) a ballot with these choices at
+/// `trust`.
+fn ballot_deltas(trust: Trust, choices: &[i64], sign: i64) -> impl Iterator<Item = Delta> + '_ {
+    std::iter::once(Delta::new(counts::BALLOTS, trust, sign))
+        .chain(choices.iter().map(move |c| Delta::new(*c, trust, sign)))
 }
 
 fn insert_votes(
@@ -352,16 +391,20 @@ fn insert_votes(
 }
 
 /// Deletes a locked ballot and its vote rows; the counter deltas that take it out.
-fn delete_ballot(c: &mut AnyConnection, question_id: i64, ballot_id: i64) -> QueryResult<Deltas> {
-    // Votes would go with the ballot (ON DELETE CASCADE); delete them explicitly so the ledger
-    // does not depend on the connection's foreign-key setting.
-    let old = locked_choices(c, ballot_id)?;
-    ranking::remove(c, question_id, ballot_id)?;
+fn delete_ballot(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Deltas> {
+    let (trust, old) = locked_ballot(c, ballot_id)?;
+    delete_rows(c, ballot_id)?;
+    Ok(ballot_deltas(trust, &old, -1).collect())
+}
+
+/// Deletes a ballot's vote rows and the ballot. (Votes would go with the ballot, ON DELETE
+/// CASCADE; they are deleted explicitly so the ledger does not depend on the connection's
+/// foreign-key setting.)
+fn delete_rows(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<()> {
+    ranking::remove(c, ballot_id)?;
     diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
     diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
-    Ok(std::iter::once((counts::BALLOTS, -1))
-        .chain(old.iter().map(|c| (*c, -1)))
-        .collect())
+    Ok(())
 }
 
 /// Withdraws `voter`'s ballot in its own transaction; `Ok(Ok(false))` if they had none.
@@ -395,12 +438,13 @@ fn apply_withdraw(
         return Ok((false, Vec::new()));
     };
     lock_ballot(c, ballot_id, now)?;
-    Ok((true, delete_ballot(c, q.id, ballot_id)?))
+    Ok((true, delete_ballot(c, ballot_id)?))
 }
 
 /// Moves an anonymous voter's ballots to an account at login. Where the account already voted on
-/// the same question, the anonymous ballot is dropped, so no one is counted twice. Returns
-/// (ballots moved, ballots dropped).
+/// the same question, the anonymous ballot is dropped, so no one is counted twice. A moved ballot
+/// takes the account's trust level, and its counts move with it. Returns (ballots moved, ballots
+/// dropped).
 pub fn adopt(
     conn: &mut AnyConnection,
     cookie_key: &str,
@@ -409,29 +453,35 @@ pub fn adopt(
     now: NaiveDateTime,
 ) -> QueryResult<(usize, usize)> {
     let user_key = format!("u:{user_id}");
-    let trust = if verified {
-        Trust::Verified
-    } else {
-        Trust::Account
-    };
+    let trust = account_trust(verified);
     write_transaction(conn, |c| {
         let mine: Vec<(i64, i64)> = ballots::table
             .filter(ballots::voter.eq(cookie_key))
             .select((ballots::id, ballots::question_id))
             .load(c)?;
         let (mut moved, mut dropped) = (0, Vec::new());
+        let mut deltas: Vec<(i64, Delta)> = Vec::new();
         for (ballot_id, question_id) in mine {
+            let Some(Locked {
+                trust: was,
+                choices,
+                ..
+            }) = read_locked(c, ballot_id)?
+            else {
+                continue; // withdrawn meanwhile
+            };
             let already: i64 = ballots::table
                 .filter(ballots::question_id.eq(question_id))
                 .filter(ballots::voter.eq(&user_key))
                 .count()
                 .get_result(c)?;
             if already > 0 {
-                let deltas = delete_ballot(c, question_id, ballot_id)?;
-                counts::add(c, question_id, counts::pick_slot(8), &deltas)?;
+                delete_rows(c, ballot_id)?;
+                let out = ballot_deltas(was, &choices, -1);
+                deltas.extend(out.map(|d| (question_id, d)));
                 dropped.push(question_id);
             } else {
-                ranking::retrust(c, question_id, ballot_id, trust)?;
+                ranking::retrust(c, ballot_id, trust)?;
                 diesel::update(ballots::table.find(ballot_id))
                     .set((
                         ballots::voter.eq(&user_key),
@@ -440,11 +490,71 @@ pub fn adopt(
                         ballots::updated_at.eq(now),
                     ))
                     .execute(c)?;
+                if was != trust {
+                    let out = ballot_deltas(was, &choices, -1);
+                    let into = ballot_deltas(trust, &choices, 1);
+                    deltas.extend(out.chain(into).map(|d| (question_id, d)));
+                }
                 moved += 1;
             }
         }
+        counts::add_many(c, counts::pick_slot(8), &deltas)?;
         // Rare (a visitor who voted both logged out and in): refresh the list counters now.
         counts::refresh_questions(c, &dropped, now)?;
         Ok((moved, dropped.len()))
+    })
+}
+
+/// The trust level of an account's ballots: verified or not.
+fn account_trust(verified: bool) -> Trust {
+    if verified {
+        Trust::Verified
+    } else {
+        Trust::Account
+    }
+}
+
+/// Moves the ballots an account cast to the trust level its email now gives it (verified, or no
+/// longer: a new address not yet confirmed), with their counts, in one transaction (nested in the
+/// caller's, if any). Ballots anonymised by an account deletion keep theirs. Returns how many
+/// ballots moved.
+pub fn set_account_trust(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    verified: bool,
+) -> QueryResult<usize> {
+    let to = account_trust(verified);
+    let from = account_trust(!verified);
+    write_transaction(conn, |c| {
+        let ids: Vec<i64> = ballots::table
+            .filter(ballots::user_id.eq(user_id))
+            .filter(ballots::trust.eq(from.as_str()))
+            .select(ballots::id)
+            .load(c)?;
+        let mut deltas: Vec<(i64, Delta)> = Vec::new();
+        let mut moved = 0;
+        for ballot_id in ids {
+            let Some(Locked {
+                question_id,
+                trust,
+                choices,
+            }) = read_locked(c, ballot_id)?
+            else {
+                continue; // withdrawn meanwhile
+            };
+            if trust != from {
+                continue; // moved meanwhile
+            }
+            ranking::retrust(c, ballot_id, to)?;
+            diesel::update(ballots::table.find(ballot_id))
+                .set(ballots::trust.eq(to.as_str()))
+                .execute(c)?;
+            let out = ballot_deltas(from, &choices, -1);
+            let into = ballot_deltas(to, &choices, 1);
+            deltas.extend(out.chain(into).map(|d| (question_id, d)));
+            moved += 1;
+        }
+        counts::add_many(c, counts::pick_slot(8), &deltas)?;
+        Ok(moved)
     })
 }

@@ -7,7 +7,7 @@ use rocket_dyn_templates::{Template, context};
 
 use crate::auth::AdminUser;
 use crate::domain::Invalid;
-use crate::domain::report::ReportRange;
+use crate::domain::report::{ReportRange, UNUSUAL_NETWORK_MIN, UNUSUAL_NETWORK_PERCENT};
 use crate::error::{AppError, AppResult};
 use crate::models::report::{TopQuestion, TopTag};
 use crate::routes::admin::charts::{self, Line};
@@ -348,6 +348,9 @@ pub async fn reports(
                 .collect::<std::collections::HashMap<_, _>>(),
             tags_by_votes: tag_rows(&report.tags_by_votes),
             tags_by_views: tag_rows(&report.tags_by_views),
+            unusual_networks: &report.unusual_networks,
+            unusual_network_min: UNUSUAL_NETWORK_MIN,
+            unusual_network_percent: UNUSUAL_NETWORK_PERCENT,
             activity: activity_rows(report),
             built_at: built.built_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             heatmap: &report.heatmap,

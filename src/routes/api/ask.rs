@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::analytics::{Event, Tracker};
 use crate::auth::{CurrentUser, JsonBody, Voter};
-use crate::domain::QuestionId;
+use crate::domain::{QuestionId, TrustView};
 use crate::error::AppResult;
 use crate::limits::Action;
 use crate::routes::json::{ErrorBody, Question};
@@ -144,7 +144,10 @@ pub async fn create_question(
         .await?
         .value;
     Ok(
-        Created::new(format!("/api/v1/questions/{id}"))
-            .body(Json(Question::new(&view, &app.media))),
+        Created::new(format!("/api/v1/questions/{id}")).body(Json(Question::new(
+            &view,
+            &app.media,
+            TrustView::All,
+        ))),
     )
 }

@@ -46,6 +46,7 @@ pub const BASE: &str = "/api/v1";
         json::ChoiceResult,
         json::RankedResults,
         json::RoundResult,
+        json::ByTrust,
         crate::routes::breakdowns::BreakdownBody,
         crate::routes::breakdowns::BreakdownGroup,
         crate::routes::breakdowns::BreakdownChoice,

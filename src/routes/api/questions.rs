@@ -6,7 +6,9 @@ use rocket::{get, routes};
 use crate::auth::Voter;
 use crate::auth::client_ip::ClientIp;
 use crate::domain::poll::results_visible;
-use crate::domain::{Invalid, Page, SearchSort, SearchTerms, Sort, StatusFilter, TagName, Window};
+use crate::domain::{
+    Invalid, Page, SearchSort, SearchTerms, Sort, StatusFilter, TagName, TrustView, Window,
+};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models;
@@ -122,32 +124,45 @@ pub async fn list(
 
 /// One question, with results when they are visible to the caller.
 #[utoipa::path(get, path = "/api/v1/questions/{id}", tag = "questions",
-    params(("id" = i64, Path, description = "question id")),
-    responses((status = 200, body = Question), (status = 404, body = ErrorBody)))]
-#[get("/questions/<id>")]
+    params(("id" = i64, Path, description = "question id"),
+        ("trust" = Option<String>, Query, description = TRUST_PARAM)),
+    responses((status = 200, body = Question), (status = 400, body = ErrorBody, description = "invalid trust"), (status = 404, body = ErrorBody)))]
+#[get("/questions/<id>?<trust>")]
 pub async fn get_question(
     app: &AppState,
     voter: Voter,
     id: Qid,
+    trust: Option<&str>,
 ) -> AppResult<MaybeSaved<Json<Question>>> {
+    let trust = TrustView::from_query(trust)?;
     let Read { value: view, saved } = app.poll_view(*id, voter.ballot_key()).await?;
-    Ok(MaybeSaved(Json(Question::new(&view, &app.media)), saved))
+    Ok(MaybeSaved(
+        Json(Question::new(&view, &app.media, trust)),
+        saved,
+    ))
 }
+
+/// How `?trust=` is documented on the routes that take it.
+const TRUST_PARAM: &str = "all (default): every ballot; verified: ballots of accounts with a verified email only (`total` and `choices` count those; `by_trust` always gives every level)";
 
 /// The results of a question; 403 when they are not visible to the caller.
 #[utoipa::path(get, path = "/api/v1/questions/{id}/results", tag = "questions",
-    params(("id" = i64, Path, description = "question id")),
+    params(("id" = i64, Path, description = "question id"),
+        ("trust" = Option<String>, Query, description = TRUST_PARAM)),
     responses(
         (status = 200, body = Results),
+        (status = 400, body = ErrorBody, description = "invalid trust"),
         (status = 403, body = ErrorBody, description = "results are not visible to the caller yet"),
         (status = 404, body = ErrorBody),
     ))]
-#[get("/questions/<id>/results")]
+#[get("/questions/<id>/results?<trust>")]
 pub async fn results(
     app: &AppState,
     voter: Voter,
     id: Qid,
+    trust: Option<&str>,
 ) -> AppResult<MaybeSaved<Json<Results>>> {
+    let trust = TrustView::from_query(trust)?;
     let Read { value: view, saved } = app.poll_view(*id, voter.ballot_key()).await?;
     let visible = results_visible(
         view.question.visibility(),
@@ -156,7 +171,10 @@ pub async fn results(
     );
     match (&view.results, visible) {
         (Some(r), true) => Ok(MaybeSaved(
-            Json(Results::new(r, &view.choices).with_runoff(view.runoff.as_ref())),
+            Json(
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|c| c.view(trust))),
+            ),
             saved,
         )),
         _ => Err(AppError::Forbidden {

@@ -8,6 +8,7 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::ApiCsrf;
 use crate::auth::{JsonBody, Voter};
+use crate::domain::TrustView;
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::routes::json::{Ballot, ErrorBody, Results, VoteBody, VoteResponse};
@@ -22,11 +23,12 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// Casts or changes the caller's vote (identified by the voter cookie).
 #[utoipa::path(put, path = "/api/v1/questions/{id}/vote", tag = "votes",
-    params(("id" = i64, Path, description = "question id")),
+    params(("id" = i64, Path, description = "question id"),
+        ("trust" = Option<String>, Query, description = "which ballots the answer's results count: all (default) or verified")),
     request_body(content = VoteBody, content_type = "application/json"),
     responses(
         (status = 200, body = VoteResponse, description = "the stored ballot, and results when visible"),
-        (status = 400, body = ErrorBody, description = "empty ballot, unknown choice, too many or too few choices, malformed JSON"),
+        (status = 400, body = ErrorBody, description = "empty ballot, unknown choice, too many or too few choices, malformed JSON, invalid trust (nothing stored)"),
         (status = 422, body = ErrorBody, description = "a ranking that is empty, repeats a choice, names another question's choice or is longer than `max_ranks`; or JSON of the wrong shape"),
         (status = 401, body = ErrorBody, description = "the question requires an account"),
         (status = 404, body = ErrorBody),
@@ -36,15 +38,18 @@ pub fn routes() -> Vec<rocket::Route> {
         (status = 429, body = ErrorBody, description = "network limit reached"),
         (status = 503, body = ErrorBody, description = "not saved: the database is not answering or too many votes are waiting (with Retry-After); try again"),
     ))]
-#[put("/questions/<id>/vote", data = "<body>")]
+#[put("/questions/<id>/vote?<trust>", data = "<body>")]
+#[allow(clippy::too_many_arguments)]
 pub async fn put_vote(
     app: &AppState,
     voter: Voter,
     ip: ClientIp,
     track: Tracker,
     id: Qid,
+    trust: Option<&str>,
     body: JsonBody<VoteBody>,
 ) -> AppResult<Json<VoteResponse>> {
+    let trust = TrustView::from_query(trust)?;
     app.limits.check(Action::Vote, ip.key()).await?;
     let network = ip.network_hash(&app.keys);
     let cast = app
@@ -72,9 +77,10 @@ pub async fn put_vote(
             choices: cast.choices,
         },
         results: view.as_ref().and_then(|view| {
-            view.results
-                .as_ref()
-                .map(|r| Results::new(r, &view.choices).with_runoff(view.runoff.as_ref()))
+            view.results.as_ref().map(|r| {
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|r| r.view(trust)))
+            })
         }),
     }))
 }
