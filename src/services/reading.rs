@@ -270,11 +270,13 @@ pub async fn poll_view_after_vote(
     if view.question.kind() != Kind::Ranked || view.results.is_none() {
         return Ok(view);
     }
-    // A ranked question's count includes this vote: read it fresh.
+    // A ranked question's rounds come from the cache like everyone's (at most about a second
+    // old; the counts above include this vote): reading them fresh for every vote made ranked
+    // votes about 4x slower than others in the bench.
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
         let mut view = view;
-        add_runoff(&db, &cache, &mut Saved::default(), &mut view, true)?;
+        add_runoff(&db, &cache, &mut Saved::default(), &mut view, false)?;
         Ok(view)
     })
     .await

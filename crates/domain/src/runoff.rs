@@ -71,28 +71,36 @@ pub fn parse_ranking_key(key: &str) -> Option<Vec<i64>> {
 /// choices are `choices` (in the order the question lists them; the last tie-break). Ids in a
 /// ranking that are not among `choices` are skipped.
 pub fn count(choices: &[i64], rankings: &[(Vec<i64>, i64)]) -> Runoff {
-    let position: BTreeMap<i64, usize> = choices.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-    // Rankings as choice positions, so the rounds index arrays instead of maps.
-    let ballots: Vec<(Vec<usize>, i64)> = rankings
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(r, n)| {
-            (
-                r.iter().filter_map(|c| position.get(c).copied()).collect(),
-                *n,
-            )
-        })
-        .collect();
+    // Rankings as choice positions in one flat array (`spans`: start, end, ballots), so the
+    // rounds index arrays instead of maps; each ranking keeps a cursor on its highest choice
+    // still in the count, which only moves forward: a round costs about one step per ranking.
+    let mut flat: Vec<usize> = Vec::new();
+    let mut spans: Vec<(usize, usize, i64)> = Vec::new();
+    for (ranking, n) in rankings.iter().filter(|(_, n)| *n > 0) {
+        let start = flat.len();
+        // A question has at most a few dozen choices: a linear search beats a map here.
+        flat.extend(
+            ranking
+                .iter()
+                .filter_map(|c| choices.iter().position(|x| x == c)),
+        );
+        spans.push((start, flat.len(), *n));
+    }
+    let mut cursor: Vec<usize> = spans.iter().map(|s| s.0).collect();
     let mut continuing = vec![true; choices.len()];
     let mut history: Vec<Vec<i64>> = Vec::new();
     let mut rounds = Vec::new();
     loop {
         let mut votes = vec![0i64; choices.len()];
         let mut exhausted = 0;
-        for (ranking, n) in &ballots {
-            match ranking.iter().find(|&&p| continuing[p]) {
-                Some(&p) => votes[p] += n,
-                None => exhausted += n,
+        for (&(_, end, n), at) in spans.iter().zip(cursor.iter_mut()) {
+            while *at < end && !continuing[flat[*at]] {
+                *at += 1;
+            }
+            if *at < end {
+                votes[flat[*at]] += n;
+            } else {
+                exhausted += n;
             }
         }
         let alive: Vec<usize> = (0..choices.len()).filter(|&p| continuing[p]).collect();
@@ -318,7 +326,8 @@ mod tests {
             }
             // Popular first choices: a skew so that the count takes several rounds.
             if next(3) == 0 {
-                let at = order.iter().position(|c| *c == 1 + next(3) as i64).unwrap();
+                let favourite = 1 + next(3) as i64;
+                let at = order.iter().position(|c| *c == favourite).unwrap();
                 order[..=at].rotate_right(1);
             }
             order.truncate(1 + next(10) as usize);
