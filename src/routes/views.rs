@@ -158,6 +158,8 @@ pub struct ResultsPartial {
     /// Every ballot, and those of verified accounts (the line under the toggle).
     all_total: i64,
     verified_total: i64,
+    /// The other levels that have ballots, for the line under the toggle ("2 from browsers").
+    other_levels: String,
     /// Where the toggle's two views are (the page's or the embed's address).
     all_url: String,
     verified_url: String,
@@ -197,10 +199,28 @@ impl ResultsPartial {
             trust: trust.as_str(),
             all_total: all.total,
             verified_total: all.ballots_at(Trust::Verified),
+            other_levels: other_levels(all),
             all_url: base.to_string(),
             verified_url: format!("{base}?trust=verified"),
         }
     }
+}
+
+/// The ballots of the levels other than verified accounts, those that have any, as the results
+/// box words them: "2 from browsers, 1 from accounts without a verified email".
+pub fn other_levels(counts: &Counts) -> String {
+    [
+        (Trust::Cookie, "from browsers"),
+        (Trust::Network, "from browsers within the network limit"),
+        (Trust::Account, "from accounts without a verified email"),
+    ]
+    .iter()
+    .filter_map(|&(t, words)| {
+        let n = counts.ballots_at(t);
+        (n > 0).then(|| format!("{n} {words}"))
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// A response that may be a saved copy (stale-if-error, `services::reading`): it carries `Age`

@@ -322,6 +322,20 @@
     });
     section.appendChild(nav);
     var line = votesText(everyone) + ", " + verified + " from verified accounts";
+    var others = [
+      ["browser", "from browsers"],
+      ["network", "from browsers within the network limit"],
+      ["account", "from accounts without a verified email"]
+    ]
+      .filter(function (l) {
+        return (Number(levels[l[0]]) || 0) > 0;
+      })
+      .map(function (l) {
+        return Number(levels[l[0]]) + " " + l[1];
+      });
+    if (others.length) {
+      line += " (" + others.join(", ") + ")";
+    }
     if (view === "verified") {
       line += ": the bars count those " + verified + " only";
     }

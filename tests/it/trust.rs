@@ -157,7 +157,7 @@ async fn every_view_takes_the_trust_parameter(b: Backend) {
     let (s, page) = app.get(&path).await;
     assert_eq!(s, Status::Ok);
     assert!(
-        page.contains("3 votes, 1 from verified accounts."),
+        page.contains("3 votes, 1 from verified accounts (2 from browsers)."),
         "{page}"
     );
     assert!(
@@ -170,7 +170,10 @@ async fn every_view_takes_the_trust_parameter(b: Backend) {
         page.contains("aria-current=\"true\" data-trust=\"verified\""),
         "the verified view is the current one"
     );
-    assert!(page.contains("the bars count those 1 only"), "{page}");
+    assert!(
+        page.contains("(2 from browsers): the bars count those 1 only"),
+        "{page}"
+    );
     assert!(page.contains("1 vote in total"), "{page}");
 
     let (s, embed) = app.get(&format!("/q/{id}/embed?trust=verified")).await;

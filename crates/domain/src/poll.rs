@@ -166,15 +166,6 @@ impl Trust {
     pub fn from_code(code: i16) -> Option<Trust> {
         Trust::ALL.iter().copied().find(|t| t.code() == code)
     }
-
-    /// The name results answers use (`by_trust`): "browser" for a cookie-only ballot, as the
-    /// protection level that gives it is called.
-    pub fn public_name(self) -> &'static str {
-        match self {
-            Trust::Cookie => "browser",
-            other => other.as_str(),
-        }
-    }
 }
 
 /// Why an author's change to their question was refused (nothing was written).
@@ -266,8 +257,6 @@ mod tests {
             assert_eq!(Trust::from_code(t.code()), Some(*t));
         }
         assert_eq!(Trust::from_code(4), None);
-        assert_eq!(Trust::Cookie.public_name(), "browser");
-        assert_eq!(Trust::Verified.public_name(), "verified");
     }
 
     #[test]
