@@ -5,7 +5,7 @@
 #   bench/run.sh --mysql              # MariaDB on 127.0.0.1:3306 (database beebeta_bench, recreated)
 #   bench/run.sh --mysql --memcached  # ... with a memcached started for the run; adds (h): memcached stopped
 #   bench/run.sh --mysql --memcached --scale large   # 1M questions, 10M votes
-#   bench/run.sh --mysql --memcached --votes-only   # only (a), (f), (g) and the counting check
+#   bench/run.sh --mysql --memcached --votes-only   # only (a), (f), (g), (k) and the counting check
 #   bench/run.sh --mysql --memcached --search-only  # only (a), the searches (i), (j) and the LIKE scan
 #   bench/run.sh ... --limits         # rate limits on (quotas too high to refuse): their cost
 #   BENCH_BIN=target/release/beebeta bench/run.sh ...  # reuse a release binary (no cargo build)
@@ -17,7 +17,10 @@
 # errors are reported with the ratio against (a): a bare route of the same server returning a fixed
 # body of the question page's size (enabled only by BEEBETA_BENCH_BARE_BYTES). At the end it checks
 # that every counter equals its ledger rows and that the votes acknowledged in (g) equal the
-# ballots added. Everything it starts is stopped by PID.
+# ballots added. (k) votes random rankings on the demo's ranked question (`seed-demo` adds it);
+# its counters of distinct rankings are checked against the ledger's rankings too, and the
+# instant-runoff count of 10 choices × 100,000 ballots is timed (a release build of the domain
+# crate's `runoff_at_scale`). Everything it starts is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,6 +117,8 @@ else
   BIN=target/release/beebeta
 fi
 "$BIN" generate --questions "$QUESTIONS" --votes "$VOTES" --seed 1
+# The demo content adds ranked questions for (k).
+"$BIN" seed-demo --force > /dev/null
 
 start_server() { # sets SERVER and COLD_MS (exec to first healthy answer)
   local t0
@@ -141,6 +146,24 @@ cat > "$OUT/vote.lua" <<LUA
 wrk.method = "PUT"
 wrk.body = '{"choices":[$CHOICE]}'
 wrk.headers["Content-Type"] = "application/json"
+LUA
+# (k): random rankings (1 to all choices, in random order) of the demo's ranked question, each
+# request a new voter.
+RQID=$(curl -fs "$BASE/api/v1/questions?q=pizza+toppings" | python3 -c 'import json,sys; print([i for i in json.load(sys.stdin)["items"] if i["title"].startswith("Rank these pizza")][0]["id"])')
+RCHOICES=$(curl -fs "$BASE/api/v1/questions/$RQID" | python3 -c 'import json,sys; print(",".join(str(c["id"]) for c in json.load(sys.stdin)["choices"]))')
+cat > "$OUT/rank.lua" <<LUA
+local ids = {$RCHOICES}
+math.randomseed(os.time())
+request = function()
+  local t = {}
+  for i = 1, #ids do t[i] = ids[i] end
+  for i = #t, 2, -1 do local j = math.random(i); t[i], t[j] = t[j], t[i] end
+  local n = math.random(#t)
+  local parts = {}
+  for i = 1, n do parts[i] = t[i] end
+  return wrk.format("PUT", "/api/v1/questions/$RQID/vote", {["Content-Type"] = "application/json"},
+    '{"ranking":[' .. table.concat(parts, ",") .. ']}')
+end
 LUA
 # (f): a random open (question, first choice) pair per request; no cookies, so every request is a new voter.
 python3 - "$BASE" > "$OUT/spread.lua" <<'PY'
@@ -182,8 +205,8 @@ measure() { # url [script] -> "rps p50_ms p99_ms errors" of the median run; adds
   done
   printf '%s\n' "${rows[@]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
 }
-ballots() {
-  curl -fs "$BASE/api/v1/questions/$QID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_votes"])'
+ballots() { # [question id, default $QID]
+  curl -fs "$BASE/api/v1/questions/${1:-$QID}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_votes"])'
 }
 
 # Where the CPU of a vote goes (the machine's two cores are shared by wrk, the app and the
@@ -302,6 +325,10 @@ before=$(ballots)
 read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$QID/vote" "$OUT/vote.lua")"; row "(g) votes on one question" "$r" "$p50" "$p99" "$e"
 echo "(g) / (f): $(echo "$r $FRATE" | awk '{printf "%.1f", 100*$1/$2}') %"
 acked=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
+sleep 2
+rbefore=$(ballots "$RQID")
+read -r r p50 p99 e <<< "$(measure "$BASE/api/v1/questions/$RQID/vote" "$OUT/rank.lua")"; row "(k) ranked votes on one question" "$r" "$p50" "$p99" "$e"
+racked=$(awk '{n+=$1} END {print n+0}' "$OUT/acked")
 if [ -n "$MC" ] && [ "$VOTES_ONLY" = no ]; then
   kill "$MC"; wait "$MC" 2>/dev/null || true
   read -r r p50 p99 e <<< "$(measure "$BASE$QPATH")"; row "(h) question page, memcached stopped" "$r" "$p50" "$p99" "$e"
@@ -311,15 +338,18 @@ RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
 echo "app RSS after load: $((RSS_KB / 1024)) MB; cold start: ${COLD_MS} ms"
 sleep 2
 added=$(( $(ballots) - before ))
+radded=$(( $(ballots "$RQID") - rbefore ))
 echo "(g) acknowledged votes: $acked; ballots added: $added"
+echo "(k) acknowledged rankings: $racked; ballots added: $radded; rounds: $(curl -fs "$BASE/api/v1/questions/$RQID/results" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r["rounds"]), "winner", r["winner"])')"
 
 # Exactness: every counter (per question, choice or ballots, and trust level) equals its ledger
 # rows, and no ledger rows lack their counter.
 # wrk does not count the requests still in flight when a run ends, but the server commits them: up
 # to one per connection per round may be added without being counted as acknowledged.
-python3 - "$BACKEND" "$BEEBETA_DATABASE_URL" "$acked" "$added" "$((CONNECTIONS * ROUNDS))" <<'PY'
+python3 - "$BACKEND" "$BEEBETA_DATABASE_URL" "$acked" "$added" "$((CONNECTIONS * ROUNDS))" "$racked" "$radded" <<'PY'
 import subprocess, sys
 backend, url, acked, added, in_flight = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+racked, radded = int(sys.argv[6]), int(sys.argv[7])
 q = """SELECT COUNT(*) FROM (
   SELECT c.question_id, c.choice_id, c.trust, c.n, COALESCE(l.n, 0) AS ledger FROM
     (SELECT question_id, choice_id, trust, SUM(votes) AS n FROM vote_counts
@@ -340,20 +370,43 @@ LEDGER = f"""(SELECT v.question_id, v.choice_id, {CODE.format('b.trust')} AS tru
     GROUP BY question_id, trust)"""
 q = q.replace("ledger l", LEDGER + " l")
 levels = "SELECT trust, SUM(votes) FROM vote_counts WHERE choice_id = 0 GROUP BY trust ORDER BY trust"
+# Ranked questions: the counters of distinct rankings per trust level against the ledger's
+# rankings, both ways.
+RLEDGER = f"""(SELECT r.question_id, r.ranking, {CODE.format('b.trust')} AS trust, COUNT(*) AS n
+    FROM rankings r JOIN ballots b ON b.id = r.ballot_id GROUP BY r.question_id, r.ranking, trust)"""
+rq = f"""SELECT COUNT(*) FROM (
+  SELECT c.question_id FROM
+    (SELECT question_id, ranking, trust, SUM(votes) AS n FROM ranking_counts
+     GROUP BY question_id, ranking, trust) c
+    LEFT JOIN {RLEDGER} l
+    ON l.question_id = c.question_id AND l.ranking = c.ranking AND l.trust = c.trust
+  WHERE c.n <> COALESCE(l.n, 0)
+  UNION ALL
+  SELECT l.question_id FROM {RLEDGER} l
+    LEFT JOIN (SELECT DISTINCT question_id, ranking, trust FROM ranking_counts) c
+    ON l.question_id = c.question_id AND l.ranking = c.ranking AND l.trust = c.trust
+  WHERE c.question_id IS NULL) bad"""
 if backend == "mysql":
     run = lambda sql: subprocess.check_output(["mysql", "-h127.0.0.1", "-uroot", "-N", "beebeta_bench", "-e", sql]).decode().strip()
     out = run(q)
+    rout = run(rq)
     per_level = [line.split("\t") for line in run(levels).splitlines()]
 else:
     import sqlite3
     db = sqlite3.connect(url.removeprefix("sqlite://"))
     out = str(db.execute(q).fetchone()[0])
+    rout = str(db.execute(rq).fetchone()[0])
     per_level = db.execute(levels).fetchall()
 names = {0: "browser", 1: "network", 2: "account", 3: "verified"}
 print("ballots per trust level: " + ", ".join(f"{names.get(int(t), t)} {int(n)}" for t, n in per_level))
-ok_acks = acked <= added <= acked + in_flight
+ok_acks = acked <= added <= acked + in_flight and racked <= radded <= racked + in_flight
+ok = out == "0" and rout == "0" and ok_acks
 print(f"counting errors (counters per trust level that differ from the ledger): {out}; "
-      f"ballots added - acknowledged: {added - acked} (allowed 0..{in_flight}, in flight at the end) "
-      f"-> {'OK' if out == '0' and ok_acks else 'FAILED'}")
-sys.exit(0 if out == "0" and ok_acks else 1)
+      f"ranking counters that differ from the ledger's rankings: {rout}; "
+      f"ballots added - acknowledged: (g) {added - acked}, (k) {radded - racked} "
+      f"(allowed 0..{in_flight}, in flight at the end) -> {'OK' if ok else 'FAILED'}")
+sys.exit(0 if ok else 1)
 PY
+
+# The instant-runoff count at scale: 10 choices, 100,000 ballots (release build, pure count).
+cargo test -q -p beebeta-domain --release --lib runoff_at_scale -- --ignored --nocapture 2>&1 | grep -o 'runoff: .*' || true

@@ -274,6 +274,10 @@ impl From<VoteRefusal> for AppError {
                 retry_after_secs: 3600,
             },
             VoteRefusal::Invalid(i) => i.into(),
+            VoteRefusal::BadRanking(i) => AppError::Unprocessable {
+                code: i.code,
+                message: i.message,
+            },
         }
     }
 }

@@ -139,7 +139,7 @@ pub struct Event {
     pub page: Option<PageKind>,
     /// The question concerned.
     pub question_id: Option<i64>,
-    /// The choices of a ballot.
+    /// The choices of a ballot (a ranked ballot: its ranking, most preferred first).
     pub choice_ids: Vec<i64>,
     /// The tag concerned (a tag page), by name: the page may come from the page cache before
     /// the tag is even looked up; the rollup sink resolves names to ids per batch.

@@ -324,6 +324,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rankings (ballot_id) {
+        ballot_id -> BigInt,
+        question_id -> BigInt,
+        ranking -> Text,
+    }
+}
+
+diesel::table! {
+    ranking_counts (question_id, ranking, trust, slot) {
+        question_id -> BigInt,
+        ranking -> Text,
+        trust -> SmallInt,
+        slot -> SmallInt,
+        votes -> BigInt,
+    }
+}
+
+diesel::joinable!(rankings -> ballots (ballot_id));
+
 diesel::joinable!(profile_answers -> users (user_id));
 diesel::joinable!(profile_answers -> segments (segment_id));
 
@@ -353,4 +373,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_events,
     segments,
     profile_answers,
+    rankings,
+    ranking_counts,
 );

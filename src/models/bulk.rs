@@ -103,6 +103,7 @@ pub fn max_id(conn: &mut AnyConnection, table: &str) -> QueryResult<i64> {
 /// they count.
 pub fn rebuild_counters(conn: &mut AnyConnection) -> QueryResult<()> {
     crate::models::counts::rebuild_all(conn)?;
+    crate::models::ranking::rebuild_all(conn)?;
     conn.batch_execute(
         "UPDATE questions SET vote_count = (SELECT COUNT(*) FROM ballots WHERE ballots.question_id = questions.id);
          UPDATE tags SET question_count = (SELECT COUNT(*) FROM question_tags WHERE question_tags.tag_id = tags.id);",

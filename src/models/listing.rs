@@ -36,6 +36,9 @@ pub struct QuestionSummary {
     /// Its image, if any.
     #[serde(default)]
     pub image: Option<crate::models::media::StoredImage>,
+    /// A ranked question whose results everyone may see: its instant-runoff winner.
+    #[serde(default)]
+    pub winner: Option<crate::models::ranking::Winner>,
 }
 
 /// One page of a list.
@@ -227,6 +230,17 @@ fn page_of(
         .filter_map(|(q, _)| q.image_id.clone())
         .collect();
     let images = crate::models::media::find_many(conn, &image_ids)?;
+    // Ranked questions whose results anyone may see (list pages are the same for everyone).
+    let now = crate::models::now();
+    let ranked: Vec<i64> = rows
+        .iter()
+        .filter(|(q, _)| {
+            q.kind() == crate::domain::Kind::Ranked
+                && crate::domain::poll::results_visible(q.visibility(), false, q.status(now))
+        })
+        .map(|(q, _)| q.id)
+        .collect();
+    let mut winners = crate::models::ranking::winners(conn, &ranked)?;
     let items = rows
         .into_iter()
         .map(|(question, author)| {
@@ -237,6 +251,7 @@ fn page_of(
                 .and_then(|id| images.get(id))
                 .cloned();
             QuestionSummary {
+                winner: winners.remove(&question.id),
                 question,
                 author,
                 tags,

@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod pending_signup;
 pub mod poll;
 pub mod question;
+pub mod ranking;
 pub mod report;
 pub mod rollup;
 pub mod search;

@@ -10,12 +10,12 @@ use crate::db::AnyConnection;
 use crate::db::schema::users;
 use crate::domain::PollStatus;
 use crate::domain::poll::results_visible;
-use crate::models::ballot;
 use crate::models::choice::{self, ChoiceRow};
 use crate::models::counts::{self, Counts};
 use crate::models::media::{self, StoredImage};
 use crate::models::question::{self, QuestionRow};
 use crate::models::tag;
+use crate::models::{ballot, ranking};
 
 /// A question as one visitor sees it.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct PollView {
     pub results: Option<Counts>,
     /// Exact number of ballots (shown even when the results are not).
     pub total_votes: i64,
+    /// A ranked question's instant-runoff count, with `results` (filled by `services::reading`).
+    pub runoff: Option<ranking::Counted>,
 }
 
 /// The part of a question that is the same for every visitor (cached as one value).
@@ -104,6 +106,7 @@ pub fn assemble(
         status,
         results,
         total_votes,
+        runoff: None,
     }
 }
 

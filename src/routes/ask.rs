@@ -51,6 +51,9 @@ pub struct AskForm<'r> {
     min_choices: String,
     #[field(default = String::new())]
     max_choices: String,
+    /// Ranked questions: most choices a voter may rank (blank: all).
+    #[field(default = String::new())]
+    max_ranks: String,
     #[field(default = String::new())]
     closes_at: String,
     #[field(default = String::from("always"))]
@@ -116,6 +119,7 @@ fn unpack<'r>(received: Received<'r>, app: &AppState) -> (AskForm<'r>, Option<(S
         kind: context.field_value("kind").unwrap_or("single").to_string(),
         min_choices: one("min_choices"),
         max_choices: one("max_choices"),
+        max_ranks: one("max_ranks"),
         closes_at: one("closes_at"),
         results_visibility: context
             .field_value("results_visibility")
@@ -170,6 +174,7 @@ impl<'r> AskForm<'r> {
             kind: "single".into(),
             min_choices: String::new(),
             max_choices: String::new(),
+            max_ranks: String::new(),
             closes_at: String::new(),
             results_visibility: "always".into(),
             duplicate_protection: "browser".into(),
@@ -210,7 +215,10 @@ impl<'r> AskForm<'r> {
                 .collect(),
             kind: self.kind.clone(),
             min_choices: Some(self.min_choices.clone()),
-            max_choices: Some(self.max_choices.clone()),
+            max_choices: Some(match self.kind.as_str() {
+                "ranked" => self.max_ranks.clone(),
+                _ => self.max_choices.clone(),
+            }),
             closes_at: asking::parse_time(&self.closes_at),
             results_visibility: self.results_visibility.clone(),
             duplicate_protection: self.duplicate_protection.clone(),
@@ -303,6 +311,7 @@ fn render(app: &AppState, viewer: &Viewer, voter: &Voter, p: FormPage<'_, '_>) -
                 kind: &f.kind,
                 min_choices: &f.min_choices,
                 max_choices: &f.max_choices,
+                max_ranks: &f.max_ranks,
                 closes_at: &f.closes_at,
                 results_visibility: &f.results_visibility,
                 duplicate_protection: &f.duplicate_protection,
@@ -571,6 +580,7 @@ async fn edit_form(
         kind: q.kind.clone(),
         min_choices: q.min_choices.to_string(),
         max_choices: q.max_choices.to_string(),
+        max_ranks: q.max_choices.to_string(),
         closes_at: q
             .closes_at
             .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())

@@ -228,7 +228,12 @@ async fn vote(
             render(app, &viewer, shown),
         )));
     };
-    match cast(app, &voter, &ip, id, &form.0.choice).await {
+    // A ranked question's numbered ranks, or the chosen ids.
+    let sent = match form.0.sent() {
+        Ok(sent) => sent,
+        Err(err) => return refused(app, &viewer, &voter, id, err, &[]).await,
+    };
+    match cast(app, &voter, &ip, id, &sent).await {
         Ok(cast) => {
             track.vote(id.get(), cast.outcome, &cast.choices);
             let done = Done::of(cast.outcome).as_str();
@@ -237,7 +242,7 @@ async fn vote(
                 id.get()
             ))))
         }
-        Err(err) => refused(app, &viewer, &voter, id, err, &form.0.choice).await,
+        Err(err) => refused(app, &viewer, &voter, id, err, &sent).await,
     }
 }
 

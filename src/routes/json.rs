@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Trust, TrustView};
+use crate::domain::{Runoff, Trust, TrustView};
 use crate::media::{Media, PublicImage};
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
@@ -120,7 +120,7 @@ pub struct Uploaded {
 }
 
 /// Votes of one choice.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChoiceResult {
     pub id: i64,
     pub votes: i64,
@@ -167,6 +167,51 @@ pub struct Results {
     /// When these counts were read (Unix milliseconds): they include every vote committed before.
     /// Of two results, the one with the later `as_of` is the newer.
     pub as_of: i64,
+    /// Ranked questions only: first preferences and the instant-runoff count.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ranked: Option<RankedResults>,
+}
+
+/// A ranked question's results beside `choices` (which count first preferences).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankedResults {
+    /// First preferences of every choice (the same as `choices`).
+    pub first_preferences: Vec<ChoiceResult>,
+    /// The instant-runoff count, round by round.
+    pub rounds: Vec<RoundResult>,
+    /// The winning choice id; `null` while tied or without votes.
+    pub winner: Option<i64>,
+}
+
+/// One round of an instant-runoff count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundResult {
+    /// Votes of each choice still in the count, by choice id.
+    pub counts: BTreeMap<i64, i64>,
+    /// Choice ids eliminated after this round.
+    pub eliminated: Vec<i64>,
+    /// Ballots whose ranked choices are all eliminated.
+    pub exhausted: i64,
+}
+
+impl Results {
+    /// Adds a ranked question's count (`None`: not ranked, nothing added).
+    pub fn with_runoff(mut self, runoff: Option<&Runoff>) -> Self {
+        self.ranked = runoff.map(|r| RankedResults {
+            first_preferences: self.choices.clone(),
+            rounds: r
+                .rounds
+                .iter()
+                .map(|round| RoundResult {
+                    counts: round.counts.clone(),
+                    eliminated: round.eliminated.clone(),
+                    exhausted: round.exhausted,
+                })
+                .collect(),
+            winner: r.winner,
+        });
+        self
+    }
 }
 
 impl Results {
@@ -189,6 +234,7 @@ impl Results {
             trust: view.as_str().into(),
             by_trust: ByTrust::of(all),
             as_of: counts.as_of,
+            ranked: None,
         }
     }
 }
@@ -207,10 +253,13 @@ pub struct Question {
     pub slug: String,
     pub url: String,
     pub description: Option<String>,
-    /// `single` or `multiple`.
+    /// `single`, `multiple` or `ranked`.
     pub kind: String,
     pub min_choices: i32,
     pub max_choices: i32,
+    /// Ranked questions only: most choices a ranking may hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_ranks: Option<i32>,
     /// `always`, `after_vote` or `after_close`.
     pub results_visibility: String,
     /// `browser`, `network` or `account`.
@@ -249,6 +298,7 @@ impl Question {
             kind: q.kind.clone(),
             min_choices: q.min_choices,
             max_choices: q.max_choices,
+            max_ranks: (q.kind() == crate::domain::Kind::Ranked).then_some(q.max_choices),
             results_visibility: q.results_visibility.clone(),
             protection: q.protection.clone(),
             status: view.status.as_str().into(),
@@ -268,10 +318,10 @@ impl Question {
                 .collect(),
             image: image(&q.image_id),
             ballot: view.my_choices.clone().map(|choices| Ballot { choices }),
-            results: view
-                .results
-                .as_ref()
-                .map(|r| Results::new(r, &view.choices, trust)),
+            results: view.results.as_ref().map(|r| {
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|r| r.view(trust)))
+            }),
         }
     }
 }
@@ -281,7 +331,17 @@ impl Question {
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
     /// Choice ids: exactly one for single choice.
+    #[serde(default)]
     pub choices: Vec<i64>,
+    /// A ranked question's ranking: choice ids, most preferred first (at most `max_ranks`).
+    pub ranking: Option<Vec<i64>>,
+}
+
+impl VoteBody {
+    /// The ids the vote is made of: the ranking when one was sent, else the choices.
+    pub fn into_ids(self) -> Vec<i64> {
+        self.ranking.unwrap_or(self.choices)
+    }
 }
 
 /// Answer to a vote.

@@ -91,15 +91,17 @@ async fn live(
                 reread = waits_for_ballot(&view);
             }
             let Some(counts) = view.results else { continue };
-            // One event per change (of the counts or the status; not of when they were read).
-            let now = Some((view.status, counts));
+            // One event per change (of the counts, a ranked question's rounds or the status; not
+            // of when they were read).
+            let now = Some((view.status, counts, view.runoff));
             if now == last {
                 continue;
             }
-            let Some((status, counts)) = &now else { continue };
+            let Some((status, counts, runoff)) = &now else { continue };
             let body = LiveResults {
                 status: status.as_str(),
-                results: Results::new(counts, &view.choices, trust),
+                results: Results::new(counts, &view.choices, trust)
+                    .with_runoff(runoff.as_ref().map(|r| r.view(trust))),
             };
             let Ok(json) = serde_json::to_string(&body) else { continue };
             yield Event::data(json).event("results");

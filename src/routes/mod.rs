@@ -23,6 +23,7 @@ pub mod open_data;
 pub mod ops;
 pub mod params;
 pub mod questions;
+pub mod ranked;
 pub mod recovery;
 pub mod settings;
 pub mod share;

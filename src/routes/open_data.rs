@@ -340,6 +340,7 @@ mod tests {
             status,
             results: None,
             total_votes: 0,
+            runoff: None,
         }
     }
 

@@ -261,6 +261,8 @@ pub fn page_context(
             my_vote: view.my_choices.is_some(),
             csrf_token,
             results,
+            ranked: super::ranked::form(view, &selected),
+            runoff: super::ranked::results(view, trust),
             results_hidden_reason: hidden,
             share: share_links(&canonical, &q.title),
             manage,

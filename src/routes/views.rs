@@ -81,6 +81,8 @@ pub struct ItemPartial {
     excerpt: Option<String>,
     kind: String,
     image: Option<crate::media::PublicImage>,
+    /// A ranked question's winner, when everyone may see its results.
+    winner: Option<crate::models::ranking::Winner>,
 }
 
 impl ItemPartial {
@@ -106,6 +108,7 @@ impl ItemPartial {
             author_deleted: q.author_deleted,
             excerpt: q.description.as_deref().map(|d| excerpt(d, 160)),
             kind: q.kind.clone(),
+            winner: s.winner.clone(),
         }
     }
 }

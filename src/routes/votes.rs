@@ -7,7 +7,7 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::csrf_protected;
 use crate::auth::{CsrfForm, Voter};
-use crate::domain::ballot::parse_ids;
+use crate::domain::ballot::{parse_ids, parse_ranks};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
 use crate::models::ballot::VoteOutcome;
@@ -23,12 +23,31 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![vote, withdraw]
 }
 
-/// The vote form: `choice` (repeated for multiple choice) and `csrf_token`.
+/// The vote form: `choice` (repeated for multiple choice) and `csrf_token`; a ranked question's
+/// form posts a numbered rank per choice instead (`rank[<choice id>]=<n>`, blank: unranked).
 #[derive(Debug, FromForm)]
 pub struct VoteForm {
     csrf_token: Option<String>,
     /// The chosen choice ids, as posted.
     pub choice: Vec<String>,
+    /// Ranks by choice id, as posted (ranked questions).
+    pub rank: std::collections::BTreeMap<String, String>,
+}
+
+impl VoteForm {
+    /// The posted choice ids as text, in order: the choices, or the ranks turned into a ranking
+    /// (most preferred first).
+    pub fn sent(&self) -> Result<Vec<String>, AppError> {
+        if self.rank.is_empty() {
+            return Ok(self.choice.clone());
+        }
+        let raw: Vec<(&str, &str)> = self
+            .rank
+            .iter()
+            .map(|(id, rank)| (id.as_str(), rank.as_str()))
+            .collect();
+        Ok(parse_ranks(&raw)?.iter().map(i64::to_string).collect())
+    }
 }
 
 csrf_protected!(VoteForm);
@@ -54,7 +73,7 @@ async fn refuse(
 ) -> AppResult<PageOrRedirect> {
     let status = err.status();
     let unsaved = matches!(err, AppError::DbUnavailable(_));
-    if !unsaved && !matches!(status.code, 400 | 401 | 409 | 429) {
+    if !unsaved && !matches!(status.code, 400 | 401 | 409 | 422 | 429) {
         return Err(err);
     }
     let read = match app.poll_view(*id, Some(voter.key())).await {
@@ -123,15 +142,21 @@ async fn vote(
     id: Qid,
     form: CsrfForm<VoteForm>,
 ) -> Answer {
-    match cast(app, &voter, &ip, id, &form.0.choice).await {
+    let cast = match form.0.sent() {
+        Ok(sent) => cast(app, &voter, &ip, id, &sent)
+            .await
+            .map_err(|e| (e, Some(sent))),
+        Err(e) => Err((e, None)),
+    };
+    match cast {
         Ok(cast) => {
             track.vote(id.get(), cast.outcome, &cast.choices);
             let msg = outcome_message(cast.outcome);
             let path = reading::question_path(&app.db, &app.cache, id.get()).await?;
             Ok(Ok(Flash::success(Redirect::to(path), msg)))
         }
-        Err(e) => {
-            let chosen = parse_ids(&form.0.choice).ok();
+        Err((e, sent)) => {
+            let chosen = sent.and_then(|s| parse_ids(&s).ok());
             refuse(app, &viewer, &voter, id, e, chosen).await.map(Err)
         }
     }

@@ -580,6 +580,34 @@ const DEMO: &[Demo] = &[
         0,
         None,
     ),
+    (
+        "Rank these pizza toppings, favourite first",
+        "A ranked question: order as many as you like. If your favourite is eliminated, your vote moves to your next choice.",
+        &["food"],
+        &[
+            "Mushrooms",
+            "Pepperoni",
+            "Olives",
+            "Pineapple",
+            "Extra cheese",
+        ],
+        "ranked",
+        "always",
+        "browser",
+        2,
+        None,
+    ),
+    (
+        "Which city should host the next open-source summit?",
+        "Ranked choice: order the cities by preference. Results show once you have voted.",
+        &["technology", "cities"],
+        &["Lisbon", "Berlin", "Montréal", "Nairobi"],
+        "ranked",
+        "after_vote",
+        "browser",
+        4,
+        None,
+    ),
 ];
 
 const AUTHORS: &[&str] = &["alice", "bruno", "chen", "dara", "emeka", "farah"];
@@ -785,6 +813,7 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
             let end = draft.closes_at.map_or(now, |t| t.min(now));
             let span = (end - created).num_seconds().max(60);
             let mut ballots = Vec::with_capacity(voters);
+            let mut rankings = Vec::new();
             for v in 0..voters {
                 let pick = |rng: &mut StdRng| {
                     let mut x = rng.gen_range(0..total_w);
@@ -804,6 +833,19 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                     picks.sort_unstable();
                     picks.dedup();
                 }
+                if kind == "ranked" {
+                    // A ranking of 1 to all choices, drawn by the same weights without repeats;
+                    // the ballot's vote row is its first choice.
+                    let ranks = rng.gen_range(1..=choice_ids.len());
+                    for _ in 0..choice_ids.len() * 4 {
+                        let p = pick(&mut rng);
+                        if picks.len() < ranks && !picks.contains(&p) {
+                            picks.push(p);
+                        }
+                    }
+                    rankings.push((next_ballot, qid, picks.clone()));
+                    picks.truncate(1);
+                }
                 // Votes cluster towards the question's early life.
                 let frac: f64 = rng.r#gen::<f64>().powf(2.0);
                 ballots.push(BulkBallot {
@@ -817,7 +859,10 @@ pub fn seed_demo(db: &Db) -> AppResult<usize> {
                 });
                 next_ballot += 1;
             }
-            write_transaction(c, |c| bulk::insert_ballots(c, &ballots))?;
+            write_transaction(c, |c| {
+                bulk::insert_ballots(c, &ballots)?;
+                models::ranking::insert_bulk(c, &rankings)
+            })?;
         }
         seed_flags(c, &qids, now)?;
         let first = bulk::max_id(c, "ballots")? + 1;

@@ -217,18 +217,22 @@
 
   function bindKind(form) {
     var radios = toArray(form.querySelectorAll('input[type="radio"][name="kind"]'));
-    var groups = toArray(form.querySelectorAll(".multi-only"));
+    var groups = toArray(form.querySelectorAll(".multi-only, .ranked-only"));
     if (radios.length === 0 || groups.length === 0) {
       return;
     }
 
     function update() {
-      var multiple = radios.some(function (r) {
-        return r.checked && r.value === "multiple";
+      var kind = "single";
+      radios.forEach(function (r) {
+        if (r.checked) {
+          kind = r.value;
+        }
       });
       groups.forEach(function (group) {
-        group.hidden = !multiple;
-        if (!multiple) {
+        var shown = group.classList.contains(kind === "ranked" ? "ranked-only" : "multi-only") && kind !== "single";
+        group.hidden = !shown;
+        if (!shown) {
           /* A hidden, invalid number would block submission with an unfocusable control. */
           toArray(group.querySelectorAll("input")).forEach(function (input) {
             if (input.validity && !input.validity.valid) {

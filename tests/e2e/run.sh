@@ -25,4 +25,4 @@ fi
 
 export CHROMIUM_PATH
 # The files run one after the other (each starts its own server); screenshots go to out/.
-exec node --test --test-concurrency=1 vote.test.mjs layout.test.mjs embed.test.mjs
+exec node --test --test-concurrency=1 vote.test.mjs layout.test.mjs embed.test.mjs rank.test.mjs

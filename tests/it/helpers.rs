@@ -379,6 +379,30 @@ impl TestApp {
                     counters.by_trust, by_level.by_trust,
                     "each trust level's counters equal its ledger rows"
                 );
+                // Ranked ballots: one ranking each, whose first choice is the ballot's vote row,
+                // and the ranking counters (by trust) equal the ledger's rankings.
+                use beebeta::db::schema::rankings;
+                let ranked: Vec<(i64, String)> = rankings::table
+                    .filter(rankings::question_id.eq(qid))
+                    .select((rankings::ballot_id, rankings::ranking))
+                    .load(c)?;
+                for (ballot, ranking) in &ranked {
+                    let rows: Vec<i64> = votes::table
+                        .filter(votes::ballot_id.eq(ballot))
+                        .select(votes::choice_id)
+                        .load(c)?;
+                    let first = ranking.split(',').next().unwrap().parse::<i64>().unwrap();
+                    assert_eq!(
+                        rows,
+                        vec![first],
+                        "a ranked ballot's vote row is its first choice"
+                    );
+                }
+                assert_eq!(
+                    beebeta::models::ranking::counters(c, qid)?,
+                    beebeta::models::ranking::ledger(c, qid)?,
+                    "the ranking counters equal the ledger's rankings"
+                );
                 Ok((ballots_n, per_choice))
             })
             .await
@@ -473,6 +497,12 @@ impl QuestionBuilder {
         self.kind = "multiple";
         self.min = Some(min);
         self.max = Some(max);
+        self
+    }
+    /// A ranked question whose voters rank at most `max_ranks` choices.
+    pub fn ranked(mut self, max_ranks: u32) -> Self {
+        self.kind = "ranked";
+        self.max = Some(max_ranks);
         self
     }
     pub fn visibility(mut self, v: &'static str) -> Self {

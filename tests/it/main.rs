@@ -27,6 +27,7 @@ mod oauth;
 mod open_data;
 mod pages;
 mod polish;
+mod ranked;
 mod search;
 mod security;
 mod sentry;

@@ -4,7 +4,8 @@
 use super::Invalid;
 use super::poll::{Kind, PollStatus, Protection, Trust};
 
-/// The choices of one ballot, checked against the question's choices and kind.
+/// The choices of one ballot, checked against the question's choices and kind: ascending ids,
+/// or for a ranked question the ranking, most preferred first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BallotChoices(Vec<i64>);
 
@@ -34,19 +35,23 @@ pub fn parse_ids(raw: &[String]) -> Result<Vec<i64>, Invalid> {
 /// What a question allows on a ballot.
 #[derive(Debug, Clone)]
 pub struct BallotRules<'a> {
-    /// Single or multiple choice.
+    /// Single, multiple or ranked choice.
     pub kind: Kind,
     /// Fewest choices on a multiple-choice ballot.
     pub min: u32,
-    /// Most choices on a multiple-choice ballot.
+    /// Most choices on a multiple-choice ballot; most ranks on a ranked one (`max_ranks`).
     pub max: u32,
     /// Ids of the question's choices.
     pub choice_ids: &'a [i64],
 }
 
 impl BallotChoices {
-    /// Checks raw choice ids (duplicates are ignored) against the rules.
+    /// Checks raw choice ids (duplicates are ignored) against the rules; a ranked question's
+    /// ranking keeps its order (see [`BallotChoices::parse_ranking`]).
     pub fn parse(raw: &[i64], rules: &BallotRules<'_>) -> Result<BallotChoices, Invalid> {
+        if rules.kind == Kind::Ranked {
+            return Self::parse_ranking(raw, rules);
+        }
         let mut ids = raw.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -86,10 +91,104 @@ impl BallotChoices {
         Ok(BallotChoices(ids))
     }
 
-    /// The chosen ids, sorted, without duplicates.
+    /// A ranking (most preferred first): each choice at most once, only the question's choices,
+    /// at least one and at most `max` ranks. A list has no gaps by construction; a form's
+    /// numbered ranks are turned into one by `ranking_from_ranks`.
+    pub fn parse_ranking(raw: &[i64], rules: &BallotRules<'_>) -> Result<BallotChoices, Invalid> {
+        if raw.is_empty() {
+            return Err(Invalid::new(
+                "empty_ranking",
+                "Rank at least one choice before voting.",
+            ));
+        }
+        if let Some(bad) = raw.iter().find(|id| !rules.choice_ids.contains(id)) {
+            return Err(Invalid::new(
+                "invalid_choice",
+                format!("Choice {bad} is not one of this question's choices."),
+            ));
+        }
+        for (i, id) in raw.iter().enumerate() {
+            if raw[..i].contains(id) {
+                return Err(Invalid::new(
+                    "repeated_choice",
+                    format!("Choice {id} is ranked more than once."),
+                ));
+            }
+        }
+        if raw.len() > rules.max as usize {
+            return Err(Invalid::new(
+                "too_many_ranks",
+                format!("Rank at most {} choices.", rules.max),
+            ));
+        }
+        Ok(BallotChoices(raw.to_vec()))
+    }
+
+    /// The chosen ids: sorted without duplicates, or a ranking in preference order.
     pub fn ids(&self) -> &[i64] {
         &self.0
     }
+
+    /// The ids the per-choice counters and the ledger's vote rows hold: every chosen id, or a
+    /// ranking's first preference only (the full ranking is kept beside it).
+    pub fn counted(&self, kind: Kind) -> &[i64] {
+        match kind {
+            Kind::Ranked => &self.0[..1.min(self.0.len())],
+            _ => &self.0,
+        }
+    }
+}
+
+/// Reads a form's numbered ranks (`(choice id, rank)` as text; a blank rank: not ranked) into a
+/// ranking, as [`ranking_from_ranks`] does.
+pub fn parse_ranks(raw: &[(&str, &str)]) -> Result<Vec<i64>, Invalid> {
+    check_count(raw.len())?;
+    let mut ranks = Vec::with_capacity(raw.len());
+    for (id, rank) in raw {
+        if rank.trim().is_empty() {
+            continue;
+        }
+        match (id.trim().parse::<i64>(), rank.trim().parse::<u32>()) {
+            (Ok(id), Ok(rank)) => ranks.push((id, rank)),
+            _ => {
+                return Err(Invalid::new(
+                    "invalid_rank",
+                    "A rank must be a number next to one of the choices.",
+                ));
+            }
+        }
+    }
+    ranking_from_ranks(&ranks)
+}
+
+/// Turns a form's numbered ranks (`(choice id, rank)`, rank 1 = most preferred; unranked
+/// choices left out) into a ranking. The ranks must be 1, 2, … without gaps or repeats.
+pub fn ranking_from_ranks(ranks: &[(i64, u32)]) -> Result<Vec<i64>, Invalid> {
+    check_count(ranks.len())?;
+    let mut sorted = ranks.to_vec();
+    sorted.sort_by_key(|&(_, rank)| rank);
+    for (i, &(_, rank)) in sorted.iter().enumerate() {
+        if rank as usize != i + 1 {
+            let code = if i > 0 && sorted[i - 1].1 == rank {
+                "repeated_rank"
+            } else {
+                "gap_in_ranking"
+            };
+            return Err(Invalid::new(
+                code,
+                format!(
+                    "Number your choices 1, 2, 3 … without gaps or repeats (rank {} is {}).",
+                    i + 1,
+                    if code == "repeated_rank" {
+                        "given twice"
+                    } else {
+                        "missing"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(sorted.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Why a vote or a withdrawal was refused (nothing was written).
@@ -110,6 +209,10 @@ pub enum VoteRefusal {
     /// The ballot is not valid for this question.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// The ranking is not valid for this ranked question (repeats a choice, names another
+    /// question's choice, is longer than its `max_ranks`, or is empty).
+    #[error(transparent)]
+    BadRanking(Invalid),
 }
 
 /// What a question says about a vote on it.
@@ -136,7 +239,10 @@ pub fn check_vote(
     if rules.protection == Protection::Account && !has_account {
         return Err(VoteRefusal::LoginRequired);
     }
-    Ok(BallotChoices::parse(sent, &rules.ballot)?)
+    BallotChoices::parse(sent, &rules.ballot).map_err(|i| match rules.ballot.kind {
+        Kind::Ranked => VoteRefusal::BadRanking(i),
+        _ => VoteRefusal::Invalid(i),
+    })
 }
 
 /// A withdrawal is allowed while the question is open.
@@ -253,6 +359,64 @@ mod tests {
                 .code,
             "too_many_choices"
         );
+        let texts = vec!["10".to_string(), "abc".to_string()];
+        assert_eq!(parse_ids(&texts).unwrap_err().code, "invalid_choice");
+    }
+
+    #[test]
+    fn ranked_choice() {
+        let r = rules(Kind::Ranked, 1, 3);
+        let ok = BallotChoices::parse(&[12, 10, 13], &r).unwrap();
+        assert_eq!(ok.ids(), &[12, 10, 13], "a ranking keeps its order");
+        assert_eq!(ok.counted(Kind::Ranked), &[12]);
+        assert_eq!(BallotChoices::parse(&[11], &r).unwrap().ids(), &[11]);
+        let code = |raw: &[i64]| BallotChoices::parse(raw, &r).unwrap_err().code;
+        assert_eq!(code(&[]), "empty_ranking");
+        assert_eq!(code(&[10, 12, 10]), "repeated_choice");
+        assert_eq!(code(&[10, 99]), "invalid_choice");
+        assert_eq!(code(&[10, 11, 12, 13]), "too_many_ranks");
+        let vote = VoteRules {
+            status: PollStatus::Open,
+            protection: Protection::Browser,
+            ballot: r.clone(),
+        };
+        assert!(matches!(
+            check_vote(&vote, false, &[10, 10]),
+            Err(VoteRefusal::BadRanking(i)) if i.code == "repeated_choice"
+        ));
+    }
+
+    #[test]
+    fn numbered_ranks() {
+        assert_eq!(
+            ranking_from_ranks(&[(10, 2), (12, 1), (11, 3)]).unwrap(),
+            vec![12, 10, 11]
+        );
+        assert_eq!(ranking_from_ranks(&[]).unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            ranking_from_ranks(&[(10, 1), (12, 3)]).unwrap_err().code,
+            "gap_in_ranking"
+        );
+        assert_eq!(
+            ranking_from_ranks(&[(10, 1), (12, 1)]).unwrap_err().code,
+            "repeated_rank"
+        );
+        assert_eq!(
+            ranking_from_ranks(&[(10, 2)]).unwrap_err().code,
+            "gap_in_ranking"
+        );
+        assert_eq!(
+            parse_ranks(&[("10", "2"), ("11", ""), ("12", "1")]).unwrap(),
+            vec![12, 10]
+        );
+        assert_eq!(
+            parse_ranks(&[("10", "x")]).unwrap_err().code,
+            "invalid_rank"
+        );
+    }
+
+    #[test]
+    fn parse_ids_checks() {
         let texts = vec!["10".to_string(), "abc".to_string()];
         assert_eq!(parse_ids(&texts).unwrap_err().code, "invalid_choice");
         assert_eq!(parse_ids(&["12".to_string()]).unwrap(), vec![12]);

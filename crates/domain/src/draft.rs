@@ -77,7 +77,7 @@ pub struct DraftInput<'a> {
     pub kind: &'a str,
     /// Fewest choices (multiple choice only).
     pub min_choices: Option<u32>,
-    /// Most choices (multiple choice only).
+    /// Most choices (multiple choice), or most ranks (`max_ranks`, ranked choice).
     pub max_choices: Option<u32>,
     /// `always`, `after_vote` or `after_close`.
     pub results_visibility: &'a str,
@@ -336,6 +336,17 @@ fn limits(kind: Kind, min: Option<u32>, max: Option<u32>, n: u32) -> Result<(u32
             }
             Ok((min, max))
         }
+        Kind::Ranked => {
+            // `max` is the question's `max_ranks`: rank all the choices, or only the top N.
+            let max = max.unwrap_or(n);
+            if max < 2 || max > n {
+                return Err(Invalid::new(
+                    "invalid_max_ranks",
+                    format!("Let voters rank between 2 and {n} choices."),
+                ));
+            }
+            Ok((1, max))
+        }
     }
 }
 
@@ -362,6 +373,17 @@ mod tests {
         assert_eq!(d.choices.len(), 3);
         assert_eq!(d.tags.len(), 2);
         assert_eq!((d.min_choices, d.max_choices), (1, 1));
+        let mut i = input();
+        i.kind = "ranked";
+        let d = QuestionDraft::parse(i.clone(), now).unwrap();
+        assert_eq!(
+            (d.min_choices, d.max_choices),
+            (1, 3),
+            "rank all by default"
+        );
+        i.max_choices = Some(2);
+        let d = QuestionDraft::parse(i, now).unwrap();
+        assert_eq!(d.max_choices, 2, "or the top 2");
     }
 
     #[test]
@@ -387,6 +409,15 @@ mod tests {
             QuestionDraft::parse(i, now).unwrap_err().code,
             "invalid_choice_limits"
         );
+        for max in [Some(1), Some(4)] {
+            let mut i = input();
+            i.kind = "ranked";
+            i.max_choices = max;
+            assert_eq!(
+                QuestionDraft::parse(i, now).unwrap_err().code,
+                "invalid_max_ranks"
+            );
+        }
         let mut i = input();
         i.tags = vec!["a", "b", "c", "d", "e", "f"];
         assert_eq!(

@@ -53,8 +53,9 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 string_enum! {
-    /// Single choice (radio buttons) or multiple choice (check boxes).
-    Kind as "kind" { Single = "single", Multiple = "multiple" }
+    /// Single choice (radio buttons), multiple choice (check boxes), or ranked choice (the voter
+    /// orders the choices, or their top N; counted by instant runoff, see `runoff`).
+    Kind as "kind" { Single = "single", Multiple = "multiple", Ranked = "ranked" }
 }
 
 string_enum! {

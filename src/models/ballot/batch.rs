@@ -21,9 +21,11 @@ use crate::db::schema::{ballots, choices, questions};
 use crate::db::write_transaction;
 use crate::db::{AnyConnection, in_padded};
 use crate::domain::ballot::{check_vote, trust_of};
-use crate::domain::{Protection, VoteRefusal};
+use crate::domain::runoff::ranking_key;
+use crate::domain::{BallotChoices, Kind, Protection, VoteRefusal};
 use crate::models::counts::{self, Delta};
 use crate::models::question::{self, QuestionRow};
+use crate::models::ranking;
 
 /// One request of a batch.
 #[derive(Debug, Clone)]
@@ -200,7 +202,7 @@ fn new_ballots(
     for op in ops {
         *seen.entry((op.question_id(), op.voter())).or_default() += 1;
     }
-    let mut accepted: Vec<(usize, &VoteRequest, &QuestionRow, Vec<i64>)> = Vec::new();
+    let mut accepted: Vec<(usize, &VoteRequest, &QuestionRow, BallotChoices)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let BallotOp::Vote(req) = op else { continue };
         let key = (req.question_id, req.voter.key.as_str());
@@ -215,7 +217,7 @@ fn new_ballots(
         }
         let rules = q.vote_rules(ids, req.now);
         match check_vote(&rules, req.voter.user_id.is_some(), &req.choices) {
-            Ok(choices) => accepted.push((i, req, q, choices.ids().to_vec())),
+            Ok(choices) => accepted.push((i, req, q, choices)),
             Err(refused) => results[i] = Some(InBatch::Done(Err(refused))),
         }
     }
@@ -227,6 +229,7 @@ fn new_ballots(
     // statement.
     let mut ballot_rows = Vec::with_capacity(accepted.len());
     let mut vote_rows = Vec::new();
+    let (mut ranked_rows, mut ranked_deltas) = (Vec::new(), Vec::new());
     for (i, req, q, choices) in &accepted {
         let at = timestamp(c, req.now);
         let trust = trust_of(q.protection(), req.voter.user_id, req.voter.verified);
@@ -238,13 +241,18 @@ fn new_ballots(
             trust.as_str(),
             at
         ]));
-        deltas.extend(ballot_deltas(trust, choices, 1).map(|d| (q.id, d)));
-        for choice in choices {
+        deltas.extend(ballot_deltas(trust, choices.counted(q.kind()), 1).map(|d| (q.id, d)));
+        for choice in choices.counted(q.kind()) {
             vote_rows.push(serde_json::json!([req.question_id, req.voter.key, choice]));
+        }
+        if q.kind() == Kind::Ranked {
+            let key = ranking_key(choices.ids());
+            ranked_deltas.push((q.id, key.clone(), trust.code(), 1));
+            ranked_rows.push((q.id, req.voter.key.as_str(), key));
         }
         results[*i] = Some(InBatch::Done(Ok(Applied::Voted(Voted {
             outcome: VoteOutcome::Created,
-            choices: choices.clone(),
+            choices: choices.ids().to_vec(),
         }))));
     }
     let stored = Statement::new(by_backend(c, INSERT_BALLOTS_MYSQL, INSERT_BALLOTS_SQLITE))
@@ -254,11 +262,12 @@ fn new_ballots(
     let voted = Statement::new(by_backend(c, INSERT_VOTES_MYSQL, INSERT_VOTES_SQLITE))
         .text(serde_json::Value::from(vote_rows).to_string())
         .execute(c)?;
-    if stored != accepted.len() || voted != expected {
+    let ranked = ranking::insert_new(c, &ranked_rows)?;
+    if stored != accepted.len() || voted != expected || ranked != ranked_rows.len() {
         // Not what was written: roll the batch back (its requests are then applied one by one).
         return Err(diesel::result::Error::NotFound);
     }
-    Ok(())
+    ranking::add(c, &ranked_deltas)
 }
 
 /// `[[question, voter, user id, network hash, trust, time], …]` → ballots (in order).

@@ -32,14 +32,15 @@ use crate::db::schema::{ballots, choices, questions, votes};
 use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, is_retryable, last_insert_id, retry, transaction};
 use crate::domain::ballot::{check_vote, check_withdraw, trust_of};
-use crate::domain::{Protection, Trust, VoteRefusal};
+use crate::domain::{Kind, Protection, Trust, VoteRefusal};
 use crate::models::counts::{self, Delta};
 use crate::models::question::{self, QuestionRow};
+use crate::models::ranking;
 
 /// A voter's stored ballot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ballot {
-    /// The chosen choice ids, ascending.
+    /// The chosen choice ids, ascending (a ranked ballot: its ranking, most preferred first).
     pub choices: Vec<i64>,
     /// When it was cast or last changed.
     pub changed_at: NaiveDateTime,
@@ -59,17 +60,20 @@ pub fn ballot_of(
         .optional()?;
     match ballot {
         None => Ok(None),
-        Some((id, changed_at)) => votes::table
-            .filter(votes::ballot_id.eq(id))
-            .order(votes::choice_id.asc())
-            .select(votes::choice_id)
-            .load(conn)
-            .map(|choices| {
-                Some(Ballot {
-                    choices,
-                    changed_at,
-                })
-            }),
+        Some((id, changed_at)) => {
+            let choices = match ranking::of_ballot(conn, id)? {
+                Some(ranked) => ranked,
+                None => votes::table
+                    .filter(votes::ballot_id.eq(id))
+                    .order(votes::choice_id.asc())
+                    .select(votes::choice_id)
+                    .load(conn)?,
+            };
+            Ok(Some(Ballot {
+                choices,
+                changed_at,
+            }))
+        }
     }
 }
 
@@ -119,7 +123,7 @@ pub enum VoteOutcome {
 pub struct Voted {
     /// Created, changed or unchanged.
     pub outcome: VoteOutcome,
-    /// The stored choice ids, ascending.
+    /// The stored choice ids, ascending (ranked: the ranking, most preferred first).
     pub choices: Vec<i64>,
 }
 
@@ -212,17 +216,28 @@ fn apply_vote(
         &req.choices,
     )
     .map_err(Abort::Refused)?;
-    let new = chosen.ids().to_vec();
+    let kind = q.kind();
+    // A ranked ballot's vote row and counters hold its first preference; the whole ranking is
+    // kept beside them (`models::ranking`).
+    let new = chosen.counted(kind).to_vec();
+    let ranked = (kind == Kind::Ranked).then(|| chosen.ids().to_vec());
     let (outcome, deltas) = match ballot_id(c, q.id, &req.voter.key)? {
         Some(ballot_id) => {
             lock_ballot(c, ballot_id, req.now)?;
             let (trust, old) = locked_ballot(c, ballot_id)?;
-            if old == new {
+            let old_ranking = match &ranked {
+                Some(_) => ranking::locked(c, ballot_id)?,
+                None => None,
+            };
+            if old == new && old_ranking.as_ref().map(|r| r.ids()) == ranked {
                 let voted = Voted {
                     outcome: VoteOutcome::Unchanged,
-                    choices: new,
+                    choices: ranked.unwrap_or(new),
                 };
                 return Ok((voted, Vec::new()));
+            }
+            if let Some(r) = &ranked {
+                ranking::replace(c, q.id, ballot_id, old_ranking.as_ref(), r, trust)?;
             }
             diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
             insert_votes(c, ballot_id, q.id, &new, req.now)?;
@@ -262,6 +277,9 @@ fn apply_vote(
                 .execute(c)?;
             let ballot_id = last_insert_id(c)?;
             insert_votes(c, ballot_id, q.id, &new, req.now)?;
+            if let Some(r) = &ranked {
+                ranking::insert(c, q.id, ballot_id, r, trust)?;
+            }
             let deltas = ballot_deltas(trust, &new, 1).collect();
             (VoteOutcome::Created, deltas)
         }
@@ -269,7 +287,7 @@ fn apply_vote(
     Ok((
         Voted {
             outcome,
-            choices: new,
+            choices: ranked.unwrap_or(new),
         },
         deltas,
     ))
@@ -383,6 +401,7 @@ fn delete_ballot(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<Deltas> {
 /// CASCADE; they are deleted explicitly so the ledger does not depend on the connection's
 /// foreign-key setting.)
 fn delete_rows(c: &mut AnyConnection, ballot_id: i64) -> QueryResult<()> {
+    ranking::remove(c, ballot_id)?;
     diesel::delete(votes::table.filter(votes::ballot_id.eq(ballot_id))).execute(c)?;
     diesel::delete(ballots::table.find(ballot_id)).execute(c)?;
     Ok(())
@@ -462,6 +481,7 @@ pub fn adopt(
                 deltas.extend(out.map(|d| (question_id, d)));
                 dropped.push(question_id);
             } else {
+                ranking::retrust(c, ballot_id, trust)?;
                 diesel::update(ballots::table.find(ballot_id))
                     .set((
                         ballots::voter.eq(&user_key),
@@ -525,6 +545,7 @@ pub fn set_account_trust(
             if trust != from {
                 continue; // moved meanwhile
             }
+            ranking::retrust(c, ballot_id, to)?;
             diesel::update(ballots::table.find(ballot_id))
                 .set(ballots::trust.eq(to.as_str()))
                 .execute(c)?;

@@ -38,7 +38,7 @@ pub struct NewQuestionBody {
     /// two that would become one tag, or one losing characters at its ends, are a 422.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// `single` (default) or `multiple`.
+    /// `single` (default), `multiple` or `ranked`.
     #[serde(default)]
     pub kind: Option<String>,
     /// Fewest choices on a multiple-choice ballot (default 1).
@@ -47,6 +47,10 @@ pub struct NewQuestionBody {
     /// Most choices on a multiple-choice ballot (default: all).
     #[serde(default)]
     pub max_choices: Option<u32>,
+    /// Ranked questions: most choices a voter may rank, 2 to the number of choices (default:
+    /// all of them).
+    #[serde(default)]
+    pub max_ranks: Option<u32>,
     /// RFC 3339 closing time, or null to stay open.
     #[serde(default)]
     pub closes_at: Option<String>,
@@ -121,7 +125,7 @@ pub async fn create_question(
         tags: b.tags,
         kind: b.kind.unwrap_or_else(|| "single".into()),
         min_choices: b.min_choices.map(|n| n.to_string()),
-        max_choices: b.max_choices.map(|n| n.to_string()),
+        max_choices: b.max_ranks.or(b.max_choices).map(|n| n.to_string()),
         closes_at: match b.closes_at.as_deref() {
             None => Ok(None),
             Some(t) => chrono::DateTime::parse_from_rfc3339(t)

@@ -44,6 +44,8 @@ pub const BASE: &str = "/api/v1";
         json::Choice,
         json::Results,
         json::ChoiceResult,
+        json::RankedResults,
+        json::RoundResult,
         json::ByTrust,
         crate::routes::breakdowns::BreakdownBody,
         crate::routes::breakdowns::BreakdownGroup,

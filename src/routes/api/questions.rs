@@ -171,7 +171,10 @@ pub async fn results(
     );
     match (&view.results, visible) {
         (Some(r), true) => Ok(MaybeSaved(
-            Json(Results::new(r, &view.choices, trust)),
+            Json(
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|c| c.view(trust))),
+            ),
             saved,
         )),
         _ => Err(AppError::Forbidden {

@@ -29,12 +29,12 @@ pub fn routes() -> Vec<rocket::Route> {
     responses(
         (status = 200, body = VoteResponse, description = "the stored ballot, and results when visible"),
         (status = 400, body = ErrorBody, description = "empty ballot, unknown choice, too many or too few choices, malformed JSON, invalid trust (nothing stored)"),
+        (status = 422, body = ErrorBody, description = "a ranking that is empty, repeats a choice, names another question's choice or is longer than `max_ranks`; or JSON of the wrong shape"),
         (status = 401, body = ErrorBody, description = "the question requires an account"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the question is closed"),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody, description = "not application/json"),
-        (status = 422, body = ErrorBody, description = "JSON of the wrong shape"),
         (status = 429, body = ErrorBody, description = "network limit reached"),
         (status = 503, body = ErrorBody, description = "not saved: the database is not answering or too many votes are waiting (with Retry-After); try again"),
     ))]
@@ -54,7 +54,7 @@ pub async fn put_vote(
     let network = ip.network_hash(&app.keys);
     let cast = app
         .voting
-        .cast(&voter, network, *id, body.0.choices)
+        .cast(&voter, network, *id, body.0.into_ids())
         .await?;
     track.vote(id.get(), cast.outcome, &cast.choices);
     // With the counts read after the batch's commit, nothing more is read (the question itself
@@ -77,9 +77,10 @@ pub async fn put_vote(
             choices: cast.choices,
         },
         results: view.as_ref().and_then(|view| {
-            view.results
-                .as_ref()
-                .map(|r| Results::new(r, &view.choices, trust))
+            view.results.as_ref().map(|r| {
+                Results::new(r, &view.choices, trust)
+                    .with_runoff(view.runoff.as_ref().map(|r| r.view(trust)))
+            })
         }),
     }))
 }

@@ -1,0 +1,2 @@
+DROP TABLE ranking_counts;
+DROP TABLE rankings;
