@@ -14,6 +14,7 @@ use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::report::{ReportRange, ReportWindow, unusual_network_share};
 use crate::error::{AppError, AppResult};
+use crate::models::ranking::{self, Winner};
 use crate::models::report::{self, SiteHour, TopBy, TopQuestion, TopTag};
 
 /// The site's totals over a period.
@@ -243,6 +244,10 @@ pub struct Report {
     /// network (`domain::report::unusual_network_share`), most concentrated first.
     #[serde(default)]
     pub unusual_networks: Vec<UnusualNetwork>,
+    /// The instant-runoff winners of the ranked questions among the top questions (all
+    /// ballots; a ranked question tied or without ballots has none), by question id.
+    #[serde(default)]
+    pub ranked_winners: HashMap<i64, Winner>,
 }
 
 /// A top question of the period whose ballots came in an unusual share from one network.
@@ -373,6 +378,10 @@ pub fn build_at(
         .chain(&questions_by_views)
         .collect();
     let unusual_networks = unusual_networks(c, &top, s, e)?;
+    let mut top_ids: Vec<i64> = top.iter().map(|q| q.id).collect();
+    top_ids.sort_unstable();
+    top_ids.dedup();
+    let ranked_winners = ranking::winners(c, &top_ids)?;
     Ok(Report {
         range: range.clone(),
         questions_by_votes,
@@ -383,6 +392,7 @@ pub fn build_at(
         heatmap,
         previous,
         unusual_networks,
+        ranked_winners,
     })
 }
 
@@ -636,6 +646,7 @@ mod tests {
             heatmap: vec![vec![0; 24]; 7],
             previous: Totals::default(),
             unusual_networks: vec![],
+            ranked_winners: HashMap::new(),
         }
     }
 

@@ -481,8 +481,48 @@ async fn demo_has_ranked_questions(b: Backend) {
     }
 }
 
+async fn reports_name_a_ranked_questions_winner(b: Backend) {
+    let app = TestApp::new(b).await;
+    let qid = app
+        .question(
+            question("Ranked in the report?")
+                .choices(&["Left", "Right", "Up"])
+                .ranked(3),
+        )
+        .await;
+    let ids = app.choices(qid).await;
+    // Right wins in round 2: 2 + 2 transferred from Up against Left's 3.
+    let ballots: [(&[i64], usize); 3] = [(&[ids[0]], 3), (&[ids[1]], 2), (&[ids[2], ids[1]], 2)];
+    for (r, n) in ballots {
+        for _ in 0..n {
+            let (s, body) = as_stranger(&app, qid, &ranking(r)).await;
+            assert_eq!(s, Status::Ok, "{body}");
+        }
+    }
+    crate::analytics::analytics(&app).flush().await;
+    crate::admin::login_admin(&app).await;
+    let (s, page) = app.get("/admin/reports?window=day").await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("ranked, won by Right (57.1 %)"), "{page}");
+    let r = app
+        .client
+        .get("/admin/reports?window=day&format=csv&table=questions_by_votes")
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::Ok);
+    let body = r.into_string().await.unwrap();
+    assert!(body.starts_with("rank,question_id,title,votes,views,hidden,ranked_winner\r\n"));
+    assert!(
+        body.contains(&format!(
+            "1,{qid},Ranked in the report?,7,0,no,Right (57.1 %)\r\n"
+        )),
+        "{body}"
+    );
+}
+
 backend_tests!(
     asking_form_embed_and_live_stream,
+    reports_name_a_ranked_questions_winner,
     demo_has_ranked_questions,
     api_rounds_of_a_hand_worked_count,
     bad_rankings_are_refused_and_store_nothing,

@@ -9,6 +9,7 @@ use crate::auth::AdminUser;
 use crate::domain::Invalid;
 use crate::domain::report::{ReportRange, UNUSUAL_NETWORK_MIN, UNUSUAL_NETWORK_PERCENT};
 use crate::error::{AppError, AppResult};
+use crate::models::ranking::Winner;
 use crate::models::report::{TopQuestion, TopTag};
 use crate::routes::admin::charts::{self, Line};
 use crate::routes::admin::csv::{self, CsvFile};
@@ -80,7 +81,12 @@ fn bucket_label(report: &Report, i: usize) -> String {
     }
 }
 
-fn question_rows(rows: &[TopQuestion]) -> Vec<Vec<String>> {
+/// The rows of a top-questions table: rank, id, title, votes, views, hidden, and a ranked
+/// question's winner ("Label (54.2 %)"; empty for other questions, or while tied).
+fn question_rows(
+    rows: &[TopQuestion],
+    winners: &std::collections::HashMap<i64, Winner>,
+) -> Vec<Vec<String>> {
     rows.iter()
         .enumerate()
         .map(|(i, q)| {
@@ -91,6 +97,10 @@ fn question_rows(rows: &[TopQuestion]) -> Vec<Vec<String>> {
                 q.votes.to_string(),
                 q.views.to_string(),
                 if q.hidden_at.is_some() { "yes" } else { "no" }.to_string(),
+                winners
+                    .get(&q.id)
+                    .map(|w| format!("{} ({} %)", w.label, w.percent))
+                    .unwrap_or_default(),
             ]
         })
         .collect()
@@ -129,7 +139,15 @@ fn activity_rows(report: &Report) -> Vec<Vec<String>> {
         .collect()
 }
 
-const QUESTION_HEADER: [&str; 6] = ["rank", "question_id", "title", "votes", "views", "hidden"];
+const QUESTION_HEADER: [&str; 7] = [
+    "rank",
+    "question_id",
+    "title",
+    "votes",
+    "views",
+    "hidden",
+    "ranked_winner",
+];
 const TAG_HEADER: [&str; 5] = ["rank", "tag_id", "tag", "votes", "views"];
 const ACTIVITY_HEADER: [&str; 5] = [
     "start_utc",
@@ -141,12 +159,14 @@ const ACTIVITY_HEADER: [&str; 5] = [
 
 fn csv_of(report: &Report, table: &str) -> Option<String> {
     Some(match table {
-        "questions_by_votes" => {
-            csv::table(&QUESTION_HEADER, &question_rows(&report.questions_by_votes))
-        }
-        "questions_by_views" => {
-            csv::table(&QUESTION_HEADER, &question_rows(&report.questions_by_views))
-        }
+        "questions_by_votes" => csv::table(
+            &QUESTION_HEADER,
+            &question_rows(&report.questions_by_votes, &report.ranked_winners),
+        ),
+        "questions_by_views" => csv::table(
+            &QUESTION_HEADER,
+            &question_rows(&report.questions_by_views, &report.ranked_winners),
+        ),
         "tags_by_votes" => csv::table(&TAG_HEADER, &tag_rows(&report.tags_by_votes)),
         "tags_by_views" => csv::table(&TAG_HEADER, &tag_rows(&report.tags_by_views)),
         "activity" => csv::table(&ACTIVITY_HEADER, &activity_rows(report)),
@@ -342,8 +362,8 @@ pub async fn reports(
             to: range.to_day().to_string(),
             hourly: range.hourly,
             per,
-            questions_by_votes: question_rows(&report.questions_by_votes),
-            questions_by_views: question_rows(&report.questions_by_views),
+            questions_by_votes: question_rows(&report.questions_by_votes, &report.ranked_winners),
+            questions_by_views: question_rows(&report.questions_by_views, &report.ranked_winners),
             question_paths: report.questions_by_votes.iter().chain(&report.questions_by_views)
                 .map(|q| (q.id.to_string(), format!("/q/{}/{}", q.id, q.slug)))
                 .collect::<std::collections::HashMap<_, _>>(),

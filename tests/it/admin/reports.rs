@@ -156,8 +156,9 @@ async fn reports_rank_questions_and_tags_and_export_csv(b: Backend) {
     assert_eq!(
         body,
         format!(
-            "rank,question_id,title,votes,views,hidden\r\n1,{a},Alpha question?,50,5,no\r\n\
-             2,{bq},\"'=HYPERLINK(\"\"x\"\"), beta\",30,90,no\r\n"
+            "rank,question_id,title,votes,views,hidden,ranked_winner\r\n\
+             1,{a},Alpha question?,50,5,no,\r\n\
+             2,{bq},\"'=HYPERLINK(\"\"x\"\"), beta\",30,90,no,\r\n"
         )
     );
     let (_, _, _, body) = csv(&app, "window=day&format=csv&table=questions_by_views").await;
