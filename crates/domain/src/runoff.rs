@@ -306,7 +306,8 @@ mod tests {
 
     /// The figure the bench prints (`bench/run.sh`): 10 choices, 100,000 ballots of random
     /// length and order (a worst case: most rankings distinct), aggregated into distinct
-    /// rankings as the counters hold them, then counted. Not timed in the normal test run.
+    /// rankings as the counters hold them, then counted. It prints the time; the normal test run
+    /// skips it, CI runs it (debug) for the count's checks.
     #[test]
     #[ignore = "a measurement: cargo test -p beebeta-domain --release runoff_at_scale -- --ignored --nocapture"]
     fn runoff_at_scale() {
@@ -351,7 +352,24 @@ mod tests {
             result.winner,
             per.as_secs_f64() * 1000.0
         );
-        assert!(per < std::time::Duration::from_millis(50), "{per:?}");
+        // The time is the bench's figure (`bench/run.sh` runs this in release), never asserted
+        // here: debug builds and busy machines are slower. What is asserted is the count.
+        assert_eq!(
+            result.rounds[0].active(),
+            100_000,
+            "every ballot counts in round 1"
+        );
+        assert!(
+            result.rounds.len() >= 2,
+            "the skewed ballots take several rounds"
+        );
+        for round in &result.rounds {
+            assert_eq!(
+                round.active() + round.exhausted,
+                100_000,
+                "no ballot is lost"
+            );
+        }
     }
 
     #[test]
