@@ -166,6 +166,7 @@ request = function()
 end
 LUA
 # (f): a random open (question, first choice) pair per request; no cookies, so every request is a new voter.
+# Among the 250 newest questions (the demo's after `seed-demo`, then generated ones).
 python3 - "$BASE" > "$OUT/spread.lua" <<'PY'
 import json, sys, urllib.request
 base = sys.argv[1]
@@ -174,7 +175,10 @@ for page in range(1, 6):
     items = json.load(urllib.request.urlopen(f"{base}/api/v1/questions?sort=new&page={page}"))["items"]
     for it in items:
         q = json.load(urllib.request.urlopen(f"{base}/api/v1/questions/{it['id']}"))
-        if q["status"] == "open" and q.get("protection", q.get("duplicate_protection")) != "account":
+        # Not account (needs a login) nor network (one address: refused past the daily limit),
+        # nor ranked (votes are rankings: (k)).
+        if (q["status"] == "open" and q.get("kind") != "ranked"
+                and q.get("protection", q.get("duplicate_protection")) not in ("account", "network")):
             pairs.append((q["id"], q["choices"][0]["id"]))
 print("local pairs = {" + ",".join("{%d,%d}" % p for p in pairs) + "}")
 print("math.randomseed(os.time())")
