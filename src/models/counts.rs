@@ -64,18 +64,19 @@ impl Counts {
     }
 
     /// The counts `view` shows: all of them, or only the ballots of one level (`total` and
-    /// `by_choice` of that level; `by_trust` and `as_of` unchanged).
-    pub fn view(&self, view: TrustView) -> Counts {
+    /// `by_choice` of that level; `by_trust` and `as_of` unchanged). All votes, the common case
+    /// on every vote's answer, are these counts themselves, not a copy.
+    pub fn view(&self, view: TrustView) -> std::borrow::Cow<'_, Counts> {
         match view.level() {
-            None => self.clone(),
+            None => std::borrow::Cow::Borrowed(self),
             Some(level) => {
                 let tally = &self.by_trust[level.code() as usize];
-                Counts {
+                std::borrow::Cow::Owned(Counts {
                     total: tally.total,
                     by_choice: tally.by_choice.clone(),
                     by_trust: self.by_trust.clone(),
                     as_of: self.as_of,
-                }
+                })
             }
         }
     }

@@ -933,7 +933,9 @@ impl Dialect {
     }
 
     /// `FROM` the index joined to questions (`q`) and their search rows (`s`), `WHERE` the
-    /// index matches the next argument: over titles only, or over the whole document.
+    /// index matches the next argument: over titles only, or over the whole document. (FTS5
+    /// puts the column filter into the expression instead: see [`Dialect::expression`].)
+    #[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
     fn matching(self, titles: bool) -> &'static str {
         match self {
             #[cfg(feature = "mysql")]
