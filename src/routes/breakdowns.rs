@@ -110,7 +110,12 @@ pub async fn offered(app: &AppState, view: &PollView) -> AppResult<Vec<SegmentRo
     if !view.question.breakdowns || view.results.is_none() {
         return Ok(Vec::new());
     }
-    breakdowns::segments(&app.db, &app.cache).await
+    match breakdowns::segments(&app.db, &app.cache).await {
+        // The links are an extra: a page (or its saved copy) shows without them while the
+        // database is down and the segments were never read.
+        Err(AppError::DbUnavailable(_)) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// The breakdown of `view` by segment `by`. A segment that does not exist is a 404 naming those

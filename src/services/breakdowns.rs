@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Keep};
 use crate::db::{Db, write_transaction};
 use crate::domain::segment::{self as rule, Tally};
 use crate::domain::{SegmentDraft, SegmentValue};
@@ -65,9 +65,20 @@ async fn blocking<T: Send + 'static>(
 pub async fn segments(db: &Db, cache: &Cache) -> AppResult<Vec<SegmentRow>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        cache.get_or_rebuild(SEGMENTS_KEY, SEGMENTS_FRESH, SEGMENTS_STALE, || {
-            db.run_blocking(|c| Ok(segment::all(c)?))
-        })
+        let keep = Keep {
+            fresh_for: SEGMENTS_FRESH,
+            stale_for: SEGMENTS_STALE,
+            saved_for: cache.saved_for(),
+        };
+        // Stale-if-error: the question page offers the segments, and its saved copy must not
+        // fail for want of them while the database is down.
+        let served = cache.get_or_rebuild_saved(
+            SEGMENTS_KEY,
+            keep,
+            || db.run_blocking(|c| Ok(segment::all(c)?)),
+            |e| matches!(e, AppError::DbUnavailable(_)),
+        )?;
+        Ok(served.value)
     })
     .await
 }

@@ -398,6 +398,9 @@ mod mysql_reads {
         let warm_path = app.path(warm).await;
         assert_eq!(server.get(&warm_path).await.0, Status::Ok);
         rocket::tokio::time::sleep(Duration::from_millis(1500)).await;
+        // The segments the page offers for breakdowns were read past their freshness (30 s)
+        // in a long outage: the saved copy must not need them (CI's fault run found it did).
+        server.state().cache.delete("segments");
 
         proxy.stop();
         let started = Instant::now();
