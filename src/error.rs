@@ -274,7 +274,7 @@ impl From<VoteRefusal> for AppError {
                 retry_after_secs: 3600,
             },
             VoteRefusal::Invalid(i) => i.into(),
-            VoteRefusal::BadRanking(i) => AppError::Unprocessable {
+            VoteRefusal::BadRanking(i) | VoteRefusal::WrongList(i) => AppError::Unprocessable {
                 code: i.code,
                 message: i.message,
             },

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Runoff, Trust, TrustView};
+use crate::domain::{Runoff, Sent, Trust, TrustView};
+use crate::error::{AppError, AppResult};
 use crate::media::{Media, PublicImage};
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
@@ -330,17 +331,26 @@ impl Question {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
-    /// Choice ids: exactly one for single choice.
+    /// Choice ids of a single- or multiple-choice question: exactly one for single choice.
     #[serde(default)]
     pub choices: Vec<i64>,
     /// A ranked question's ranking: choice ids, most preferred first (at most `max_ranks`).
+    /// Only for ranked questions, and never with `choices`.
     pub ranking: Option<Vec<i64>>,
 }
 
 impl VoteBody {
-    /// The ids the vote is made of: the ranking when one was sent, else the choices.
-    pub fn into_ids(self) -> Vec<i64> {
-        self.ranking.unwrap_or(self.choices)
+    /// The ids the vote is made of and the list they came in; both lists at once are refused
+    /// (422 `ambiguous_vote`) rather than one silently ignored.
+    pub fn into_sent(self) -> AppResult<(Vec<i64>, Sent)> {
+        match self.ranking {
+            Some(_) if !self.choices.is_empty() => Err(AppError::Unprocessable {
+                code: "ambiguous_vote",
+                message: "Send either \"choices\" or \"ranking\", not both.".into(),
+            }),
+            Some(ranking) => Ok((ranking, Sent::Ranking)),
+            None => Ok((self.choices, Sent::Choices)),
+        }
     }
 }
 

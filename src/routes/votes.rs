@@ -7,6 +7,7 @@ use crate::analytics::{Event, Tracker};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::csrf::csrf_protected;
 use crate::auth::{CsrfForm, Voter};
+use crate::domain::Sent;
 use crate::domain::ballot::{parse_ids, parse_ranks};
 use crate::error::{AppError, AppResult};
 use crate::limits::Action;
@@ -117,7 +118,9 @@ pub async fn cast(
     app.limits.check(Action::Vote, ip.key()).await?;
     let choices = parse_ids(choices)?;
     let network = ip.network_hash(&app.keys);
-    app.voting.cast(voter, network, *id, choices).await
+    app.voting
+        .cast(voter, network, *id, (choices, Sent::AsForm))
+        .await
 }
 
 /// What the voter is told after a vote was taken.

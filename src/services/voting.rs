@@ -6,8 +6,8 @@
 use crate::auth::Voter;
 use crate::config::VotingConfig;
 use crate::db::Db;
-use crate::domain::QuestionId;
 use crate::domain::ballot::check_count;
+use crate::domain::{QuestionId, Sent};
 use crate::error::{AppError, AppResult};
 use crate::models::ballot::{Applied, BallotOp, Caster, VoteOutcome, VoteRequest};
 use crate::models::counts::{self, Counts};
@@ -56,13 +56,14 @@ impl Voting {
     }
 
     /// Casts or changes the voter's ballot (`network`: the keyed hash of their network, for
-    /// `network`-protected questions); answered once committed.
+    /// `network`-protected questions; `sent`: the list the ids came in); answered once
+    /// committed.
     pub async fn cast(
         &self,
         voter: &Voter,
         network: Option<String>,
         id: QuestionId,
-        choices: Vec<i64>,
+        (choices, sent): (Vec<i64>, Sent),
     ) -> AppResult<Cast> {
         check_count(choices.len())?;
         let req = VoteRequest {
@@ -74,6 +75,7 @@ impl Voting {
                 verified: voter.verified(),
             },
             choices,
+            sent,
             network_limit: self.network_limit,
             now: crate::models::now(),
             slot: counts::pick_slot(self.slots),

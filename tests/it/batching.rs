@@ -43,6 +43,7 @@ fn vote_as(qid: i64, voter: &str, user_id: Option<i64>, choices: &[i64]) -> Ball
             verified: false,
         },
         choices: choices.to_vec(),
+        sent: Default::default(),
         network_limit: 5,
         now: beebeta::models::now(),
         slot: 0,

@@ -144,6 +144,66 @@ async fn bad_rankings_are_refused_and_store_nothing(b: Backend) {
     assert_eq!(app.ledger(qid).await, (1, vec![(ids[1], 1)]));
 }
 
+/// The list a vote names must fit the question: `choices` on a ranked question, `ranking` on a
+/// single-choice one, or both at once are 422 and store nothing (nor change a ballot), rather
+/// than one list being read as the other.
+async fn a_list_that_does_not_fit_the_kind_is_refused(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ranked = app
+        .question(
+            question("Rank these three?")
+                .choices(&["A", "B", "C"])
+                .ranked(3),
+        )
+        .await;
+    let single = app.question(question("Pick just one?")).await;
+    let (r, s) = (app.choices(ranked).await, app.choices(single).await);
+    let cases = [
+        (
+            ranked,
+            serde_json::json!({ "choices": [r[0]] }),
+            "ranking_expected",
+        ),
+        (
+            single,
+            serde_json::json!({ "ranking": [s[0]] }),
+            "not_ranked",
+        ),
+        (
+            ranked,
+            serde_json::json!({ "choices": [r[0]], "ranking": [r[1]] }),
+            "ambiguous_vote",
+        ),
+        (
+            single,
+            serde_json::json!({ "choices": [s[0]], "ranking": [s[0]] }),
+            "ambiguous_vote",
+        ),
+    ];
+    for (qid, body, code) in &cases {
+        let (status, answer) = app.api_vote(*qid, &body.to_string()).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], *code, "{body}");
+    }
+    assert_eq!(app.ledger(ranked).await, (0, vec![]));
+    assert_eq!(app.ledger(single).await, (0, vec![]));
+    // With a ballot on each, the same requests leave it as it was.
+    let (status, _) = app.api_vote(ranked, &ranking(&[r[2], r[0]])).await;
+    assert_eq!(status, Status::Ok);
+    let (status, _) = app
+        .api_vote(single, &format!("{{\"choices\":[{}]}}", s[1]))
+        .await;
+    assert_eq!(status, Status::Ok);
+    for (qid, body, _) in &cases {
+        let (status, _) = app.api_vote(*qid, &body.to_string()).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    }
+    let q = question_json(&app, ranked).await;
+    assert_eq!(q["ballot"]["choices"], serde_json::json!([r[2], r[0]]));
+    assert_eq!(app.ledger(ranked).await, (1, vec![(r[2], 1)]));
+    assert_eq!(app.ledger(single).await, (1, vec![(s[1], 1)]));
+}
+
 /// A ranking is changed (also behind the same first choice), kept when sent again, and
 /// withdrawn; the counters follow the ledger at every step.
 async fn rankings_change_and_withdraw(b: Backend) {
@@ -178,10 +238,8 @@ async fn rankings_change_and_withdraw(b: Backend) {
     // The same again changes nothing.
     let (s, _) = app.api_vote(qid, &ranking(&[ids[1], ids[2]])).await;
     assert_eq!(s, Status::Ok);
-    // `choices` is taken as the ranking too.
-    let (s, v) = app
-        .api_vote(qid, &format!("{{\"choices\":[{},{}]}}", ids[2], ids[1]))
-        .await;
+    // Another first choice.
+    let (s, v) = app.api_vote(qid, &ranking(&[ids[2], ids[1]])).await;
     assert_eq!(s, Status::Ok);
     assert_eq!(v["ballot"]["choices"], serde_json::json!([ids[2], ids[1]]));
     app.ledger(qid).await;
@@ -526,6 +584,7 @@ backend_tests!(
     demo_has_ranked_questions,
     api_rounds_of_a_hand_worked_count,
     bad_rankings_are_refused_and_store_nothing,
+    a_list_that_does_not_fit_the_kind_is_refused,
     rankings_change_and_withdraw,
     plain_form_ranks_with_numbered_selects,
     adopted_rankings_and_visibility,

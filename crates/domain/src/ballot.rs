@@ -32,6 +32,19 @@ pub fn parse_ids(raw: &[String]) -> Result<Vec<i64>, Invalid> {
         .map_err(|_| Invalid::new("invalid_choice", "A choice must be a choice id."))
 }
 
+/// The list a vote named its ids in: a form's fields follow the question's kind; the API names
+/// `choices` (single and multiple choice) or `ranking` (ranked), and the name must fit the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sent {
+    /// A form (or any caller that follows the question's kind).
+    #[default]
+    AsForm,
+    /// JSON `choices`.
+    Choices,
+    /// JSON `ranking`.
+    Ranking,
+}
+
 /// What a question allows on a ballot.
 #[derive(Debug, Clone)]
 pub struct BallotRules<'a> {
@@ -213,6 +226,9 @@ pub enum VoteRefusal {
     /// question's choice, is longer than its `max_ranks`, or is empty).
     #[error(transparent)]
     BadRanking(Invalid),
+    /// A ranking sent to a question that is not ranked, or choices to one that is.
+    #[error(transparent)]
+    WrongList(Invalid),
 }
 
 /// What a question says about a vote on it.
@@ -232,12 +248,28 @@ pub fn check_vote(
     rules: &VoteRules<'_>,
     has_account: bool,
     sent: &[i64],
+    named: Sent,
 ) -> Result<BallotChoices, VoteRefusal> {
     if rules.status == PollStatus::Closed {
         return Err(VoteRefusal::Closed);
     }
     if rules.protection == Protection::Account && !has_account {
         return Err(VoteRefusal::LoginRequired);
+    }
+    match (named, rules.ballot.kind) {
+        (Sent::Ranking, Kind::Single | Kind::Multiple) => {
+            return Err(VoteRefusal::WrongList(Invalid::new(
+                "not_ranked",
+                "This question is not ranked: send your answer as \"choices\".",
+            )));
+        }
+        (Sent::Choices, Kind::Ranked) => {
+            return Err(VoteRefusal::WrongList(Invalid::new(
+                "ranking_expected",
+                "This question is ranked: send \"ranking\", your most preferred choice first.",
+            )));
+        }
+        _ => {}
     }
     BallotChoices::parse(sent, &rules.ballot).map_err(|i| match rules.ballot.kind {
         Kind::Ranked => VoteRefusal::BadRanking(i),
@@ -280,19 +312,27 @@ mod tests {
             },
         };
         let open = rules(PollStatus::Open, Protection::Browser);
-        assert_eq!(check_vote(&open, false, &[2]).unwrap().ids(), &[2]);
         assert_eq!(
-            check_vote(&rules(PollStatus::Closed, Protection::Browser), true, &[2]),
+            check_vote(&open, false, &[2], Sent::AsForm).unwrap().ids(),
+            &[2]
+        );
+        assert_eq!(
+            check_vote(
+                &rules(PollStatus::Closed, Protection::Browser),
+                true,
+                &[2],
+                Sent::AsForm
+            ),
             Err(VoteRefusal::Closed)
         );
         let account = rules(PollStatus::Open, Protection::Account);
         assert_eq!(
-            check_vote(&account, false, &[2]),
+            check_vote(&account, false, &[2], Sent::AsForm),
             Err(VoteRefusal::LoginRequired)
         );
-        assert!(check_vote(&account, true, &[2]).is_ok());
+        assert!(check_vote(&account, true, &[2], Sent::AsForm).is_ok());
         assert!(matches!(
-            check_vote(&open, false, &[3]),
+            check_vote(&open, false, &[3], Sent::AsForm),
             Err(VoteRefusal::Invalid(i)) if i.code == "invalid_choice"
         ));
         assert_eq!(check_withdraw(PollStatus::Closed), Err(VoteRefusal::Closed));
@@ -381,9 +421,43 @@ mod tests {
             ballot: r.clone(),
         };
         assert!(matches!(
-            check_vote(&vote, false, &[10, 10]),
+            check_vote(&vote, false, &[10, 10], Sent::AsForm),
             Err(VoteRefusal::BadRanking(i)) if i.code == "repeated_choice"
         ));
+        assert!(check_vote(&vote, false, &[10, 12], Sent::Ranking).is_ok());
+        assert!(matches!(
+            check_vote(&vote, false, &[10], Sent::Choices),
+            Err(VoteRefusal::WrongList(i)) if i.code == "ranking_expected"
+        ));
+    }
+
+    #[test]
+    fn the_list_named_must_fit_the_kind() {
+        let single = VoteRules {
+            status: PollStatus::Open,
+            protection: Protection::Browser,
+            ballot: BallotRules {
+                kind: Kind::Single,
+                min: 1,
+                max: 1,
+                choice_ids: &[1, 2],
+            },
+        };
+        assert!(check_vote(&single, false, &[1], Sent::Choices).is_ok());
+        assert!(check_vote(&single, false, &[1], Sent::AsForm).is_ok());
+        assert!(matches!(
+            check_vote(&single, false, &[1], Sent::Ranking),
+            Err(VoteRefusal::WrongList(i)) if i.code == "not_ranked"
+        ));
+        // A closed question says so first, whatever was sent.
+        let closed = VoteRules {
+            status: PollStatus::Closed,
+            ..single
+        };
+        assert_eq!(
+            check_vote(&closed, false, &[1], Sent::Ranking),
+            Err(VoteRefusal::Closed)
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod token;
 pub mod upload;
 
 pub use account::{Email, NewPassword, Username, login_fold, login_nfkc};
-pub use ballot::{BallotChoices, BallotRules, VoteRefusal, VoteRules};
+pub use ballot::{BallotChoices, BallotRules, Sent, VoteRefusal, VoteRules};
 pub use deletion::{DeletionRefusal, QuestionsAfter};
 pub use draft::{DraftInput, QuestionDraft};
 pub use flag::{FlagReason, FlagRefusal, FlagReport, FlagResolution};

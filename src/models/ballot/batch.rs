@@ -216,7 +216,7 @@ fn new_ballots(
             continue;
         }
         let rules = q.vote_rules(ids, req.now);
-        match check_vote(&rules, req.voter.user_id.is_some(), &req.choices) {
+        match check_vote(&rules, req.voter.user_id.is_some(), &req.choices, req.sent) {
             Ok(choices) => accepted.push((i, req, q, choices)),
             Err(refused) => results[i] = Some(InBatch::Done(Err(refused))),
         }

@@ -32,7 +32,7 @@ use crate::db::schema::{ballots, choices, questions, votes};
 use crate::db::write_transaction;
 use crate::db::{Abort, AnyConnection, is_retryable, last_insert_id, retry, transaction};
 use crate::domain::ballot::{check_vote, check_withdraw, trust_of};
-use crate::domain::{Kind, Protection, Trust, VoteRefusal};
+use crate::domain::{Kind, Protection, Sent, Trust, VoteRefusal};
 use crate::models::counts::{self, Delta};
 use crate::models::question::{self, QuestionRow};
 use crate::models::ranking;
@@ -99,6 +99,8 @@ pub struct VoteRequest {
     pub voter: Caster,
     /// Choice ids as sent (checked inside the transaction against the question).
     pub choices: Vec<i64>,
+    /// The list they were sent in (it must fit the question's kind).
+    pub sent: Sent,
     /// At most this many new ballots per network per question per day (`network` protection).
     pub network_limit: u32,
     /// Request time.
@@ -214,6 +216,7 @@ fn apply_vote(
         &q.vote_rules(choice_ids, req.now),
         req.voter.user_id.is_some(),
         &req.choices,
+        req.sent,
     )
     .map_err(Abort::Refused)?;
     let kind = q.kind();

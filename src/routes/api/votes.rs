@@ -29,7 +29,7 @@ pub fn routes() -> Vec<rocket::Route> {
     responses(
         (status = 200, body = VoteResponse, description = "the stored ballot, and results when visible"),
         (status = 400, body = ErrorBody, description = "empty ballot, unknown choice, too many or too few choices, malformed JSON, invalid trust (nothing stored)"),
-        (status = 422, body = ErrorBody, description = "a ranking that is empty, repeats a choice, names another question's choice or is longer than `max_ranks`; or JSON of the wrong shape"),
+        (status = 422, body = ErrorBody, description = "a ranking that is empty, repeats a choice, names another question's choice or is longer than `max_ranks`; `ranking` for a question that is not ranked (`not_ranked`), `choices` for one that is (`ranking_expected`), or both (`ambiguous_vote`); or JSON of the wrong shape"),
         (status = 401, body = ErrorBody, description = "the question requires an account"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the question is closed"),
@@ -54,7 +54,7 @@ pub async fn put_vote(
     let network = ip.network_hash(&app.keys);
     let cast = app
         .voting
-        .cast(&voter, network, *id, body.0.into_ids())
+        .cast(&voter, network, *id, body.0.into_sent()?)
         .await?;
     track.vote(id.get(), cast.outcome, &cast.choices);
     // With the counts read after the batch's commit, nothing more is read (the question itself
