@@ -141,7 +141,10 @@ fn render(app: &AppState, viewer: &Viewer, shown: Shown<'_>) -> Template {
                     "{public}/u/{}",
                     url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
                 )),
-                "vote_url": format!("/q/{}/embed", q.id),
+                "vote_url": match trust.query_pair() {
+                    Some(pair) => format!("/q/{}/embed?{pair}", q.id),
+                    None => format!("/q/{}/embed", q.id),
+                },
                 "probe_url": "/embed/probe",
                 "protection_note": protection_note(q.protection()),
                 "cookie_refused": cookie_refused,
@@ -182,8 +185,10 @@ async fn page(
 }
 
 /// A vote from the embed. Without the frame's voter cookie (the browser refused it) the vote is
-/// not taken and the embed offers the question page; otherwise as `POST /q/<id>/vote`.
-#[post("/q/<id>/embed", data = "<form>")]
+/// not taken and the embed offers the question page; otherwise as `POST /q/<id>/vote`. The
+/// results view (`?trust=`) the frame showed is kept for the answer.
+#[post("/q/<id>/embed?<trust>", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
 async fn vote(
     app: &AppState,
     known: KnownVoter,
@@ -191,8 +196,10 @@ async fn vote(
     ip: ClientIp,
     track: Tracker,
     id: Qid,
+    trust: Option<&str>,
     form: Result<CsrfForm<VoteForm>, ()>,
 ) -> AppResult<EmbedAnswer> {
+    let trust = trust_of_query(trust, &format!("/q/{}/embed", id.get()))?;
     let Some(voter) = known.0 else {
         let view = app.poll_view(*id, None).await?.value;
         let shown = Shown {
@@ -204,7 +211,7 @@ async fn vote(
             csrf_token: String::new(),
             chosen: None,
             view: &view,
-            trust: TrustView::All,
+            trust,
         };
         return Ok(EmbedAnswer::Page((
             Status::Forbidden,
@@ -221,7 +228,7 @@ async fn vote(
             csrf_token: voter.csrf_token(&app.keys),
             chosen: None,
             view: &view,
-            trust: TrustView::All,
+            trust,
         };
         return Ok(EmbedAnswer::Page((
             Status::Forbidden,
@@ -231,18 +238,22 @@ async fn vote(
     // A ranked question's numbered ranks, or the chosen ids.
     let sent = match form.0.sent() {
         Ok(sent) => sent,
-        Err(err) => return refused(app, &viewer, &voter, id, err, &[]).await,
+        Err(err) => return refused(app, &viewer, &voter, (id, trust), err, &[]).await,
     };
     match cast(app, &voter, &ip, id, &sent).await {
         Ok(cast) => {
             track.vote(id.get(), cast.outcome, &cast.choices);
             let done = Done::of(cast.outcome).as_str();
+            let view = trust
+                .query_pair()
+                .map(|p| format!("&{p}"))
+                .unwrap_or_default();
             Ok(EmbedAnswer::Redirect(Redirect::to(format!(
-                "/q/{}/embed?done={done}",
+                "/q/{}/embed?done={done}{view}",
                 id.get()
             ))))
         }
-        Err(err) => refused(app, &viewer, &voter, id, err, &sent).await,
+        Err(err) => refused(app, &viewer, &voter, (id, trust), err, &sent).await,
     }
 }
 
@@ -252,7 +263,7 @@ async fn refused(
     app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
-    id: Qid,
+    (id, trust): (Qid, TrustView),
     err: AppError,
     choice: &[String],
 ) -> AppResult<EmbedAnswer> {
@@ -278,7 +289,7 @@ async fn refused(
             .then(|| crate::domain::ballot::parse_ids(choice).ok())
             .flatten(),
         view: &view,
-        trust: TrustView::All,
+        trust,
     };
     let page = (status, render(app, viewer, shown));
     Ok(match err.retry_after_secs() {

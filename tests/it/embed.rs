@@ -10,6 +10,7 @@ use crate::helpers::{Backend, TestApp, extract_csrf, form_body, question};
 backend_tests!(
     only_the_embed_may_be_framed,
     voting_inside_the_embed,
+    a_vote_in_the_embed_keeps_its_results_view,
     results_in_the_embed_follow_the_visibility_rule,
     the_frames_cookie_has_third_party_attributes_only_where_it_must,
     a_vote_without_the_frames_cookie_is_refused_with_the_offer,
@@ -35,12 +36,22 @@ async fn embed_vote(
     token: &str,
     choices: &[i64],
 ) -> (Status, Option<String>, String) {
+    embed_vote_to(app, &format!("/q/{qid}/embed"), token, choices).await
+}
+
+/// Posts the embed's vote form to `action`.
+async fn embed_vote_to(
+    app: &TestApp,
+    action: &str,
+    token: &str,
+    choices: &[i64],
+) -> (Status, Option<String>, String) {
     let ids: Vec<String> = choices.iter().map(i64::to_string).collect();
     let mut fields = vec![("csrf_token", token)];
     fields.extend(ids.iter().map(|c| ("choice", c.as_str())));
     let r = app
         .client
-        .post(format!("/q/{qid}/embed"))
+        .post(action.to_string())
         .header(ContentType::Form)
         .body(form_body(&fields))
         .dispatch()
@@ -138,6 +149,49 @@ async fn voting_inside_the_embed(b: Backend) {
     let (status, page) = app.get(&format!("/q/{qid}/embed?done=maybe")).await;
     assert_eq!(status, Status::Ok);
     assert!(!page.contains("notice-ok"), "{page}");
+}
+
+/// The embed showing verified accounts only (`?trust=verified`) posts its vote to an address
+/// that keeps the view, and shows it again after the vote, or with a refusal; a bad view is a
+/// 404 and stores nothing.
+async fn a_vote_in_the_embed_keeps_its_results_view(b: Backend) {
+    let app = TestApp::new(b).await;
+    let qid = app
+        .question(question("Verified voters only, please?").choices(&["Yes", "No"]))
+        .await;
+    let choices = app.choices(qid).await;
+    let (status, page) = app.get(&format!("/q/{qid}/embed?trust=verified")).await;
+    assert_eq!(status, Status::Ok);
+    let action = format!("/q/{qid}/embed?trust=verified");
+    assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+    let token = extract_csrf(&page).expect("a csrf token");
+    let current = "embed?trust=verified\" aria-current=\"true\"";
+
+    let (status, location, _) = embed_vote_to(&app, &action, &token, &[choices[0]]).await;
+    assert_eq!(status, Status::SeeOther);
+    let location = location.expect("a redirect");
+    assert_eq!(
+        location,
+        format!("/q/{qid}/embed?done=created&trust=verified")
+    );
+    let (status, page) = app.get(&location).await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("Thanks, your vote was counted."), "{page}");
+    assert!(page.contains(current), "still the verified view: {page}");
+    // A refusal (a choice of no such id) answers in the same view.
+    let (status, _, page) = embed_vote_to(&app, &action, &token, &[424242]).await;
+    assert_eq!(status, Status::BadRequest);
+    assert!(page.contains(current), "{page}");
+    // A view that does not exist: 404, nothing stored.
+    let (status, _, _) = embed_vote_to(
+        &app,
+        &format!("/q/{qid}/embed?trust=maybe"),
+        &token,
+        &[choices[1]],
+    )
+    .await;
+    assert_eq!(status, Status::NotFound);
+    assert_eq!(app.ledger(qid).await, (1, vec![(choices[0], 1)]));
 }
 
 async fn results_in_the_embed_follow_the_visibility_rule(b: Backend) {

@@ -125,6 +125,15 @@ impl TrustView {
         }
     }
 
+    /// The query parameter that asks for this view (`trust=verified`), or `None` for the
+    /// default (all votes), which addresses leave out.
+    pub fn query_pair(self) -> Option<&'static str> {
+        match self {
+            TrustView::All => None,
+            TrustView::Verified => Some("trust=verified"),
+        }
+    }
+
     /// How the view is named on pages.
     pub fn label(self) -> &'static str {
         match self {
@@ -247,6 +256,14 @@ mod tests {
         let err = Protection::parse("nope").unwrap_err();
         assert_eq!(err.code, "invalid_protection");
         assert!(err.message.contains("browser, network, account"));
+    }
+
+    #[test]
+    fn a_trust_view_is_asked_for_by_its_query_pair() {
+        assert_eq!(TrustView::All.query_pair(), None);
+        let pair = TrustView::Verified.query_pair().unwrap();
+        let value = pair.strip_prefix("trust=").unwrap();
+        assert_eq!(TrustView::from_query(Some(value)), Ok(TrustView::Verified));
     }
 
     #[test]
