@@ -12,105 +12,15 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
-import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
-const BIN = process.env.BEEBETA_BIN
-  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
-  : resolve(REPO, "target", "debug", "beebeta");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const STEP_TIMEOUT = 10_000;
-const BOOT_TIMEOUT = 45_000;
+import { STEP_TIMEOUT, axeProblems, freePort, launchBrowser, startServer } from "./support.mjs";
 
 let server = null;
-let serverLog = "";
-let tmp = null;
 let baseUrl = null;
 let hostServer = null;
 let hostPort = null;
 let browser = null;
 let question = null; // { id, path, choices: [{id, label}] }
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-function readLog() {
-  try {
-    return readFileSync(serverLog, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-async function waitForHealthy(url) {
-  const deadline = Date.now() + BOOT_TIMEOUT;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`beebeta exited early (code ${server.exitCode}):\n${readLog().slice(-4000)}`);
-    }
-    try {
-      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (resp.status === 200) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`beebeta did not become healthy at ${url}:\n${readLog().slice(-4000)}`);
-}
-
-function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
-  const child = server;
-  return new Promise((ok) => {
-    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
-    child.once("exit", () => {
-      clearTimeout(killer);
-      ok();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-process.on("exit", () => {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-});
-
-/** Runs axe on a page or frame; returns the serious and critical violations as readable lines. */
-async function axeProblems(target) {
-  await target.evaluate(AXE_SOURCE);
-  const violations = await target.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-    }));
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.join(", ")}`);
-}
 
 /** The host page: an article with the snippet oEmbed gives for the question. */
 async function hostPage() {
@@ -124,27 +34,8 @@ async function hostPage() {
 }
 
 before(async () => {
-  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN}`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-embed-"));
-  serverLog = join(tmp, "server.log");
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
-    BEEBETA_SECRET_FILE: join(tmp, "secret"),
-    BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
-    BEEBETA_LIMITS: "off",
-    BEEBETA_SEED_DEMO: "true",
-    BEEBETA_PUBLIC_URL: baseUrl,
-    ROCKET_ADDRESS: "127.0.0.1",
-    ROCKET_PORT: String(port),
-  };
-  const logFd = openSync(serverLog, "w");
-  server = spawn(BIN, [], { cwd: REPO, env, stdio: ["ignore", logFd, logFd] });
-  closeSync(logFd);
-  await waitForHealthy(`${baseUrl}/healthz`);
+  server = await startServer("embed");
+  baseUrl = server.base;
 
   // An open single-choice question of the demo whose results are always shown.
   const list = await (await fetch(`${baseUrl}/api/v1/questions?sort=new`)).json();
@@ -165,12 +56,7 @@ before(async () => {
   });
   await new Promise((ok) => hostServer.listen(hostPort, "127.0.0.1", ok));
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -178,8 +64,7 @@ after(async () => {
     if (browser) await browser.close();
     if (hostServer) await new Promise((ok) => hostServer.close(ok));
   } finally {
-    await stopServer();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (server) await server.stop();
   }
 });
 

@@ -13,27 +13,13 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { createServer } from "node:net";
-import { mkdtempSync, mkdirSync, rmSync, existsSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BIN, HERE, REPO, axeProblems, launchBrowser, newContext as contextOn, startServer } from "./support.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
-const BIN = process.env.BEEBETA_BIN
-  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
-  : resolve(REPO, "target", "debug", "beebeta");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SHOTS = join(HERE, "out", "layout");
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-const STEP_TIMEOUT = 10_000;
-const BOOT_TIMEOUT = 45_000;
 const PASSWORD = "correct horse battery staple";
 
 const DESKTOP = { name: "desktop", width: 1280, height: 800, maxHeader: 72 };
@@ -41,84 +27,16 @@ const PHONE = { name: "phone", width: 390, height: 844, maxHeader: 64 };
 const VIEWPORTS = [DESKTOP, PHONE];
 
 let server = null;
-let serverLog = "";
-let tmp = null;
 let baseUrl = null;
 let browser = null;
-let serverEnv = null;
 let questionPath = null;
 let memberState = null; // storage state (cookies) of a logged-in member
 let adminState = null; // ... and of an admin past two-factor
 
-// ---------- server ----------
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-function readLog() {
-  try {
-    return readFileSync(serverLog, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-async function waitForHealthy(url) {
-  const deadline = Date.now() + BOOT_TIMEOUT;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`beebeta exited early (code ${server.exitCode}):\n${readLog().slice(-4000)}`);
-    }
-    try {
-      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (resp.status === 200) {
-        return;
-      }
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`beebeta did not become healthy at ${url}:\n${readLog().slice(-4000)}`);
-}
-
-function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) {
-    return Promise.resolve();
-  }
-  const child = server;
-  return new Promise((ok) => {
-    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
-    child.once("exit", () => {
-      clearTimeout(killer);
-      ok();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-process.on("exit", () => {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill("SIGKILL");
-  }
-});
-
 // ---------- helpers ----------
 
-async function newContext(opts = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, ...opts });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  return context;
+function newContext(opts = {}) {
+  return contextOn(browser, baseUrl, opts);
 }
 
 /** RFC 6238 code (HMAC-SHA-1, 6 digits, 30 s) for the secret of an otpauth:// URI. */
@@ -158,7 +76,7 @@ async function signUpMember(username) {
     let link = null;
     for (let i = 0; i < 50 && !link; i++) {
       // The only sign-up on this server; with no SMTP server the link goes to the log.
-      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(readLog());
+      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(server.log());
       link = m && m[0];
       if (!link) await new Promise((r) => setTimeout(r, 100));
     }
@@ -174,7 +92,7 @@ async function signUpMember(username) {
 async function makeAdmin(username) {
   const out = execFileSync(BIN, ["create-admin", "--username", username, "--email", `${username}@example.com`], {
     cwd: REPO,
-    env: { ...serverEnv, BEEBETA_LOG_FILTER: "error" },
+    env: { ...server.env, BEEBETA_LOG_FILTER: "error" },
     input: `${PASSWORD}\n`,
   }).toString();
   const uri = /otpauth:\/\/\S+/.exec(out);
@@ -194,24 +112,6 @@ async function makeAdmin(username) {
   } finally {
     await context.close();
   }
-}
-
-/** Runs axe on the page; returns the serious and critical violations as readable lines. */
-async function axeProblems(page) {
-  // Evaluated through the DevTools protocol: the page's Content-Security-Policy does not apply.
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-    }));
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.join(", ")}`);
 }
 
 async function layoutFacts(page) {
@@ -271,34 +171,9 @@ function stateFor(role) {
 // ---------- lifecycle ----------
 
 before(async () => {
-  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN}`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-layout-"));
-  serverLog = join(tmp, "server.log");
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  serverEnv = {
-    ...process.env,
-    BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
-    BEEBETA_SECRET_FILE: join(tmp, "secret"),
-    BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
-    BEEBETA_LIMITS: "off",
-    BEEBETA_SEED_DEMO: "true",
-    BEEBETA_PUBLIC_URL: baseUrl,
-    ROCKET_ADDRESS: "127.0.0.1",
-    ROCKET_PORT: String(port),
-  };
-  const logFd = openSync(serverLog, "w");
-  server = spawn(BIN, [], { cwd: REPO, env: serverEnv, stdio: ["ignore", logFd, logFd] });
-  closeSync(logFd);
-  await waitForHealthy(`${baseUrl}/healthz`);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  server = await startServer("layout");
+  baseUrl = server.base;
+  browser = await launchBrowser();
 
   const context = await newContext({ javaScriptEnabled: false });
   try {
@@ -318,8 +193,7 @@ after(async () => {
   try {
     if (browser) await browser.close();
   } finally {
-    await stopServer();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (server) await server.stop();
   }
 });
 
@@ -533,7 +407,7 @@ test("ask form: rules shown first, an over-size image refused before upload, pre
     assert.match(await page.locator("#ask-closes-at-hint").textContent(), /your time zone \(Europe\/Paris\)/);
 
     // Over the limit: refused at once, nothing sent.
-    const big = join(tmp, "big.jpg");
+    const big = join(server.tmp, "big.jpg");
     const bytes = Buffer.alloc(limitMb * 1024 * 1024 + 1024);
     bytes.set([0xff, 0xd8, 0xff, 0xe0]);
     writeFileSync(big, bytes);
@@ -545,9 +419,9 @@ test("ask form: rules shown first, an over-size image refused before upload, pre
     assert.deepEqual(uploads, [], "nothing was uploaded");
 
     // A fitting image: a preview, no error.
-    const small = join(tmp, "small.png");
+    const small = join(server.tmp, "small.png");
     execFileSync(BIN, ["media", "sample", "graphic", "--width", "200", "--height", "150", small], {
-      env: { ...serverEnv, BEEBETA_LOG_FILTER: "error" },
+      env: { ...server.env, BEEBETA_LOG_FILTER: "error" },
     });
     await page.locator('input[name="choice_image"]').first().setInputFiles(small);
     const preview = page.locator(".choice-image-row .image-preview.is-picked img").first();

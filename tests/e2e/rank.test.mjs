@@ -10,94 +10,17 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { startServer, launchBrowser, newContext as contextOn } from "./support.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
-const BIN = process.env.BEEBETA_BIN
-  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
-  : resolve(REPO, "target", "debug", "beebeta");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const STEP_TIMEOUT = 10_000;
 const TITLE = "Rank these pizza toppings, favourite first";
 
 let server = null;
-let serverLog = "";
-let tmp = null;
 let baseUrl = null;
 let browser = null;
 let question = null; // { id, path, choices: [id, ...] }
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-function readLog() {
-  try {
-    return readFileSync(serverLog, "utf8").slice(-4000);
-  } catch {
-    return "(no server log)";
-  }
-}
-
-async function waitForHealthy(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) {
-      throw new Error(`beebeta exited early:\n${readLog()}`);
-    }
-    try {
-      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (resp.status === 200) {
-        return;
-      }
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`beebeta did not become healthy:\n${readLog()}`);
-}
-
-function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) {
-    return Promise.resolve();
-  }
-  const child = server;
-  return new Promise((ok) => {
-    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
-    child.once("exit", () => {
-      clearTimeout(killer);
-      ok();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-process.on("exit", () => {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill("SIGKILL");
-  }
-});
-
-async function newContext(opts = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, ...opts });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  return context;
+function newContext(opts = {}) {
+  return contextOn(browser, baseUrl, opts);
 }
 
 /** The caller's ballot (the ranking) as the API says it. */
@@ -132,48 +55,25 @@ async function submitRanking(page) {
 }
 
 before(async () => {
-  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN}`);
-  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-rank-"));
-  serverLog = join(tmp, "server.log");
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const logFd = openSync(serverLog, "w");
-  server = spawn(BIN, [], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
-      BEEBETA_SECRET_FILE: join(tmp, "secret"),
-      BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
-      BEEBETA_LIMITS: "off",
-      BEEBETA_SEED_DEMO: "true",
-      BEEBETA_PUBLIC_URL: baseUrl,
-      ROCKET_ADDRESS: "127.0.0.1",
-      ROCKET_PORT: String(port),
-    },
-    stdio: ["ignore", logFd, logFd],
-  });
-  closeSync(logFd);
-  await waitForHealthy(`${baseUrl}/healthz`, 45_000);
+  server = await startServer("rank");
+  baseUrl = server.base;
   const found = await (await fetch(`${baseUrl}/api/v1/questions?q=${encodeURIComponent("pizza toppings")}`)).json();
   const item = found.items.find((i) => i.title === TITLE);
   assert.ok(item, `the demo's ranked question: ${JSON.stringify(found)}`);
   const q = await (await fetch(`${baseUrl}/api/v1/questions/${item.id}`)).json();
   question = { id: q.id, path: q.url, choices: q.choices.map((c) => c.id) };
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  if (browser) {
-    await browser.close();
-  }
-  await stopServer();
-  if (tmp) {
-    rmSync(tmp, { recursive: true, force: true });
+  try {
+    if (browser) {
+      await browser.close();
+    }
+  } finally {
+    if (server) {
+      await server.stop();
+    }
   }
 });
 

@@ -11,117 +11,22 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { createServer } from "node:net";
-import { mkdtempSync, mkdirSync, rmSync, existsSync, openSync, closeSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { BIN, HERE, STEP_TIMEOUT, startServer, launchBrowser, newContext as contextOn } from "./support.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
-const BIN = process.env.BEEBETA_BIN
-  ? resolve(process.cwd(), process.env.BEEBETA_BIN)
-  : resolve(REPO, "target", "debug", "beebeta");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const OUT = join(HERE, "out");
 
 const TEST_TIMEOUT = 55_000; // each test stays under 60 s
-const STEP_TIMEOUT = 10_000; // any single wait inside a test
-const BOOT_TIMEOUT = 45_000; // server start (migrations + demo seed)
 const QUESTION_TITLE = "Tabs or spaces for indentation?";
 
-let server = null; // child process
-let serverLog = "";
-let spawnError = null;
-let tmp = null;
+let server = null; // support.mjs's Server
 let baseUrl = null;
 let browser = null;
 let question = null; // { id, path, url, choices: [id, ...] }
 
 // ---------- helpers ----------
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-function readLog() {
-  try {
-    return readFileSync(serverLog, "utf8").slice(-4000);
-  } catch {
-    return "(no server log)";
-  }
-}
-
-async function waitForHealthy(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  let last = "not tried";
-  while (Date.now() < deadline) {
-    if (spawnError) {
-      throw new Error(`could not start ${BIN}: ${spawnError}`);
-    }
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`beebeta exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${readLog()}`);
-    }
-    try {
-      const resp = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (resp.status === 200) {
-        return;
-      }
-      last = `HTTP ${resp.status}`;
-    } catch (e) {
-      last = String(e && e.cause ? e.cause.code || e.cause : e);
-    }
-    await new Promise((r) => setTimeout(r, 100)); // poll interval, not a fixed wait
-  }
-  throw new Error(`beebeta did not become healthy at ${url} within ${deadlineMs} ms (last: ${last}):\n${readLog()}`);
-}
-
-function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) {
-    return Promise.resolve();
-  }
-  const child = server;
-  return new Promise((ok) => {
-    const killer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }, 8000); // Rocket shuts down gracefully (grace + mercy), give it time before SIGKILL
-    child.once("exit", () => {
-      clearTimeout(killer);
-      ok();
-    });
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      clearTimeout(killer);
-      ok();
-    }
-  });
-}
-
-// Safety net: never leave the server running when node exits abruptly.
-process.on("exit", () => {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    try {
-      server.kill("SIGKILL");
-    } catch {
-      /* ignore */
-    }
-  }
-});
 
 /** Votes shown in the #results row of one choice (e.g. "93 votes" -> 93). */
 async function shownVotes(page, choiceId) {
@@ -203,61 +108,16 @@ function apiVotes(data, choiceId) {
   return row.votes;
 }
 
-async function newContext(opts = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, ...opts });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  return context;
+function newContext(opts = {}) {
+  return contextOn(browser, baseUrl, opts);
 }
 
 // ---------- lifecycle ----------
 
 before(async () => {
-  assert.ok(existsSync(BIN), `beebeta binary not found at ${BIN} (build it with \`cargo build\` or set BEEBETA_BIN)`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`);
-
-  tmp = mkdtempSync(join(tmpdir(), "beebeta-e2e-"));
-  serverLog = join(tmp, "server.log");
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-
-  const logFd = openSync(serverLog, "w");
-  server = spawn(BIN, [], {
-    cwd: REPO, // static/ and templates/ are found relative to the working directory
-    env: {
-      ...process.env,
-      BEEBETA_DATABASE_URL: `sqlite://${join(tmp, "e2e.db")}`,
-      BEEBETA_SECRET_FILE: join(tmp, "secret"),
-      BEEBETA_MEDIA: `file://${join(tmp, "media")}`,
-      BEEBETA_LIMITS: "off",
-      BEEBETA_SEED_DEMO: "true",
-      BEEBETA_PUBLIC_URL: baseUrl,
-      ROCKET_ADDRESS: "127.0.0.1",
-      ROCKET_PORT: String(port),
-    },
-    stdio: ["ignore", logFd, logFd],
-  });
-  closeSync(logFd);
-  server.on("error", (e) => {
-    spawnError = e;
-  });
-
-  await waitForHealthy(`${baseUrl}/healthz`, BOOT_TIMEOUT);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  server = await startServer("vote");
+  baseUrl = server.base;
+  browser = await launchBrowser();
 
   // Find the demo question through the search page, like a person would.
   const context = await newContext({ javaScriptEnabled: false });
@@ -288,9 +148,8 @@ after(async () => {
       await browser.close();
     }
   } finally {
-    await stopServer();
-    if (tmp) {
-      rmSync(tmp, { recursive: true, force: true });
+    if (server) {
+      await server.stop();
     }
   }
 });
@@ -656,10 +515,10 @@ test("live results: a vote from another browser shows up without a reload", { ti
 });
 
 test("asking with images: the question page shows them responsively, and they load", { timeout: TEST_TIMEOUT }, async () => {
-  const photo = join(tmp, "view.jpg");
-  const thumb = join(tmp, "left.png");
-  execFileSync(BIN, ["media", "sample", "photo", "--width", "2400", "--height", "1600", photo], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(tmp, "secret") } });
-  execFileSync(BIN, ["media", "sample", "graphic", "--width", "500", "--height", "500", thumb], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(tmp, "secret") } });
+  const photo = join(server.tmp, "view.jpg");
+  const thumb = join(server.tmp, "left.png");
+  execFileSync(BIN, ["media", "sample", "photo", "--width", "2400", "--height", "1600", photo], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(server.tmp, "secret") } });
+  execFileSync(BIN, ["media", "sample", "graphic", "--width", "500", "--height", "500", thumb], { env: { ...process.env, BEEBETA_LOG_FILTER: "error", BEEBETA_SECRET_FILE: join(server.tmp, "secret") } });
   const context = await newContext({ viewport: { width: 800, height: 900 } });
   try {
     const page = await context.newPage();
@@ -675,7 +534,7 @@ test("asking with images: the question page shows them responsively, and they lo
     // The link went to the address (the server log here, with no SMTP server); follow it.
     let link = null;
     for (let i = 0; i < 50 && !link; i++) {
-      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(readFileSync(serverLog, "utf8"));
+      const m = /\/signup\/confirm\?token=[A-Za-z0-9_-]+/.exec(server.log());
       link = m && m[0];
       if (!link) await new Promise((r) => setTimeout(r, 100));
     }
