@@ -7,10 +7,6 @@
 //! every table (reads wait too). A stopped database is a TCP proxy in front of MariaDB that
 //! refuses connections and cuts the open ones.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -48,6 +44,7 @@ enum Stall {
     Mysql(diesel::MysqlConnection),
 }
 
+#[cfg(feature = "mysql")]
 #[derive(QueryableByName)]
 struct TableName {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -230,6 +227,11 @@ async fn a_server_error_page_keeps_the_members_header(b: Backend) {
 /// Reads during a stall (MariaDB: reads wait for the locked tables).
 #[cfg(feature = "mysql")]
 mod mysql_reads {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
     use super::*;
 
     #[rocket::async_test]
