@@ -31,6 +31,22 @@ pub struct QuestionItem {
     pub closes_at: Option<String>,
     /// `open` or `closed`.
     pub status: String,
+    /// `single`, `multiple` or `ranked`.
+    pub kind: String,
+    /// A ranked question's instant-runoff leader, when its results are visible to everyone and
+    /// it has ballots; `null` otherwise.
+    pub runoff: Option<ListRunoff>,
+}
+
+/// A ranked question's result as lists show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListRunoff {
+    /// The label of the choice that wins (or leads) the instant-runoff count.
+    pub winner: String,
+    /// Its share of the ballots counted in the final round, one decimal.
+    pub percent: f64,
+    /// How many rounds the count took.
+    pub rounds: usize,
 }
 
 impl QuestionItem {
@@ -47,6 +63,12 @@ impl QuestionItem {
             created_at: iso(q.created_at),
             closes_at: q.closes_at.map(iso),
             status: q.status(now).as_str().into(),
+            kind: q.kind.clone(),
+            runoff: s.winner.as_ref().map(|w| ListRunoff {
+                winner: w.label.clone(),
+                percent: w.percent,
+                rounds: w.rounds,
+            }),
         }
     }
 }

@@ -44,11 +44,15 @@ async fn list_endpoint(b: Backend) {
         "created_at",
         "closes_at",
         "status",
+        "kind",
+        "runoff",
     ] {
         assert!(first.get(key).is_some(), "item has {key}");
     }
     assert_eq!(first["title"], "Something about tea and biscuits");
     assert_eq!(first["status"], "open");
+    assert_eq!(first["kind"], "single");
+    assert!(first["runoff"].is_null(), "only ranked questions have one");
     let (_, v) = json_of(
         app.client
             .get("/api/v1/questions?sort=new&page=2")

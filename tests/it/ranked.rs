@@ -99,6 +99,20 @@ async fn api_rounds_of_a_hand_worked_count(b: Backend) {
         ),
         "{list}"
     );
+    // So do the API's list items.
+    let (_, list) = app.get("/api/v1/questions?sort=new").await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == qid)
+        .expect("the question is listed");
+    assert_eq!(item["kind"], "ranked");
+    assert_eq!(
+        item["runoff"],
+        serde_json::json!({"winner": "B", "percent": 57.9, "rounds": 3})
+    );
 }
 
 /// Rankings that repeat a choice, name another question's choice, are longer than `max_ranks`

@@ -39,6 +39,7 @@ pub const BASE: &str = "/api/v1";
     ),
     components(schemas(
         json::QuestionItem,
+        json::ListRunoff,
         json::QuestionList,
         json::Question,
         json::Choice,
