@@ -4,7 +4,7 @@
 //! | key | value | fresh / kept stale | invalidated |
 //! |---|---|---|---|
 //! | `q:<id>` | the question, choices, tags, author ([`SharedPoll`]) | 5 min / 1 h | after an edit, close or delete commits |
-//! | `c:<id>` | its counts (from the slotted counters) | 500 ms / 1 min | by time (a voter sees their own vote at once: see below) |
+//! | `ct:<id>` | its counts, in all and per trust level (from the slotted counters) | 500 ms / 1 min | by time (a voter sees their own vote at once: see below) |
 //! | `rk:<id>` | a ranked question's instant-runoff count (from the ranking counters) | 500 ms / 1 min | like the counts |
 //! | `l:<gen>:<sort>:<window>:<tag>:<page>` | one page of a list | 2 s / 1 min | by time, and a new generation after a question is asked, edited, closed or deleted |
 //! | `t:<gen>:<page>` | one page of the tag cloud | 30 s / 10 min | like lists |
