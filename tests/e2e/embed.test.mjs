@@ -113,9 +113,22 @@ test("a page on another origin frames the poll; it grows to fit, and a vote insi
     // The form is there (the probe found the cookie), and the vote goes through the API.
     assert.equal(await frame.locator(".embed-vote-elsewhere").isHidden(), true);
     const choice = question.choices[0];
+    // Every answer to the frame's vote (vote.js retries a 503 after its Retry-After), for the
+    // message if the vote does not show.
+    const answers = [];
+    page.on("response", (r) => {
+      if (r.request().method() === "PUT" && new URL(r.url()).pathname === `/api/v1/questions/${question.id}/vote`) {
+        answers.push(r.status());
+      }
+    });
     await frame.getByLabel(choice.label, { exact: true }).check();
     await frame.getByRole("button", { name: "Vote" }).click();
-    await frame.locator(".result-row.mine").first().waitFor();
+    try {
+      // Longer than one step: a vote answered 503 is sent again after a second or more.
+      await frame.locator(".result-row.mine").first().waitFor({ timeout: 30_000 });
+    } catch (e) {
+      throw new Error(`the vote in the frame did not show: ${e.message}\nanswers to its PUTs: ${JSON.stringify(answers)}\nserver log:\n${server.log(3000)}`);
+    }
     await waitForTotal(before + 1);
 
     // Inside the frame, no serious or critical axe findings.
