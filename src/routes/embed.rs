@@ -426,7 +426,7 @@ async fn oembed(
     };
     let q = &view.question;
     let width = maxwidth.map_or(EMBED_WIDTH, |m| m.min(EMBED_WIDTH));
-    let natural = embed_height(view.choices.len());
+    let natural = embed_height(&view);
     let height = maxheight.map_or(natural, |m| m.min(natural));
     let html = embed_snippet(
         &public,

@@ -212,7 +212,7 @@ pub fn page_context(
         q.id,
         &q.title,
         EMBED_WIDTH,
-        embed_height(view.choices.len()),
+        embed_height(view),
     );
     let oembed_url = format!(
         "{public}/oembed?format=json&url={}",

@@ -4,10 +4,12 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::domain::{PollStatus, Trust, TrustView};
+use crate::domain::poll::results_visible;
+use crate::domain::{Kind, PollStatus, Trust, TrustView};
 use crate::models::choice::ChoiceRow;
 use crate::models::counts::Counts;
 use crate::models::listing::QuestionSummary;
+use crate::models::poll::PollView;
 use crate::services::document::escape_markup;
 use crate::services::reading::SavedCopy;
 
@@ -264,13 +266,24 @@ pub fn saved_note(saved: Option<SavedCopy>) -> Option<serde_json::Value> {
 
 /// The width an embedded question asks for (CSS pixels; it shrinks with its container).
 pub const EMBED_WIDTH: u32 = 560;
-/// The height of an embedded question with no choices (heading, buttons, link).
-pub const EMBED_HEIGHT_BASE: u32 = 230;
+/// The height of an embedded question with no choices (heading, notes, buttons, links).
+pub const EMBED_HEIGHT_BASE: u32 = 420;
 
-/// The height an embedded question with `choices` choices starts at, before its script reports
-/// the real one.
-pub fn embed_height(choices: usize) -> u32 {
-    EMBED_HEIGHT_BASE + 44 * u32::try_from(choices.min(20)).unwrap_or(20)
+/// The height an embedded question starts at (the snippet's and oEmbed's `height`) before its
+/// script reports the real one; what a host page without that script shows. From what a visitor
+/// who has not voted sees: a row per choice in the form (a ranked one's is taller), and when the
+/// results are shown a row per choice there too, plus the rounds of a ranked count. Fitted to the
+/// demo's embeds measured in Chromium at 560 px (3 to 6 choices, single, multiple and ranked,
+/// results shown or not: within 4 %; `tests/e2e/embed.test.mjs` checks it).
+pub fn embed_height(view: &PollView) -> u32 {
+    let q = &view.question;
+    let n = u32::try_from(view.choices.len().min(20)).unwrap_or(20);
+    let ranked = q.kind() == Kind::Ranked;
+    let mut height = EMBED_HEIGHT_BASE + n * if ranked { 60 } else { 48 };
+    if results_visible(q.visibility(), false, view.status) {
+        height += 40 + 60 * n + if ranked { 32 * n } else { 0 };
+    }
+    height
 }
 
 /// The HTML another site pastes to show question `id`: the frame, and the script that sizes it

@@ -1,7 +1,7 @@
 // Sizes Beebeta polls embedded in this page to their content.
 //
 // Paste it once, after the frames (the snippet from "Embed" on a question page includes it):
-//   <iframe src="https://beebeta.example/q/12/embed" width="560" height="362"
+//   <iframe src="https://beebeta.example/q/12/embed" width="560" height="784"
 //           title="Poll: ..." style="border:0;max-width:100%" loading="lazy" data-beebeta-embed></iframe>
 //   <script async src="https://beebeta.example/static/js/embed.js"></script>
 //
