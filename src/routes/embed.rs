@@ -238,7 +238,7 @@ async fn vote(
     // A ranked question's numbered ranks, or the chosen ids.
     let sent = match form.0.sent() {
         Ok(sent) => sent,
-        Err(err) => return refused(app, &viewer, &voter, (id, trust), err, &[]).await,
+        Err(err) => return refused(app, &viewer, &voter, id, trust, err, &[]).await,
     };
     match cast(app, &voter, &ip, id, &sent).await {
         Ok(cast) => {
@@ -253,7 +253,7 @@ async fn vote(
                 id.get()
             ))))
         }
-        Err(err) => refused(app, &viewer, &voter, (id, trust), err, &sent).await,
+        Err(err) => refused(app, &viewer, &voter, id, trust, err, &sent).await,
     }
 }
 
@@ -263,7 +263,8 @@ async fn refused(
     app: &AppState,
     viewer: &Viewer,
     voter: &Voter,
-    (id, trust): (Qid, TrustView),
+    id: Qid,
+    trust: TrustView,
     err: AppError,
     choice: &[String],
 ) -> AppResult<EmbedAnswer> {

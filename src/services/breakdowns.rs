@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::cache::{Cache, Keep};
+use crate::cache::Cache;
 use crate::db::{Db, write_transaction};
 use crate::domain::segment::{self as rule, Tally};
 use crate::domain::{SegmentDraft, SegmentValue};
@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::audit::{self, NewAudit};
 use crate::models::segment::{self, SegmentRow};
 use crate::models::{self};
+use crate::services::reading;
 
 const SEGMENTS_KEY: &str = "segments";
 const SEGMENTS_FRESH: Duration = Duration::from_secs(30);
@@ -65,20 +66,11 @@ async fn blocking<T: Send + 'static>(
 pub async fn segments(db: &Db, cache: &Cache) -> AppResult<Vec<SegmentRow>> {
     let (db, cache) = (db.clone(), cache.clone());
     blocking(move || {
-        let keep = Keep {
-            fresh_for: SEGMENTS_FRESH,
-            stale_for: SEGMENTS_STALE,
-            saved_for: cache.saved_for(),
-        };
         // Stale-if-error: the question page offers the segments, and its saved copy must not
         // fail for want of them while the database is down.
-        let served = cache.get_or_rebuild_saved(
-            SEGMENTS_KEY,
-            keep,
-            || db.run_blocking(|c| Ok(segment::all(c)?)),
-            |e| matches!(e, AppError::DbUnavailable(_)),
-        )?;
-        Ok(served.value)
+        reading::kept(&cache, SEGMENTS_KEY, SEGMENTS_FRESH, SEGMENTS_STALE, || {
+            db.run_blocking(|c| Ok(segment::all(c)?))
+        })
     })
     .await
 }

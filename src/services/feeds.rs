@@ -12,7 +12,7 @@ use std::time::Duration;
 use atom_syndication::{Category, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::cache::{Cache, Keep};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::domain::TagName;
 use crate::error::{AppError, AppResult};
@@ -56,16 +56,9 @@ pub async fn feed(db: &Db, cache: &Cache, base: &str, of: FeedOf) -> AppResult<O
     );
     tokio::task::spawn_blocking(move || {
         let key = format!("f:{}:{}", reading::generation(&cache), of.key_part());
-        let keep = Keep {
-            fresh_for: FEED_FRESH,
-            stale_for: FEED_STALE,
-            saved_for: cache.saved_for(),
-        };
-        let rebuild = || db.run_blocking(|c| Ok(build(c, &base, &of)?));
-        let unavailable = |e: &AppError| matches!(e, AppError::DbUnavailable(_));
-        Ok(cache
-            .get_or_rebuild_saved(&key, keep, rebuild, unavailable)?
-            .value)
+        reading::kept(&cache, &key, FEED_FRESH, FEED_STALE, || {
+            db.run_blocking(|c| Ok(build(c, &base, &of)?))
+        })
     })
     .await
     .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?

@@ -131,6 +131,32 @@ fn unavailable(e: &AppError) -> bool {
     matches!(e, AppError::DbUnavailable(_))
 }
 
+/// How long an entry is fresh, served stale while one caller rebuilds it, and kept for a failing
+/// rebuild (`cache_stale_if_error_secs`).
+fn keep(cache: &Cache, fresh_for: Duration, stale_for: Duration) -> Keep {
+    Keep {
+        fresh_for,
+        stale_for,
+        saved_for: cache.saved_for(),
+    }
+}
+
+/// A cached value with stale-if-error, for callers that want only the value (feeds, sitemaps,
+/// the breakdown segments): when `rebuild` fails because the database is unavailable, the value
+/// kept under `key` is served if there is one.
+pub fn kept<T: serde::Serialize + serde::de::DeserializeOwned>(
+    cache: &Cache,
+    key: &str,
+    fresh_for: Duration,
+    stale_for: Duration,
+    rebuild: impl FnOnce() -> AppResult<T>,
+) -> AppResult<T> {
+    let keep = keep(cache, fresh_for, stale_for);
+    Ok(cache
+        .get_or_rebuild_saved(key, keep, rebuild, unavailable)?
+        .value)
+}
+
 /// A cached read with stale-if-error. A stale value served while another caller rebuilds it is
 /// a saved copy too when the database's read breaker is open: that rebuild is failing.
 fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
@@ -142,12 +168,8 @@ fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
     stale_for: Duration,
     rebuild: impl FnOnce() -> AppResult<T>,
 ) -> AppResult<T> {
-    let keep = Keep {
-        fresh_for,
-        stale_for,
-        saved_for: cache.saved_for(),
-    };
-    let served = cache.get_or_rebuild_saved(key, keep, rebuild, unavailable)?;
+    let served =
+        cache.get_or_rebuild_saved(key, keep(cache, fresh_for, stale_for), rebuild, unavailable)?;
     let down = || db.health().is_open(Work::Read);
     if let Some(built_ms) = served.saved.or(served.stale.filter(|_| down())) {
         saved.add(SavedCopy {

@@ -16,11 +16,12 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::cache::{Cache, Keep};
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::sitemap::{self, SitemapEntry, SitemapKind};
 use crate::services::document::{Document, escape_markup};
+use crate::services::reading;
 
 /// The most URLs a sitemap may list (sitemaps.org), and the default page size.
 pub const MAX_URLS: i64 = 50_000;
@@ -73,18 +74,6 @@ impl Site {
     }
 }
 
-fn keep(cache: &Cache) -> Keep {
-    Keep {
-        fresh_for: FRESH,
-        stale_for: STALE,
-        saved_for: cache.saved_for(),
-    }
-}
-
-fn unavailable(e: &AppError) -> bool {
-    matches!(e, AppError::DbUnavailable(_))
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
@@ -132,9 +121,7 @@ pub async fn index(db: &Db, cache: &Cache, site: Site) -> AppResult<Document> {
             body.push_str("</sitemapindex>\n");
             Ok(Document::new(body, None))
         };
-        Ok(cache
-            .get_or_rebuild_saved(&key, keep(&cache), rebuild, unavailable)?
-            .value)
+        reading::kept(&cache, &key, FRESH, STALE, rebuild)
     })
     .await
 }
@@ -165,9 +152,8 @@ pub async fn page(
             let chunk = (start - 1) / CHUNK;
             let (clo, chi) = (chunk * CHUNK + 1, (chunk + 1) * CHUNK);
             let rebuild = || db.run_blocking(|c| Ok(sitemap::entries(c, kind, clo, chi)?));
-            let found: Vec<SitemapEntry> = cache
-                .get_or_rebuild_saved(&chunk_key(kind, start), keep(&cache), rebuild, unavailable)?
-                .value;
+            let found: Vec<SitemapEntry> =
+                reading::kept(&cache, &chunk_key(kind, start), FRESH, STALE, rebuild)?;
             entries.extend(found.into_iter().filter(|e| e.id >= lo && e.id <= hi));
             start = chi + 1;
         }

@@ -13,7 +13,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createHttpServer } from "node:http";
-import { STEP_TIMEOUT, axeProblems, freePort, launchBrowser, startServer } from "./support.mjs";
+import { STEP_TIMEOUT, axeProblems, freePort, launchBrowser, startServer, tearDown } from "./support.mjs";
 
 let server = null;
 let baseUrl = null;
@@ -61,10 +61,9 @@ before(async () => {
 
 after(async () => {
   try {
-    if (browser) await browser.close();
     if (hostServer) await new Promise((ok) => hostServer.close(ok));
   } finally {
-    if (server) await server.stop();
+    await tearDown(browser, server);
   }
 });
 

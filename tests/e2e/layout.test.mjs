@@ -17,7 +17,7 @@ import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, HERE, REPO, axeProblems, launchBrowser, newContext as contextOn, startServer } from "./support.mjs";
+import { BIN, HERE, REPO, axeProblems, launchBrowser, newContext as contextOn, startServer, tearDown } from "./support.mjs";
 
 const SHOTS = join(HERE, "out", "layout");
 const PASSWORD = "correct horse battery staple";
@@ -189,13 +189,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
 }, { timeout: 120_000 });
 
-after(async () => {
-  try {
-    if (browser) await browser.close();
-  } finally {
-    if (server) await server.stop();
-  }
-});
+after(() => tearDown(browser, server));
 
 // ---------- tests ----------
 

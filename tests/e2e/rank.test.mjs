@@ -10,7 +10,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newContext as contextOn } from "./support.mjs";
+import { startServer, launchBrowser, newContext as contextOn, tearDown } from "./support.mjs";
 
 const TITLE = "Rank these pizza toppings, favourite first";
 
@@ -65,17 +65,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) {
-      await browser.close();
-    }
-  } finally {
-    if (server) {
-      await server.stop();
-    }
-  }
-});
+after(() => tearDown(browser, server));
 
 test("without JavaScript: numbered selects posted as a plain form", { timeout: 55_000 }, async () => {
   const context = await newContext({ javaScriptEnabled: false });

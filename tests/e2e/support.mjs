@@ -190,6 +190,15 @@ export async function launchBrowser() {
   });
 }
 
+/** A test file's `after`: closes the browser, then stops the server (also when closing fails). */
+export async function tearDown(browser, server) {
+  try {
+    if (browser) await browser.close();
+  } finally {
+    if (server) await server.stop();
+  }
+}
+
 /** A browser context on `base` whose waits stop after STEP_TIMEOUT. */
 export async function newContext(browser, base, opts = {}) {
   const context = await browser.newContext({ baseURL: base, ...opts });

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, HERE, STEP_TIMEOUT, startServer, launchBrowser, newContext as contextOn } from "./support.mjs";
+import { BIN, HERE, STEP_TIMEOUT, startServer, launchBrowser, newContext as contextOn, tearDown } from "./support.mjs";
 
 const OUT = join(HERE, "out");
 
@@ -142,17 +142,7 @@ before(async () => {
   }
 }, { timeout: 90_000 });
 
-after(async () => {
-  try {
-    if (browser) {
-      await browser.close();
-    }
-  } finally {
-    if (server) {
-      await server.stop();
-    }
-  }
-});
+after(() => tearDown(browser, server));
 
 // ---------- tests ----------
 
