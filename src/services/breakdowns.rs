@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::audit::{self, NewAudit};
 use crate::models::segment::{self, SegmentRow};
 use crate::models::{self};
-use crate::services::reading;
+use crate::services::stale;
 
 const SEGMENTS_KEY: &str = "segments";
 const SEGMENTS_FRESH: Duration = Duration::from_secs(30);
@@ -68,7 +68,7 @@ pub async fn segments(db: &Db, cache: &Cache) -> AppResult<Vec<SegmentRow>> {
     blocking(move || {
         // Stale-if-error: the question page offers the segments, and its saved copy must not
         // fail for want of them while the database is down.
-        reading::kept(&cache, SEGMENTS_KEY, SEGMENTS_FRESH, SEGMENTS_STALE, || {
+        stale::kept(&cache, SEGMENTS_KEY, SEGMENTS_FRESH, SEGMENTS_STALE, || {
             db.run_blocking(|c| Ok(segment::all(c)?))
         })
     })

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::feed::{self, FeedItem, FeedSource};
 use crate::models::{tag, user};
 use crate::services::document::Document;
-use crate::services::reading;
+use crate::services::{reading, stale};
 
 /// Entries in a feed: the newest questions.
 pub const FEED_ENTRIES: i64 = 50;
@@ -56,7 +56,7 @@ pub async fn feed(db: &Db, cache: &Cache, base: &str, of: FeedOf) -> AppResult<O
     );
     tokio::task::spawn_blocking(move || {
         let key = format!("f:{}:{}", reading::generation(&cache), of.key_part());
-        reading::kept(&cache, &key, FEED_FRESH, FEED_STALE, || {
+        stale::kept(&cache, &key, FEED_FRESH, FEED_STALE, || {
             db.run_blocking(|c| Ok(build(c, &base, &of)?))
         })
     })

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod security;
 pub mod signup;
 pub mod sitemaps;
+pub mod stale;
 pub mod two_factor;
 pub mod uploads;
 pub mod vote_batcher;

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::cache::{Cache, Keep};
+use crate::cache::Cache;
 use crate::db::{Db, Work};
 use crate::domain::{Kind, Page, SearchTerms};
 use crate::error::{AppError, AppResult, search_too_broad};
@@ -41,6 +41,7 @@ use crate::models::poll::{self, PollView, SharedPoll};
 use crate::models::search::{self, SearchFilter, Suggestion};
 use crate::models::tag::{self, TagRow};
 use crate::models::{ballot, ranking};
+use crate::services::stale::{keep, unavailable};
 
 const QUESTION_FRESH: Duration = Duration::from_secs(300);
 const QUESTION_STALE: Duration = Duration::from_secs(3600);
@@ -124,37 +125,6 @@ impl<T> Read<T> {
     pub fn fresh(value: T) -> Read<T> {
         Read { value, saved: None }
     }
-}
-
-/// Whether an error means the database is unavailable (then saved data may be served).
-fn unavailable(e: &AppError) -> bool {
-    matches!(e, AppError::DbUnavailable(_))
-}
-
-/// How long an entry is fresh, served stale while one caller rebuilds it, and kept for a failing
-/// rebuild (`cache_stale_if_error_secs`).
-fn keep(cache: &Cache, fresh_for: Duration, stale_for: Duration) -> Keep {
-    Keep {
-        fresh_for,
-        stale_for,
-        saved_for: cache.saved_for(),
-    }
-}
-
-/// A cached value with stale-if-error, for callers that want only the value (feeds, sitemaps,
-/// the breakdown segments): when `rebuild` fails because the database is unavailable, the value
-/// kept under `key` is served if there is one.
-pub fn kept<T: serde::Serialize + serde::de::DeserializeOwned>(
-    cache: &Cache,
-    key: &str,
-    fresh_for: Duration,
-    stale_for: Duration,
-    rebuild: impl FnOnce() -> AppResult<T>,
-) -> AppResult<T> {
-    let keep = keep(cache, fresh_for, stale_for);
-    Ok(cache
-        .get_or_rebuild_saved(key, keep, rebuild, unavailable)?
-        .value)
 }
 
 /// A cached read with stale-if-error. A stale value served while another caller rebuilds it is

@@ -21,7 +21,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::sitemap::{self, SitemapEntry, SitemapKind};
 use crate::services::document::{Document, escape_markup};
-use crate::services::reading;
+use crate::services::stale;
 
 /// The most URLs a sitemap may list (sitemaps.org), and the default page size.
 pub const MAX_URLS: i64 = 50_000;
@@ -121,7 +121,7 @@ pub async fn index(db: &Db, cache: &Cache, site: Site) -> AppResult<Document> {
             body.push_str("</sitemapindex>\n");
             Ok(Document::new(body, None))
         };
-        reading::kept(&cache, &key, FRESH, STALE, rebuild)
+        stale::kept(&cache, &key, FRESH, STALE, rebuild)
     })
     .await
 }
@@ -153,7 +153,7 @@ pub async fn page(
             let (clo, chi) = (chunk * CHUNK + 1, (chunk + 1) * CHUNK);
             let rebuild = || db.run_blocking(|c| Ok(sitemap::entries(c, kind, clo, chi)?));
             let found: Vec<SitemapEntry> =
-                reading::kept(&cache, &chunk_key(kind, start), FRESH, STALE, rebuild)?;
+                stale::kept(&cache, &chunk_key(kind, start), FRESH, STALE, rebuild)?;
             entries.extend(found.into_iter().filter(|e| e.id >= lo && e.id <= hi));
             start = chi + 1;
         }
